@@ -1,0 +1,182 @@
+/**
+ * Decryption: `decryptStream()` and `decrypt()` (SPEC §5.3, §6).
+ * @module
+ */
+import { concat } from './bytes.ts';
+import { SealstreamError } from './errors.ts';
+import type { HeaderInfo } from './header.ts';
+import { readHeaderLength } from './header.ts';
+import { type DecryptOptions, type OpenedObject, openHeader, openPrefixLength } from './open.ts';
+import type { PayloadCipher } from './payload.ts';
+import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from './sizes.ts';
+
+/** Options of {@link decryptStream}. */
+export interface DecryptStreamOptions extends DecryptOptions {
+  /** Called once the header is opened, before any plaintext: which key opened it and what the header says. */
+  onOpen?: (opened: { header: HeaderInfo; keyId: string | undefined }) => void;
+}
+
+const BATCH_CHUNKS = 64;
+const EMIT_THRESHOLD = 16 * CHUNK_SIZE;
+
+/**
+ * A TransformStream that decrypts a sealstream v1 object. Each chunk is authenticated before any of
+ * its plaintext is released; the stream errors (never ends cleanly) on truncation, tampering,
+ * trailing data or a wrong key. Memory stays bounded whatever the size.
+ * @example
+ * const plain = sealedStream.pipeThrough(decryptStream({ keys: [key] }));
+ * @throws {SealstreamError} through the stream: header errors, `NO_MATCHING_KEY`,
+ *   `COMMITMENT_MISMATCH`, `IDENTITY_MISMATCH`, `CHUNK_AUTH_FAILED`, `TRUNCATED`, `TRAILING_DATA`.
+ */
+export function decryptStream(options: DecryptStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+  let head: Uint8Array | undefined = new Uint8Array(0); // header bytes until opened
+  let opened: OpenedObject | undefined;
+  let cipher: PayloadCipher;
+  const pending = new Uint8Array(SEALED_CHUNK_SIZE); // a partial sealed chunk carried between writes
+  let pendingLength = 0;
+  let counter = 0;
+  let batch = new Uint8Array(BATCH_CHUNKS * CHUNK_SIZE);
+  let batchLength = 0;
+
+  const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
+    if (batchLength === 0) return;
+    controller.enqueue(batch.subarray(0, batchLength));
+    batch = new Uint8Array(BATCH_CHUNKS * CHUNK_SIZE);
+    batchLength = 0;
+  };
+  // Opens whole sealed chunks (a multiple of SEALED_CHUNK_SIZE); none of them can be the final one.
+  const openWhole = async (sealed: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
+    let offset = 0;
+    while (offset < sealed.length) {
+      const room = BATCH_CHUNKS - batchLength / CHUNK_SIZE;
+      const n = Math.min(room, (sealed.length - offset) / SEALED_CHUNK_SIZE);
+      const part = sealed.subarray(offset, offset + n * SEALED_CHUNK_SIZE);
+      const { ok } = await cipher.open(counter, part, batch.subarray(batchLength), false);
+      if (ok < n) throw chunkFailed(counter + ok);
+      batchLength += n * CHUNK_SIZE;
+      counter += n;
+      offset += part.length;
+      if (batchLength === batch.length) emit(controller);
+    }
+  };
+  const openHead = async (): Promise<Uint8Array | undefined> => {
+    const h = readHeaderLength(head!);
+    if (h === undefined || head!.length < openPrefixLength(h)) return undefined;
+    opened = await openHeader(head!, options);
+    cipher = opened.payloadCipher;
+    options.onOpen?.({ header: opened.info, keyId: opened.keyId });
+    const rest = head!.subarray(openPrefixLength(h));
+    head = undefined;
+    return rest;
+  };
+
+  return new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, controller) {
+      if (!(chunk instanceof Uint8Array)) {
+        throw new SealstreamError(
+          'INVALID_ARGUMENT',
+          `decryptStream expects Uint8Array chunks, got ${typeof chunk}`,
+        );
+      }
+      if (!opened) {
+        head = concat(head!, chunk); // bounded: readHeaderLength rejects oversize headers early
+        const rest = await openHead();
+        if (!rest) return;
+        chunk = rest;
+      }
+      let offset = 0;
+      if (pendingLength > 0) {
+        offset = Math.min(SEALED_CHUNK_SIZE - pendingLength, chunk.length);
+        pending.set(chunk.subarray(0, offset), pendingLength);
+        pendingLength += offset;
+        if (pendingLength < SEALED_CHUNK_SIZE) return;
+        await openWhole(pending, controller);
+        pendingLength = 0;
+      }
+      const whole = Math.floor((chunk.length - offset) / SEALED_CHUNK_SIZE) * SEALED_CHUNK_SIZE;
+      if (whole > 0) await openWhole(chunk.subarray(offset, offset + whole), controller);
+      offset += whole;
+      pending.set(chunk.subarray(offset), 0);
+      pendingLength = chunk.length - offset;
+      if (batchLength >= EMIT_THRESHOLD) emit(controller);
+    },
+    async flush(controller) {
+      if (!opened) {
+        if (head!.length === 0)
+          throw new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
+        if ((await openHead()) === undefined) {
+          throw new SealstreamError(
+            'TRUNCATED',
+            'the input ends inside the sealstream header: it was truncated',
+          );
+        }
+      }
+      if (pendingLength < TAG_LENGTH) {
+        throw new SealstreamError(
+          'TRUNCATED',
+          pendingLength === 0
+            ? `the input ends after chunk ${counter - 1} without a final chunk: it was truncated`
+            : 'the input ends inside a chunk tag: it was truncated',
+        );
+      }
+      if (batch.length - batchLength < CHUNK_SIZE) emit(controller);
+      const last = pending.subarray(0, pendingLength);
+      const { ok, bytes } = await cipher.open(counter, last, batch.subarray(batchLength), true);
+      if (ok !== 1) {
+        if (await hasTrailingData(cipher, counter, last)) {
+          throw new SealstreamError(
+            'TRAILING_DATA',
+            'unexpected data after the end of the encrypted object: it was extended or concatenated with something else',
+          );
+        }
+        throw new SealstreamError(
+          'CHUNK_AUTH_FAILED',
+          `the final chunk (${counter}) failed authentication: the object was truncated mid-chunk, corrupted or tampered with`,
+        );
+      }
+      batchLength += bytes;
+      emit(controller);
+    },
+  });
+}
+
+function chunkFailed(index: number): SealstreamError {
+  return new SealstreamError(
+    'CHUNK_AUTH_FAILED',
+    `chunk ${index} failed authentication: the object is corrupted or was tampered with (or its chunks reordered)`,
+  );
+}
+
+/**
+ * True when a strict prefix of `tail` is a valid final chunk at `counter`: the object was valid and
+ * more bytes were appended (SPEC §10). Runs only on the error path.
+ */
+async function hasTrailingData(cipher: PayloadCipher, counter: number, tail: Uint8Array): Promise<boolean> {
+  const scratch = new Uint8Array(CHUNK_SIZE);
+  for (let length = TAG_LENGTH; length < tail.length; length++) {
+    if ((await cipher.open(counter, tail.subarray(0, length), scratch, true)).ok === 1) return true;
+  }
+  return false;
+}
+
+/**
+ * Decrypts a whole sealstream object in memory. Nothing is returned unless every chunk authenticates.
+ * For anything large, use {@link decryptStream}.
+ * @example
+ * const plain = await decrypt(sealed, { keys: [key] });
+ */
+export async function decrypt(sealed: Uint8Array, options: DecryptOptions): Promise<Uint8Array> {
+  if (!(sealed instanceof Uint8Array)) {
+    throw new SealstreamError('INVALID_ARGUMENT', `decrypt expects a Uint8Array, got ${typeof sealed}`);
+  }
+  const parts: Uint8Array[] = [];
+  const writer = new WritableStream<Uint8Array>({ write: (c) => void parts.push(c) });
+  const input = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(sealed);
+      c.close();
+    },
+  });
+  await input.pipeThrough(decryptStream(options)).pipeTo(writer);
+  return concat(...parts);
+}

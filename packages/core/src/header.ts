@@ -1,0 +1,383 @@
+/**
+ * The envelope header (SPEC §4, §5): byte layout, canonical msgpack encoding, strict parsing.
+ * @module
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import { concat, readU32, toHex, utf8, writeU32 } from './bytes.ts';
+import { SealstreamError } from './errors.ts';
+import { CHUNK_SIZE } from './sizes.ts';
+
+/** The magic string at offset 0 (SPEC §4.1). */
+export const MAGIC = utf8('sealstream');
+/** The format version this code reads and writes. */
+export const VERSION = 1;
+/** The only suite of version 1 (SPEC §4.2). */
+export const SUITE = 'cobblestone-256';
+/** Limits of SPEC §4.1 and §5. */
+export const MAX_CONTENT_HEADER = 16384;
+export const MAX_RECIPIENTS_BLOCK = 65536;
+export const MAX_STANZAS = 64;
+export const MAX_IDENTITY_BYTES = 1024;
+/** Largest possible header: 19 + 16384 + 65536 bytes. */
+export const MAX_HEADER_LENGTH = 19 + MAX_CONTENT_HEADER + MAX_RECIPIENTS_BLOCK;
+/** Smallest and largest passphrase work factor (scrypt logN) a header may carry (SPEC §5.2). */
+export const MIN_LOG_N = 10;
+export const MAX_LOG_N = 22;
+
+const PRELUDE = MAGIC.length + 1 + 4; // magic, version, u32(Lc)
+
+/** Fixed, explicit msgpackr settings: minimal-size headers, Maps in and out, no extensions. */
+const packr = new Packr({ useRecords: false, variableMapSize: true, mapsAsObjects: false, moreTypes: false });
+const unpackr = new Unpackr({
+  useRecords: false,
+  mapsAsObjects: false,
+  moreTypes: false,
+  int64AsType: 'number',
+});
+
+/** A raw-key stanza (SPEC §5.1). */
+export interface KeyStanza {
+  type: 'key';
+  kid: Uint8Array;
+  wrap: Uint8Array;
+}
+/** A passphrase stanza (SPEC §5.2). */
+export interface ScryptStanza {
+  type: 'scrypt';
+  salt: Uint8Array;
+  logN: number;
+  wrap: Uint8Array;
+}
+/** A stanza of a type this version does not know; kept byte-exact through re-wrapping. */
+export interface UnknownStanza {
+  type: string;
+  value: Map<unknown, unknown>;
+}
+export type Stanza = KeyStanza | ScryptStanza | UnknownStanza;
+
+/** The content header fields (SPEC §4.2). */
+export interface ContentHeader {
+  identity?: string;
+}
+
+/** A header parsed from bytes, with the exact bytes it came from. */
+export interface ParsedHeader {
+  version: number;
+  suite: string;
+  chunkSize: number;
+  identity: string | undefined;
+  stanzas: Stanza[];
+  /** Header length `H`: the payload starts here. */
+  headerLength: number;
+  /** The payload context (SPEC §4.3), exactly as read. */
+  context: Uint8Array;
+}
+
+/**
+ * How many bytes the header occupies, as soon as `prefix` holds enough to tell (SPEC §4.1).
+ * @returns The header length, or undefined when more bytes are needed.
+ * @throws {SealstreamError} `HEADER_INVALID`, `UNSUPPORTED_VERSION` or `HEADER_TOO_LARGE` as soon as the prefix shows it.
+ */
+export function readHeaderLength(prefix: Uint8Array): number | undefined {
+  const m = Math.min(prefix.length, MAGIC.length);
+  for (let i = 0; i < m; i++) {
+    if (prefix[i] !== MAGIC[i]) {
+      throw new SealstreamError(
+        'HEADER_INVALID',
+        'not a sealstream file: the magic bytes "sealstream" are missing',
+      );
+    }
+  }
+  if (prefix.length <= MAGIC.length) return undefined;
+  const version = prefix[MAGIC.length]!;
+  if (version !== VERSION) {
+    throw new SealstreamError(
+      'UNSUPPORTED_VERSION',
+      `sealstream format version ${version} is not supported by this reader (it reads version ${VERSION}): upgrade sealstream`,
+    );
+  }
+  if (prefix.length < PRELUDE) return undefined;
+  const lc = readU32(prefix, PRELUDE - 4);
+  checkSectionLength('content header', lc, MAX_CONTENT_HEADER);
+  if (prefix.length < PRELUDE + lc + 4) return undefined;
+  const lr = readU32(prefix, PRELUDE + lc);
+  checkSectionLength('recipients block', lr, MAX_RECIPIENTS_BLOCK);
+  return PRELUDE + lc + 4 + lr;
+}
+
+function checkSectionLength(what: string, length: number, max: number): void {
+  if (length === 0) throw new SealstreamError('HEADER_INVALID', `malformed header: the ${what} is empty`);
+  if (length > max) {
+    throw new SealstreamError(
+      'HEADER_TOO_LARGE',
+      `the ${what} claims ${length} bytes, more than the limit of ${max}`,
+    );
+  }
+}
+
+/**
+ * Parses and validates a whole header (SPEC §4, §5). `bytes` may continue past the header.
+ * @throws {SealstreamError} `TRUNCATED` when `bytes` ends inside the header; header errors otherwise.
+ */
+export function parseHeader(bytes: Uint8Array): ParsedHeader {
+  const headerLength = readHeaderLength(bytes);
+  if (headerLength === undefined || bytes.length < headerLength) {
+    throw new SealstreamError('TRUNCATED', 'the data ends inside the sealstream header: it was truncated');
+  }
+  const lc = readU32(bytes, PRELUDE - 4);
+  const contextEnd = PRELUDE + lc;
+  const content = decodeCanonical(bytes.subarray(PRELUDE, contextEnd), 'content header');
+  const fields = parseContent(content);
+  const stanzaList = decodeCanonical(bytes.subarray(contextEnd + 4, headerLength), 'recipients block');
+  return {
+    version: VERSION,
+    ...fields,
+    stanzas: parseStanzas(stanzaList),
+    headerLength,
+    context: bytes.slice(0, contextEnd),
+  };
+}
+
+function decodeCanonical(section: Uint8Array, what: string): unknown {
+  let value: unknown;
+  try {
+    value = unpackr.unpack(section);
+  } catch (cause) {
+    throw new SealstreamError('HEADER_INVALID', `malformed header: the ${what} is not valid msgpack`, {
+      cause,
+    });
+  }
+  let again: Uint8Array;
+  try {
+    again = packr.pack(value);
+  } catch (cause) {
+    throw new SealstreamError(
+      'HEADER_INVALID',
+      `malformed header: the ${what} holds values outside the format`,
+      {
+        cause,
+      },
+    );
+  }
+  if (!sameBytes(again, section)) {
+    throw new SealstreamError(
+      'HEADER_INVALID',
+      `malformed header: the ${what} is not in canonical msgpack encoding (extra bytes, duplicate keys or non-minimal forms)`,
+    );
+  }
+  return value;
+}
+
+function parseContent(
+  value: unknown,
+): Omit<ParsedHeader, 'version' | 'stanzas' | 'headerLength' | 'context'> {
+  if (!(value instanceof Map)) throw invalid('the content header is not a map');
+  for (const k of value.keys()) {
+    if (k !== 'suite' && k !== 'chunk' && k !== 'id')
+      throw invalid(`unknown content header field ${safe(k)}`);
+  }
+  const suite = value.get('suite');
+  const chunkSize = value.get('chunk');
+  const identity = value.get('id');
+  if (typeof suite !== 'string') throw invalid('the content header has no suite string');
+  if (typeof chunkSize !== 'number') throw invalid('the content header has no chunk size');
+  if (suite !== SUITE || chunkSize !== CHUNK_SIZE) {
+    throw new SealstreamError(
+      'UNSUPPORTED_SUITE',
+      `suite ${safe(suite)} with ${chunkSize}-byte chunks is not supported (expected ${SUITE} with ${CHUNK_SIZE})`,
+    );
+  }
+  if (identity !== undefined) checkIdentity(identity, invalid);
+  return { suite, chunkSize, identity: identity as string | undefined };
+}
+
+/** Checks an object identity (SPEC §4.2): 1 to 1024 bytes of UTF-8. */
+export function checkIdentity(
+  identity: unknown,
+  fail: (message: string) => Error,
+): asserts identity is string {
+  if (typeof identity !== 'string') throw fail('the identity must be a string');
+  const length = utf8(identity).length;
+  if (length < 1 || length > MAX_IDENTITY_BYTES) {
+    throw fail(`the identity must be 1 to ${MAX_IDENTITY_BYTES} bytes of UTF-8, got ${length}`);
+  }
+}
+
+function parseStanzas(value: unknown): Stanza[] {
+  if (!Array.isArray(value)) throw invalid('the recipients block is not an array');
+  if (value.length < 1 || value.length > MAX_STANZAS) {
+    throw invalid(`the recipients block must hold 1 to ${MAX_STANZAS} stanzas, got ${value.length}`);
+  }
+  return value.map((s, i) => parseStanza(s, i));
+}
+
+function parseStanza(value: unknown, index: number): Stanza {
+  const where = `recipient stanza ${index}`;
+  if (!(value instanceof Map)) throw invalid(`${where} is not a map`);
+  const type = value.get('type');
+  if (typeof type !== 'string' || value.keys().next().value !== 'type') {
+    throw invalid(`${where} does not start with a string "type"`);
+  }
+  if (type === 'key') {
+    expectKeys(value, ['type', 'kid', 'wrap'], where);
+    return {
+      type,
+      kid: bin(value.get('kid'), 8, `${where} kid`),
+      wrap: bin(value.get('wrap'), 40, `${where} wrap`),
+    };
+  }
+  if (type === 'scrypt') {
+    expectKeys(value, ['type', 'salt', 'logN', 'wrap'], where);
+    const logN = value.get('logN');
+    if (typeof logN !== 'number' || !Number.isInteger(logN) || logN < MIN_LOG_N || logN > MAX_LOG_N) {
+      throw invalid(`${where} has a work factor outside ${MIN_LOG_N} to ${MAX_LOG_N}`);
+    }
+    return {
+      type,
+      salt: bin(value.get('salt'), 16, `${where} salt`),
+      logN,
+      wrap: bin(value.get('wrap'), 40, `${where} wrap`),
+    };
+  }
+  return { type, value };
+}
+
+function expectKeys(map: Map<unknown, unknown>, keys: string[], where: string): void {
+  const actual = [...map.keys()];
+  if (actual.length !== keys.length || actual.some((k, i) => k !== keys[i])) {
+    throw invalid(`${where} must have exactly the fields ${keys.join(', ')} in this order`);
+  }
+}
+
+function bin(value: unknown, length: number, what: string): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length !== length)
+    throw invalid(`${what} must be ${length} bytes`);
+  return new Uint8Array(value);
+}
+
+function invalid(detail: string): SealstreamError {
+  return new SealstreamError('HEADER_INVALID', `malformed header: ${detail}`);
+}
+
+function safe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 64)) : typeof value;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Encodes magic, version and content header: the payload context (SPEC §4.3). */
+export function encodeContext(content: ContentHeader): Uint8Array {
+  const map = new Map<string, unknown>([
+    ['suite', SUITE],
+    ['chunk', CHUNK_SIZE],
+  ]);
+  if (content.identity !== undefined) map.set('id', content.identity);
+  const body = packr.pack(map);
+  const out = new Uint8Array(PRELUDE + body.length);
+  out.set(MAGIC, 0);
+  out[MAGIC.length] = VERSION;
+  writeU32(out, PRELUDE - 4, body.length);
+  out.set(body, PRELUDE);
+  return out;
+}
+
+/** Encodes the length-prefixed recipients block (SPEC §5). */
+export function encodeRecipientsBlock(stanzas: Stanza[]): Uint8Array {
+  if (stanzas.length < 1 || stanzas.length > MAX_STANZAS) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `an object needs 1 to ${MAX_STANZAS} recipients, got ${stanzas.length}`,
+    );
+  }
+  const body = packr.pack(stanzas.map(stanzaToMap));
+  if (body.length > MAX_RECIPIENTS_BLOCK) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `the recipients block would be ${body.length} bytes, over the limit`,
+    );
+  }
+  const prefix = new Uint8Array(4);
+  writeU32(prefix, 0, body.length);
+  return concat(prefix, body);
+}
+
+function stanzaToMap(s: Stanza): Map<string, unknown> | Map<unknown, unknown> {
+  if (s.type === 'key') {
+    const k = s as KeyStanza;
+    return new Map<string, unknown>([
+      ['type', 'key'],
+      ['kid', k.kid],
+      ['wrap', k.wrap],
+    ]);
+  }
+  if (s.type === 'scrypt') {
+    const k = s as ScryptStanza;
+    return new Map<string, unknown>([
+      ['type', 'scrypt'],
+      ['salt', k.salt],
+      ['logN', k.logN],
+      ['wrap', k.wrap],
+    ]);
+  }
+  return (s as UnknownStanza).value;
+}
+
+/** Public description of a recipient stanza. */
+export type RecipientInfo =
+  | { type: 'key'; keyId: string }
+  | { type: 'passphrase'; workFactor: number }
+  | { type: 'unknown'; name: string };
+
+/** What can be known of an encrypted object without any key. */
+export interface HeaderInfo {
+  /** Format version (1). */
+  version: number;
+  /** Payload suite, `cobblestone-256`. */
+  suite: string;
+  /** Plaintext chunk size, 16384. */
+  chunkSize: number;
+  /** The object identity the payload is bound to, if any (SPEC §7). */
+  identity: string | undefined;
+  /** One entry per recipient stanza, in header order. */
+  recipients: RecipientInfo[];
+  /** Key IDs of the raw-key recipients. */
+  keyIds: string[];
+  /** Header length: the payload starts at this offset. */
+  headerLength: number;
+}
+
+/** Describes a parsed header. */
+export function describeHeader(h: ParsedHeader): HeaderInfo {
+  const recipients: RecipientInfo[] = h.stanzas.map((s) =>
+    s.type === 'key'
+      ? { type: 'key', keyId: toHex((s as KeyStanza).kid) }
+      : s.type === 'scrypt'
+        ? { type: 'passphrase', workFactor: (s as ScryptStanza).logN }
+        : { type: 'unknown', name: s.type },
+  );
+  return {
+    version: h.version,
+    suite: h.suite,
+    chunkSize: h.chunkSize,
+    identity: h.identity,
+    recipients,
+    keyIds: recipients.flatMap((r) => (r.type === 'key' ? [r.keyId] : [])),
+    headerLength: h.headerLength,
+  };
+}
+
+/**
+ * Reads what the header says, without any key: version, suite, chunk size, key IDs, identity.
+ * @param bytes - The start of an encrypted object, at least the whole header.
+ * @throws {SealstreamError} `TRUNCATED` if `bytes` ends inside the header; header errors otherwise.
+ * @example
+ * const info = inspectHeader(firstBytes);
+ * console.log(info.keyIds, info.identity);
+ */
+export function inspectHeader(bytes: Uint8Array): HeaderInfo {
+  return describeHeader(parseHeader(bytes));
+}
