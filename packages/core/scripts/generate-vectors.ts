@@ -1,0 +1,423 @@
+/**
+ * Generates the sealstream v1 known-answer vectors (SPEC §11) from deterministic randomness.
+ * Each vector states its intended outcome; the tests check the implementation against it.
+ *
+ *   pnpm vectors           rewrite test/vectors/sealstream-v1.json
+ *   pnpm vectors --check   fail if the checked-in file differs from a fresh generation
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concat, readU32, toHex, utf8, writeU32 } from '../src/bytes.ts';
+import { type EncryptOptions, encrypt, openHeader, type Recipient, readHeaderLength } from '../src/index.ts';
+import { CHUNK_SIZE, PAYLOAD_PREFIX_LENGTH, SEALED_CHUNK_SIZE } from '../src/sizes.ts';
+
+const OUT = new URL('../test/vectors/sealstream-v1.json', import.meta.url);
+
+/** A deterministic byte source: SHA-256 of (label, counter). Never use outside vectors. */
+function drbg(label: string): (n: number) => Uint8Array {
+  let counter = 0;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let off = 0; off < n; off += 32) {
+      const block = sha256(
+        concat(utf8(label), new Uint8Array([counter >>> 24, counter >>> 16, counter >>> 8, counter])),
+      );
+      counter++;
+      out.set(block.subarray(0, Math.min(32, n - off)), off);
+    }
+    return out;
+  };
+}
+
+export interface Vector {
+  name: string;
+  description: string;
+  /** Raw keys to try, hex. */
+  keys: string[];
+  passphrases: string[];
+  identity?: string;
+  maxWorkFactor?: number;
+  /** The whole encrypted object, hex. */
+  file: string;
+  /** `success` or an error code of SPEC §9. */
+  expect: string;
+  /** On success: the plaintext's length and SHA-256. */
+  plaintext?: { length: number; sha256: string };
+  /**
+   * The most plaintext a streaming reader may release before a failure: the leading full chunks that
+   * authenticate (SPEC §6.3). Length and SHA-256.
+   */
+  released?: { length: number; sha256: string };
+}
+
+const KEY_A = drbg('key A')(32);
+const KEY_B = drbg('key B')(32);
+const PASSPHRASE = 'correct horse battery staple';
+
+async function seal(label: string, plaintext: Uint8Array, options: Omit<EncryptOptions, '_random'>) {
+  return encrypt(plaintext, { ...options, backend: 'noble', _random: drbg(label) });
+}
+
+/** Leading full chunks that authenticate, as a maximal streaming reader would release them. */
+async function releasable(
+  file: Uint8Array,
+  keys: Recipient[],
+  passphrases: string[],
+  identity?: string,
+): Promise<Uint8Array> {
+  let opened: Awaited<ReturnType<typeof openHeader>>;
+  try {
+    opened = await openHeader(file, {
+      keys: [...keys, ...passphrases.map((passphrase) => ({ passphrase }))],
+      identity,
+      backend: 'noble',
+    });
+  } catch {
+    return new Uint8Array(0);
+  }
+  const start = opened.headerLength + PAYLOAD_PREFIX_LENGTH;
+  const parts: Uint8Array[] = [];
+  for (let k = 0; start + (k + 1) * SEALED_CHUNK_SIZE <= file.length; k++) {
+    const sealed = file.subarray(start + k * SEALED_CHUNK_SIZE, start + (k + 1) * SEALED_CHUNK_SIZE);
+    const out = new Uint8Array(CHUNK_SIZE);
+    if ((await opened.payloadCipher.open(k, sealed, out, false)).ok !== 1) break;
+    parts.push(out);
+  }
+  return concat(...parts);
+}
+
+function digest(bytes: Uint8Array): { length: number; sha256: string } {
+  return { length: bytes.length, sha256: toHex(sha256(bytes)) };
+}
+
+function flip(file: Uint8Array, offset: number): Uint8Array {
+  const copy = file.slice();
+  copy[offset]! ^= 0x01;
+  return copy;
+}
+
+async function build(): Promise<Vector[]> {
+  const vectors: Vector[] = [];
+  const add = async (
+    v: Omit<Vector, 'file' | 'released' | 'keys' | 'plaintext'> & {
+      file: Uint8Array;
+      keys?: Uint8Array[];
+      plaintext?: Uint8Array;
+    },
+  ) => {
+    const keys = v.keys ?? [KEY_A];
+    const released =
+      v.expect === 'success' ? undefined : await releasable(v.file, keys, v.passphrases, v.identity);
+    vectors.push({
+      name: v.name,
+      description: v.description,
+      keys: keys.map(toHex),
+      passphrases: v.passphrases,
+      ...(v.identity === undefined ? {} : { identity: v.identity }),
+      ...(v.maxWorkFactor === undefined ? {} : { maxWorkFactor: v.maxWorkFactor }),
+      file: toHex(v.file),
+      expect: v.expect,
+      ...(v.plaintext === undefined ? {} : { plaintext: digest(v.plaintext) }),
+      ...(released === undefined ? {} : { released: digest(released) }),
+    });
+  };
+
+  // Success cases over the chunk boundaries (SPEC §6.3).
+  const lengths = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE + 100];
+  for (const n of lengths) {
+    const plaintext = drbg(`plaintext ${n}`)(n);
+    const file = await seal(`seal ${n}`, plaintext, { recipients: [KEY_A] });
+    await add({
+      name: `ok/length-${n}`,
+      description: `${n}-byte plaintext, one raw key`,
+      file,
+      passphrases: [],
+      expect: 'success',
+      plaintext,
+    });
+  }
+  const plaintext = drbg('plaintext multi')(2 * CHUNK_SIZE + 100);
+  const multi = await seal('multi', plaintext, { recipients: [KEY_A] });
+  const twoRecipients = await seal('two recipients', plaintext.subarray(0, 1000), {
+    recipients: [KEY_B, { passphrase: PASSPHRASE, workFactor: 10 }],
+  });
+  await add({
+    name: 'ok/second-key',
+    description: 'two recipients, opened by the raw key',
+    keys: [KEY_B],
+    file: twoRecipients,
+    passphrases: [],
+    expect: 'success',
+    plaintext: plaintext.subarray(0, 1000),
+  });
+  await add({
+    name: 'ok/passphrase',
+    description: 'two recipients, opened by the passphrase (logN 10)',
+    keys: [],
+    file: twoRecipients,
+    passphrases: [PASSPHRASE],
+    expect: 'success',
+    plaintext: plaintext.subarray(0, 1000),
+  });
+  const bound = await seal('bound', plaintext.subarray(0, 500), {
+    recipients: [KEY_A],
+    identity: 'bucket/photos/cat.jpg',
+  });
+  await add({
+    name: 'ok/identity',
+    description: 'bound to an identity, read with that identity',
+    file: bound,
+    passphrases: [],
+    identity: 'bucket/photos/cat.jpg',
+    expect: 'success',
+    plaintext: plaintext.subarray(0, 500),
+  });
+  await add({
+    name: 'ok/identity-not-checked',
+    description: 'bound to an identity, read without an expected identity',
+    file: bound,
+    passphrases: [],
+    expect: 'success',
+    plaintext: plaintext.subarray(0, 500),
+  });
+
+  // Keys and recipients (SPEC §5).
+  await add({
+    name: 'key/wrong-key',
+    description: 'a key the object is not sealed to',
+    keys: [KEY_B],
+    file: multi,
+    passphrases: [],
+    expect: 'NO_MATCHING_KEY',
+  });
+  await add({
+    name: 'key/wrong-passphrase',
+    description: 'a wrong passphrase',
+    keys: [],
+    file: twoRecipients,
+    passphrases: ['wrong'],
+    expect: 'NO_MATCHING_KEY',
+  });
+  const h = readHeaderLength(multi)!;
+  const other = await seal('other object', plaintext, { recipients: [KEY_A] });
+  const swapped = concat(other.subarray(0, readHeaderLength(other)!), multi.subarray(h));
+  await add({
+    name: 'key/swapped-stanza',
+    description: "another object's header (same key) on this payload",
+    file: swapped,
+    passphrases: [],
+    expect: 'COMMITMENT_MISMATCH',
+  });
+  await add({
+    name: 'key/wrap-flipped',
+    description: 'a bit flipped in the wrapped key',
+    file: flip(multi, h - 1),
+    passphrases: [],
+    expect: 'NO_MATCHING_KEY',
+  });
+  await add({
+    name: 'key/identity-mismatch',
+    description: 'expected identity differs',
+    file: bound,
+    passphrases: [],
+    identity: 'bucket/photos/dog.jpg',
+    expect: 'IDENTITY_MISMATCH',
+  });
+  await add({
+    name: 'key/identity-missing',
+    description: 'expected identity, object not bound',
+    file: multi,
+    passphrases: [],
+    identity: 'bucket/x',
+    expect: 'IDENTITY_MISMATCH',
+  });
+
+  // Header (SPEC §4).
+  await add({
+    name: 'header/bad-magic',
+    description: 'first byte changed',
+    file: flip(multi, 0),
+    passphrases: [],
+    expect: 'HEADER_INVALID',
+  });
+  const v2 = multi.slice();
+  v2[10] = 2;
+  await add({
+    name: 'header/version-2',
+    description: 'version byte 2',
+    file: v2,
+    passphrases: [],
+    expect: 'UNSUPPORTED_VERSION',
+  });
+  const huge = multi.slice();
+  writeU32(huge, 11, 0xffffffff);
+  await add({
+    name: 'header/huge-content-length',
+    description: 'content header length 2^32-1',
+    file: huge,
+    passphrases: [],
+    expect: 'HEADER_TOO_LARGE',
+  });
+  const hugeR = multi.slice();
+  writeU32(hugeR, 15 + readU32(multi, 11), 1 << 30);
+  await add({
+    name: 'header/huge-recipients-length',
+    description: 'recipients block length 2^30',
+    file: hugeR,
+    passphrases: [],
+    expect: 'HEADER_TOO_LARGE',
+  });
+  await add({
+    name: 'header/commitment-flipped',
+    description: 'a bit flipped in the commitment',
+    file: flip(multi, h + 24),
+    passphrases: [],
+    expect: 'COMMITMENT_MISMATCH',
+  });
+  await add({
+    name: 'header/salt-flipped',
+    description: 'a bit flipped in the salt',
+    file: flip(multi, h),
+    passphrases: [],
+    expect: 'COMMITMENT_MISMATCH',
+  });
+  // The identity is in the context: changing one letter keeps the header valid but breaks the commitment.
+  const renamed = bound.slice();
+  const at = Buffer.from(bound).indexOf('cat.jpg');
+  renamed[at] = 'b'.charCodeAt(0);
+  await add({
+    name: 'header/identity-edited',
+    description: 'identity rewritten in place (cat -> bat)',
+    file: renamed,
+    passphrases: [],
+    expect: 'COMMITMENT_MISMATCH',
+  });
+  await add({
+    name: 'header/truncated-inside',
+    description: 'ends inside the header',
+    file: multi.subarray(0, h - 5),
+    passphrases: [],
+    expect: 'TRUNCATED',
+  });
+  await add({
+    name: 'header/truncated-before-commitment',
+    description: 'ends inside the salt and commitment',
+    file: multi.subarray(0, h + 40),
+    passphrases: [],
+    expect: 'TRUNCATED',
+  });
+  await add({
+    name: 'header/empty',
+    description: 'no bytes at all',
+    file: new Uint8Array(0),
+    passphrases: [],
+    expect: 'TRUNCATED',
+  });
+
+  // Payload (SPEC §6.3).
+  const p = h + PAYLOAD_PREFIX_LENGTH;
+  const c = (k: number) => multi.subarray(p + k * SEALED_CHUNK_SIZE, p + (k + 1) * SEALED_CHUNK_SIZE);
+  await add({
+    name: 'payload/chunk-1-flipped',
+    description: 'a bit flipped in chunk 1 of 3',
+    file: flip(multi, p + SEALED_CHUNK_SIZE + 7),
+    passphrases: [],
+    expect: 'CHUNK_AUTH_FAILED',
+  });
+  await add({
+    name: 'payload/final-flipped',
+    description: 'a bit flipped in the final chunk tag',
+    file: flip(multi, multi.length - 1),
+    passphrases: [],
+    expect: 'CHUNK_AUTH_FAILED',
+  });
+  await add({
+    name: 'payload/swapped-chunks',
+    description: 'chunks 0 and 1 swapped',
+    file: concat(multi.subarray(0, p), c(1), c(0), multi.subarray(p + 2 * SEALED_CHUNK_SIZE)),
+    passphrases: [],
+    expect: 'CHUNK_AUTH_FAILED',
+  });
+  await add({
+    name: 'payload/duplicated-chunk',
+    description: 'chunk 0 twice, then the rest',
+    file: concat(multi.subarray(0, p), c(0), multi.subarray(p)),
+    passphrases: [],
+    expect: 'CHUNK_AUTH_FAILED',
+  });
+  await add({
+    name: 'payload/dropped-chunk',
+    description: 'chunk 1 removed',
+    file: concat(multi.subarray(0, p), c(0), multi.subarray(p + 2 * SEALED_CHUNK_SIZE)),
+    passphrases: [],
+    expect: 'CHUNK_AUTH_FAILED',
+  });
+  await add({
+    name: 'payload/truncated-at-boundary',
+    description: 'ends after chunk 1 (no final chunk)',
+    file: multi.subarray(0, p + 2 * SEALED_CHUNK_SIZE),
+    passphrases: [],
+    expect: 'TRUNCATED',
+  });
+  await add({
+    name: 'payload/truncated-no-chunks',
+    description: 'ends right after the commitment',
+    file: multi.subarray(0, p),
+    passphrases: [],
+    expect: 'TRUNCATED',
+  });
+  await add({
+    name: 'payload/truncated-in-tag',
+    description: 'final chunk cut to 10 bytes',
+    file: multi.subarray(0, p + 2 * SEALED_CHUNK_SIZE + 10),
+    passphrases: [],
+    expect: 'TRUNCATED',
+  });
+  await add({
+    name: 'payload/truncated-mid-chunk',
+    description: 'cut in the middle of chunk 1',
+    file: multi.subarray(0, p + SEALED_CHUNK_SIZE + 5000),
+    passphrases: [],
+    expect: 'CHUNK_AUTH_FAILED',
+  });
+  await add({
+    name: 'payload/trailing-data',
+    description: 'one byte appended',
+    file: concat(multi, new Uint8Array([0])),
+    passphrases: [],
+    expect: 'TRAILING_DATA',
+  });
+  await add({
+    name: 'payload/trailing-after-empty-final',
+    description: '100 bytes appended after an empty final chunk',
+    file: concat(
+      await seal('seal 16384', drbg(`plaintext ${CHUNK_SIZE}`)(CHUNK_SIZE), { recipients: [KEY_A] }),
+      new Uint8Array(100),
+    ),
+    passphrases: [],
+    expect: 'TRAILING_DATA',
+  });
+  await add({
+    name: 'payload/concatenated',
+    description: 'two short objects back to back',
+    file: concat(bound, bound),
+    passphrases: [],
+    expect: 'TRAILING_DATA',
+  });
+  return vectors;
+}
+
+const json = `${JSON.stringify(await build(), null, 1)}\n`;
+if (process.argv.includes('--check')) {
+  const current = readFileSync(OUT, 'utf8');
+  if (current !== json) {
+    console.error(
+      'test/vectors/sealstream-v1.json differs from a fresh generation: run `pnpm vectors` and review the diff',
+    );
+    process.exit(1);
+  }
+  console.log('vectors: in step with the generator');
+} else {
+  writeFileSync(OUT, json);
+  console.log(`vectors: wrote ${new URL(OUT).pathname}`);
+}

@@ -1,0 +1,165 @@
+/** encryptStream / decryptStream round trips over every chunk boundary and write size (SPEC §6.3). */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  CHUNK_SIZE,
+  ciphertextSize,
+  decrypt,
+  decryptStream,
+  encrypt,
+  encryptStream,
+  generateKey,
+  inspectHeader,
+  isSealstreamError,
+  plaintextSize,
+} from '../src/index.ts';
+import { BACKENDS, pattern, runTransform, split, through } from './helpers.ts';
+
+const C = CHUNK_SIZE;
+const LENGTHS = [0, 1, C - 1, C, C + 1, 2 * C - 1, 2 * C, 2 * C + 1, 5 * C + 7];
+const WRITE_SIZES = [1, 7, 1000, C - 1, C, C + 1, 3 * C + 5, 1 << 20];
+const key = generateKey();
+
+/** Deterministic randomness so that backends can be compared byte for byte. */
+const fixedRandom = () => {
+  let n = 0;
+  return (length: number) => Uint8Array.from({ length }, () => n++ & 0xff);
+};
+
+describe('round trips', () => {
+  test.each(LENGTHS)('length %i, every write size, encrypt and decrypt streamed', async (length) => {
+    const plain = pattern(length);
+    for (const w of WRITE_SIZES) {
+      if (w === 1 && length > 3 * C) continue; // byte-by-byte on the largest length adds time, not coverage
+      const sealed = await through(encryptStream({ recipients: [key] }), split(plain, w));
+      expect(sealed.length, `write size ${w}`).toBe(ciphertextSize(length, inspectHeader(sealed)));
+      const opened = await through(decryptStream({ keys: [key] }), split(sealed, w));
+      expect(Buffer.from(opened).equals(Buffer.from(plain)), `write size ${w}`).toBe(true);
+    }
+  });
+
+  test('empty writes are harmless', async () => {
+    const plain = pattern(3 * C);
+    const writes = split(plain, 5000).flatMap((p) => [new Uint8Array(0), p]);
+    const sealed = await through(encryptStream({ recipients: [key] }), writes);
+    const opened = await through(
+      decryptStream({ keys: [key] }),
+      split(sealed, 777).flatMap((p) => [p, new Uint8Array(0)]),
+    );
+    expect(opened).toEqual(plain);
+  });
+
+  test('property: any length and any split of input and ciphertext round-trips', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 4 * C + 10 }),
+        fc.integer({ min: 1, max: 2 * C + 3 }),
+        fc.integer({ min: 1, max: 2 * C + 3 }),
+        async (length, w1, w2) => {
+          const plain = pattern(length, length);
+          const sealed = await through(encryptStream({ recipients: [key] }), split(plain, w1));
+          const opened = await through(decryptStream({ keys: [key] }), split(sealed, w2));
+          expect(opened).toEqual(plain);
+          expect(plaintextSize(sealed.length, inspectHeader(sealed))).toBe(length);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  test('encrypt() and encryptStream() produce the same bytes from the same randomness', async () => {
+    const plain = pattern(2 * C + 99);
+    const a = await encrypt(plain, { recipients: [key], _random: fixedRandom() });
+    const b = await through(encryptStream({ recipients: [key], _random: fixedRandom() }), split(plain, 1234));
+    expect(b).toEqual(a);
+  });
+});
+
+describe('backends', () => {
+  test.each(LENGTHS)(
+    'length %i: every backend writes identical bytes and reads every other',
+    async (length) => {
+      const plain = pattern(length);
+      const outputs = await Promise.all(
+        BACKENDS.map((backend) => encrypt(plain, { recipients: [key], backend, _random: fixedRandom() })),
+      );
+      for (const o of outputs) expect(Buffer.from(o).equals(Buffer.from(outputs[0]!))).toBe(true);
+      for (const backend of BACKENDS) {
+        expect(await decrypt(outputs[0]!, { keys: [key], backend })).toEqual(plain);
+      }
+    },
+  );
+
+  test('an unknown backend name is a clear error', async () => {
+    const { error } = await runTransform(
+      encryptStream({ recipients: [key], backend: 'openssl' as never }),
+      [],
+    );
+    expect(isSealstreamError(error, 'INVALID_ARGUMENT')).toBe(true);
+  });
+});
+
+describe('options at the boundary', () => {
+  test.each([
+    ['no recipients', { recipients: [] }, 'INVALID_ARGUMENT'],
+    ['a 16-byte key', { recipients: [new Uint8Array(16)] }, 'INVALID_KEY'],
+    ['a key text that does not parse', { recipients: ['not a key'] }, 'INVALID_KEY'],
+    ['an empty passphrase', { recipients: [{ passphrase: '' }] }, 'INVALID_ARGUMENT'],
+    ['a work factor of 30', { recipients: [{ passphrase: 'x', workFactor: 30 }] }, 'INVALID_ARGUMENT'],
+    ['an empty identity', { recipients: [key], identity: '' }, 'INVALID_ARGUMENT'],
+    ['a 2000-byte identity', { recipients: [key], identity: 'x'.repeat(2000) }, 'INVALID_ARGUMENT'],
+  ])('%s is refused with %s, by encrypt() and encryptStream()', async (_, options, code) => {
+    await expect(encrypt(new Uint8Array(1), options as never)).rejects.toMatchObject({ code });
+    const { error } = await runTransform(encryptStream(options as never), [new Uint8Array(1)]);
+    expect(isSealstreamError(error) && error.code).toBe(code);
+  });
+
+  test('non-Uint8Array chunks are refused', async () => {
+    const { error } = await runTransform(encryptStream({ recipients: [key] }), ['text' as never]);
+    expect(isSealstreamError(error, 'INVALID_ARGUMENT')).toBe(true);
+  });
+});
+
+describe('Node streams', () => {
+  test('a file piped through Duplex.fromWeb(encryptStream()) and back, with fs streams', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sealstream-'));
+    try {
+      const plain = pattern(3 * 1024 * 1024 + 5);
+      await writeFile(join(dir, 'in'), plain);
+      await pipeline(
+        createReadStream(join(dir, 'in'), { highWaterMark: 1 << 20 }),
+        Duplex.fromWeb(encryptStream({ recipients: [key] })),
+        createWriteStream(join(dir, 'sealed')),
+      );
+      await pipeline(
+        createReadStream(join(dir, 'sealed')),
+        Duplex.fromWeb(decryptStream({ keys: [key] })),
+        createWriteStream(join(dir, 'out')),
+      );
+      expect((await readFile(join(dir, 'out'))).equals(Buffer.from(plain))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a failing decryption rejects the pipeline with the typed error', async () => {
+    const sealed = await encrypt(pattern(100_000), { recipients: [key] });
+    sealed[sealed.length - 5]! ^= 1;
+    const sink: Buffer[] = [];
+    await expect(
+      pipeline(
+        Duplex.from([Buffer.from(sealed)]),
+        Duplex.fromWeb(decryptStream({ keys: [key] })),
+        async function* (source) {
+          for await (const c of source) sink.push(c);
+        },
+      ),
+    ).rejects.toMatchObject({ code: 'CHUNK_AUTH_FAILED' });
+  });
+});

@@ -1,0 +1,75 @@
+/** The checked-in sealstream v1 vectors (SPEC §11), run whole, streamed, and byte by byte. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import type { Vector } from '../scripts/generate-vectors.ts';
+import { decrypt, decryptStream, isSealstreamError } from '../src/index.ts';
+import { BACKENDS, hex, runTransform, sha256hex, split } from './helpers.ts';
+
+const vectors: Vector[] = JSON.parse(
+  readFileSync(new URL('./vectors/sealstream-v1.json', import.meta.url), 'utf8'),
+);
+
+const optionsOf = (v: Vector, backend: (typeof BACKENDS)[number]) => ({
+  keys: [...v.keys.map(hex), ...v.passphrases.map((passphrase) => ({ passphrase }))],
+  identity: v.identity,
+  maxWorkFactor: v.maxWorkFactor,
+  backend,
+});
+
+function checkOutcome(v: Vector, output: Uint8Array, error: unknown) {
+  if (v.expect === 'success') {
+    expect(error, v.name).toBeUndefined();
+    expect({ length: output.length, sha256: sha256hex(output) }, v.name).toEqual(v.plaintext);
+    return;
+  }
+  expect(isSealstreamError(error) ? error.code : error, v.name).toBe(v.expect);
+  // Nothing beyond the authenticated leading chunks, and exactly their bytes.
+  expect(output.length, v.name).toBeLessThanOrEqual(v.released!.length);
+  if (output.length === v.released!.length) expect(sha256hex(output), v.name).toBe(v.released!.sha256);
+}
+
+test('the vector file covers every outcome', () => {
+  const outcomes = new Set(vectors.map((v) => v.expect));
+  for (const code of [
+    'success',
+    'HEADER_INVALID',
+    'HEADER_TOO_LARGE',
+    'UNSUPPORTED_VERSION',
+    'NO_MATCHING_KEY',
+    'COMMITMENT_MISMATCH',
+    'IDENTITY_MISMATCH',
+    'CHUNK_AUTH_FAILED',
+    'TRUNCATED',
+    'TRAILING_DATA',
+  ]) {
+    expect(outcomes).toContain(code);
+  }
+});
+
+describe.each(BACKENDS)('%s backend', (backend) => {
+  test.each(vectors.map((v) => [v.name, v] as const))('%s: whole', async (_, v) => {
+    let output = new Uint8Array(0);
+    let error: unknown;
+    try {
+      output = await decrypt(hex(v.file), optionsOf(v, backend));
+    } catch (e) {
+      error = e;
+    }
+    checkOutcome(v, output, error);
+    // decrypt() returns nothing at all on failure.
+    if (error) expect(output).toHaveLength(0);
+  });
+
+  test.each(vectors.map((v) => [v.name, v] as const))('%s: streamed in 1000-byte writes', async (_, v) => {
+    const { output, error } = await runTransform(
+      decryptStream(optionsOf(v, backend)),
+      split(hex(v.file), 1000),
+    );
+    checkOutcome(v, output, error);
+  });
+});
+
+test.each(vectors.map((v) => [v.name, v] as const))('%s: byte by byte (node)', async (_, v) => {
+  const { output, error } = await runTransform(decryptStream(optionsOf(v, 'node')), split(hex(v.file), 1));
+  checkOutcome(v, output, error);
+});
