@@ -156,7 +156,7 @@ describe('Node streams', () => {
       pipeline(
         Duplex.from([Buffer.from(sealed)]),
         Duplex.fromWeb(decryptStream({ keys: [key] })),
-        async function* (source) {
+        async (source: AsyncIterable<Buffer>) => {
           for await (const c of source) sink.push(c);
         },
       ),
