@@ -172,9 +172,13 @@ function parseContent(
   value: unknown,
 ): Omit<ParsedHeader, 'version' | 'stanzas' | 'headerLength' | 'context'> {
   if (!(value instanceof Map)) throw invalid('the content header is not a map');
-  for (const k of value.keys()) {
+  const keys = [...value.keys()];
+  for (const k of keys) {
     if (k !== 'suite' && k !== 'chunk' && k !== 'id')
       throw invalid(`unknown content header field ${safe(k)}`);
+  }
+  if (keys.indexOf('suite') > 0 || keys.indexOf('chunk') > 1 || keys.indexOf('id') > 2) {
+    throw invalid('the content header fields must be suite, chunk and optionally id, in this order');
   }
   const suite = value.get('suite');
   const chunkSize = value.get('chunk');
