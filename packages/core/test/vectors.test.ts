@@ -48,7 +48,7 @@ test('the vector file covers every outcome', () => {
 
 describe.each(BACKENDS)('%s backend', (backend) => {
   test.each(vectors.map((v) => [v.name, v] as const))('%s: whole', async (_, v) => {
-    let output = new Uint8Array(0);
+    let output: Uint8Array = new Uint8Array(0);
     let error: unknown;
     try {
       output = await decrypt(hex(v.file), optionsOf(v, backend));
