@@ -1,0 +1,176 @@
+/**
+ * `createSosClient()`: an `S3Client` for Exoscale SOS or any S3-compatible endpoint, with
+ * https enforced, extra CA certificates and defaults that S3-compatible servers accept.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SosError } from './errors.ts';
+import { sosEndpoint } from './zones.ts';
+
+/** Static credentials; omit them to use the AWS default chain (environment, profile, ...). */
+export interface SosCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** A CA certificate: PEM text, PEM bytes, or the path of a PEM file. */
+export type CaCertificate = string | Uint8Array;
+
+/** Options of {@link createSosClient}. Give exactly one of `zone` and `endpoint`. */
+export interface SosClientOptions {
+  /** An Exoscale SOS zone, e.g. `ch-gva-2`; the endpoint becomes `https://sos-<zone>.exo.io`. */
+  zone?: string;
+  /** Any S3 endpoint URL, e.g. `https://127.0.0.1:8443`. */
+  endpoint?: string;
+  /** Signing region; default: the zone, else `AWS_REGION`, `AWS_DEFAULT_REGION`, else `us-east-1`. */
+  region?: string;
+  /** Credentials; default: the AWS SDK's default provider chain. */
+  credentials?: S3ClientConfig['credentials'] | SosCredentials;
+  /**
+   * Extra CA certificates trusted in addition to the system roots (PEM text, PEM bytes or file
+   * paths). Default: the file named by `AWS_CA_BUNDLE`, when set.
+   */
+  ca?: CaCertificate | readonly CaCertificate[];
+  /** Allow a plain `http://` endpoint, only on a loopback host (for local tests). Default false. */
+  allowInsecureHttp?: boolean;
+  /** Path-style addressing; default true for IP and loopback endpoints, false otherwise. */
+  forcePathStyle?: boolean;
+  /** Most sockets kept open to the endpoint (parallel parts and ranged reads). Default 64. */
+  maxSockets?: number;
+  /** Further `S3Client` settings; the ones above take precedence. */
+  clientConfig?: S3ClientConfig;
+}
+
+/**
+ * Creates an `S3Client` for SOS or another S3-compatible store.
+ *
+ * Checksums are computed and validated only when an operation requires them: the SDK's default
+ * trailing-checksum chunked uploads are refused by many S3-compatible servers (411).
+ * @param options - See {@link SosClientOptions}.
+ * @returns A ready `S3Client`.
+ * @throws {SosError} `INSECURE_ENDPOINT` for `http://` without `allowInsecureHttp` on a loopback
+ *   host; `UNKNOWN_ZONE`; `INVALID_ARGUMENT` for a bad endpoint, both or neither of zone/endpoint,
+ *   or an unreadable CA file.
+ * @example
+ * const client = createSosClient({ zone: 'ch-gva-2' }); // credentials from AWS_ACCESS_KEY_ID/... or a profile
+ * const local = createSosClient({ endpoint: 'https://127.0.0.1:8443', ca: '/tmp/sealstream-s3/tls/cert.pem' });
+ */
+export function createSosClient(options: SosClientOptions): S3Client {
+  if (typeof options !== 'object' || options === null) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"options" expected an object, got ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  const { zone, endpoint } = options;
+  if ((zone === undefined) === (endpoint === undefined)) {
+    throw new SosError('INVALID_ARGUMENT', 'expected exactly one of "zone" and "endpoint"');
+  }
+  const url = parseEndpoint(zone !== undefined ? sosEndpoint(zone) : endpoint!);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const loopback = isLoopback(host);
+  if (url.protocol === 'http:') {
+    if (!options.allowInsecureHttp) {
+      throw new SosError(
+        'INSECURE_ENDPOINT',
+        `refusing plain http endpoint ${url.origin}: credentials and data would cross the network unencrypted; use https (set allowInsecureHttp only for a loopback test server)`,
+      );
+    }
+    if (!loopback) {
+      throw new SosError(
+        'INSECURE_ENDPOINT',
+        `refusing plain http endpoint ${url.origin}: allowInsecureHttp applies only to loopback hosts (localhost, 127.0.0.0/8, ::1)`,
+      );
+    }
+  }
+
+  const region =
+    options.region ?? zone ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const extraCa = loadCa(options.ca ?? process.env.AWS_CA_BUNDLE);
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: options.maxSockets ?? 64,
+    // `ca` replaces the trust store, so the system roots are listed too: extra CAs add, never narrow.
+    ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+  });
+
+  return new S3Client({
+    ...options.clientConfig,
+    endpoint: url.origin + (url.pathname === '/' ? '' : url.pathname),
+    region,
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+    forcePathStyle: options.forcePathStyle ?? (isIP(host) !== 0 || loopback),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { httpsAgent: agent },
+  });
+}
+
+function parseEndpoint(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (cause) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"endpoint" expected an absolute URL, got ${JSON.stringify(text)}`,
+      { cause },
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"endpoint" expected an https:// URL, got protocol ${url.protocol}`,
+    );
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"endpoint" must not carry credentials, a query or a fragment: ${url.origin}`,
+    );
+  }
+  return url;
+}
+
+/** True for `localhost`, 127.0.0.0/8 and ::1 (also IPv4-mapped). */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(h) || /^::ffff:127\./.test(h);
+  return false;
+}
+
+function loadCa(input: CaCertificate | readonly CaCertificate[] | undefined): string[] {
+  if (input === undefined || input === '') return [];
+  const list = Array.isArray(input) ? input : [input as CaCertificate];
+  return list.map((item, i) => {
+    if (item instanceof Uint8Array) return Buffer.from(item).toString('utf8');
+    if (typeof item !== 'string') {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `"ca[${i}]" expected PEM text, PEM bytes or a file path, got ${typeof item}`,
+      );
+    }
+    if (item.includes('-----BEGIN')) return item;
+    let text: string;
+    try {
+      text = readFileSync(item, 'utf8');
+    } catch (cause) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `"ca" file ${item} could not be read: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new SosError('INVALID_ARGUMENT', `"ca" file ${item} holds no PEM certificate`);
+    }
+    return text;
+  });
+}

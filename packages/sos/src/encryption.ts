@@ -1,0 +1,107 @@
+/**
+ * The `encryption` option shared by put/get/head: which layers apply to an object.
+ * @module
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ClientSideOptions } from './client-side.ts';
+import { SosError } from './errors.ts';
+import { parseSseCKeyMap, type SseCKeyMap } from './key-map.ts';
+import { type SseCParams, sseCParams } from './sse-c.ts';
+
+/** SSE-C: one key, or a key map by path prefix (see `parseSseCKeyMap`). */
+export type SseCOptions =
+  | {
+      /** 32 bytes, or text in any form the core's `parseKey()` accepts. */
+      key: Uint8Array | string;
+    }
+  | {
+      /** A parsed map, or its text form `alias/bucket/prefix=KEY,...`. */
+      keyMap: SseCKeyMap | string;
+      /** The alias that names this endpoint in the map's paths. */
+      alias: string;
+    };
+
+/**
+ * Which encryption applies. `'none'` must be spelled out, so an object is never stored in
+ * plaintext by omission. `clientSide` seals the data before it leaves the process (the server
+ * sees only ciphertext); `sseC` hands encryption to the server with a key sent on every request;
+ * both together apply both layers.
+ */
+export type Encryption =
+  | 'none'
+  | { clientSide: ClientSideOptions; sseC?: SseCOptions }
+  | { clientSide?: ClientSideOptions; sseC: SseCOptions };
+
+/** Encryption resolved for one object. */
+export interface ResolvedEncryption {
+  sseC: SseCParams | undefined;
+  clientSide: ClientSideOptions | undefined;
+}
+
+/**
+ * Resolves the `encryption` option for `bucket/key`.
+ * @throws {SosError} `INVALID_ARGUMENT`, `INVALID_KEY_MAP`, `SSE_C_NO_KEY_FOR_PATH`; `INSECURE_ENDPOINT`
+ *   for SSE-C over plain http (a key sent in clear must be considered compromised).
+ */
+export async function resolveEncryption(
+  client: S3Client,
+  encryption: Encryption,
+  bucket: string,
+  key: string,
+): Promise<ResolvedEncryption> {
+  if (encryption === 'none') return { sseC: undefined, clientSide: undefined };
+  if (
+    typeof encryption !== 'object' ||
+    encryption === null ||
+    (encryption.sseC === undefined && encryption.clientSide === undefined)
+  ) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"encryption" expected 'none', { clientSide: { keys } } and/or { sseC: { key } }, got ${encryption === null ? 'null' : typeof encryption === 'object' ? `{ ${Object.keys(encryption).join(', ')} }` : JSON.stringify(encryption)}`,
+    );
+  }
+  const clientSide = encryption.clientSide;
+  if (
+    clientSide !== undefined &&
+    (typeof clientSide !== 'object' || clientSide === null || clientSide.keys === undefined)
+  ) {
+    throw new SosError('INVALID_ARGUMENT', '"encryption.clientSide" expected { keys, identity? }');
+  }
+  const sseC = encryption.sseC;
+  if (sseC === undefined) return { sseC: undefined, clientSide };
+  let params: SseCParams;
+  if ('key' in sseC) {
+    params = sseCParams(sseC.key);
+  } else if ('keyMap' in sseC) {
+    const map = typeof sseC.keyMap === 'string' ? parseSseCKeyMap(sseC.keyMap) : sseC.keyMap;
+    if (typeof sseC.alias !== 'string' || sseC.alias === '') {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        '"encryption.sseC.alias" expected the alias the key map uses for this endpoint',
+      );
+    }
+    const found = map.keyFor(sseC.alias, bucket, key);
+    if (found === undefined) {
+      throw new SosError(
+        'SSE_C_NO_KEY_FOR_PATH',
+        `no SSE-C key in the key map covers ${sseC.alias}/${bucket}/${key}`,
+      );
+    }
+    params = sseCParams(found);
+  } else {
+    throw new SosError('INVALID_ARGUMENT', '"encryption.sseC" expected { key } or { keyMap, alias }');
+  }
+  await requireHttps(client);
+  return { sseC: params, clientSide };
+}
+
+/** Refuses SSE-C unless the client talks https (servers refuse it too; the key would travel in clear). */
+async function requireHttps(client: S3Client): Promise<void> {
+  const endpoint = await client.config.endpoint?.();
+  if (endpoint && endpoint.protocol !== 'https:') {
+    throw new SosError(
+      'INSECURE_ENDPOINT',
+      `SSE-C needs https: the key would be sent in clear to ${endpoint.protocol}//${endpoint.hostname}`,
+    );
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * `@sealstream/sos`: move objects to and from Exoscale SOS and S3-compatible stores over TLS,
+ * streaming, with SSE-C (server-side encryption with customer keys).
+ * @module
+ */
+export type { BodyInput } from './body.ts';
+export {
+  type CaCertificate,
+  createSosClient,
+  isLoopback,
+  type SosClientOptions,
+  type SosCredentials,
+} from './client.ts';
+export type { Encryption, SseCOptions } from './encryption.ts';
+export { isSosError, SosError, type SosErrorCode } from './errors.ts';
+export { parseSseCKeyMap, type SseCKeyMap, type SseCKeyMapEntry } from './key-map.ts';
+export {
+  type GetObjectOptions,
+  type GetObjectResult,
+  getObject,
+  type HeadObjectOptions,
+  type HeadObjectResult,
+  headObject,
+  type ObjectLocation,
+  type PutObjectOptions,
+  type PutObjectResult,
+  putObject,
+} from './objects.ts';
+export { type ByteRange, parseRange, type RangeInput, type ResolvedRange, resolveRange } from './range.ts';
+export { type SseCParams, sseCParams } from './sse-c.ts';
+export { choosePartSize, LIMITS, type UploadProgress } from './upload.ts';
+export { isSosZone, SOS_ZONES, type SosZone, sosEndpoint } from './zones.ts';

@@ -1,0 +1,410 @@
+/**
+ * `putObject`, `getObject`, `headObject`: objects in, out and described, with the chosen
+ * encryption applied on every request that needs it.
+ * @module
+ */
+
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { ciphertextSize, encryptStream, MAX_HEADER_LENGTH } from '@sealstream/core';
+import { type BodyInput, openBody, toWebStream } from './body.ts';
+import { describeObject, type Fetcher, identityFor, openObject, recipientsOf } from './client-side.ts';
+import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
+import { SosError } from './errors.ts';
+import {
+  type ByteRange,
+  notSatisfiable,
+  parseContentRange,
+  parseRange,
+  type RangeInput,
+  type ResolvedRange,
+  rangeHeader,
+} from './range.ts';
+import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
+import { choosePartSize, DEFAULT_QUEUE_SIZE, type UploadProgress, uploadObject } from './upload.ts';
+
+/** Where an object lives. */
+export interface ObjectLocation {
+  client: S3Client;
+  bucket: string;
+  key: string;
+}
+
+/** Options of {@link putObject}. */
+export interface PutObjectOptions extends ObjectLocation {
+  /** The data: a Node `Readable`, a web `ReadableStream`, bytes, or a file path (streamed). */
+  body: BodyInput;
+  /** `'none'`, or `{ sseC: { key } }` / `{ sseC: { keyMap, alias } }`. */
+  encryption: Encryption;
+  /** Size of each part in bytes (5 MiB to 5 GiB, default 8 MiB, grown to fit 10,000 parts when the size is known). */
+  partSize?: number;
+  /** Parts uploaded in parallel (default 4); memory stays about `queueSize x partSize`. */
+  queueSize?: number;
+  /** Aborting stops the upload; nothing is left on the server. */
+  signal?: AbortSignal;
+  /** Called as bytes reach the server. */
+  onProgress?: (progress: UploadProgress) => void;
+  contentType?: string;
+  /** User metadata (`x-amz-meta-*`). */
+  metadata?: Record<string, string>;
+}
+
+/** What {@link putObject} reports. */
+export interface PutObjectResult {
+  /** Bytes stored on the server. */
+  size: number;
+  /** Bytes of the caller's data (differs from `size` with client-side encryption). */
+  plaintextSize: number;
+  /** ETag from the server; may be missing (Ceph RGW returns none from CompleteMultipartUpload). */
+  etag: string | undefined;
+  versionId: string | undefined;
+  /** Part size used; 0 for a single PutObject. */
+  partSize: number;
+}
+
+/**
+ * Uploads an object as a stream: one PutObject when it fits one part, else a multipart upload
+ * with parallel parts. With SSE-C, every request carries the key and every answer must confirm it.
+ * @returns Size, ETag and version of the stored object.
+ * @throws {SosError} `ABORTED`, `INSECURE_ENDPOINT` (SSE-C over http), `SSE_C_NOT_APPLIED`
+ *   (server ignored SSE-C), `INVALID_ARGUMENT`, `SSE_C_NO_KEY_FOR_PATH`; S3 errors as the SDK throws them.
+ * @example
+ * await putObject({ client, bucket: 'backups', key: 'db.tar', body: '/var/backups/db.tar',
+ *   encryption: { sseC: { key: process.env.SSE_C_KEY! } } });
+ */
+export async function putObject(options: PutObjectOptions): Promise<PutObjectResult> {
+  const { client, bucket, key } = checkLocation(options);
+  const encryption = await resolveEncryption(client, options.encryption, bucket, key);
+  const queueSize = checkQueueSize(options.queueSize);
+  const opened = await openBody(options.body);
+  let body = opened.body;
+  let storedSize = opened.size;
+  let plainCount = 0;
+  let sealedCount = 0;
+  let partSize: number;
+  const clientSide = encryption.clientSide;
+  if (clientSide) {
+    // plaintext -> encryptStream -> counted -> upload; the sealed size is known only at the end
+    const encrypt = encryptStream({
+      recipients: recipientsOf(clientSide),
+      identity: identityFor(clientSide, bucket, key),
+    });
+    const sealed = toWebStream(body)
+      .pipeThrough(counter((n) => (plainCount += n)))
+      .pipeThrough(encrypt)
+      .pipeThrough(counter((n) => (sealedCount += n)));
+    body = Readable.fromWeb(sealed as import('node:stream/web').ReadableStream<Uint8Array>);
+    storedSize = undefined;
+    // an upper bound of the sealed size keeps the part count under 10,000
+    partSize = choosePartSize(
+      opened.size === undefined ? undefined : ciphertextSize(opened.size, MAX_HEADER_LENGTH),
+      options.partSize,
+    );
+  } else {
+    partSize = choosePartSize(opened.size, options.partSize);
+  }
+  let size = 0;
+  const params: PutObjectCommandInput = {
+    Bucket: bucket,
+    Key: key,
+    Body: body,
+    ...(storedSize !== undefined ? { ContentLength: storedSize } : {}),
+    ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
+    ...(options.metadata !== undefined ? { Metadata: options.metadata } : {}),
+    ...encryption.sseC,
+  };
+  const result = await uploadObject({
+    onFailure: () => {
+      // stop the source first, then the sealing chain fed by it
+      if (opened.body instanceof Readable) opened.body.destroy();
+      if (body instanceof Readable && body !== opened.body) body.destroy();
+    },
+    client,
+    params,
+    partSize,
+    queueSize,
+    signal: options.signal,
+    onProgress: (p) => {
+      size = Math.max(size, p.loaded);
+      options.onProgress?.(p);
+    },
+    ...(encryption.sseC
+      ? { checkPart: (out) => assertSseCApplied(out, encryption.sseC!, `put ${bucket}/${key}`) }
+      : {}),
+  });
+  return {
+    size: clientSide ? sealedCount : (opened.size ?? size),
+    plaintextSize: clientSide ? plainCount : (opened.size ?? size),
+    etag: result.etag,
+    versionId: result.versionId,
+    partSize: result.singlePart ? 0 : partSize,
+  };
+}
+
+/** Options of {@link getObject}. */
+export interface GetObjectOptions extends ObjectLocation {
+  encryption: Encryption;
+  /** Only these bytes: `bytes=a-b`, `bytes=a-`, `bytes=-n`, or `{ start, end? }` (end inclusive). */
+  range?: RangeInput;
+  versionId?: string;
+  signal?: AbortSignal;
+  /** Client-side encryption: ranged GETs in flight at once (8 MiB of plaintext each). Default 4. */
+  parallel?: number;
+}
+
+/** What {@link getObject} returns. */
+export interface GetObjectResult {
+  /** The object's bytes (or the requested range). */
+  body: ReadableStream<Uint8Array>;
+  /** Bytes `body` will yield. */
+  size: number;
+  /** Size of the whole object. */
+  objectSize: number;
+  /** The bytes returned, when a range was asked for. */
+  range: ResolvedRange | undefined;
+  etag: string | undefined;
+  versionId: string | undefined;
+  contentType: string | undefined;
+  metadata: Record<string, string>;
+  lastModified: Date | undefined;
+  /** Client-side encrypted objects: key IDs and identity from the header. */
+  header: { keyIds: string[]; identity: string | undefined } | undefined;
+  /** Bytes fetched from the server so far (grows while `body` is read). */
+  stats: { readonly bytesFetched: number };
+}
+
+/**
+ * Downloads an object (or a byte range of it) as a stream.
+ * @throws {SosError} `SSE_C_KEY_REQUIRED`, `SSE_C_KEY_MISMATCH`, `SSE_C_NOT_APPLIED`,
+ *   `RANGE_NOT_SATISFIABLE`; S3 errors (e.g. `NoSuchKey`) as the SDK throws them.
+ * @example
+ * const { body } = await getObject({ client, bucket, key, encryption: { sseC: { key } }, range: 'bytes=0-99' });
+ * await pipeline(Readable.fromWeb(body), createWriteStream('first-100-bytes'));
+ */
+export async function getObject(options: GetObjectOptions): Promise<GetObjectResult> {
+  const { client, bucket, key } = checkLocation(options);
+  const encryption = await resolveEncryption(client, options.encryption, bucket, key);
+  const range = options.range === undefined ? undefined : parseRange(options.range);
+  const what = `get ${bucket}/${key}`;
+  if (encryption.clientSide) {
+    const parallel = options.parallel ?? 4;
+    if (!Number.isSafeInteger(parallel) || parallel < 1 || parallel > 64) {
+      throw new SosError('INVALID_ARGUMENT', `"parallel" expected an integer from 1 to 64, got ${parallel}`);
+    }
+    const fetcher: Fetcher = {
+      client,
+      bucket,
+      key,
+      versionId: options.versionId,
+      encryption,
+      signal: options.signal,
+      stats: { bytesFetched: 0 },
+    };
+    const got = await openObject(fetcher, encryption.clientSide, range, parallel);
+    return {
+      body: got.body,
+      size: got.size,
+      objectSize: got.objectSize,
+      range: got.range,
+      etag: undefined,
+      versionId: options.versionId,
+      contentType: undefined,
+      metadata: {},
+      lastModified: undefined,
+      header: { keyIds: got.header.keyIds, identity: got.header.identity },
+      stats: fetcher.stats,
+    };
+  }
+  let out: Awaited<ReturnType<typeof sendGet>>;
+  try {
+    out = await sendGet(client, bucket, key, options.versionId, range, encryption, options.signal);
+  } catch (err) {
+    if (range !== undefined && httpStatus(err) === 416) throw notSatisfiable(range, undefined, err);
+    throw await mapReadError(err, what, options, encryption);
+  }
+  if (encryption.sseC) {
+    try {
+      assertSseCApplied(out, encryption.sseC, what);
+    } catch (err) {
+      await out.Body?.transformToWebStream().cancel();
+      throw err;
+    }
+  }
+  if (!out.Body) throw new SosError('INVALID_ARGUMENT', `${what}: the server sent no body`);
+  const size = out.ContentLength ?? 0;
+  const contentRange = range === undefined ? undefined : parseContentRange(out.ContentRange);
+  return {
+    body: out.Body.transformToWebStream() as ReadableStream<Uint8Array>,
+    size,
+    objectSize: contentRange?.size ?? size,
+    range: contentRange && { start: contentRange.start, end: contentRange.end },
+    etag: out.ETag,
+    versionId: out.VersionId,
+    contentType: out.ContentType,
+    metadata: out.Metadata ?? {},
+    lastModified: out.LastModified,
+    header: undefined,
+    stats: { bytesFetched: size },
+  };
+}
+
+/** Options of {@link headObject}. */
+export interface HeadObjectOptions extends ObjectLocation {
+  encryption: Encryption;
+  versionId?: string;
+}
+
+/** What {@link headObject} reports. */
+export interface HeadObjectResult {
+  /** Size of the object's content. */
+  size: number;
+  /** Bytes stored on the server. */
+  storedSize: number;
+  etag: string | undefined;
+  versionId: string | undefined;
+  contentType: string | undefined;
+  metadata: Record<string, string>;
+  lastModified: Date | undefined;
+  /** Present for SSE-C objects: the key's MD5 (base64) as the server reports it, which identifies the key. */
+  sseC: { algorithm: string; keyMD5: string } | undefined;
+  /** Client-side encrypted objects: key IDs (of raw-key recipients) and identity from the header. */
+  header: { keyIds: string[]; identity: string | undefined } | undefined;
+}
+
+/**
+ * Describes an object without downloading it.
+ * @throws {SosError} `SSE_C_KEY_REQUIRED`, `SSE_C_KEY_MISMATCH`, `SSE_C_NOT_APPLIED`; S3 errors
+ *   (e.g. `NotFound`) as the SDK throws them.
+ */
+export async function headObject(options: HeadObjectOptions): Promise<HeadObjectResult> {
+  const { client, bucket, key } = checkLocation(options);
+  const encryption = await resolveEncryption(client, options.encryption, bucket, key);
+  const what = `head ${bucket}/${key}`;
+  let out: HeadObjectCommandOutput;
+  try {
+    out = await client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...encryption.sseC }),
+    );
+  } catch (err) {
+    throw await mapReadError(err, what, options, encryption);
+  }
+  if (encryption.sseC) assertSseCApplied(out, encryption.sseC, what);
+  const storedSize = out.ContentLength ?? 0;
+  let size = storedSize;
+  let header: HeadObjectResult['header'];
+  if (encryption.clientSide) {
+    // one small ranged read: the header gives key IDs, and its length the exact plaintext size
+    const described = await describeObject({
+      client,
+      bucket,
+      key,
+      versionId: options.versionId ?? out.VersionId,
+      encryption,
+      signal: undefined,
+      stats: { bytesFetched: 0 },
+    });
+    size = described.size;
+    header = { keyIds: described.header.keyIds, identity: described.header.identity };
+  }
+  return {
+    size,
+    storedSize,
+    header,
+    etag: out.ETag,
+    versionId: out.VersionId,
+    contentType: out.ContentType,
+    metadata: out.Metadata ?? {},
+    lastModified: out.LastModified,
+    sseC:
+      out.SSECustomerAlgorithm && out.SSECustomerKeyMD5
+        ? { algorithm: out.SSECustomerAlgorithm, keyMD5: out.SSECustomerKeyMD5 }
+        : undefined,
+  };
+}
+
+function sendGet(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  range: ByteRange | undefined,
+  encryption: ResolvedEncryption,
+  signal: AbortSignal | undefined,
+) {
+  return client.send(
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      VersionId: versionId,
+      ...(range !== undefined ? { Range: rangeHeader(range) } : {}),
+      ...encryption.sseC,
+    }),
+    signal ? { abortSignal: signal } : {},
+  );
+}
+
+function mapReadError(
+  err: unknown,
+  what: string,
+  location: ObjectLocation & { versionId?: string | undefined },
+  encryption: ResolvedEncryption,
+): Promise<unknown> {
+  return mapSseCError(err, {
+    what,
+    sentKey: encryption.sseC !== undefined,
+    probe: async () =>
+      (
+        await location.client.send(
+          new HeadObjectCommand({
+            Bucket: location.bucket,
+            Key: location.key,
+            VersionId: location.versionId,
+          }),
+        )
+      ).$metadata.httpStatusCode,
+  });
+}
+
+function checkLocation<T extends ObjectLocation>(options: T): T {
+  if (typeof options !== 'object' || options === null) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"options" expected an object, got ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  if (typeof options.client?.send !== 'function') {
+    throw new SosError('INVALID_ARGUMENT', '"client" expected an S3Client (see createSosClient)');
+  }
+  for (const field of ['bucket', 'key'] as const) {
+    if (typeof options[field] !== 'string' || options[field] === '') {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `"${field}" expected a non-empty string, got ${JSON.stringify(options[field])}`,
+      );
+    }
+  }
+  return options;
+}
+
+function checkQueueSize(queueSize: number | undefined): number {
+  if (queueSize === undefined) return DEFAULT_QUEUE_SIZE;
+  if (!Number.isSafeInteger(queueSize) || queueSize < 1 || queueSize > 64) {
+    throw new SosError('INVALID_ARGUMENT', `"queueSize" expected an integer from 1 to 64, got ${queueSize}`);
+  }
+  return queueSize;
+}
+
+function counter(add: (n: number) => void): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream({
+    transform(chunk, controller) {
+      add(chunk.byteLength);
+      controller.enqueue(chunk);
+    },
+  });
+}

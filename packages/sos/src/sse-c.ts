@@ -1,0 +1,128 @@
+/**
+ * SSE-C (server-side encryption with customer-provided keys): request parameters, checks on
+ * the server's answer, and mapping of the server's errors to typed ones.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { parseKey } from '@sealstream/core';
+import { SosError } from './errors.ts';
+
+/** The request parameters that carry an SSE-C key (the SDK turns them into x-amz-server-side-encryption-customer-* headers). */
+export interface SseCParams {
+  SSECustomerAlgorithm: 'AES256';
+  /** The key, base64. */
+  SSECustomerKey: string;
+  /** MD5 of the key, base64: the key's fingerprint as servers echo it. */
+  SSECustomerKeyMD5: string;
+}
+
+/**
+ * SSE-C request parameters for a 256-bit key.
+ * @param key - 32 bytes, or text in any form the core's `parseKey()` accepts (base64 padded or
+ *   not, base64url, 64 hex digits).
+ * @throws {SealstreamError} `INVALID_KEY` when the key is not 32 bytes.
+ * @example
+ * await client.send(new GetObjectCommand({ Bucket, Key, ...sseCParams(process.env.SSE_C_KEY!) }));
+ */
+export function sseCParams(key: Uint8Array | string): SseCParams {
+  const bytes = typeof key === 'string' ? parseKey(key) : key;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== 32) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"sseC.key" expected 32 bytes or key text, got ${bytes instanceof Uint8Array ? `${bytes.length} bytes` : typeof bytes}`,
+    );
+  }
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    SSECustomerAlgorithm: 'AES256',
+    SSECustomerKey: b.toString('base64'),
+    SSECustomerKeyMD5: createHash('md5').update(b).digest('base64'),
+  };
+}
+
+/** The fields of an S3 response that echo SSE-C. */
+interface SseCEcho {
+  SSECustomerAlgorithm?: string | undefined;
+  SSECustomerKeyMD5?: string | undefined;
+}
+
+/**
+ * Checks that the server applied the SSE-C key: it echoes the algorithm and the key's MD5.
+ * A server that ignores SSE-C headers (or an object stored without SSE-C) answers without them.
+ * @throws {SosError} `SSE_C_NOT_APPLIED`
+ */
+export function assertSseCApplied(response: SseCEcho, params: SseCParams, what: string): void {
+  if (response.SSECustomerAlgorithm !== 'AES256' || response.SSECustomerKeyMD5 !== params.SSECustomerKeyMD5) {
+    throw new SosError(
+      'SSE_C_NOT_APPLIED',
+      `${what}: the server did not confirm SSE-C with the given key (answered algorithm=${response.SSECustomerAlgorithm ?? 'none'}): ` +
+        'the object is not stored with SSE-C, or the server ignores SSE-C',
+    );
+  }
+}
+
+/** HTTP status of an SDK error, if it came from a response. */
+export function httpStatus(err: unknown): number | undefined {
+  const e = err as
+    | { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } }
+    | undefined;
+  return e?.$metadata?.httpStatusCode ?? e?.$response?.statusCode;
+}
+
+/**
+ * Turns a failed read of an object into a typed SSE-C error when the failure is about the key.
+ *
+ * Servers differ (Ceph RGW answers 400 to both a missing and a wrong key, and HEAD errors have no
+ * body; AWS answers 400 to a missing key and 403 to a wrong one), so this looks only at the
+ * status and at whether the request carried a key, never at error strings:
+ * - no key sent, 400: `SSE_C_KEY_REQUIRED`;
+ * - key sent, 400 or 403: ambiguous (a wrong key, a key for an object stored without SSE-C, or
+ *   denied access), so `probe()` asks again without the key: 400 there means the object needs a
+ *   key and ours is wrong (`SSE_C_KEY_MISMATCH`); success means it is not an SSE-C object
+ *   (`SSE_C_NOT_APPLIED`); anything else keeps the original error.
+ * @param probe - Sends a HEAD for the same object without SSE-C and resolves to its status.
+ * @returns The error to throw (the original one when it is not about SSE-C).
+ */
+export async function mapSseCError(
+  err: unknown,
+  context: { what: string; sentKey: boolean; probe: () => Promise<number | undefined> },
+): Promise<unknown> {
+  const status = httpStatus(err);
+  if (status !== 400 && status !== 403) return err;
+  if (!context.sentKey) {
+    if (status !== 400) return err;
+    return new SosError(
+      'SSE_C_KEY_REQUIRED',
+      `${context.what}: the object is stored with SSE-C and the request carried no key (server answered ${describe(err)}); pass encryption: { sseC: { key } }`,
+      { cause: err },
+    );
+  }
+  let probeStatus: number | undefined;
+  try {
+    probeStatus = await context.probe();
+  } catch (probeErr) {
+    probeStatus = httpStatus(probeErr);
+  }
+  if (probeStatus === 400) {
+    return new SosError(
+      'SSE_C_KEY_MISMATCH',
+      `${context.what}: the object is stored with SSE-C under another key than the one given (server answered ${describe(err)})`,
+      { cause: err },
+    );
+  }
+  if (probeStatus !== undefined && probeStatus >= 200 && probeStatus < 300) {
+    return new SosError(
+      'SSE_C_NOT_APPLIED',
+      `${context.what}: an SSE-C key was given but the object is not stored with SSE-C (server answered ${describe(err)})`,
+      { cause: err },
+    );
+  }
+  return err;
+}
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  const status = httpStatus(err);
+  const code = e?.name && e.name !== 'Unknown' && e.name !== 'Error' ? ` ${e.name}` : '';
+  return `${status ?? 'no status'}${code}`;
+}

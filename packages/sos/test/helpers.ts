@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
+import { createSosClient, type SosClientOptions } from '../src/index.ts';
+
+/** A client for the test server, verifying its certificate against the test CA. */
+export function testClient(extra: Partial<SosClientOptions> = {}): S3Client {
+  const s3 = inject('s3');
+  return createSosClient({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    ca: s3.caFile,
+    ...extra,
+  });
+}
+
+let counter = 0;
+/** Creates a fresh bucket; returns its name and a cleanup that empties and deletes it. */
+export async function freshBucket(
+  client: S3Client,
+): Promise<{ bucket: string; cleanup: () => Promise<void> }> {
+  const bucket = `t-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return {
+    bucket,
+    cleanup: async () => {
+      const list = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      for (const o of list.Contents ?? [])
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
+      await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    },
+  };
+}
+
+/** Multipart uploads still open in a bucket. */
+export async function openUploads(client: S3Client, bucket: string): Promise<number> {
+  const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  return out.Uploads?.length ?? 0;
+}
+
+/** Deterministic-looking test data (random, but sized exactly). */
+export function bytes(n: number): Uint8Array {
+  return new Uint8Array(randomBytes(n));
+}
+
+/** Reads a web stream to the end. */
+export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    parts.push(chunk);
+    total += chunk.byteLength;
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+/** Equality of byte arrays without printing megabytes on failure. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}

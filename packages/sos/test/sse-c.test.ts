@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { formatKey, generateKey } from '@sealstream/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getObject, headObject, putObject, SosError, sseCParams } from '../src/index.ts';
+import { bytes, collect, freshBucket, openUploads, sameBytes, testClient } from './helpers.ts';
+
+const MiB = 1024 * 1024;
+const key = generateKey();
+const wrongKey = generateKey();
+const hexKey = Buffer.from(key).toString('hex');
+const md5 = createHash('md5').update(key).digest('base64');
+
+let client: S3Client;
+let bucket: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  client = testClient();
+  ({ bucket, cleanup } = await freshBucket(client));
+});
+afterAll(() => cleanup?.());
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, `expected ${code}`).toBeInstanceOf(SosError);
+  expect((err as SosError).code).toBe(code);
+}
+
+describe('SSE-C params', () => {
+  it('sends base64 key and its MD5, from any key form', () => {
+    for (const form of [key, formatKey(key), formatKey(key).replace(/=$/, ''), hexKey]) {
+      expect(sseCParams(form)).toEqual({
+        SSECustomerAlgorithm: 'AES256',
+        SSECustomerKey: Buffer.from(key).toString('base64'),
+        SSECustomerKeyMD5: md5,
+      });
+    }
+  });
+  it('rejects a key of the wrong length', () => {
+    expect(() => sseCParams(new Uint8Array(31))).toThrow(/32 bytes/);
+    expect(() => sseCParams('c2hvcnQ=')).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
+  });
+});
+
+describe.each([
+  ['small (one PutObject)', 1000],
+  ['empty', 0],
+  ['multipart (5 MiB + 1, parts of 5 MiB)', 5 * MiB + 1],
+  ['multipart (3 parts + 7 bytes)', 3 * 5 * MiB + 7],
+])('SSE-C object, %s', (_label, size) => {
+  const data = bytes(size);
+  const name = `sse-c/${size}`;
+  const enc = { sseC: { key: formatKey(key) } } as const;
+
+  beforeAll(async () => {
+    const put = await putObject({
+      client,
+      bucket,
+      key: name,
+      body: Readable.from([data]),
+      encryption: enc,
+      partSize: 5 * MiB,
+    });
+    expect(put.size).toBe(size);
+    expect(put.partSize).toBe(size > 5 * MiB ? 5 * MiB : 0);
+    expect(await openUploads(client, bucket)).toBe(0);
+  });
+
+  it('reads back with the right key (in another text form)', async () => {
+    const got = await getObject({ client, bucket, key: name, encryption: { sseC: { key: hexKey } } });
+    expect(got.size).toBe(size);
+    expect(sameBytes(await collect(got.body), data)).toBe(true);
+  });
+
+  it('head reports size and the key fingerprint', async () => {
+    const head = await headObject({ client, bucket, key: name, encryption: { sseC: { key } } });
+    expect(head.size).toBe(size);
+    expect(head.sseC).toEqual({ algorithm: 'AES256', keyMD5: md5 });
+  });
+
+  it('is stored encrypted: the raw SDK without a key is refused', async () => {
+    await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: name }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 400 },
+    });
+  });
+
+  it('no key: SSE_C_KEY_REQUIRED on get, ranged get and head', async () => {
+    await expectCode(getObject({ client, bucket, key: name, encryption: 'none' }), 'SSE_C_KEY_REQUIRED');
+    await expectCode(headObject({ client, bucket, key: name, encryption: 'none' }), 'SSE_C_KEY_REQUIRED');
+    if (size > 0) {
+      await expectCode(
+        getObject({ client, bucket, key: name, encryption: 'none', range: 'bytes=0-0' }),
+        'SSE_C_KEY_REQUIRED',
+      );
+    }
+  });
+
+  it('wrong key: SSE_C_KEY_MISMATCH on get, ranged get and head', async () => {
+    const wrong = { sseC: { key: wrongKey } };
+    await expectCode(getObject({ client, bucket, key: name, encryption: wrong }), 'SSE_C_KEY_MISMATCH');
+    await expectCode(headObject({ client, bucket, key: name, encryption: wrong }), 'SSE_C_KEY_MISMATCH');
+    if (size > 0) {
+      await expectCode(
+        getObject({ client, bucket, key: name, encryption: wrong, range: 'bytes=-1' }),
+        'SSE_C_KEY_MISMATCH',
+      );
+    }
+  });
+
+  it.runIf(size > 0)('ranged reads are byte-exact, also across part boundaries', async () => {
+    const ranges: [string, number, number][] = [
+      ['bytes=0-0', 0, 0],
+      [`bytes=${size - 1}-`, size - 1, size - 1],
+      ['bytes=-1', size - 1, size - 1],
+      [`bytes=0-${size + 100}`, 0, size - 1],
+    ];
+    if (size > 5 * MiB) {
+      ranges.push([`bytes=${5 * MiB - 3}-${5 * MiB + 2}`, 5 * MiB - 3, Math.min(size - 1, 5 * MiB + 2)]);
+      ranges.push([`bytes=${5 * MiB}-${5 * MiB}`, 5 * MiB, 5 * MiB]);
+    }
+    for (const [range, start, end] of ranges) {
+      const got = await getObject({ client, bucket, key: name, encryption: enc, range });
+      expect(got.range, range).toEqual({ start, end });
+      expect(got.objectSize).toBe(size);
+      expect(sameBytes(await collect(got.body), data.subarray(start, end + 1)), range).toBe(true);
+    }
+  });
+
+  it('a range past the end is RANGE_NOT_SATISFIABLE', async () => {
+    await expectCode(
+      getObject({ client, bucket, key: name, encryption: enc, range: `bytes=${size}-` }),
+      'RANGE_NOT_SATISFIABLE',
+    );
+  });
+});
+
+describe('SSE-C on every request of a multipart upload', () => {
+  it('sends the key with CreateMultipartUpload, every UploadPart and Complete', async () => {
+    const seen: { command: string; md5: string | undefined }[] = [];
+    const spy = testClient();
+    spy.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { SSECustomerKeyMD5?: string };
+        seen.push({ command: String(context.commandName), md5: input.SSECustomerKeyMD5 });
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordSseC' },
+    );
+    const data = bytes(11 * MiB);
+    await putObject({
+      client: spy,
+      bucket,
+      key: 'sse-c/spied',
+      body: data,
+      encryption: { sseC: { key } },
+      partSize: 5 * MiB,
+    });
+    const commands = seen.map((s) => s.command);
+    expect(commands.filter((c) => c === 'UploadPartCommand')).toHaveLength(3);
+    expect(commands).toContain('CreateMultipartUploadCommand');
+    expect(seen.every((s) => s.md5 === md5)).toBe(true);
+  });
+});
+
+describe('objects not stored with SSE-C', () => {
+  it('reading a plain object with a key is SSE_C_NOT_APPLIED (not a silent plaintext read)', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'plain', Body: 'hello' }));
+    await expectCode(
+      getObject({ client, bucket, key: 'plain', encryption: { sseC: { key } } }),
+      'SSE_C_NOT_APPLIED',
+    );
+    await expectCode(
+      headObject({ client, bucket, key: 'plain', encryption: { sseC: { key } } }),
+      'SSE_C_NOT_APPLIED',
+    );
+  });
+
+  it('a missing object stays the SDK error (404), not an SSE-C error', async () => {
+    const err = await getObject({ client, bucket, key: 'missing', encryption: { sseC: { key } } }).catch(
+      (e) => e,
+    );
+    expect(err).not.toBeInstanceOf(SosError);
+    expect(err.$metadata.httpStatusCode).toBe(404);
+  });
+
+  it('the raw SDK agrees that the server needs the key (sanity check of the server)', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'raw', Body: 'x', ...sseCParams(key) }));
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'raw', ...sseCParams(key) }));
+    expect(await out.Body!.transformToString()).toBe('x');
+  });
+});
