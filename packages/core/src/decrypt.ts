@@ -29,7 +29,10 @@ const EMIT_THRESHOLD = 16 * CHUNK_SIZE;
  *   `COMMITMENT_MISMATCH`, `IDENTITY_MISMATCH`, `CHUNK_AUTH_FAILED`, `TRUNCATED`, `TRAILING_DATA`.
  */
 export function decryptStream(options: DecryptStreamOptions): TransformStream<Uint8Array, Uint8Array> {
-  let head: Uint8Array | undefined = new Uint8Array(0); // header bytes until opened
+  // Header bytes until opened, in a buffer that doubles: linear even when fed a byte at a time.
+  let headBuffer = new Uint8Array(1024);
+  let headLength = 0;
+  const head = () => headBuffer.subarray(0, headLength);
   let opened: OpenedObject | undefined;
   let cipher: PayloadCipher;
   const pending = new Uint8Array(SEALED_CHUNK_SIZE); // a partial sealed chunk carried between writes
@@ -60,13 +63,13 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
     }
   };
   const openHead = async (): Promise<Uint8Array | undefined> => {
-    const h = readHeaderLength(head!);
-    if (h === undefined || head!.length < openPrefixLength(h)) return undefined;
-    opened = await openHeader(head!, options);
+    const h = readHeaderLength(head());
+    if (h === undefined || headLength < openPrefixLength(h)) return undefined;
+    opened = await openHeader(head(), options);
     cipher = opened.payloadCipher;
     options.onOpen?.({ header: opened.info, keyId: opened.keyId });
-    const rest = head!.subarray(openPrefixLength(h));
-    head = undefined;
+    const rest = head().subarray(openPrefixLength(h));
+    headBuffer = new Uint8Array(0);
     return rest;
   };
 
@@ -79,7 +82,14 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
         );
       }
       if (!opened) {
-        head = concat(head!, chunk); // bounded: readHeaderLength rejects oversize headers early
+        // Bounded: readHeaderLength rejects an oversize header as soon as its length is known.
+        if (headLength + chunk.length > headBuffer.length) {
+          const grown = new Uint8Array(Math.max(2 * headBuffer.length, headLength + chunk.length));
+          grown.set(head());
+          headBuffer = grown;
+        }
+        headBuffer.set(chunk, headLength);
+        headLength += chunk.length;
         const rest = await openHead();
         if (!rest) return;
         chunk = rest;
@@ -102,7 +112,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
     },
     async flush(controller) {
       if (!opened) {
-        if (head!.length === 0)
+        if (headLength === 0)
           throw new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
         if ((await openHead()) === undefined) {
           throw new SealstreamError(
