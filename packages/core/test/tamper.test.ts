@@ -163,8 +163,14 @@ describe('no unauthenticated plaintext is released', () => {
       const file = await encrypt(big, { recipients: [key] });
       const start = readHeaderLength(file)! + PAYLOAD_PREFIX_LENGTH + k * SEALED_CHUNK_SIZE;
       file[start + 3]! ^= 1;
-      for (const w of [1 << 20, SEALED_CHUNK_SIZE, 4096]) {
-        const { output, error } = await runTransform(decryptStream({ keys: [key] }), split(file, w));
+      for (const [w, backend] of [
+        [1 << 20, 'node'],
+        [SEALED_CHUNK_SIZE, 'node'],
+        [4096, 'node'],
+        [1 << 20, 'node-workers'],
+        [3 * SEALED_CHUNK_SIZE, 'node-workers'],
+      ] as const) {
+        const { output, error } = await runTransform(decryptStream({ keys: [key], backend }), split(file, w));
         expect(isSealstreamError(error, 'CHUNK_AUTH_FAILED')).toBe(true);
         expect(output.length).toBeLessThanOrEqual(k * CHUNK_SIZE);
         expect(Buffer.from(output).equals(Buffer.from(big.subarray(0, output.length)))).toBe(true);
