@@ -27,6 +27,7 @@ export {
   putObject,
 } from './objects.ts';
 export { type ByteRange, parseRange, type RangeInput, type ResolvedRange, resolveRange } from './range.ts';
+export { type RekeyObjectOptions, type RekeyObjectResult, rekeyObject } from './rekey.ts';
 export { type SseCParams, sseCParams } from './sse-c.ts';
-export { choosePartSize, LIMITS, type UploadProgress } from './upload.ts';
+export { choosePartSize, growingPartSize, LIMITS, type UploadProgress } from './upload.ts';
 export { isSosZone, SOS_ZONES, type SosZone, sosEndpoint } from './zones.ts';

@@ -13,7 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, encryptStream, MAX_HEADER_LENGTH } from '@sealstream/core';
-import { type BodyInput, openBody, toWebStream } from './body.ts';
+import { type BodyInput, type OpenedBody, openBody, toWebStream } from './body.ts';
 import { describeObject, type Fetcher, identityFor, openObject, recipientsOf } from './client-side.ts';
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
@@ -27,7 +27,14 @@ import {
   rangeHeader,
 } from './range.ts';
 import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
-import { choosePartSize, DEFAULT_QUEUE_SIZE, type UploadProgress, uploadObject } from './upload.ts';
+import {
+  choosePartSize,
+  DEFAULT_QUEUE_SIZE,
+  growingPartSize,
+  type UploadBody,
+  type UploadProgress,
+  uploadObject,
+} from './upload.ts';
 
 /** Where an object lives. */
 export interface ObjectLocation {
@@ -64,7 +71,7 @@ export interface PutObjectResult {
   /** ETag from the server; may be missing (Ceph RGW returns none from CompleteMultipartUpload). */
   etag: string | undefined;
   versionId: string | undefined;
-  /** Part size used; 0 for a single PutObject. */
+  /** Size of the first part; 0 for a single PutObject. Parts grow when the size is unknown (see `growingPartSize`). */
   partSize: number;
 }
 
@@ -83,10 +90,9 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   const queueSize = checkQueueSize(options.queueSize);
   const opened = await openBody(options.body);
-  let body = opened.body;
+  let body: UploadBody = asUploadBody(opened.body);
   let storedSize = opened.size;
   let plainCount = 0;
-  let sealedCount = 0;
   let partSize: number;
   const clientSide = encryption.clientSide;
   if (clientSide) {
@@ -95,10 +101,9 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
       recipients: recipientsOf(clientSide),
       identity: identityFor(clientSide, bucket, key),
     });
-    const sealed = toWebStream(body)
+    const sealed = toWebStream(opened.body)
       .pipeThrough(counter((n) => (plainCount += n)))
-      .pipeThrough(encrypt)
-      .pipeThrough(counter((n) => (sealedCount += n)));
+      .pipeThrough(encrypt);
     body = Readable.fromWeb(sealed as import('node:stream/web').ReadableStream<Uint8Array>);
     storedSize = undefined;
     // an upper bound of the sealed size keeps the part count under 10,000
@@ -109,8 +114,7 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
   } else {
     partSize = choosePartSize(opened.size, options.partSize);
   }
-  let size = 0;
-  const params: PutObjectCommandInput = {
+  const params: Omit<PutObjectCommandInput, 'Body'> & { Body: UploadBody } = {
     Bucket: bucket,
     Key: key,
     Body: body,
@@ -127,23 +131,21 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
     },
     client,
     params,
-    partSize,
+    // a body of unknown size may need more than 10,000 parts of the first size
+    partSize: opened.size === undefined ? (n) => growingPartSize(n, partSize) : partSize,
     queueSize,
     signal: options.signal,
-    onProgress: (p) => {
-      size = Math.max(size, p.loaded);
-      options.onProgress?.(p);
-    },
+    onProgress: options.onProgress,
     ...(encryption.sseC
       ? { checkPart: (out) => assertSseCApplied(out, encryption.sseC!, `put ${bucket}/${key}`) }
       : {}),
   });
   return {
-    size: clientSide ? sealedCount : (opened.size ?? size),
-    plaintextSize: clientSide ? plainCount : (opened.size ?? size),
+    size: result.size,
+    plaintextSize: clientSide ? plainCount : result.size,
     etag: result.etag,
     versionId: result.versionId,
-    partSize: result.singlePart ? 0 : partSize,
+    partSize: result.partSize,
   };
 }
 
@@ -371,7 +373,7 @@ function mapReadError(
   });
 }
 
-function checkLocation<T extends ObjectLocation>(options: T): T {
+export function checkLocation<T extends ObjectLocation>(options: T): T {
   if (typeof options !== 'object' || options === null) {
     throw new SosError(
       'INVALID_ARGUMENT',
@@ -392,7 +394,7 @@ function checkLocation<T extends ObjectLocation>(options: T): T {
   return options;
 }
 
-function checkQueueSize(queueSize: number | undefined): number {
+export function checkQueueSize(queueSize: number | undefined): number {
   if (queueSize === undefined) return DEFAULT_QUEUE_SIZE;
   if (!Number.isSafeInteger(queueSize) || queueSize < 1 || queueSize > 64) {
     throw new SosError('INVALID_ARGUMENT', `"queueSize" expected an integer from 1 to 64, got ${queueSize}`);
@@ -407,4 +409,9 @@ function counter(add: (n: number) => void): TransformStream<Uint8Array, Uint8Arr
       controller.enqueue(chunk);
     },
   });
+}
+
+/** Node `Readable`s and web `ReadableStream`s are both async iterables of chunks in Node. */
+function asUploadBody(body: OpenedBody['body']): UploadBody {
+  return body instanceof Uint8Array ? body : (body as AsyncIterable<Uint8Array>);
 }

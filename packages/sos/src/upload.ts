@@ -1,20 +1,23 @@
 /**
- * Multipart uploads through lib-storage's `Upload`, with part sizes within SOS limits and a
- * guarantee that a failed or aborted upload leaves no parts behind.
+ * Multipart uploads: our own small uploader, so part sizes can grow while an object of unknown
+ * size streams in (S3 needs only the parts before the last to be at least 5 MiB; lib-storage
+ * would keep every part the same size and stop at 10,000 x partSize). A failed or aborted upload
+ * leaves no parts behind.
  * @module
  */
 import {
   AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  type CreateMultipartUploadCommandOutput,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { SosError } from './errors.ts';
-import { httpStatus } from './sse-c.ts';
+import { httpStatus, type SseCParams } from './sse-c.ts';
 
 const MiB = 1024 * 1024;
 /** SOS (and S3) multipart limits. */
@@ -28,6 +31,8 @@ export const LIMITS = {
 export const DEFAULT_PART_SIZE = 8 * MiB;
 /** Parts uploaded in parallel by default. */
 export const DEFAULT_QUEUE_SIZE = 4;
+/** With an unknown size, the part size doubles after every this many parts. */
+export const PARTS_PER_SIZE_STEP = 1000;
 
 /** Progress of an upload, in bytes sent to the server. */
 export interface UploadProgress {
@@ -59,122 +64,286 @@ export function choosePartSize(size: number | undefined, requested?: number): nu
   return Math.min(LIMITS.maxPartSize, Math.max(wanted, needed));
 }
 
+/**
+ * Size of part `partNumber` (1-based) of an upload whose size is unknown: `base` for the first
+ * 1,000 parts, then doubling every 1,000 parts, capped at 5 GiB. From any base of 5 MiB or more,
+ * 10,000 parts hold at least 4 TiB (5 MiB x 1,000 x (2^10 - 1) = 4.9 TiB), and memory stays
+ * `queueSize x base` for the first 1,000 parts (8 GiB of data with the 8 MiB default).
+ */
+export function growingPartSize(partNumber: number, base: number): number {
+  const step = Math.floor((partNumber - 1) / PARTS_PER_SIZE_STEP);
+  return Math.min(LIMITS.maxPartSize, base * 2 ** step);
+}
+
+/** The SSE-C echo fields of an S3 answer. */
+export interface SseCEchoOutput {
+  SSECustomerAlgorithm?: string | undefined;
+  SSECustomerKeyMD5?: string | undefined;
+}
+
 /** Options of {@link uploadObject}. */
 export interface UploadObjectOptions {
   client: S3Client;
   /** PutObject parameters; `Body` is the data, `ContentLength` its size when known. */
-  params: PutObjectCommandInput;
-  partSize: number;
+  params: Omit<PutObjectCommandInput, 'Body'> & { Body: UploadBody };
+  /**
+   * Size of every part but the last, or of part n (1-based) as a function, e.g. with
+   * {@link growingPartSize} for bodies of unknown size. Each must be 5 MiB to 5 GiB.
+   */
+  partSize: number | ((partNumber: number) => number);
   queueSize: number;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: UploadProgress) => void) | undefined;
+  /** Called once on the first failure, before waiting for requests in flight (e.g. to destroy the source stream). */
+  onFailure?: (() => void) | undefined;
   /**
    * Checks the answer to each PutObject/UploadPart (e.g. that SSE-C was applied); throwing fails
    * the upload, so a multipart upload is aborted before any object appears.
    */
-  /** Called after a failure, once nothing is in flight (e.g. to destroy the source stream). */
-  onFailure?: (() => void) | undefined;
-  checkPart?: ((output: { SSECustomerAlgorithm?: string; SSECustomerKeyMD5?: string }) => void) | undefined;
+  checkPart?: ((output: SseCEchoOutput) => void) | undefined;
 }
 
-/** What {@link uploadObject} reports. */
+/** What the upload functions report. */
 export interface UploadResult {
   etag: string | undefined;
   versionId: string | undefined;
-  /** True when the object went up as one PutObject rather than a multipart upload. */
-  singlePart: boolean;
-  /** Echo of the server's SSE-C answer on the final request. */
-  sseCustomerAlgorithm: string | undefined;
-  sseCustomerKeyMD5: string | undefined;
+  /** Bytes stored. */
+  size: number;
+  /** Part size of the first part; 0 when the object went up as one PutObject. */
+  partSize: number;
+  /** Number of parts; 0 for a single PutObject. */
+  parts: number;
 }
 
+/** A body the uploader reads: bytes, a Node `Readable` or a web `ReadableStream` (both async iterable). */
+export type UploadBody = Uint8Array | AsyncIterable<Uint8Array>;
+
 /**
- * Uploads with lib-storage, memory bounded by about `queueSize x partSize`.
- *
- * lib-storage's `done()` rejects as soon as its abort signal fires, before parts in flight have
- * settled and before it aborts the multipart upload; and a part in flight is not cancelled. So
- * the client is wrapped: parts get the abort signal, every request is tracked, and after any
- * failure this waits for them all, then aborts the multipart upload itself (a second abort is
- * harmless). Afterwards no part is left on the server and no object was created.
- * @throws {SosError} `ABORTED` when `signal` fires; otherwise the underlying error.
+ * Uploads a body as one PutObject when it fits in one part, else as a multipart upload with up to
+ * `queueSize` parts in flight. Memory stays about `queueSize x partSize`: workers pull parts from
+ * the body one at a time, and a part is read only when a worker is free.
+ * @throws {SosError} `ABORTED` when `signal` fires; `INVALID_ARGUMENT` past 10,000 parts;
+ *   otherwise the underlying error. Afterwards no part is left on the server and no object was created.
  */
 export async function uploadObject(options: UploadObjectOptions): Promise<UploadResult> {
   const { client, params, signal } = options;
-  const controller = new AbortController();
-  const inFlight = new Set<Promise<unknown>>();
-  let uploadId: string | undefined;
-  const send = (command: Parameters<S3Client['send']>[0], sendOptions?: { abortSignal?: AbortSignal }) => {
-    // parts and single puts are cancelled on abort; Create/Complete/Abort are left to finish
-    const cancellable = command instanceof UploadPartCommand || command instanceof PutObjectCommand;
-    let promise = client.send(command as never, {
-      ...sendOptions,
-      ...(cancellable ? { abortSignal: controller.signal } : {}),
-    }) as Promise<unknown>;
-    const checkPart = options.checkPart;
-    if (cancellable && checkPart) {
-      promise = promise.then((out) => {
-        checkPart(out as Parameters<typeof checkPart>[0]);
-        return out;
-      });
+  if (signal?.aborted) throw abortedError(signal);
+  const { Body, ...rest } = params;
+  const { partSize } = options;
+  const sizeOf = typeof partSize === 'number' ? () => partSize : partSize;
+  const reader = new PartReader(Body, signal);
+  const onFailure = () => {
+    reader.cancel(new SosError('ABORTED', 'upload failed: reading the body was stopped'));
+    options.onFailure?.();
+  };
+  let first: Uint8Array;
+  let second: Uint8Array;
+  try {
+    first = await reader.read(sizeOf(1));
+    second = first.byteLength < sizeOf(1) ? new Uint8Array(0) : await reader.read(sizeOf(2));
+  } catch (err) {
+    onFailure();
+    throw signal?.aborted ? abortedError(signal, err) : err;
+  }
+  const total = params.ContentLength;
+  if (second.byteLength === 0) {
+    // one part's worth or less: a single PutObject, atomic like a completed multipart upload
+    try {
+      const out = await client.send(
+        new PutObjectCommand({ ...rest, Body: first, ContentLength: first.byteLength }),
+        signal ? { abortSignal: signal } : {},
+      );
+      options.checkPart?.(out);
+      options.onProgress?.({ loaded: first.byteLength, total });
+      return {
+        etag: out.ETag || undefined,
+        versionId: out.VersionId,
+        size: first.byteLength,
+        partSize: 0,
+        parts: 0,
+      };
+    } catch (err) {
+      onFailure();
+      throw signal?.aborted ? abortedError(signal, err) : err;
     }
-    if (command instanceof CreateMultipartUploadCommand) {
-      promise.then(
-        (out) => (uploadId = (out as CreateMultipartUploadCommandOutput).UploadId),
-        () => {},
+  }
+
+  const queued = [first, second];
+  let lastPart = 0;
+  let ended = false;
+  let loaded = 0;
+  const next = async (): Promise<PartJob | undefined> => {
+    let bytes = queued.shift();
+    if (bytes === undefined) {
+      if (ended) return undefined;
+      bytes = await reader.read(sizeOf(lastPart + 1));
+    }
+    if (bytes.byteLength < sizeOf(lastPart + 1)) ended = true;
+    if (bytes.byteLength === 0) return undefined;
+    if (++lastPart > LIMITS.maxParts) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `the body needs more than ${LIMITS.maxParts} parts (first part ${first.byteLength} bytes); pass a larger "partSize"`,
       );
     }
-    inFlight.add(promise);
-    promise.then(
-      () => inFlight.delete(promise),
-      () => inFlight.delete(promise),
-    );
-    return promise;
+    return { partNumber: lastPart, body: bytes };
   };
-  const tracked = new Proxy(client, {
-    get: (target, property) => (property === 'send' ? send : Reflect.get(target, property, target)),
-  });
-
-  const upload = new Upload({
-    client: tracked,
-    params,
-    partSize: options.partSize,
+  const { ContentLength: _length, ...createParams } = rest;
+  const result = await runMultipart({
+    client,
+    createParams,
+    sseC: sseCOf(params),
     queueSize: options.queueSize,
-    leavePartsOnError: false,
-    abortController: controller,
+    signal,
+    next,
+    checkPart: options.checkPart,
+    onFailure,
+    onPartDone: (size) => {
+      loaded += size;
+      options.onProgress?.({ loaded, total });
+    },
   });
-  if (options.onProgress) {
-    const onProgress = options.onProgress;
-    upload.on('httpUploadProgress', (p) => onProgress({ loaded: p.loaded ?? 0, total: p.total }));
-  }
-  const onAbort = () => controller.abort();
-  if (signal?.aborted) throw abortedError(signal);
-  signal?.addEventListener('abort', onAbort, { once: true });
+  return { ...result, partSize: first.byteLength };
+}
 
-  try {
-    const out = (await upload.done()) as {
-      ETag?: string;
-      VersionId?: string;
-      SSECustomerAlgorithm?: string;
-      SSECustomerKeyMD5?: string;
+/** One part of a multipart upload: bytes to send, or a range of an existing object to copy. */
+export type PartJob =
+  | { partNumber: number; body: Uint8Array }
+  | {
+      partNumber: number;
+      /** `bucket/key` (URL-encoded), with `?versionId=` to pin a version. */
+      copySource: string;
+      /** Inclusive-end byte range of the source, as in `CopySourceRange`. */
+      start: number;
+      end: number;
+      /** ETag the source must still have (honoured by AWS and SOS; ignored by Ceph RGW 16). */
+      ifMatch?: string | undefined;
     };
+
+/** Options of {@link runMultipart}. */
+export interface MultipartOptions {
+  client: S3Client;
+  /** CreateMultipartUpload parameters (bucket, key, content type, metadata, SSE-C). */
+  createParams: Omit<PutObjectCommandInput, 'Body' | 'ContentLength'>;
+  /** SSE-C parameters sent with every part and the completion, when the object uses SSE-C. */
+  sseC: SseCParams | undefined;
+  queueSize: number;
+  signal?: AbortSignal | undefined;
+  /** The next part, or `undefined` when there are no more; called one at a time. */
+  next: () => Promise<PartJob | undefined>;
+  checkPart?: ((output: SseCEchoOutput) => void) | undefined;
+  onFailure?: (() => void) | undefined;
+  /** Called with the size of each part the server has stored. */
+  onPartDone?: ((size: number) => void) | undefined;
+}
+
+/**
+ * Runs a multipart upload: creates it, has `queueSize` workers upload or copy the parts that
+ * `next()` hands out, and completes it. The object appears only at completion, atomically.
+ *
+ * On any failure or abort: requests in flight are cancelled, every worker is waited for, then the
+ * multipart upload is aborted, so no parts are stranded and no object was created.
+ * @throws {SosError} `ABORTED` when `signal` fires; otherwise the first error.
+ */
+export async function runMultipart(
+  options: MultipartOptions,
+): Promise<Omit<UploadResult, 'partSize'> & { partSize: number }> {
+  const { client, createParams, sseC, signal } = options;
+  const { Bucket, Key } = createParams;
+  if (signal?.aborted) throw abortedError(signal);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let uploadId: string | undefined;
+  const parts: CompletedPart[] = [];
+  let size = 0;
+  let failure: { err: unknown } | undefined;
+  const fail = (err: unknown) => {
+    if (failure) return;
+    failure = { err };
+    controller.abort();
+    options.onFailure?.();
+  };
+  // parts are handed out one at a time: reading the body is sequential
+  let turn: Promise<unknown> = Promise.resolve();
+  const take = () => {
+    const job = turn.then(() => (failure || controller.signal.aborted ? undefined : options.next()));
+    turn = job.catch(() => {});
+    return job;
+  };
+  const worker = async () => {
+    for (let job = await take(); job !== undefined; job = await take()) {
+      const send = { abortSignal: controller.signal };
+      if ('body' in job) {
+        const out = await client.send(
+          new UploadPartCommand({
+            Bucket,
+            Key,
+            UploadId: uploadId,
+            PartNumber: job.partNumber,
+            Body: job.body,
+            ContentLength: job.body.byteLength,
+            ...sseC,
+          }),
+          send,
+        );
+        options.checkPart?.(out);
+        parts.push({ PartNumber: job.partNumber, ETag: out.ETag });
+        size += job.body.byteLength;
+        options.onPartDone?.(job.body.byteLength);
+      } else {
+        const out = await client.send(
+          new UploadPartCopyCommand({
+            Bucket,
+            Key,
+            UploadId: uploadId,
+            PartNumber: job.partNumber,
+            CopySource: job.copySource,
+            CopySourceRange: `bytes=${job.start}-${job.end}`,
+            ...(job.ifMatch !== undefined ? { CopySourceIfMatch: job.ifMatch } : {}),
+            ...sseC,
+          }),
+          send,
+        );
+        options.checkPart?.(out);
+        parts.push({ PartNumber: job.partNumber, ETag: out.CopyPartResult?.ETag });
+        size += job.end - job.start + 1;
+        options.onPartDone?.(job.end - job.start + 1);
+      }
+    }
+  };
+  try {
+    const created = await client.send(new CreateMultipartUploadCommand({ ...createParams, ...sseC }));
+    uploadId = created.UploadId;
+    if (uploadId === undefined) throw new SosError('INVALID_ARGUMENT', `${Bucket}/${Key}: no UploadId`);
+    const workers = Array.from({ length: options.queueSize }, () => worker().catch(fail));
+    await Promise.all(workers);
+    if (failure) throw failure.err;
+    if (signal?.aborted) throw abortedError(signal);
+    parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
+    // completion is never cancelled: once sent, the object may exist whatever the answer's fate
+    const out = await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+        ...sseC,
+      }),
+    );
     return {
       etag: out.ETag || undefined,
       versionId: out.VersionId,
-      singlePart: uploadId === undefined,
-      sseCustomerAlgorithm: out.SSECustomerAlgorithm,
-      sseCustomerKeyMD5: out.SSECustomerKeyMD5,
+      size,
+      partSize: 0,
+      parts: parts.length,
     };
   } catch (err) {
-    controller.abort();
-    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-    options.onFailure?.();
+    fail(err);
     if (uploadId !== undefined) {
       try {
-        await client.send(
-          new AbortMultipartUploadCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId }),
-        );
+        await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }));
       } catch (abortErr) {
-        // 404 NoSuchUpload: lib-storage aborted it already
         if (httpStatus(abortErr) !== 404 && err instanceof Error && err.cause === undefined)
           err.cause = abortErr;
       }
@@ -186,7 +355,96 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
   }
 }
 
-function abortedError(signal: AbortSignal, cause?: unknown): SosError {
+/**
+ * Cuts a body into parts of the sizes asked for. A part is copied into one buffer unless a
+ * single incoming chunk already holds it. Reads race the abort signal, so a stalled source does
+ * not hold up an abort.
+ */
+class PartReader {
+  readonly #iterator: AsyncIterator<Uint8Array> | undefined;
+  #bytes: Uint8Array | undefined;
+  #pending: Uint8Array | undefined;
+  readonly #stop = new AbortController();
+
+  constructor(body: UploadBody, signal: AbortSignal | undefined) {
+    if (body instanceof Uint8Array) {
+      this.#bytes = body;
+    } else {
+      this.#iterator = body[Symbol.asyncIterator]();
+    }
+    if (signal?.aborted) this.cancel(abortedError(signal));
+    signal?.addEventListener('abort', () => this.cancel(abortedError(signal)), { once: true });
+  }
+
+  /** Makes the read in progress, and every later one, fail with `reason`. */
+  cancel(reason: unknown): void {
+    this.#stop.abort(reason);
+  }
+
+  /**
+   * The next chunk, or the stop reason once cancelled. (Not `Promise.race` with one long-lived
+   * promise: each race leaves a reaction on it that keeps its chunk alive until the upload ends.)
+   */
+  #next(): Promise<IteratorResult<Uint8Array>> {
+    const stop = this.#stop.signal;
+    return new Promise((resolve, reject) => {
+      const onStop = () => reject(stop.reason);
+      stop.addEventListener('abort', onStop, { once: true });
+      this.#iterator!.next()
+        .then(resolve, reject)
+        .finally(() => stop.removeEventListener('abort', onStop));
+    });
+  }
+
+  /** Up to `size` bytes; fewer only at the end of the body, none once it is over. */
+  async read(size: number): Promise<Uint8Array> {
+    this.#stop.signal.throwIfAborted();
+    if (this.#bytes !== undefined) {
+      const part = this.#bytes.subarray(0, size);
+      this.#bytes = this.#bytes.subarray(part.byteLength);
+      return part;
+    }
+    let buffer: Uint8Array | undefined;
+    let filled = 0;
+    while (filled < size) {
+      let chunk = this.#pending;
+      this.#pending = undefined;
+      if (chunk === undefined) {
+        const { value, done } = await this.#next();
+        if (done) break;
+        if (!(value instanceof Uint8Array)) {
+          throw new SosError(
+            'INVALID_ARGUMENT',
+            `"body" stream must yield bytes, got ${typeof value} (an encoding set?)`,
+          );
+        }
+        chunk = value;
+      }
+      if (filled === 0 && chunk.byteLength >= size) {
+        if (chunk.byteLength > size) this.#pending = chunk.subarray(size);
+        return chunk.subarray(0, size);
+      }
+      buffer ??= new Uint8Array(size);
+      const take = Math.min(size - filled, chunk.byteLength);
+      buffer.set(chunk.subarray(0, take), filled);
+      filled += take;
+      if (take < chunk.byteLength) this.#pending = chunk.subarray(take);
+    }
+    return buffer === undefined ? new Uint8Array(0) : buffer.subarray(0, filled);
+  }
+}
+
+function sseCOf(params: Omit<PutObjectCommandInput, 'Body'>): SseCParams | undefined {
+  return params.SSECustomerKey === undefined
+    ? undefined
+    : {
+        SSECustomerAlgorithm: 'AES256',
+        SSECustomerKey: params.SSECustomerKey,
+        SSECustomerKeyMD5: params.SSECustomerKeyMD5!,
+      };
+}
+
+export function abortedError(signal: AbortSignal, cause?: unknown): SosError {
   return new SosError(
     'ABORTED',
     'upload aborted: no object was created and no parts were left on the server',

@@ -1,0 +1,56 @@
+/** Runs every example as the README says, against the local S3 server. */
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bin, buildCli, storeEnv } from '../../packages/cli/test/helpers.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const exec = promisify(execFile);
+
+function runExample(name: string) {
+  return exec(
+    process.execPath,
+    ['--conditions=sealstream-src', '--import', 'tsx', join(root, 'examples', name)],
+    {
+      cwd: root,
+      env: storeEnv(),
+      timeout: 60_000,
+    },
+  );
+}
+
+describe('examples', () => {
+  beforeAll(() => buildCli());
+
+  it('file-roundtrip.ts', async () => {
+    expect((await runExample('file-roundtrip.ts')).stdout).toMatch(/encrypted and decrypted, identical/);
+  });
+
+  it('upload-range.ts', async () => {
+    expect((await runExample('upload-range.ts')).stdout).toMatch(/range: 100 bytes, \d+ fetched, identical/);
+  });
+
+  it('sse-c.ts', async () => {
+    const { stdout } = await runExample('sse-c.ts');
+    expect(stdout).toContain('readable only with my key (SSE-C AES256');
+    expect(stdout).toContain('without the key: SSE_C_KEY_REQUIRED');
+  });
+
+  it('rotate-key.ts', async () => {
+    expect((await runExample('rotate-key.ts')).stdout).toMatch(/the old key now: NO_MATCHING_KEY/);
+  });
+
+  it('archive.sh', async () => {
+    const { stdout } = await exec(
+      'bash',
+      [join(root, 'examples/archive.sh'), join(root, 'packages/core/src')],
+      {
+        env: storeEnv({ SEALSTREAM: `${process.execPath} ${bin}` }),
+        timeout: 60_000,
+      },
+    );
+    expect(stdout).toContain('passphrase (scrypt logN 18)');
+    expect(stdout).toContain('restored identically');
+  });
+});

@@ -1,0 +1,353 @@
+/**
+ * `sealstream cp SRC DST`: between local paths, `-` and objects in a store, one object or a whole
+ * folder/prefix (`--recursive`, `--parallel` transfers at once). Client-side keys seal on the way
+ * up and open on the way down; SSE-C keys go with every request to the store.
+ * @module
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
+import { choosePartSize, getObject, putObject } from '@sealstream/sos';
+import {
+  encryptionFor,
+  protectionOf,
+  type SseCFlags,
+  type StoreEncryption,
+  storeEncryption,
+} from '../encryption.ts';
+import { CliError, describeError, EXIT, exitCodeOf, inContext, usage } from '../exit.ts';
+import { counting, fromWeb, interrupted, openInput, statInput, writeOutput } from '../io.ts';
+import type { KeyFlags } from '../keys.ts';
+import { formatLocation, type Location, parseLocation, type RemoteLocation, withKey } from '../location.ts';
+import { formatBytes, type Progress, type Reporter } from '../report.ts';
+import { clientFor, type StoreFlags } from '../store.ts';
+
+/** Flags of `cp`. */
+export interface CpFlags extends KeyFlags, SseCFlags, StoreFlags {
+  recursive?: boolean;
+  parallel?: string;
+  bind?: boolean;
+}
+
+/** One copy to make. */
+interface Job {
+  from: Location;
+  to: Location;
+  /** Bytes to read, when known (for the progress bar). */
+  size: number | undefined;
+}
+
+/** What one copy did. */
+interface Done {
+  source: string;
+  destination: string;
+  /** Plaintext bytes moved. */
+  size: number;
+  /** Bytes stored in the store, for uploads. */
+  storedSize: number | undefined;
+  clientSide: boolean;
+  sseC: boolean;
+  keyIds: string[];
+}
+
+/** Runs `cp`. */
+export async function cpCommand(src: string, dst: string, flags: CpFlags, reporter: Reporter): Promise<void> {
+  const from = parseLocation(src, 'source');
+  const to = parseLocation(dst, 'destination');
+  const parallel = parallelOf(flags.parallel);
+  if (from.kind !== 'remote' && to.kind !== 'remote') {
+    const keyFlags = [
+      flags.keyFile?.length,
+      flags.key?.length,
+      flags.passphrase,
+      flags.passphraseFile,
+      flags.sseC,
+      flags.sseCFile,
+      flags.encryptKey,
+    ];
+    if (keyFlags.some((f) => f)) {
+      throw usage(
+        'cp between local paths does not encrypt or decrypt',
+        'use sealstream encrypt / sealstream decrypt',
+      );
+    }
+  }
+  const settings = await storeEncryption(flags, reporter, to.kind === 'remote' ? 'seal' : 'open');
+  const jobs = flags.recursive
+    ? await inContext(`listing ${src}`, () => planRecursive(from, to, flags))
+    : [await planOne(from, to)];
+  if (jobs.length === 0) {
+    reporter.result({ command: 'cp', files: [], size: 0, seconds: 0 }, `nothing to copy under ${src}`);
+    return;
+  }
+  reporter.dataOnStdout = to.kind === 'stdio';
+  const known = jobs.every((j) => j.size !== undefined);
+  const progress = reporter.progress('cp', known ? jobs.reduce((a, j) => a + j.size!, 0) : undefined);
+  const done: Done[] = [];
+  const failed: { job: Job; error: unknown }[] = [];
+  const started = performance.now();
+  try {
+    await pool(jobs, parallel, async (job) => {
+      try {
+        done.push(
+          await inContext(`${formatLocation(job.from)} -> ${formatLocation(job.to)}`, () =>
+            copyOne(job, settings, flags, progress, jobs.length === 1),
+          ),
+        );
+        if (jobs.length > 1) progress.files(done.length + failed.length, jobs.length);
+      } catch (error) {
+        if (interrupted.aborted) throw error;
+        failed.push({ job, error });
+        if (jobs.length === 1) throw error;
+        reporter.error(`${formatLocation(job.from)} -> ${formatLocation(job.to)}: ${describeError(error)}`);
+      }
+    });
+  } finally {
+    progress.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const size = done.reduce((a, d) => a + d.size, 0);
+  const rate = seconds > 0 ? ` in ${seconds.toFixed(1)} s (${formatBytes(size / seconds)}/s)` : '';
+  const one = done.length === 1 && jobs.length === 1 ? done[0]! : undefined;
+  reporter.result(
+    {
+      command: 'cp',
+      files: done,
+      failed: failed.map((f) => ({
+        source: formatLocation(f.job.from),
+        destination: formatLocation(f.job.to),
+        error: describeError(f.error),
+        exitCode: exitCodeOf(f.error),
+      })),
+      size,
+      seconds,
+    },
+    one
+      ? `copied ${one.source} -> ${one.destination}: ${formatBytes(one.size)}${protectionText(one)}${rate}`
+      : `copied ${done.length} of ${jobs.length} files, ${formatBytes(size)}${rate}`,
+  );
+  if (failed.length > 0) {
+    const first = failed[0]!.error;
+    throw new CliError(
+      exitCodeOf(first) === EXIT.OK ? EXIT.ERROR : exitCodeOf(first),
+      `${failed.length} of ${jobs.length} copies failed`,
+      {
+        cause: first,
+      },
+    );
+  }
+}
+
+function protectionText(d: Done): string {
+  const parts = [];
+  if (d.clientSide) parts.push(`client-side${d.keyIds.length ? ` (key ${d.keyIds.join(', ')})` : ''}`);
+  if (d.sseC) parts.push('SSE-C');
+  return parts.length ? `, ${parts.join(' + ')}` : '';
+}
+
+function parallelOf(text: string | undefined): number {
+  if (text === undefined) return 4;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw usage(`--parallel expected an integer from 1 to 64, got ${text}`);
+  return n;
+}
+
+async function planOne(from: Location, to: Location): Promise<Job> {
+  let size: number | undefined;
+  let name: string | undefined;
+  if (from.kind === 'local') {
+    const info = await statInput(from.path);
+    if (info.isDirectory()) throw usage(`${from.path} is a folder`, 'use cp --recursive');
+    size = info.isFile() ? info.size : undefined;
+    name = basename(from.path);
+  } else if (from.kind === 'remote') {
+    if (from.key === '' || from.key.endsWith('/')) {
+      throw usage(`${formatLocation(from)} names a prefix, not an object`, 'use cp --recursive');
+    }
+    name = from.key.split('/').pop();
+  }
+  if (to.kind === 'remote' && (to.key === '' || to.key.endsWith('/'))) {
+    if (name === undefined)
+      throw usage(`copying from stdin needs a full object key, got ${formatLocation(to)}`);
+    to = withKey(to, to.key + name);
+  }
+  if (to.kind === 'local' && name !== undefined && (to.path.endsWith('/') || (await isDirectory(to.path)))) {
+    to = { kind: 'local', path: join(to.path, name) };
+  }
+  return { from, to, size };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function planRecursive(from: Location, to: Location, flags: StoreFlags): Promise<Job[]> {
+  if (from.kind === 'stdio' || to.kind === 'stdio')
+    throw usage('--recursive copies folders and prefixes, not stdin/stdout');
+  const jobs: Job[] = [];
+  const target = (rel: string): Location =>
+    to.kind === 'remote'
+      ? withKey(to, asPrefix(to.key) + rel)
+      : { kind: 'local', path: join(to.path, ...rel.split('/')) };
+  if (from.kind === 'local') {
+    const info = await statInput(from.path);
+    if (!info.isDirectory()) throw usage(`${from.path} is not a folder; drop --recursive to copy one file`);
+    for await (const file of walk(from.path)) {
+      const rel = relative(from.path, file.path).split(sep).join('/');
+      jobs.push({ from: { kind: 'local', path: file.path }, to: target(rel), size: file.size });
+    }
+    return jobs;
+  }
+  const prefix = asPrefix(from.key);
+  const client = clientFor(from, flags);
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: from.bucket, Prefix: prefix, ContinuationToken: token }),
+      { abortSignal: interrupted },
+    );
+    for (const o of page.Contents ?? []) {
+      const key = o.Key!;
+      const rel = key.slice(prefix.length);
+      if (rel === '' || rel.endsWith('/')) continue; // folder markers
+      if (to.kind === 'local' && rel.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+        throw usage(
+          `${formatLocation(withKey(from, key))} cannot be written safely under ${to.path} (empty, . or .. path segment)`,
+        );
+      }
+      jobs.push({ from: withKey(from, key), to: target(rel), size: o.Size });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return jobs;
+}
+
+function asPrefix(key: string): string {
+  return key === '' || key.endsWith('/') ? key : `${key}/`;
+}
+
+async function* walk(dir: string): AsyncGenerator<{ path: string; size: number }> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) yield* walk(path);
+    else if (e.isFile()) yield { path, size: (await stat(path)).size };
+  }
+}
+
+async function pool<T>(items: readonly T[], n: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && !interrupted.aborted) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+}
+
+/** Pipes a stream through a counter, passing errors along. */
+function counted(source: Readable, progress: Progress, count: (n: number) => void): Transform {
+  const counter = counting(progress, count);
+  pipeline(source, counter, () => {});
+  return counter;
+}
+
+async function copyOne(
+  job: Job,
+  settings: StoreEncryption,
+  flags: StoreFlags,
+  progress: Progress,
+  single: boolean,
+): Promise<Done> {
+  const { from, to } = job;
+  let plain = 0;
+  const base = { source: formatLocation(from), destination: formatLocation(to) };
+  if (to.kind === 'remote') {
+    let body: Readable;
+    let size = job.size;
+    if (from.kind === 'remote') {
+      const encryption = encryptionFor(settings, from);
+      const got = await getObject({
+        client: clientFor(from, flags),
+        bucket: from.bucket,
+        key: from.key,
+        encryption,
+        signal: interrupted,
+      });
+      size = got.size;
+      if (single) progress.setTotal(got.size);
+      body = fromWeb(got.body);
+    } else {
+      const opened = await openInput(from);
+      body = opened.stream;
+      size = opened.size;
+    }
+    return {
+      ...base,
+      ...(await upload(
+        to,
+        counted(body, progress, (n) => (plain += n)),
+        size,
+        settings,
+        flags,
+      )),
+      size: plain,
+    };
+  }
+  if (from.kind === 'remote') {
+    const encryption = encryptionFor(settings, from);
+    const got = await getObject({
+      client: clientFor(from, flags),
+      bucket: from.bucket,
+      key: from.key,
+      encryption,
+      signal: interrupted,
+    });
+    if (single) progress.setTotal(got.size);
+    await writeOutput(to, [fromWeb(got.body), counting(progress, (n) => (plain += n))]);
+    const p = protectionOf(encryption);
+    const ours = settings.keys?.keyIds ?? [];
+    return {
+      ...base,
+      size: plain,
+      storedSize: undefined,
+      ...p,
+      keyIds: got.header ? got.header.keyIds.filter((id) => ours.includes(id)) : [],
+    };
+  }
+  const opened = await openInput(from);
+  await writeOutput(to, [opened.stream, counting(progress, (n) => (plain += n))]);
+  return { ...base, size: plain, storedSize: undefined, clientSide: false, sseC: false, keyIds: [] };
+}
+
+async function upload(
+  to: RemoteLocation,
+  body: Readable,
+  size: number | undefined,
+  settings: StoreEncryption,
+  flags: StoreFlags,
+): Promise<Omit<Done, 'source' | 'destination' | 'size'>> {
+  const encryption = encryptionFor(settings, to);
+  const p = protectionOf(encryption);
+  // the sealed size is known only at the end; an upper bound keeps the part count under 10,000
+  const partSize =
+    size === undefined
+      ? undefined
+      : choosePartSize(p.clientSide ? ciphertextSize(size, MAX_HEADER_LENGTH) : size);
+  const result = await putObject({
+    client: clientFor(to, flags),
+    bucket: to.bucket,
+    key: to.key,
+    body,
+    encryption,
+    signal: interrupted,
+    ...(partSize !== undefined ? { partSize } : {}),
+  });
+  return { storedSize: result.size, ...p, keyIds: p.clientSide ? (settings.keys?.keyIds ?? []) : [] };
+}

@@ -1,0 +1,139 @@
+/**
+ * `sealstream encrypt` and `sealstream decrypt`: local files or stdin/stdout.
+ * @module
+ */
+import { Duplex } from 'node:stream';
+import { decryptStream, encryptStream } from '@sealstream/core';
+import { usage } from '../exit.ts';
+import { counting, openInput, refuseBinaryToTerminal, writeOutput } from '../io.ts';
+import { describeRecipients, gatherKeys, type KeyFlags } from '../keys.ts';
+import { formatLocation, type Location, parseLocation } from '../location.ts';
+import { formatBytes, NO_PROGRESS, type Reporter } from '../report.ts';
+
+/** Flags of `encrypt` and `decrypt`. */
+export interface LocalFlags extends KeyFlags {
+  output?: string;
+  identity?: string;
+}
+
+/** Parses a local input or output argument; `-` or nothing is stdin/stdout. */
+function localArg(
+  text: string | undefined,
+  what: string,
+): { kind: 'stdio' } | { kind: 'local'; path: string } {
+  const l: Location = text === undefined ? { kind: 'stdio' } : parseLocation(text, what);
+  if (l.kind === 'remote') {
+    throw usage(
+      `${what} ${formatLocation(l)} is in a store; encrypt and decrypt work on local files`,
+      'use sealstream cp',
+    );
+  }
+  return l;
+}
+
+/** Runs `encrypt`. */
+export async function encryptCommand(
+  input: string | undefined,
+  flags: LocalFlags,
+  reporter: Reporter,
+): Promise<void> {
+  const source = localArg(input, 'input');
+  const output = localArg(flags.output, 'output');
+  refuseBinaryToTerminal(output, 'encrypted data');
+  const keys = await gatherKeys(flags, reporter, 'seal');
+  if (keys.recipients.length === 0) {
+    throw usage(
+      'encrypt needs at least one recipient',
+      'give --key-file FILE, --passphrase or --passphrase-file FILE',
+    );
+  }
+  const opened = await openInput(source);
+  reporter.dataOnStdout = output.kind === 'stdio';
+  const progress = reporter.progress('encrypt', opened.size);
+  let plain = 0;
+  let sealed = 0;
+  const started = performance.now();
+  try {
+    const sealer = encryptStream({
+      recipients: keys.recipients,
+      ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
+    });
+    await writeOutput(output, [
+      opened.stream,
+      counting(progress, (n) => (plain += n)),
+      Duplex.fromWeb(sealer),
+      counting(NO_PROGRESS, (n) => (sealed += n)),
+    ]);
+  } finally {
+    progress.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  reporter.result(
+    {
+      command: 'encrypt',
+      input: opened.name,
+      output: formatLocation(output),
+      plaintextSize: plain,
+      size: sealed,
+      keyIds: keys.keyIds,
+      passphrases: keys.passphrases,
+      identity: flags.identity ?? null,
+      seconds,
+    },
+    `encrypted ${opened.name} -> ${formatLocation(output)}: ${formatBytes(plain)} sealed to ${describeRecipients(keys)}`,
+  );
+}
+
+/** Runs `decrypt`. */
+export async function decryptCommand(
+  input: string | undefined,
+  flags: LocalFlags,
+  reporter: Reporter,
+): Promise<void> {
+  const source = localArg(input, 'input');
+  const output = localArg(flags.output, 'output');
+  const keys = await gatherKeys(flags, reporter, 'open');
+  if (keys.recipients.length === 0) {
+    throw usage(
+      'decrypt needs a key',
+      'give --key-file FILE (several allowed), --passphrase or --passphrase-file FILE',
+    );
+  }
+  const opened = await openInput(source);
+  reporter.dataOnStdout = output.kind === 'stdio';
+  const progress = reporter.progress('decrypt', opened.size);
+  let matched: { keyId: string | undefined } | undefined;
+  let plain = 0;
+  const started = performance.now();
+  try {
+    const opener = decryptStream({
+      keys: keys.recipients,
+      ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
+      onOpen: ({ keyId }) => {
+        matched = { keyId };
+        reporter.info(keyId ? `opened with key ID ${keyId}` : 'opened with a passphrase');
+      },
+    });
+    await writeOutput(output, [
+      opened.stream,
+      counting(progress),
+      Duplex.fromWeb(opener),
+      counting(NO_PROGRESS, (n) => (plain += n)),
+    ]);
+  } finally {
+    progress.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  reporter.result(
+    {
+      command: 'decrypt',
+      input: opened.name,
+      output: formatLocation(output),
+      plaintextSize: plain,
+      keyId: matched?.keyId ?? null,
+      passphrase: matched !== undefined && matched.keyId === undefined,
+      seconds,
+    },
+    `decrypted ${opened.name} -> ${formatLocation(output)}: ${formatBytes(plain)}, authenticated`,
+  );
+}

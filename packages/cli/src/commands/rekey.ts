@@ -1,0 +1,138 @@
+/**
+ * `sealstream rekey`: new keys for a local file or an object. Client-side, only the recipients
+ * block of the header changes (SPEC §5): the data key is re-wrapped for the new recipients and
+ * the payload is kept byte for byte. SSE-C objects are re-encrypted by the store under a new key.
+ * @module
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { inspectHeader, Keyring, keyId } from '@sealstream/core';
+import { type SseCFlags, storeEncryption } from '../encryption.ts';
+import { CliError, EXIT, usage } from '../exit.ts';
+import { interrupted, statInput, writeOutput } from '../io.ts';
+import {
+  describeRecipients,
+  gatherKeys,
+  type KeyFlags,
+  parseKeyText,
+  readKeyFile,
+  warnKeyOnCommandLine,
+} from '../keys.ts';
+import { formatLocation, parseLocation } from '../location.ts';
+import type { Reporter } from '../report.ts';
+import type { StoreFlags } from '../store.ts';
+import { rekeyRemote } from './rekey-remote.ts';
+
+/** Flags of `rekey`. */
+export interface RekeyFlags extends KeyFlags, SseCFlags, StoreFlags {
+  toKeyFile?: string[];
+  toKey?: string[];
+  toPassphrase?: boolean;
+  toPassphraseFile?: string;
+  toSseC?: string;
+  toSseCFile?: string;
+  add?: boolean;
+  output?: string;
+  bind?: boolean;
+}
+
+/** Runs `rekey`. */
+export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: Reporter): Promise<void> {
+  const at = parseLocation(target, 'target');
+  if (at.kind === 'stdio') throw usage('rekey needs a file or an object, not stdin');
+  const fresh = await gatherKeys(
+    {
+      keyFile: flags.toKeyFile,
+      key: flags.toKey,
+      passphrase: flags.toPassphrase,
+      passphraseFile: flags.toPassphraseFile,
+      workFactor: flags.workFactor,
+    },
+    reporter,
+    'seal',
+    {
+      keyFile: '--to-key-file',
+      key: '--to-key',
+      passphrase: '--to-passphrase',
+      passphraseFile: '--to-passphrase-file',
+    },
+  );
+  const newSseC = await newSseCKey(flags, reporter);
+  if (fresh.recipients.length === 0 && newSseC === undefined) {
+    throw usage(
+      'rekey needs new keys',
+      'give --to-key-file FILE / --to-passphrase(-file) (client-side) or --to-sse-c-file FILE (SSE-C)',
+    );
+  }
+  if (at.kind === 'remote') {
+    const settings = await storeEncryption(flags, reporter, 'open');
+    await rekeyRemote(at, settings, fresh, newSseC, flags, reporter);
+    return;
+  }
+  if (newSseC !== undefined) throw usage('SSE-C keys apply to objects in a store, not to local files');
+  const old = await gatherKeys(flags, reporter, 'open');
+  if (old.recipients.length === 0)
+    throw usage(
+      'rekey needs a current key to open the file',
+      'give --key-file FILE, --passphrase or --passphrase-file FILE',
+    );
+  const size = (await statInput(at.path)).size;
+  const file = await open(at.path, 'r');
+  let rewrapped: Awaited<ReturnType<Keyring['rewrap']>>;
+  let before: string[];
+  try {
+    const prefix = Buffer.alloc(Math.min(size, 19 + 16384 + 65536 + 56));
+    await file.read(prefix, 0, prefix.length, 0);
+    before = inspectHeader(prefix).keyIds;
+    // with --add, a key that is already a recipient is not added a second time
+    const recipients = flags.add
+      ? fresh.recipients.filter((r) => !(r instanceof Uint8Array && before.includes(keyId(r))))
+      : fresh.recipients;
+    if (recipients.length === 0) throw usage('every new key is already a recipient: nothing to add');
+    rewrapped = await new Keyring(old.recipients).rewrap(prefix, {
+      recipients,
+      keepExisting: flags.add === true,
+    });
+  } finally {
+    await file.close();
+  }
+  const output = flags.output === undefined ? at : parseLocation(flags.output, 'output');
+  if (output.kind === 'remote') throw usage('rekey -o writes a local file');
+  const path = at.path;
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    yield rewrapped.header;
+    yield* createReadStream(path, { start: rewrapped.oldHeaderLength, highWaterMark: 1 << 20 });
+  }
+  if (interrupted.aborted) throw interrupted.reason;
+  await writeOutput(output, [Readable.from(bytes())]);
+  const after = inspectHeader(rewrapped.header).keyIds;
+  reporter.result(
+    {
+      command: 'rekey',
+      target: formatLocation(at),
+      output: formatLocation(output),
+      keyIdsBefore: before,
+      keyIds: after,
+      passphrases: fresh.passphrases,
+      sseC: false,
+    },
+    `rekeyed ${formatLocation(at)}${output === at ? '' : ` -> ${formatLocation(output)}`}: now sealed to ${describeRecipients({ ...fresh, keyIds: after })}${flags.add ? ' (existing recipients kept)' : ''}; payload unchanged`,
+  );
+}
+
+async function newSseCKey(flags: RekeyFlags, reporter: Reporter): Promise<Uint8Array | undefined> {
+  if (flags.toSseC !== undefined && flags.toSseCFile !== undefined)
+    throw usage('give --to-sse-c or --to-sse-c-file, not both');
+  if (flags.toSseC !== undefined) {
+    warnKeyOnCommandLine(reporter, '--to-sse-c', 'prefer --to-sse-c-file FILE');
+    return parseKeyText(flags.toSseC, '--to-sse-c');
+  }
+  if (flags.toSseCFile !== undefined) {
+    const keys = await readKeyFile(flags.toSseCFile, '--to-sse-c-file');
+    if (keys.length !== 1)
+      throw new CliError(EXIT.USAGE, `--to-sse-c-file ${flags.toSseCFile} must hold exactly one key`);
+    return keys[0];
+  }
+  return undefined;
+}

@@ -1,0 +1,180 @@
+/**
+ * Exit codes (stable, documented in the README) and the error class the commands throw.
+ * Every failure is classified once, here, from a stable error `code`, an S3 status or a system
+ * error code; never from message text.
+ * @module
+ */
+import { isSealstreamError } from '@sealstream/core';
+
+/** Stable exit codes of the `sealstream` command. */
+export const EXIT = {
+  /** Success. */
+  OK: 0,
+  /** Any other failure: local I/O error, unexpected error. */
+  ERROR: 1,
+  /** Bad command line: unknown flag, missing argument, conflicting options, no endpoint configured. */
+  USAGE: 2,
+  /** Keys and credentials: no key given opens the data, a malformed key, a missing or wrong SSE-C key, credentials refused. */
+  KEY: 3,
+  /** The data failed authentication or is not readable: corrupted, truncated, tampered, bound to another identity, not sealstream. */
+  INTEGRITY: 4,
+  /** A local file, bucket or object does not exist. */
+  NOT_FOUND: 5,
+  /** The store could not be reached (connection, DNS, TLS) or answered with a server error. */
+  NETWORK: 6,
+  /** Interrupted by SIGINT (Ctrl-C); nothing partial was left behind. */
+  INTERRUPTED: 130,
+  /** Terminated by SIGTERM; nothing partial was left behind. */
+  TERMINATED: 143,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** An error of the CLI itself, carrying its exit code. Its message never holds key material. */
+export class CliError extends Error {
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+
+  constructor(exitCode: ExitCode, message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, { cause: options?.cause });
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+    this.hint = options?.hint;
+  }
+}
+
+/** A usage error (exit 2). */
+export function usage(message: string, hint?: string): CliError {
+  return new CliError(EXIT.USAGE, message, hint === undefined ? undefined : { hint });
+}
+
+const BY_CODE: Record<string, ExitCode> = {
+  // core (SPEC §9)
+  HEADER_INVALID: EXIT.INTEGRITY,
+  HEADER_TOO_LARGE: EXIT.INTEGRITY,
+  UNSUPPORTED_VERSION: EXIT.INTEGRITY,
+  UNSUPPORTED_SUITE: EXIT.INTEGRITY,
+  WORK_FACTOR_TOO_HIGH: EXIT.KEY,
+  NO_MATCHING_KEY: EXIT.KEY,
+  COMMITMENT_MISMATCH: EXIT.INTEGRITY,
+  IDENTITY_MISMATCH: EXIT.INTEGRITY,
+  CHUNK_AUTH_FAILED: EXIT.INTEGRITY,
+  TRUNCATED: EXIT.INTEGRITY,
+  TRAILING_DATA: EXIT.INTEGRITY,
+  INVALID_KEY: EXIT.KEY,
+  INVALID_ARGUMENT: EXIT.USAGE,
+  RANGE_NOT_SATISFIABLE: EXIT.USAGE,
+  BACKEND_UNAVAILABLE: EXIT.ERROR,
+  INTERNAL: EXIT.ERROR,
+  // transport
+  INSECURE_ENDPOINT: EXIT.USAGE,
+  UNKNOWN_ZONE: EXIT.USAGE,
+  INVALID_KEY_MAP: EXIT.KEY,
+  SSE_C_NO_KEY_FOR_PATH: EXIT.KEY,
+  SSE_C_KEY_REQUIRED: EXIT.KEY,
+  SSE_C_KEY_MISMATCH: EXIT.KEY,
+  SSE_C_NOT_APPLIED: EXIT.KEY,
+  ABORTED: EXIT.INTERRUPTED,
+};
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
+
+const S3_NOT_FOUND = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'NoSuchUpload']);
+const S3_AUTH = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+  'CredentialsProviderError',
+]);
+
+/** Exit code for any error thrown by a command. */
+export function exitCodeOf(err: unknown): ExitCode {
+  if (err instanceof CliError) return err.exitCode;
+  if (isSealstreamError(err)) return BY_CODE[err.code] ?? EXIT.ERROR;
+  const e = err as {
+    name?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+    $fault?: string;
+    cause?: unknown;
+  };
+  if (e === null || typeof e !== 'object') return EXIT.ERROR;
+  if (e.name && S3_NOT_FOUND.has(e.name)) return EXIT.NOT_FOUND;
+  if (e.name && S3_AUTH.has(e.name)) return EXIT.KEY;
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 404) return EXIT.NOT_FOUND;
+  if (status === 401 || status === 403) return EXIT.KEY;
+  if (status !== undefined && status >= 500) return EXIT.NETWORK;
+  if (e.code === 'ENOENT') return EXIT.NOT_FOUND;
+  if (
+    e.code &&
+    (NETWORK_CODES.has(e.code) || e.code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED/.test(e.code))
+  )
+    return EXIT.NETWORK;
+  if (e.name === 'TimeoutError') return EXIT.NETWORK;
+  if (e.cause !== undefined && e.cause !== err) {
+    const inner = exitCodeOf(e.cause);
+    if (inner !== EXIT.ERROR) return inner;
+  }
+  if (status !== undefined && status >= 400) return EXIT.NETWORK;
+  return EXIT.ERROR;
+}
+
+/** A one-line description of an error for the terminal: what happened, with the S3 code when there is one. */
+export function describeError(err: unknown): string {
+  if (err instanceof CliError) return err.message;
+  // the transport's advice is for library callers; the CLI gives its own hint
+  if (isSealstreamError(err)) return err.message.replace(/; pass encryption: .*$/, '');
+  const e = err as {
+    name?: string;
+    message?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (e === null || typeof e !== 'object') return String(err);
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined) {
+    const what = e.name && e.name !== 'Unknown' && e.name !== 'Error' ? e.name : 'error';
+    const message = e.message && e.message !== 'UnknownError' && e.message !== e.name ? `: ${e.message}` : '';
+    return `the store answered ${status} ${what}${message}`;
+  }
+  return e.message ?? String(err);
+}
+
+/** Runs `fn`, naming `what` in the message of any error that does not already say what failed. */
+export async function inContext<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof CliError || isSealstreamError(err)) throw err;
+    throw new CliError(exitCodeOf(err), `${what}: ${describeError(err)}`, { cause: err });
+  }
+}
+
+const HINTS: Record<string, string> = {
+  SSE_C_KEY_REQUIRED: 'give the SSE-C key with --sse-c-file FILE (or --encrypt-key)',
+  SSE_C_KEY_MISMATCH: 'the SSE-C key given is not the one the object was stored with',
+  SSE_C_NOT_APPLIED: 'the object is not stored with SSE-C: drop --sse-c, --sse-c-file or --encrypt-key',
+  NO_MATCHING_KEY: 'give the right key with --key-file FILE (repeatable) or the passphrase',
+  HEADER_INVALID: '`sealstream inspect` tells whether this is a sealstream file',
+  WORK_FACTOR_TOO_HIGH: 'the passphrase stanza asks for more scrypt work than sealstream accepts by default',
+};
+
+/** A hint for an error, if there is a useful one. */
+export function hintFor(err: unknown): string | undefined {
+  if (err instanceof CliError) return err.hint;
+  if (isSealstreamError(err)) return HINTS[err.code];
+  return undefined;
+}

@@ -1,0 +1,160 @@
+/**
+ * What the CLI tells the user: messages on stderr, results as text or `--json`, and a progress
+ * bar (cli-progress) only when stderr is a terminal and neither `--quiet` nor `--json` is set.
+ * Nothing here is ever given key material.
+ * @module
+ */
+import { SingleBar } from 'cli-progress';
+
+/** Output settings common to every command. */
+export interface OutputFlags {
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** Progress of one transfer or of a batch. */
+export interface Progress {
+  /** Adds bytes done. */
+  add(bytes: number): void;
+  /** Sets the total when it becomes known. */
+  setTotal(total: number): void;
+  /** Sets the number of files done (batches). */
+  files(done: number, total: number): void;
+  /** Removes the bar. */
+  stop(): void;
+}
+
+/** A progress that shows nothing. */
+export const NO_PROGRESS: Progress = { add() {}, setTotal() {}, files() {}, stop() {} };
+
+/** Human size: `1.5 MiB`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+/** Terminal reporting for one command run. */
+export class Reporter {
+  readonly quiet: boolean;
+  readonly json: boolean;
+  /** True when stdout carries data (so `--json` results go to stderr). */
+  dataOnStdout = false;
+  readonly #stderr: NodeJS.WriteStream;
+  readonly #stdout: NodeJS.WriteStream;
+  #bar: SingleBar | undefined;
+
+  constructor(flags: OutputFlags, streams = { stdout: process.stdout, stderr: process.stderr }) {
+    this.quiet = flags.quiet === true;
+    this.json = flags.json === true;
+    this.#stdout = streams.stdout;
+    this.#stderr = streams.stderr;
+  }
+
+  /** A status line on stderr, unless quiet or json. */
+  info(message: string): void {
+    if (this.quiet || this.json) return;
+    this.#line(message);
+  }
+
+  /** A warning on stderr, always (a warning is about safety, so `--quiet` does not hide it). */
+  warn(message: string): void {
+    this.#line(`sealstream: warning: ${message}`);
+  }
+
+  /** The error line, always. */
+  error(message: string, hint?: string): void {
+    this.#line(`sealstream: error: ${message}`);
+    if (hint) this.#line(`sealstream: hint: ${hint}`);
+  }
+
+  /** The result: JSON (stdout, or stderr when stdout carries data) with `--json`, else `text` on stderr unless quiet. */
+  result(value: Record<string, unknown>, text: string | undefined): void {
+    if (this.json) {
+      const out = this.dataOnStdout ? this.#stderr : this.#stdout;
+      out.write(`${JSON.stringify(value)}\n`);
+    } else if (text !== undefined) {
+      this.info(text);
+    }
+  }
+
+  /** A result that is the command's answer (`inspect`): JSON with `--json`, else `text` on stdout. */
+  answer(value: Record<string, unknown>, text: string): void {
+    this.#stdout.write(this.json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+  }
+
+  /** A progress bar for `label`; a no-op unless stderr is a terminal and output is not quiet/json. */
+  progress(label: string, total: number | undefined): Progress {
+    if (this.quiet || this.json || !this.#stderr.isTTY || process.env.SEALSTREAM_NO_PROGRESS === '1')
+      return NO_PROGRESS;
+    let done = 0;
+    let knownTotal = total;
+    let filesText = '';
+    const started = performance.now();
+    // the line is composed here, so a total learnt after the start (a download's size) adds the bar
+    const payload = () => {
+      const seconds = (performance.now() - started) / 1000;
+      const rate = seconds > 0.2 ? done / seconds : 0;
+      const rateText = rate > 0 ? `${formatBytes(rate)}/s` : '-';
+      if (knownTotal === undefined)
+        return { line: `${label}${filesText} ${formatBytes(done)} | ${rateText}` };
+      const fraction = knownTotal > 0 ? Math.min(1, done / knownTotal) : 1;
+      const filled = Math.round(fraction * 24);
+      const left = rate > 0 ? (knownTotal - Math.min(done, knownTotal)) / rate : undefined;
+      return {
+        line:
+          `${label}${filesText} [${'#'.repeat(filled)}${'-'.repeat(24 - filled)}] ${Math.floor(fraction * 100)}% | ` +
+          `${formatBytes(done)} / ${formatBytes(knownTotal)} | ${rateText} | ETA ${left === undefined ? '--' : formatSeconds(left)}`,
+      };
+    };
+    const bar = new SingleBar({
+      stream: this.#stderr,
+      format: '{line}',
+      hideCursor: true,
+      clearOnComplete: true,
+      fps: 8,
+    });
+    this.#bar = bar;
+    bar.start(Math.max(knownTotal ?? 1, 1), 0, payload());
+    return {
+      add: (bytes) => {
+        done += bytes;
+        bar.update(Math.min(done, knownTotal ?? done), payload());
+      },
+      setTotal: (t) => {
+        knownTotal = t;
+        bar.setTotal(Math.max(t, 1));
+        bar.update(Math.min(done, t), payload());
+      },
+      files: (d, t) => {
+        filesText = ` (${d}/${t} files)`;
+        bar.update(Math.min(done, knownTotal ?? done), payload());
+      },
+      stop: () => {
+        if (this.#bar === bar) this.#bar = undefined;
+        bar.stop();
+      },
+    };
+  }
+
+  #line(message: string): void {
+    if (this.#bar) {
+      // keep the bar on its own line
+      this.#stderr.write(`\r\x1b[K${message}\n`);
+    } else {
+      this.#stderr.write(`${message}\n`);
+    }
+  }
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '--';
+  const t = Math.max(0, Math.round(s));
+  const m = Math.floor(t / 60);
+  return m > 0 ? `${m}m${String(t % 60).padStart(2, '0')}s` : `${t}s`;
+}

@@ -1,0 +1,90 @@
+/** Interrupted runs (SIGINT, SIGTERM) leave no partial output file and no multipart upload. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshBucket, openUploads, testClient } from '../../sos/test/helpers.ts';
+import { bin, buildCli, run, storeEnv, tempDir } from './helpers.ts';
+
+let client: S3Client;
+let bucket: string;
+let cleanup: () => Promise<void>;
+let key: string;
+
+beforeAll(async () => {
+  buildCli();
+  client = testClient();
+  ({ bucket, cleanup } = await freshBucket(client));
+  key = join(tempDir(), 'key');
+  await run(['keygen', '-o', key, '-q']);
+});
+
+afterAll(async () => {
+  await cleanup?.();
+  client?.destroy();
+});
+
+function start(args: string[]): {
+  child: ChildProcess;
+  exit: Promise<{ code: number | null; stderr: string }>;
+} {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: storeEnv(),
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdin!.on('error', () => {});
+  const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stderr })),
+  );
+  return { child, exit };
+}
+
+async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('interrupted runs', () => {
+  it('SIGINT mid-upload: exit 130, no object, no multipart upload left', async () => {
+    const { child, exit } = start(['cp', '--key-file', key, '-', `s3://${bucket}/interrupted.bin`]);
+    // more than two parts' worth, then the source stalls with stdin still open
+    child.stdin!.write(randomBytes(20 * 1024 * 1024));
+    await until(async () => (await openUploads(client, bucket)) > 0, 'the multipart upload to start');
+    child.kill('SIGINT');
+    const { code, stderr } = await exit;
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('interrupted');
+    expect(await openUploads(client, bucket)).toBe(0);
+    await expect(
+      client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'interrupted.bin' })),
+    ).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+  });
+
+  it('SIGINT mid-write: no partial output file; SIGTERM exits 143', async () => {
+    const plain = randomBytes(4 * 1024 * 1024);
+    const sealed = (await run(['encrypt', '--key-file', key], { input: plain })).stdout;
+    for (const [signal, expected] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      const out = tempDir();
+      const { child, exit } = start(['decrypt', '--key-file', key, '-o', join(out, 'plain')]);
+      child.stdin!.write(sealed.subarray(0, 2 * 1024 * 1024));
+      await until(() => readdirSync(out).length > 0, 'the temporary output file');
+      expect(readdirSync(out)[0]).toMatch(/^\.plain\..*\.sealstream-partial$/);
+      child.kill(signal);
+      const { code, stderr } = await exit;
+      expect(code, stderr).toBe(expected);
+      expect(readdirSync(out)).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,171 @@
+/** `keygen`, `encrypt`, `decrypt`, `inspect`, `cat` and `rekey` on local files and pipes. */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, filesIn, run, tempDir } from './helpers.ts';
+
+let dir: string;
+let k1: string;
+let k2: string;
+let plain: Buffer;
+
+beforeAll(async () => {
+  buildCli();
+  dir = tempDir();
+  k1 = join(dir, 'k1');
+  k2 = join(dir, 'k2');
+  expect((await run(['keygen', '-o', k1])).code).toBe(0);
+  expect((await run(['keygen', '-o', k2, '--quiet'])).code).toBe(0);
+  plain = randomBytes(300_000);
+  writeFileSync(join(dir, 'plain'), plain);
+});
+
+describe('keygen', () => {
+  it('prints a padded base64 key on stdout and its key ID on stderr', async () => {
+    const r = await run(['keygen']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
+    expect(r.stderr).toMatch(/^key ID [0-9a-f]{16}\n$/);
+  });
+
+  it('writes a file with mode 0600 and refuses to overwrite it (exit 2)', async () => {
+    expect(statSync(k1).mode & 0o777).toBe(0o600);
+    const again = await run(['keygen', '-o', k1]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('--force');
+    const json = await run(['keygen', '-o', join(dir, 'k-json'), '--json']);
+    const parsed = JSON.parse(json.stdout.toString());
+    expect(parsed.keyId).toMatch(/^[0-9a-f]{16}$/);
+    expect(json.stdout.toString()).not.toContain(readFileSync(join(dir, 'k-json'), 'utf8').trim());
+  });
+});
+
+describe('encrypt and decrypt', () => {
+  it('round-trips a file to two keys; decrypt says which key opened it', async () => {
+    const enc = await run([
+      'encrypt',
+      '--key-file',
+      k1,
+      '--key-file',
+      k2,
+      '-o',
+      join(dir, 'sealed'),
+      join(dir, 'plain'),
+    ]);
+    expect(enc.code).toBe(0);
+    const dec = await run(['decrypt', '--key-file', k2, '-o', join(dir, 'opened'), join(dir, 'sealed')]);
+    expect(dec.code).toBe(0);
+    const id2 = (await run(['inspect', '--json', join(dir, 'sealed')])).stdout.toString();
+    expect(JSON.parse(id2).keyIds).toHaveLength(2);
+    expect(dec.stderr).toMatch(/opened with key ID [0-9a-f]{16}/);
+    expect(readFileSync(join(dir, 'opened')).equals(plain)).toBe(true);
+  });
+
+  it('works through pipes (stdin to stdout)', async () => {
+    const enc = await run(['encrypt', '--key-file', k1], { input: plain });
+    expect(enc.code).toBe(0);
+    const dec = await run(['decrypt', '--key-file', k1, '--json'], { input: enc.stdout });
+    expect(dec.code).toBe(0);
+    expect(dec.stdout.equals(plain)).toBe(true);
+    // with data on stdout, the JSON result goes to stderr
+    expect(JSON.parse(dec.stderr).plaintextSize).toBe(plain.length);
+  });
+
+  it('passphrase from a file', async () => {
+    const pass = join(dir, 'pass');
+    writeFileSync(pass, 'correct horse battery staple\n');
+    const enc = await run(['encrypt', '--passphrase-file', pass, '--work-factor', '10'], { input: plain });
+    const dec = await run(['decrypt', '--passphrase-file', pass], { input: enc.stdout });
+    expect(dec.code).toBe(0);
+    expect(dec.stderr).toContain('opened with a passphrase');
+    expect(dec.stdout.equals(plain)).toBe(true);
+  });
+
+  it('a wrong key: exit 3, and no output file, not even a temporary one', async () => {
+    const out = tempDir();
+    const r = await run(['decrypt', '--key-file', k1, '-o', join(out, 'x'), join(dir, 'sealed-k2')]);
+    expect(r.code).toBe(5); // no such input yet
+    await run(['encrypt', '--key-file', k2, '-o', join(dir, 'sealed-k2'), join(dir, 'plain')]);
+    const wrong = await run(['decrypt', '--key-file', k1, '-o', join(out, 'x'), join(dir, 'sealed-k2')]);
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain('none of the keys');
+    expect(filesIn(out)).toEqual([]);
+  });
+
+  it('tampered data: exit 4, and nothing left behind', async () => {
+    const out = tempDir();
+    const sealed = readFileSync(join(dir, 'sealed'));
+    sealed[sealed.length - 40_000]! ^= 1;
+    writeFileSync(join(out, 'tampered'), sealed);
+    const r = await run(['decrypt', '--key-file', k1, '-o', join(out, 'x'), join(out, 'tampered')]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/failed authentication/);
+    expect(filesIn(out)).toEqual(['tampered']);
+    const truncated = await run(['decrypt', '--key-file', k1], { input: sealed.subarray(0, 20_000) });
+    expect(truncated.code).toBe(4);
+  });
+
+  it('usage errors exit 2; a key on the command line warns and never shows in output', async () => {
+    expect((await run(['encrypt'], { input: 'x' })).code).toBe(2); // no recipient
+    expect((await run(['frobnicate'])).code).toBe(2);
+    expect((await run(['decrypt', '--nope'])).code).toBe(2);
+    expect((await run(['--help'])).code).toBe(0);
+    const key = readFileSync(k1, 'utf8').trim();
+    const r = await run(['encrypt', '--key', key, '--json'], { input: 'hello' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: a key given with --key is visible');
+    expect(r.stderr).not.toContain(key);
+    const bad = await run(['encrypt', '--key', `${key.slice(0, 40)}AAAA`], { input: 'hello' });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).not.toContain(key.slice(0, 40));
+  });
+
+  it('an output that cannot be written exits 1', async () => {
+    const r = await run(['encrypt', '--key-file', k1, '-o', join(dir, 'plain', 'below-a-file')], {
+      input: 'x',
+    });
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('inspect, cat and rekey', () => {
+  it('inspect tells the format without a key', async () => {
+    const r = await run(['inspect', join(dir, 'sealed')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toMatch(/sealstream v1, cobblestone-256, 16384-byte chunks/);
+    expect(r.stdout.toString()).toContain(`plaintext   ${plain.length} bytes`);
+    const other = await run(['inspect', '--json', join(dir, 'plain')]);
+    expect(JSON.parse(other.stdout.toString()).sealstream).toBe(false);
+  });
+
+  it('cat --range decrypts only the bytes asked for', async () => {
+    const r = await run(['cat', '--key-file', k1, '--range', 'bytes=16000-17000', join(dir, 'sealed')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.equals(plain.subarray(16000, 17001))).toBe(true);
+    const tail = await run(['cat', '--key-file', k1, '--range', 'bytes=-10', join(dir, 'sealed')]);
+    expect(tail.stdout.equals(plain.subarray(-10))).toBe(true);
+    const out = await run(['cat', '--key-file', k1, '--range', 'bytes=999999-', join(dir, 'sealed')]);
+    expect(out.code).toBe(2);
+  });
+
+  it('rekey replaces the recipients and keeps the payload', async () => {
+    const before = readFileSync(join(dir, 'sealed'));
+    const r = await run([
+      'rekey',
+      '--key-file',
+      k1,
+      '--to-key-file',
+      k2,
+      join(dir, 'sealed'),
+      '-o',
+      join(dir, 'rekeyed'),
+    ]);
+    expect(r.code).toBe(0);
+    const after = readFileSync(join(dir, 'rekeyed'));
+    expect(after.subarray(-100_000).equals(before.subarray(-100_000))).toBe(true);
+    expect((await run(['decrypt', '--key-file', k1, join(dir, 'rekeyed')])).code).toBe(3);
+    const ok = await run(['decrypt', '--key-file', k2, join(dir, 'rekeyed')]);
+    expect(ok.stdout.equals(plain)).toBe(true);
+  });
+});

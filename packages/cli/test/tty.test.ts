@@ -1,0 +1,104 @@
+/** The progress bar and the passphrase prompt, under a pseudo-terminal (util-linux `script`). */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshBucket, testClient } from '../../sos/test/helpers.ts';
+import { bin, buildCli, run, storeEnv, tempDir } from './helpers.ts';
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Runs `sealstream ARGS` on a pseudo-terminal; `answer` replies to prompts as they appear. */
+function runOnTty(
+  args: string[],
+  answer: (output: string, write: (text: string) => void) => void = () => {},
+): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, bin, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      env: { ...storeEnv(), TERM: 'xterm', COLUMNS: '120' },
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString('utf8');
+      answer(output, (text) => child.stdin.write(text));
+    });
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+let client: S3Client;
+let bucket: string;
+let cleanup: () => Promise<void>;
+let dir: string;
+let key: string;
+
+beforeAll(async () => {
+  buildCli();
+  client = testClient();
+  ({ bucket, cleanup } = await freshBucket(client));
+  dir = tempDir();
+  key = join(dir, 'key');
+  await run(['keygen', '-o', key, '-q']);
+  writeFileSync(join(dir, 'big'), randomBytes(48 * 1024 * 1024));
+});
+
+afterAll(async () => {
+  await cleanup?.();
+  client?.destroy();
+});
+
+describe('progress', () => {
+  it('shows a bar with bytes, rate and ETA on a terminal', async () => {
+    const r = await runOnTty(['cp', '--key-file', key, join(dir, 'big'), `s3://${bucket}/big`]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/cp \[[#-]{24}\] \d+% \| [\d.]+ \w+ \/ 48\.0 MiB \| /);
+    expect(r.output).toContain('ETA');
+    const down = await runOnTty(['cp', '--key-file', key, `s3://${bucket}/big`, join(dir, 'big.down')]);
+    expect(down.output).toMatch(/\d+% \|/);
+  });
+
+  it('stays quiet with --quiet, and when stderr is not a terminal', async () => {
+    const quiet = await runOnTty(['cp', '-q', '--key-file', key, join(dir, 'big'), `s3://${bucket}/big2`]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.output).not.toContain('ETA');
+    expect(quiet.output).not.toContain('copied');
+    const piped = await run(['cp', '--key-file', key, join(dir, 'big'), `s3://${bucket}/big3`]);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).not.toContain('ETA');
+    expect(piped.stderr).toMatch(/^copied .* -> s3:\/\//);
+  });
+});
+
+describe('passphrase prompt', () => {
+  it('reads the passphrase from the terminal, twice to encrypt, without echo', async () => {
+    writeFileSync(join(dir, 'small'), 'attack at dawn');
+    const typed = new Set<string>();
+    const r = await runOnTty(
+      ['encrypt', '--passphrase', '--work-factor', '10', '-o', join(dir, 'small.ss'), join(dir, 'small')],
+      (out, write) => {
+        for (const prompt of ['new passphrase: ', 'repeat the passphrase: ']) {
+          if (out.includes(prompt) && !typed.has(prompt)) {
+            typed.add(prompt);
+            write('hunter2 but longer\r');
+          }
+        }
+      },
+    );
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).not.toContain('hunter2');
+    writeFileSync(join(dir, 'pass'), 'hunter2 but longer\n');
+    const back = await run(['decrypt', '--passphrase-file', join(dir, 'pass'), join(dir, 'small.ss')]);
+    expect(back.stdout.toString()).toBe(readFileSync(join(dir, 'small'), 'utf8'));
+  });
+
+  it('without a terminal, --passphrase is a usage error', async () => {
+    const r = await run(['decrypt', '--passphrase'], { input: 'x', env: { ...storeEnv() } });
+    // a test runner may still have a controlling terminal; then this cannot be checked here
+    if (r.stderr.includes('needs a terminal')) expect(r.code).toBe(2);
+  });
+});

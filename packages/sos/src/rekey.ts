@@ -1,0 +1,381 @@
+/**
+ * `rekeyObject`: new keys for an existing object, without the old object ever being left
+ * half-replaced (a single PutObject and a completed multipart upload both replace it atomically).
+ * @module
+ */
+import { HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
+import {
+  inspectHeader,
+  Keyring,
+  openPrefixLength,
+  readHeaderLength,
+  SealstreamError,
+} from '@sealstream/core';
+import {
+  type ClientSideOptions,
+  type Fetcher,
+  fetchBytes,
+  identityFor,
+  readPrefix,
+  recipientsOf,
+} from './client-side.ts';
+import {
+  type Encryption,
+  type ResolvedEncryption,
+  resolveEncryption,
+  type SseCOptions,
+} from './encryption.ts';
+import { SosError } from './errors.ts';
+import { checkLocation, checkQueueSize, getObject, type ObjectLocation } from './objects.ts';
+import { assertSseCApplied } from './sse-c.ts';
+import {
+  choosePartSize,
+  LIMITS,
+  type PartJob,
+  runMultipart,
+  type UploadBody,
+  type UploadProgress,
+  type UploadResult,
+  uploadObject,
+} from './upload.ts';
+
+const MiB = 1024 * 1024;
+/** Server-side copy parts are this many times the part size: fewer requests, no client memory involved. */
+const COPY_PART_FACTOR = 8;
+
+/** Options of {@link rekeyObject}. */
+export interface RekeyObjectOptions extends ObjectLocation {
+  /** How the object is encrypted now, with keys that open it. */
+  encryption: Encryption;
+  /**
+   * The same layers with the new keys: `clientSide.keys` are the new recipients (the identity
+   * bound in the header is kept), `sseC` the new SSE-C key or key map.
+   */
+  newEncryption: Encryption;
+  /** Client-side: keep the current recipients and add the new ones (default: replace them). */
+  keepExisting?: boolean;
+  /** Re-key this version; the result is written as the current version. */
+  versionId?: string;
+  /** Part size of the new object (5 MiB to 5 GiB, default 8 MiB, grown to fit 10,000 parts). */
+  partSize?: number;
+  /** Parts in flight at once (default 4); memory stays about `queueSize x partSize`. */
+  queueSize?: number;
+  /** Aborting stops the rekey; the old object stays as it was and no parts are left. */
+  signal?: AbortSignal;
+  /** Called as bytes reach the server (uploaded or copied there). */
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+/** What {@link rekeyObject} reports. */
+export interface RekeyObjectResult {
+  /**
+   * `copy`: client-side only, large: a new header plus the first part went up, the rest was
+   * copied by the server (`UploadPartCopy`). `rewrite`: client-side only, small: downloaded and
+   * put back with the new header. `stream`: SSE-C (with or without client-side inside): streamed
+   * down with the old key and up with the new one.
+   */
+  method: 'copy' | 'rewrite' | 'stream';
+  /** Bytes stored before and after (they differ when the header's recipients change). */
+  previousSize: number;
+  size: number;
+  /** Bytes that went through the client, each way, and bytes the server copied by itself. */
+  bytesDownloaded: number;
+  bytesUploaded: number;
+  bytesCopied: number;
+  /** Parts of the new object; 0 when it went up as one PutObject. */
+  parts: number;
+  etag: string | undefined;
+  versionId: string | undefined;
+}
+
+/**
+ * Gives an existing object new keys.
+ *
+ * Client-side encryption: only the header's recipient stanzas change (`Keyring.rewrap`), the
+ * payload is kept byte for byte. Objects under two parts are downloaded and put back; larger ones
+ * become a multipart upload whose first part is the new header plus the first part of the
+ * payload and whose other parts the server copies from the old object, so about one part travels
+ * each way whatever the size. SSE-C (alone or around client-side encryption): servers cannot copy
+ * an SSE-C object to a new key, so the object streams down with the old key and back up with the
+ * new one, memory bounded like `putObject`, never through disk.
+ *
+ * The new object replaces the old one only once complete; on failure or abort the old object is
+ * untouched and no multipart upload is left. In a versioned bucket the old versions remain, still
+ * under the old keys: delete them to retire those keys.
+ * @returns What was moved where.
+ * @throws {SosError} `INVALID_ARGUMENT` (layers differ between `encryption` and `newEncryption`, or
+ *   nothing is encrypted), `ABORTED`, the SSE-C errors of `getObject`; {@link SealstreamError}
+ *   `NO_MATCHING_KEY` when the given keys do not open the object, `IDENTITY_MISMATCH`.
+ * @example
+ * await rekeyObject({ client, bucket, key,
+ *   encryption: { clientSide: { keys: [oldKey] } }, newEncryption: { clientSide: { keys: [newKey] } } });
+ */
+export async function rekeyObject(options: RekeyObjectOptions): Promise<RekeyObjectResult> {
+  const { client, bucket, key } = checkLocation(options);
+  const from = await resolveEncryption(client, options.encryption, bucket, key);
+  const to = await resolveEncryption(client, options.newEncryption, bucket, key);
+  if (!from.clientSide && !from.sseC) {
+    throw new SosError('INVALID_ARGUMENT', `"encryption" is 'none': there are no keys to replace`);
+  }
+  if (!from.clientSide !== !to.clientSide || !from.sseC !== !to.sseC) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"newEncryption" must have the same layers as "encryption" (client-side: ${layer(from.clientSide)} -> ${layer(to.clientSide)}, SSE-C: ${layer(from.sseC)} -> ${layer(to.sseC)}): rekey changes keys, not layers`,
+    );
+  }
+  if (from.clientSide && to.clientSide) {
+    recipientsOf(to.clientSide);
+    const kept = identityFor(from.clientSide, bucket, key);
+    const wanted = identityFor(to.clientSide, bucket, key);
+    if (wanted !== undefined && wanted !== kept) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        '"newEncryption.clientSide.identity" differs from "encryption.clientSide.identity": the identity is part of the sealed header and cannot change on rekey',
+      );
+    }
+  }
+  const queueSize = checkQueueSize(options.queueSize);
+  if (from.sseC) return streamRekey(options, from, to, queueSize);
+  return copyRekey(options, from.clientSide!, to.clientSide!, queueSize);
+}
+
+function layer(value: unknown): string {
+  return value === undefined ? 'no' : 'yes';
+}
+
+/** A header rewrapped for the new recipients, after checking the identity the caller expects. */
+async function rewrapHeader(
+  prefix: Uint8Array,
+  from: ClientSideOptions,
+  to: ClientSideOptions,
+  where: { bucket: string; key: string },
+  keepExisting: boolean | undefined,
+): Promise<{ header: Uint8Array; oldHeaderLength: number }> {
+  const expected = identityFor(from, where.bucket, where.key);
+  if (expected !== undefined) {
+    const found = inspectHeader(prefix).identity;
+    if (found !== expected) {
+      throw new SealstreamError(
+        'IDENTITY_MISMATCH',
+        `expected the object ${JSON.stringify(expected)}, but ${where.bucket}/${where.key} is ${found === undefined ? 'not bound to any identity' : `bound to ${JSON.stringify(found)}`}: it was moved, copied or swapped; not re-keyed`,
+      );
+    }
+  }
+  return Keyring.from(from.keys).rewrap(prefix, {
+    recipients: recipientsOf(to),
+    ...(keepExisting !== undefined ? { keepExisting } : {}),
+  });
+}
+
+/** Client-side only: rewrite the header, copy the payload server-side when the object is large. */
+async function copyRekey(
+  options: RekeyObjectOptions,
+  from: ClientSideOptions,
+  to: ClientSideOptions,
+  queueSize: number,
+): Promise<RekeyObjectResult> {
+  const { client, bucket, key, signal } = options;
+  const head: HeadObjectCommandOutput = await client.send(
+    new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId }),
+    signal ? { abortSignal: signal } : {},
+  );
+  // pin what we read to this version (versioned buckets) and this ETag (servers that honour it)
+  const versionId = options.versionId ?? head.VersionId;
+  const fetcher: Fetcher = {
+    client,
+    bucket,
+    key,
+    versionId,
+    encryption: { clientSide: from, sseC: undefined },
+    signal,
+    stats: { bytesFetched: 0 },
+  };
+  const { prefix, ciphertextSize: size } = await readPrefix(fetcher);
+  const { header, oldHeaderLength } = await rewrapHeader(prefix, from, to, options, options.keepExisting);
+  const newSize = size - oldHeaderLength + header.byteLength;
+  const partSize = choosePartSize(newSize, options.partSize);
+  const createParams = {
+    Bucket: bucket,
+    Key: key,
+    ...(head.ContentType !== undefined ? { ContentType: head.ContentType } : {}),
+    ...(head.Metadata !== undefined ? { Metadata: head.Metadata } : {}),
+  };
+  let loaded = 0;
+  const onPartDone = (n: number) => {
+    loaded += n;
+    options.onProgress?.({ loaded, total: newSize });
+  };
+
+  if (size < 2 * partSize) {
+    const old = await readRange(fetcher, prefix, oldHeaderLength, size);
+    const result = await uploadObject({
+      client,
+      params: { ...createParams, Body: concat(header, old), ContentLength: newSize },
+      partSize,
+      queueSize,
+      signal,
+      onProgress: options.onProgress,
+    });
+    return report('rewrite', size, result, fetcher.stats.bytesFetched, newSize, 0);
+  }
+
+  // part 1: the new header and the first partSize bytes after the old header (>= 5 MiB in all)
+  const firstEnd = oldHeaderLength + partSize;
+  const firstPart = concat(header, await readRange(fetcher, prefix, oldHeaderLength, firstEnd));
+  const copySource =
+    `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` +
+    (versionId !== undefined ? `?versionId=${encodeURIComponent(versionId)}` : '');
+  const copyPartSize = Math.min(
+    LIMITS.maxPartSize,
+    Math.max(COPY_PART_FACTOR * partSize, Math.ceil((size - firstEnd) / (LIMITS.maxParts - 1) / MiB) * MiB),
+  );
+  let partNumber = 0;
+  let offset = firstEnd;
+  const next = async (): Promise<PartJob | undefined> => {
+    if (partNumber === 0) return { partNumber: ++partNumber, body: firstPart };
+    if (offset >= size) return undefined;
+    const start = offset;
+    offset = Math.min(size, offset + copyPartSize);
+    return { partNumber: ++partNumber, copySource, start, end: offset - 1, ifMatch: head.ETag };
+  };
+  const result = await runMultipart({
+    client,
+    createParams,
+    sseC: undefined,
+    queueSize,
+    signal,
+    next,
+    onPartDone,
+  });
+  return report('copy', size, result, fetcher.stats.bytesFetched, firstPart.byteLength, size - firstEnd);
+}
+
+/** Ciphertext bytes `[start, end)`, taken from the prefix already read where it covers them. */
+async function readRange(f: Fetcher, prefix: Uint8Array, start: number, end: number): Promise<Uint8Array> {
+  if (end <= prefix.byteLength) return prefix.subarray(start, end);
+  const from = Math.max(start, prefix.byteLength);
+  const { bytes } = await fetchBytes(f, from, end);
+  if (bytes.byteLength !== end - from) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `${f.bucket}/${f.key} changed while being re-keyed (expected ${end - from} bytes at ${from}, got ${bytes.byteLength}); nothing was written`,
+    );
+  }
+  return start >= prefix.byteLength ? bytes : concat(prefix.subarray(start), bytes);
+}
+
+/**
+ * SSE-C (possibly around client-side encryption): one GET with the old key streams into an
+ * upload with the new key; the client-side header, if any, is swapped on the way.
+ */
+async function streamRekey(
+  options: RekeyObjectOptions,
+  from: ResolvedEncryption,
+  to: ResolvedEncryption,
+  queueSize: number,
+): Promise<RekeyObjectResult> {
+  const { client, bucket, key, signal } = options;
+  const sseCFrom = (options.encryption as { sseC: SseCOptions }).sseC;
+  const got = await getObject({
+    client,
+    bucket,
+    key,
+    encryption: { sseC: sseCFrom },
+    ...(options.versionId !== undefined ? { versionId: options.versionId } : {}),
+    ...(signal !== undefined ? { signal } : {}),
+  });
+  const size = got.size;
+  const reader = got.body.getReader();
+  let received = 0;
+  const read = async () => {
+    const r = await reader.read();
+    if (!r.done) received += r.value.byteLength;
+    return r;
+  };
+  let lead: Uint8Array = new Uint8Array(0);
+  let newSize = size;
+  try {
+    if (from.clientSide && to.clientSide) {
+      // read up to the header and payload prefix, then rewrap
+      for (;;) {
+        const headerLength = readHeaderLength(lead);
+        if (headerLength !== undefined && lead.byteLength >= openPrefixLength(headerLength)) break;
+        const r = await read();
+        if (r.done) break;
+        lead = concat(lead, r.value);
+      }
+      const { header, oldHeaderLength } = await rewrapHeader(
+        lead,
+        from.clientSide,
+        to.clientSide,
+        options,
+        options.keepExisting,
+      );
+      lead = concat(header, lead.subarray(oldHeaderLength));
+      newSize = size - oldHeaderLength + header.byteLength;
+    }
+  } catch (err) {
+    await reader.cancel().catch(() => {});
+    throw err;
+  }
+  async function* body(): AsyncGenerator<Uint8Array> {
+    if (lead.byteLength > 0) yield lead;
+    for (let r = await read(); !r.done; r = await read()) yield r.value;
+    // a connection cut short must not complete the upload with a truncated object
+    if (received !== size) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `${bucket}/${key}: the download ended after ${received} of ${size} bytes; nothing was written`,
+      );
+    }
+  }
+  const result = await uploadObject({
+    client,
+    params: {
+      Bucket: bucket,
+      Key: key,
+      Body: body() as UploadBody,
+      ContentLength: newSize,
+      ...(got.contentType !== undefined ? { ContentType: got.contentType } : {}),
+      ...(Object.keys(got.metadata).length > 0 ? { Metadata: got.metadata } : {}),
+      ...to.sseC,
+    },
+    partSize: choosePartSize(newSize, options.partSize),
+    queueSize,
+    signal,
+    onProgress: options.onProgress,
+    onFailure: () => {
+      reader.cancel().catch(() => {});
+    },
+    checkPart: (out) => assertSseCApplied(out, to.sseC!, `rekey ${bucket}/${key}`),
+  });
+  return report('stream', size, result, received, result.size, 0);
+}
+
+function report(
+  method: RekeyObjectResult['method'],
+  previousSize: number,
+  result: UploadResult | Awaited<ReturnType<typeof runMultipart>>,
+  bytesDownloaded: number,
+  bytesUploaded: number,
+  bytesCopied: number,
+): RekeyObjectResult {
+  return {
+    method,
+    previousSize,
+    size: result.size,
+    bytesDownloaded,
+    bytesUploaded,
+    bytesCopied,
+    parts: result.parts,
+    etag: result.etag,
+    versionId: result.versionId,
+  };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
+}
