@@ -60,7 +60,7 @@ export async function runCore(ctx: Context): Promise<FamilyResult> {
       .pipeTo(checkingSink(plaintext, size, `core ${backend} round trip`));
 
     ops.push({
-      figure: `core_encrypt_${backend}`,
+      figure: `core_encrypt_${backend.replace('-', '_')}`,
       bytes: size,
       run: async () => {
         const out = countingSink();
@@ -71,7 +71,7 @@ export async function runCore(ctx: Context): Promise<FamilyResult> {
       },
     });
     ops.push({
-      figure: `core_decrypt_${backend}`,
+      figure: `core_decrypt_${backend.replace('-', '_')}`,
       bytes: size,
       run: async () => {
         const out = countingSink();
