@@ -118,6 +118,12 @@ async function childUpload(): Promise<void> {
   const s = await serverEnv();
   const client = clientFor(s);
   const baseline = process.memoryUsage().rss;
+  // buffers held by the upload (parts, TLS): what queueSize x partSize bounds, unlike RSS, which
+  // also counts the runtime and memory the allocator keeps after use
+  let maxBuffers = 0;
+  const sampler = setInterval(() => {
+    maxBuffers = Math.max(maxBuffers, process.memoryUsage().arrayBuffers);
+  }, 100);
   const put = await putObject({
     client,
     bucket: process.env.MEASURE_BUCKET!,
@@ -127,9 +133,10 @@ async function childUpload(): Promise<void> {
     partSize: PART_SIZE,
     queueSize: QUEUE_SIZE,
   });
+  clearInterval(sampler);
   // maxRSS is in KiB on Linux
   const maxRss = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(`${JSON.stringify({ baseline, maxRss, size: put.size })}\n`);
+  process.stdout.write(`${JSON.stringify({ baseline, maxRss, maxBuffers, size: put.size })}\n`);
 }
 
 async function main(): Promise<void> {
@@ -243,11 +250,11 @@ async function main(): Promise<void> {
     const rss = JSON.parse(out.trim().split('\n').at(-1)!) as {
       baseline: number;
       maxRss: number;
-      size: number;
+      maxBuffers: number;
     };
     log(
       `peak RSS, ${RSS_SIZE / GiB} GiB client-side upload of unknown size (parts ${PART_SIZE / MiB} MiB x ${QUEUE_SIZE})`,
-      `${(rss.maxRss / MiB).toFixed(0)} MiB (process at start ${(rss.baseline / MiB).toFixed(0)} MiB; ${mibps(RSS_SIZE, took).toFixed(0)} MiB/s incl. process start)`,
+      `${(rss.maxRss / MiB).toFixed(0)} MiB (process at start ${(rss.baseline / MiB).toFixed(0)} MiB; ArrayBuffers at most ${(rss.maxBuffers / MiB).toFixed(0)} MiB; ${mibps(RSS_SIZE, took).toFixed(0)} MiB/s incl. process start)`,
     );
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'rss' }));
   } finally {
