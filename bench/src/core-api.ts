@@ -6,12 +6,7 @@
 import { Duplex } from 'node:stream';
 import type * as Core from '@sealstream/core';
 
-export const BACKENDS = [
-  'node',
-  'node-workers',
-  'webcrypto',
-  'noble',
-] as const satisfies readonly Core.BackendName[];
+export const BACKENDS = ['node', 'webcrypto', 'noble'] as const satisfies readonly Core.BackendName[];
 export type Backend = (typeof BACKENDS)[number];
 
 /** The three functions the bench calls; typed from the core so that a change of contract fails typecheck. */

@@ -97,19 +97,6 @@ function ratios(figures: Figure[]): Figure[] {
   const wanted: Array<[string, string, string, FamilyName]> = [
     ['core_encrypt_node_vs_openssl', 'core_encrypt_node', 'openssl_aes256gcm_16k', 'core'],
     ['core_decrypt_node_vs_openssl', 'core_decrypt_node', 'openssl_aes256gcm_16k', 'core'],
-    // The worker pool against the ceiling of as many OpenSSL processes as it can use (2 here).
-    [
-      'core_encrypt_node_workers_vs_openssl_2p',
-      'core_encrypt_node_workers',
-      'openssl_aes256gcm_16k_2p',
-      'core',
-    ],
-    [
-      'core_decrypt_node_workers_vs_openssl_2p',
-      'core_decrypt_node_workers',
-      'openssl_aes256gcm_16k_2p',
-      'core',
-    ],
     ['file_pipeline_encrypt_vs_copy', 'file_pipeline_encrypt', 'file_pipeline_copy', 'file'],
     ['file_pipeline_decrypt_vs_copy', 'file_pipeline_decrypt', 'file_pipeline_copy', 'file'],
     ...PEERS.flatMap(

@@ -134,7 +134,7 @@ export function parseHeader(bytes: Uint8Array): ParsedHeader {
     ...fields,
     stanzas: parseStanzas(stanzaList),
     headerLength,
-    context: bytes.slice(0, contextEnd),
+    context: new Uint8Array(bytes.subarray(0, contextEnd)), // a copy: `bytes` may be a caller's Buffer
   };
 }
 

@@ -8,9 +8,6 @@ import type { PayloadKeys } from './kdf.ts';
 import { chunkNonce } from './nonce.ts';
 import { CHUNK_SIZE, MAX_CHUNKS, SEALED_CHUNK_SIZE, TAG_LENGTH } from './sizes.ts';
 
-/** Runs shorter than this go chunk by chunk even when the backend batches: not worth a hand-off. */
-const MIN_RUN = 8;
-
 /** AES-256-GCM over the chunks of one payload. */
 export class PayloadCipher {
   readonly #cipher: ChunkCipher;
@@ -38,10 +35,6 @@ export class PayloadCipher {
   async seal(first: number, plain: Uint8Array, out: Uint8Array, final: boolean): Promise<number> {
     const count = final ? Math.floor(plain.length / CHUNK_SIZE) + 1 : plain.length / CHUNK_SIZE;
     checkCounter(first + count);
-    if (this.#cipher.sealRun && count >= MIN_RUN) {
-      await this.#cipher.sealRun(this.#baseNonce, first, plain, out, final);
-      return plain.length + count * TAG_LENGTH;
-    }
     let pending: Promise<void>[] | undefined;
     for (let i = 0; i < count; i++) {
       const start = i * CHUNK_SIZE;
@@ -74,12 +67,6 @@ export class PayloadCipher {
       ? Math.floor(sealed.length / SEALED_CHUNK_SIZE) + 1
       : sealed.length / SEALED_CHUNK_SIZE;
     checkCounter(first + count);
-    if (this.#cipher.openRun && count >= MIN_RUN) {
-      const ok = await this.#cipher.openRun(this.#baseNonce, first, sealed, out, final);
-      return ok === count
-        ? { ok, bytes: sealed.length - count * TAG_LENGTH }
-        : { ok, bytes: ok * CHUNK_SIZE };
-    }
     const results: (boolean | Promise<boolean>)[] = new Array(count);
     let async = false;
     for (let i = 0; i < count; i++) {

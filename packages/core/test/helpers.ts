@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BackendName } from '../src/index.ts';
 
-export const BACKENDS: BackendName[] = ['node', 'node-workers', 'webcrypto', 'noble'];
+export const BACKENDS: BackendName[] = ['node', 'webcrypto', 'noble'];
 
 export const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 export const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

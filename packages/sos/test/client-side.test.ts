@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CHUNK_SIZE, generateKey, isSealstreamError, keyId } from '@sealstream/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHUNK_SIZE, generateKey, keyId } from '@sealstream/core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getObject, headObject, putObject } from '../src/index.ts';
-import { bytes, collect, freshBucket, openUploads, sameBytes, testClient } from './helpers.ts';
+import { bytes, codeOf, collect, openUploads, sameBytes, useTestBucket } from './helpers.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -14,20 +14,10 @@ const cs = { clientSide: { keys: [key] } };
 
 let client: S3Client;
 let bucket: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  client = testClient();
-  ({ bucket, cleanup } = await freshBucket(client));
+useTestBucket((c, b) => {
+  client = c;
+  bucket = b;
 });
-afterAll(() => cleanup?.());
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return isSealstreamError(err) ? err.code : `not a SealstreamError: ${String(err)}`;
-}
 
 describe.each([0, 1, 16 * KiB - 1, 16 * KiB, 16 * KiB + 1, 5 * MiB - 1, 5 * MiB, 5 * MiB + 1, 17 * MiB + 3])(
   'client-side round trip of %i bytes',

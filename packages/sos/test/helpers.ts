@@ -7,7 +7,8 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { inject } from 'vitest';
+import { isSealstreamError } from '@sealstream/core';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createSosClient, type SosClientOptions } from '../src/index.ts';
 
 /** A client for the test server, verifying its certificate against the test CA. */
@@ -71,4 +72,29 @@ export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8
 /** Equality of byte arrays without printing megabytes on failure. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}
+
+/**
+ * A fresh bucket for a test file: made before its tests with a {@link testClient}, emptied and
+ * deleted after them. `use` receives the client and the bucket name.
+ */
+export function useTestBucket(use: (client: S3Client, bucket: string) => void): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const client = testClient();
+    const made = await freshBucket(client);
+    cleanup = made.cleanup;
+    use(client, made.bucket);
+  });
+  afterAll(() => cleanup?.());
+}
+
+/** The `code` of the error a promise rejects with, or undefined when it resolves. */
+export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (err === undefined) return undefined;
+  return isSealstreamError(err) ? err.code : `not a SealstreamError: ${String(err)}`;
 }

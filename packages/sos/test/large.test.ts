@@ -2,20 +2,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { generateKey } from '@sealstream/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getObject, growingPartSize, LIMITS, putObject } from '../src/index.ts';
 import { uploadObject } from '../src/upload.ts';
-import { bytes, collect, freshBucket, openUploads, sameBytes, testClient } from './helpers.ts';
+import { bytes, collect, openUploads, sameBytes, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 let client: S3Client;
 let bucket: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  client = testClient();
-  ({ bucket, cleanup } = await freshBucket(client));
+useTestBucket((c, b) => {
+  client = c;
+  bucket = b;
 });
-afterAll(() => cleanup?.());
 
 /** `size` random bytes in 1 MiB chunks, hashed as they are produced (nothing is kept). */
 function hashedSource(size: number): { stream: Readable; digest: () => string } {

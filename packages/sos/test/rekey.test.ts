@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { generateKey, isSealstreamError, keyId } from '@sealstream/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKey, keyId } from '@sealstream/core';
+import { describe, expect, it } from 'vitest';
 import { type Encryption, getObject, headObject, putObject, rekeyObject } from '../src/index.ts';
-import { bytes, collect, freshBucket, openUploads, sameBytes, testClient } from './helpers.ts';
+import { bytes, codeOf, collect, openUploads, sameBytes, testClient, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const oldKey = generateKey();
@@ -11,20 +11,10 @@ const newKey = generateKey();
 
 let client: S3Client;
 let bucket: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  client = testClient();
-  ({ bucket, cleanup } = await freshBucket(client));
+useTestBucket((c, b) => {
+  client = c;
+  bucket = b;
 });
-afterAll(() => cleanup?.());
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return isSealstreamError(err) ? err.code : `not a SealstreamError: ${String(err)}`;
-}
 
 async function read(key: string, encryption: Encryption, c: S3Client = client): Promise<Uint8Array> {
   return collect((await getObject({ client: c, bucket, key, encryption })).body);

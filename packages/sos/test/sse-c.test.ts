@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatKey, generateKey } from '@sealstream/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getObject, headObject, putObject, SosError, sseCParams } from '../src/index.ts';
-import { bytes, collect, freshBucket, openUploads, sameBytes, testClient } from './helpers.ts';
+import { bytes, collect, openUploads, sameBytes, testClient, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const key = generateKey();
@@ -14,12 +14,10 @@ const md5 = createHash('md5').update(key).digest('base64');
 
 let client: S3Client;
 let bucket: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  client = testClient();
-  ({ bucket, cleanup } = await freshBucket(client));
+useTestBucket((c, b) => {
+  client = c;
+  bucket = b;
 });
-afterAll(() => cleanup?.());
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   const err = await promise.then(

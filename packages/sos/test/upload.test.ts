@@ -1,19 +1,17 @@
 import { Readable } from 'node:stream';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { generateKey } from '@sealstream/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { putObject, SosError } from '../src/index.ts';
-import { bytes, freshBucket, openUploads, testClient } from './helpers.ts';
+import { bytes, openUploads, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 let client: S3Client;
 let bucket: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  client = testClient();
-  ({ bucket, cleanup } = await freshBucket(client));
+useTestBucket((c, b) => {
+  client = c;
+  bucket = b;
 });
-afterAll(() => cleanup?.());
 
 async function exists(key: string): Promise<boolean> {
   return client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(

@@ -6,10 +6,10 @@ import {
   PutBucketVersioningCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { generateKey, isSealstreamError, keyId } from '@sealstream/core';
+import { generateKey, keyId } from '@sealstream/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject, headObject, putObject, rekeyObject } from '../src/index.ts';
-import { bytes, collect, sameBytes, testClient } from './helpers.ts';
+import { bytes, codeOf, collect, sameBytes, testClient } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 let client: S3Client;
@@ -29,14 +29,6 @@ afterAll(async () => {
   }
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return isSealstreamError(err) ? err.code : `not a SealstreamError: ${String(err)}`;
-}
 
 describe('versioned buckets: each version decrypts with its own key', () => {
   it('client-side: get and head by versionId', async () => {

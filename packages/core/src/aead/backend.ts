@@ -7,11 +7,10 @@ import { SealstreamError } from '../errors.ts';
 import { nodeCryptoModule } from '../node-crypto.ts';
 import { nobleBackend } from './noble.ts';
 import { nodeBackend } from './node.ts';
-import { nodeWorkersBackend, workersAvailable } from './node-workers.ts';
 import { webcryptoBackend } from './webcrypto.ts';
 
 /** Names of the built-in backends. */
-export type BackendName = 'node' | 'node-workers' | 'webcrypto' | 'noble';
+export type BackendName = 'node' | 'webcrypto' | 'noble';
 
 /** AES-256-GCM under one key, used for many chunks. */
 export interface ChunkCipher {
@@ -23,28 +22,6 @@ export interface ChunkCipher {
    * that the caller must not release.
    */
   open(nonce: Uint8Array, sealed: Uint8Array, out: Uint8Array, aad?: Uint8Array): boolean | Promise<boolean>;
-  /**
-   * Optional: seals a run of consecutive payload chunks at once (SPEC §6.3), for backends that gain
-   * from batching, such as worker threads. Same contract as {@link PayloadCipher.seal}.
-   */
-  sealRun?(
-    baseNonce: Uint8Array,
-    first: number,
-    plain: Uint8Array,
-    out: Uint8Array,
-    final: boolean,
-  ): Promise<void>;
-  /**
-   * Optional: opens a run of consecutive payload chunks at once.
-   * @returns How many chunks authenticated before the first failure.
-   */
-  openRun?(
-    baseNonce: Uint8Array,
-    first: number,
-    sealed: Uint8Array,
-    out: Uint8Array,
-    final: boolean,
-  ): Promise<number>;
 }
 
 /** A cipher backend. */
@@ -71,11 +48,6 @@ export function resolveBackend(choice?: BackendChoice): CipherBackend {
     case 'node':
       if (!nodeCryptoModule()) throw unavailable('node', 'node:crypto is not available in this runtime');
       return nodeBackend();
-    case 'node-workers':
-      if (!nodeCryptoModule() || !workersAvailable()) {
-        throw unavailable('node-workers', 'node:crypto and node:worker_threads are needed');
-      }
-      return nodeWorkersBackend();
     case 'webcrypto':
       if (!globalThis.crypto?.subtle)
         throw unavailable('webcrypto', 'crypto.subtle is not available (insecure context?)');
@@ -85,7 +57,7 @@ export function resolveBackend(choice?: BackendChoice): CipherBackend {
     default:
       throw new SealstreamError(
         'INVALID_ARGUMENT',
-        `unknown backend ${JSON.stringify(choice)}: expected node, node-workers, webcrypto or noble`,
+        `unknown backend ${JSON.stringify(choice)}: expected node, webcrypto or noble`,
       );
   }
 }
