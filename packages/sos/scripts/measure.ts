@@ -31,7 +31,8 @@ const run = promisify(execFile);
 const PART_SIZE = 8 * MiB;
 const QUEUE_SIZE = 4;
 const THROUGHPUT_SIZE = 256 * MiB;
-const RSS_SIZE = 2 * GiB;
+/** Sizes of the memory runs: the peak must not grow with the object. */
+const RSS_SIZES = [256 * MiB, 2 * GiB];
 const RUNS = 3;
 
 interface ServerEnv {
@@ -113,8 +114,9 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
   return n;
 }
 
-/** Child mode: one client-side upload of RSS_SIZE bytes from a generated stream; reports memory. */
+/** Child mode: one client-side upload of MEASURE_RSS_BYTES bytes from a generated stream; reports memory. */
 async function childUpload(): Promise<void> {
+  const size = Number(process.env.MEASURE_RSS_BYTES);
   const s = await serverEnv();
   const client = clientFor(s);
   const baseline = process.memoryUsage().rss;
@@ -128,7 +130,7 @@ async function childUpload(): Promise<void> {
     client,
     bucket: process.env.MEASURE_BUCKET!,
     key: 'rss',
-    body: generated(RSS_SIZE),
+    body: generated(size),
     encryption: { clientSide: { keys: [generateKey()] } },
     partSize: PART_SIZE,
     queueSize: QUEUE_SIZE,
@@ -228,35 +230,39 @@ async function main(): Promise<void> {
     }
     await collectGarbage();
 
-    // 4. peak RSS of a 2 GiB client-side upload, in a fresh process
-    const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--child-upload'], {
-      env: {
-        ...process.env,
-        MEASURE_BUCKET: bucket,
-        S3_ENDPOINT: s.endpoint,
-        AWS_ACCESS_KEY_ID: s.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s.secretAccessKey,
-        AWS_REGION: s.region,
-        AWS_CA_BUNDLE: s.ca,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    const started = process.hrtime.bigint();
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    const took = Number(process.hrtime.bigint() - started) / 1e9;
-    if (code !== 0) throw new Error(`measure: the upload child exited with ${code}`);
-    const rss = JSON.parse(out.trim().split('\n').at(-1)!) as {
-      baseline: number;
-      maxRss: number;
-      maxBuffers: number;
-    };
-    log(
-      `peak RSS, ${RSS_SIZE / GiB} GiB client-side upload of unknown size (parts ${PART_SIZE / MiB} MiB x ${QUEUE_SIZE})`,
-      `${(rss.maxRss / MiB).toFixed(0)} MiB (process at start ${(rss.baseline / MiB).toFixed(0)} MiB; ArrayBuffers at most ${(rss.maxBuffers / MiB).toFixed(0)} MiB; ${mibps(RSS_SIZE, took).toFixed(0)} MiB/s incl. process start)`,
-    );
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'rss' }));
+    // 4. peak RSS of client-side uploads, each in a fresh process: 256 MiB, then 2 GiB
+    for (const RSS_SIZE of RSS_SIZES) {
+      const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--child-upload'], {
+        env: {
+          ...process.env,
+          MEASURE_BUCKET: bucket,
+          MEASURE_RSS_BYTES: String(RSS_SIZE),
+          S3_ENDPOINT: s.endpoint,
+          AWS_ACCESS_KEY_ID: s.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s.secretAccessKey,
+          AWS_REGION: s.region,
+          AWS_CA_BUNDLE: s.ca,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      const started = process.hrtime.bigint();
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      const took = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) throw new Error(`measure: the upload child exited with ${code}`);
+      const rss = JSON.parse(out.trim().split('\n').at(-1)!) as {
+        baseline: number;
+        maxRss: number;
+        maxBuffers: number;
+      };
+      log(
+        `peak RSS, ${RSS_SIZE / GiB} GiB client-side upload of unknown size (parts ${PART_SIZE / MiB} MiB x ${QUEUE_SIZE})`,
+        `${(rss.maxRss / MiB).toFixed(0)} MiB (process at start ${(rss.baseline / MiB).toFixed(0)} MiB; ArrayBuffers at most ${(rss.maxBuffers / MiB).toFixed(0)} MiB; ${mibps(RSS_SIZE, took).toFixed(0)} MiB/s incl. process start)`,
+      );
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'rss' }));
+      await collectGarbage();
+    }
   } finally {
     await client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
     await collectGarbage();
