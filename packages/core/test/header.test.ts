@@ -30,6 +30,13 @@ const stanza = () =>
     ['kid', new Uint8Array(8)],
     ['wrap', new Uint8Array(40)],
   ]);
+const scryptStanza = (logN: number) =>
+  new Map<string, unknown>([
+    ['type', 'scrypt'],
+    ['salt', new Uint8Array(16)],
+    ['logN', logN],
+    ['wrap', new Uint8Array(40)],
+  ]);
 /** A header from raw sections: magic, version, content header bytes, recipients block bytes. */
 const build = (content: Uint8Array, recipients: Uint8Array, version = 1) =>
   concat(
@@ -256,51 +263,9 @@ describe('hostile and malformed headers', () => {
       build(good, packr.pack([new Map<string, unknown>([...stanza(), ['x', 1]])])),
       'HEADER_INVALID',
     ],
-    [
-      'scrypt logN 23',
-      build(
-        good,
-        packr.pack([
-          new Map<string, unknown>([
-            ['type', 'scrypt'],
-            ['salt', new Uint8Array(16)],
-            ['logN', 23],
-            ['wrap', new Uint8Array(40)],
-          ]),
-        ]),
-      ),
-      'HEADER_INVALID',
-    ],
-    [
-      'scrypt logN 9',
-      build(
-        good,
-        packr.pack([
-          new Map<string, unknown>([
-            ['type', 'scrypt'],
-            ['salt', new Uint8Array(16)],
-            ['logN', 9],
-            ['wrap', new Uint8Array(40)],
-          ]),
-        ]),
-      ),
-      'HEADER_INVALID',
-    ],
-    [
-      'scrypt logN a float',
-      build(
-        good,
-        packr.pack([
-          new Map<string, unknown>([
-            ['type', 'scrypt'],
-            ['salt', new Uint8Array(16)],
-            ['logN', 12.5],
-            ['wrap', new Uint8Array(40)],
-          ]),
-        ]),
-      ),
-      'HEADER_INVALID',
-    ],
+    ['scrypt logN 23', build(good, packr.pack([scryptStanza(23)])), 'HEADER_INVALID'],
+    ['scrypt logN 9', build(good, packr.pack([scryptStanza(9)])), 'HEADER_INVALID'],
+    ['scrypt logN a float', build(good, packr.pack([scryptStanza(12.5)])), 'HEADER_INVALID'],
   ];
 
   test.each(cases.map(([n, b, c]) => [n, c, b] as const))('%s: %s', (_, code, bytes) => {
