@@ -267,21 +267,26 @@ async function copyOne(
 ): Promise<Done> {
   const { from, to } = job;
   let plain = 0;
+  // Opens a remote source for reading, with the keys that apply to it.
+  const download = async (source: typeof from & { kind: 'remote' }) => {
+    const encryption = encryptionFor(settings, source);
+    const got = await getObject({
+      client: clientFor(source, flags),
+      bucket: source.bucket,
+      key: source.key,
+      encryption,
+      signal: interrupted,
+    });
+    if (single) progress.setTotal(got.size);
+    return { got, encryption };
+  };
   const base = { source: formatLocation(from), destination: formatLocation(to) };
   if (to.kind === 'remote') {
     let body: Readable;
     let size = job.size;
     if (from.kind === 'remote') {
-      const encryption = encryptionFor(settings, from);
-      const got = await getObject({
-        client: clientFor(from, flags),
-        bucket: from.bucket,
-        key: from.key,
-        encryption,
-        signal: interrupted,
-      });
+      const { got } = await download(from);
       size = got.size;
-      if (single) progress.setTotal(got.size);
       body = fromWeb(got.body);
     } else {
       const opened = await openInput(from);
@@ -301,15 +306,7 @@ async function copyOne(
     };
   }
   if (from.kind === 'remote') {
-    const encryption = encryptionFor(settings, from);
-    const got = await getObject({
-      client: clientFor(from, flags),
-      bucket: from.bucket,
-      key: from.key,
-      encryption,
-      signal: interrupted,
-    });
-    if (single) progress.setTotal(got.size);
+    const { got, encryption } = await download(from);
     await writeOutput(to, [fromWeb(got.body), counting(progress, (n) => (plain += n))]);
     const p = protectionOf(encryption);
     const ours = settings.keys?.keyIds ?? [];
