@@ -55,18 +55,8 @@ export function bytes(n: number): Uint8Array {
 /** Reads a web stream to the end. */
 export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-    parts.push(chunk);
-    total += chunk.byteLength;
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) parts.push(chunk);
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 /** Equality of byte arrays without printing megabytes on failure. */

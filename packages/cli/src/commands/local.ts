@@ -49,25 +49,16 @@ export async function encryptCommand(
   }
   const opened = await openInput(source);
   reporter.dataOnStdout = output.kind === 'stdio';
-  const progress = reporter.progress('encrypt', opened.size);
-  let plain = 0;
-  let sealed = 0;
-  const started = performance.now();
-  try {
-    const sealer = encryptStream({
-      recipients: keys.recipients,
-      ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
-    });
-    await writeOutput(output, [
-      opened.stream,
-      counting(progress, (n) => (plain += n)),
-      Duplex.fromWeb(sealer),
-      counting(NO_PROGRESS, (n) => (sealed += n)),
-    ]);
-  } finally {
-    progress.stop();
-  }
-  const seconds = (performance.now() - started) / 1000;
+  const sealer = encryptStream({
+    recipients: keys.recipients,
+    ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
+  });
+  const {
+    bytesIn: plain,
+    bytesOut: sealed,
+    seconds,
+  } = await transformFile('encrypt', opened, output, sealer, reporter);
+
   reporter.result(
     {
       command: 'encrypt',
@@ -101,29 +92,17 @@ export async function decryptCommand(
   }
   const opened = await openInput(source);
   reporter.dataOnStdout = output.kind === 'stdio';
-  const progress = reporter.progress('decrypt', opened.size);
   let matched: { keyId: string | undefined } | undefined;
-  let plain = 0;
-  const started = performance.now();
-  try {
-    const opener = decryptStream({
-      keys: keys.recipients,
-      ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
-      onOpen: ({ keyId }) => {
-        matched = { keyId };
-        reporter.info(keyId ? `opened with key ID ${keyId}` : 'opened with a passphrase');
-      },
-    });
-    await writeOutput(output, [
-      opened.stream,
-      counting(progress),
-      Duplex.fromWeb(opener),
-      counting(NO_PROGRESS, (n) => (plain += n)),
-    ]);
-  } finally {
-    progress.stop();
-  }
-  const seconds = (performance.now() - started) / 1000;
+  const opener = decryptStream({
+    keys: keys.recipients,
+    ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
+    onOpen: ({ keyId }) => {
+      matched = { keyId };
+      reporter.info(keyId ? `opened with key ID ${keyId}` : 'opened with a passphrase');
+    },
+  });
+  const { bytesOut: plain, seconds } = await transformFile('decrypt', opened, output, opener, reporter);
+
   reporter.result(
     {
       command: 'decrypt',
@@ -136,4 +115,32 @@ export async function decryptCommand(
     },
     `decrypted ${opened.name} -> ${formatLocation(output)}: ${formatBytes(plain)}, authenticated`,
   );
+}
+
+/**
+ * Pipes an opened input through a sealstream transform into the output, with progress on the input
+ * side; counts the bytes on both sides and times the run.
+ */
+async function transformFile(
+  label: string,
+  opened: Awaited<ReturnType<typeof openInput>>,
+  output: Parameters<typeof writeOutput>[0],
+  transform: TransformStream<Uint8Array, Uint8Array>,
+  reporter: Reporter,
+): Promise<{ bytesIn: number; bytesOut: number; seconds: number }> {
+  const progress = reporter.progress(label, opened.size);
+  let bytesIn = 0;
+  let bytesOut = 0;
+  const started = performance.now();
+  try {
+    await writeOutput(output, [
+      opened.stream,
+      counting(progress, (n) => (bytesIn += n)),
+      Duplex.fromWeb(transform),
+      counting(NO_PROGRESS, (n) => (bytesOut += n)),
+    ]);
+  } finally {
+    progress.stop();
+  }
+  return { bytesIn, bytesOut, seconds: (performance.now() - started) / 1000 };
 }
