@@ -9,12 +9,13 @@ import { checkIdentity, encodeContext, encodeRecipientsBlock } from './header.ts
 import { derivePayloadKeys } from './kdf.ts';
 import { KEY_LENGTH } from './keys.ts';
 import { PayloadCipher } from './payload.ts';
-import { normalizeRecipients, type Recipient, wrapDataKey } from './recipients.ts';
+import { type Recipient, toWrappers } from './recipients/input.ts';
+import { wrapDataKey } from './recipients/wrap.ts';
 import { CHUNK_SIZE, SALT_LENGTH, SEALED_CHUNK_SIZE } from './sizes.ts';
 
 /** Options to encrypt an object. */
 export interface EncryptOptions {
-  /** Who can decrypt: raw keys (bytes or text), `{ key }`, `{ passphrase, workFactor? }`; one or several. */
+  /** Who can decrypt: raw keys (bytes or text), `{ key }`, `{ passphrase, workFactor? }`, recipient objects; one or several. */
   recipients: Recipient | Recipient[];
   /** Binds the object to an identity such as `bucket/key` (SPEC §7). */
   identity?: string;
@@ -32,7 +33,7 @@ async function begin(options: EncryptOptions): Promise<{ prefix: Uint8Array; cip
   if (!options || typeof options !== 'object') {
     throw new SealstreamError('INVALID_ARGUMENT', 'encryption options are required: { recipients: [...] }');
   }
-  const recipients = normalizeRecipients(options.recipients);
+  const wrappers = toWrappers(options.recipients);
   if (options.identity !== undefined) {
     checkIdentity(options.identity, (m) => new SealstreamError('INVALID_ARGUMENT', m));
   }
@@ -41,7 +42,7 @@ async function begin(options: EncryptOptions): Promise<{ prefix: Uint8Array; cip
   const dataKey = random(KEY_LENGTH);
   const salt = random(SALT_LENGTH);
   const context = encodeContext({ identity: options.identity });
-  const stanzas = await wrapDataKey(dataKey, recipients, backend, random);
+  const stanzas = await wrapDataKey(dataKey, wrappers, backend, random);
   const keys = derivePayloadKeys(dataKey, salt, context);
   const prefix = concat(context, encodeRecipientsBlock(stanzas), salt, keys.commitment);
   return { prefix, cipher: await PayloadCipher.create(backend, keys) };

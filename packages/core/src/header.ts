@@ -3,9 +3,15 @@
  * @module
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { concat, readU32, toHex, utf8, writeU32 } from './bytes.ts';
+import { concat, readU32, utf8, writeU32 } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
+import type { RecipientInfo } from './recipients/plugin.ts';
+import { checkStanza, describeStanza } from './recipients/registry.ts';
 import { CHUNK_SIZE } from './sizes.ts';
+import type { Stanza } from './stanza.ts';
+
+export type { RecipientInfo } from './recipients/plugin.ts';
+export type { Stanza } from './stanza.ts';
 
 /** The magic string at offset 0 (SPEC §4.1). */
 export const MAGIC = utf8('sealstream');
@@ -20,9 +26,6 @@ export const MAX_STANZAS = 64;
 export const MAX_IDENTITY_BYTES = 1024;
 /** Largest possible header: 19 + 16384 + 65536 bytes. */
 export const MAX_HEADER_LENGTH = 19 + MAX_CONTENT_HEADER + MAX_RECIPIENTS_BLOCK;
-/** Smallest and largest passphrase work factor (scrypt logN) a header may carry (SPEC §5.2). */
-export const MIN_LOG_N = 10;
-export const MAX_LOG_N = 22;
 
 const PRELUDE = MAGIC.length + 1 + 4; // magic, version, u32(Lc)
 
@@ -34,26 +37,6 @@ const unpackr = new Unpackr({
   moreTypes: false,
   int64AsType: 'number',
 });
-
-/** A raw-key stanza (SPEC §5.1). */
-export interface KeyStanza {
-  type: 'key';
-  kid: Uint8Array;
-  wrap: Uint8Array;
-}
-/** A passphrase stanza (SPEC §5.2). */
-export interface ScryptStanza {
-  type: 'scrypt';
-  salt: Uint8Array;
-  logN: number;
-  wrap: Uint8Array;
-}
-/** A stanza of a type this version does not know; kept byte-exact through re-wrapping. */
-export interface UnknownStanza {
-  type: string;
-  value: Map<unknown, unknown>;
-}
-export type Stanza = KeyStanza | ScryptStanza | UnknownStanza;
 
 /** The content header fields (SPEC §4.2). */
 export interface ContentHeader {
@@ -222,41 +205,9 @@ function parseStanza(value: unknown, index: number): Stanza {
   if (typeof type !== 'string' || value.keys().next().value !== 'type') {
     throw invalid(`${where} does not start with a string "type"`);
   }
-  if (type === 'key') {
-    expectKeys(value, ['type', 'kid', 'wrap'], where);
-    return {
-      type,
-      kid: bin(value.get('kid'), 8, `${where} kid`),
-      wrap: bin(value.get('wrap'), 40, `${where} wrap`),
-    };
-  }
-  if (type === 'scrypt') {
-    expectKeys(value, ['type', 'salt', 'logN', 'wrap'], where);
-    const logN = value.get('logN');
-    if (typeof logN !== 'number' || !Number.isInteger(logN) || logN < MIN_LOG_N || logN > MAX_LOG_N) {
-      throw invalid(`${where} has a work factor outside ${MIN_LOG_N} to ${MAX_LOG_N}`);
-    }
-    return {
-      type,
-      salt: bin(value.get('salt'), 16, `${where} salt`),
-      logN,
-      wrap: bin(value.get('wrap'), 40, `${where} wrap`),
-    };
-  }
-  return { type, value };
-}
-
-function expectKeys(map: Map<unknown, unknown>, keys: string[], where: string): void {
-  const actual = [...map.keys()];
-  if (actual.length !== keys.length || actual.some((k, i) => k !== keys[i])) {
-    throw invalid(`${where} must have exactly the fields ${keys.join(', ')} in this order`);
-  }
-}
-
-function bin(value: unknown, length: number, what: string): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length !== length)
-    throw invalid(`${what} must be ${length} bytes`);
-  return new Uint8Array(value);
+  const stanza: Stanza = { type, fields: value };
+  checkStanza(stanza, where);
+  return stanza;
 }
 
 function invalid(detail: string): SealstreamError {
@@ -297,7 +248,7 @@ export function encodeRecipientsBlock(stanzas: Stanza[]): Uint8Array {
       `an object needs 1 to ${MAX_STANZAS} recipients, got ${stanzas.length}`,
     );
   }
-  const body = packr.pack(stanzas.map(stanzaToMap));
+  const body = packr.pack(stanzas.map((s) => s.fields));
   if (body.length > MAX_RECIPIENTS_BLOCK) {
     throw new SealstreamError(
       'INVALID_ARGUMENT',
@@ -308,33 +259,6 @@ export function encodeRecipientsBlock(stanzas: Stanza[]): Uint8Array {
   writeU32(prefix, 0, body.length);
   return concat(prefix, body);
 }
-
-function stanzaToMap(s: Stanza): Map<string, unknown> | Map<unknown, unknown> {
-  if (s.type === 'key') {
-    const k = s as KeyStanza;
-    return new Map<string, unknown>([
-      ['type', 'key'],
-      ['kid', k.kid],
-      ['wrap', k.wrap],
-    ]);
-  }
-  if (s.type === 'scrypt') {
-    const k = s as ScryptStanza;
-    return new Map<string, unknown>([
-      ['type', 'scrypt'],
-      ['salt', k.salt],
-      ['logN', k.logN],
-      ['wrap', k.wrap],
-    ]);
-  }
-  return (s as UnknownStanza).value;
-}
-
-/** Public description of a recipient stanza. */
-export type RecipientInfo =
-  | { type: 'key'; keyId: string }
-  | { type: 'passphrase'; workFactor: number }
-  | { type: 'unknown'; name: string };
 
 /** What can be known of an encrypted object without any key. */
 export interface HeaderInfo {
@@ -348,7 +272,7 @@ export interface HeaderInfo {
   identity: string | undefined;
   /** One entry per recipient stanza, in header order. */
   recipients: RecipientInfo[];
-  /** Key IDs of the raw-key recipients. */
+  /** Key IDs of the recipients that have one (raw keys), in header order. */
   keyIds: string[];
   /** Header length: the payload starts at this offset. */
   headerLength: number;
@@ -356,20 +280,14 @@ export interface HeaderInfo {
 
 /** Describes a parsed header. */
 export function describeHeader(h: ParsedHeader): HeaderInfo {
-  const recipients: RecipientInfo[] = h.stanzas.map((s) =>
-    s.type === 'key'
-      ? { type: 'key', keyId: toHex((s as KeyStanza).kid) }
-      : s.type === 'scrypt'
-        ? { type: 'passphrase', workFactor: (s as ScryptStanza).logN }
-        : { type: 'unknown', name: s.type },
-  );
+  const recipients = h.stanzas.map(describeStanza);
   return {
     version: h.version,
     suite: h.suite,
     chunkSize: h.chunkSize,
     identity: h.identity,
     recipients,
-    keyIds: recipients.flatMap((r) => (r.type === 'key' ? [r.keyId] : [])),
+    keyIds: recipients.flatMap((r) => ('keyId' in r ? [r.keyId] : [])),
     headerLength: h.headerLength,
   };
 }

@@ -17,10 +17,25 @@ export {
   type RecipientInfo,
   readHeaderLength,
 } from './header.ts';
-export { DEFAULT_MAX_WORK_FACTOR, Keyring, type KeysInput } from './keyring.ts';
+export { DEFAULT_MAX_WORK_FACTOR, Keyring, type KeysInput, type WorkLimits } from './keyring.ts';
 export { formatKey, generateKey, KEY_LENGTH, type KeyInput, keyId, parseKey } from './keys.ts';
 export { type DecryptOptions, OpenedObject, openHeader, openPrefixLength, type RangePlan } from './open.ts';
-export { DEFAULT_WORK_FACTOR, type PassphraseRecipient, type Recipient } from './recipients.ts';
+export type { PassphraseInput, Recipient } from './recipients/input.ts';
+export { RawKeyRecipient } from './recipients/key.ts';
+export type {
+  StanzaUnwrapper,
+  StanzaWrapper,
+  UnwrapEnvironment,
+  UnwrapLimits,
+  WrapEnvironment,
+} from './recipients/plugin.ts';
+export {
+  DEFAULT_MAX_TOTAL_WORK_FACTOR,
+  DEFAULT_WORK_FACTOR,
+  MAX_LOG_N,
+  MIN_LOG_N,
+  PassphraseRecipient,
+} from './recipients/scrypt.ts';
 export {
   CHUNK_SIZE,
   chunkCount,
@@ -31,3 +46,4 @@ export {
   plaintextSize,
   SEALED_CHUNK_SIZE,
 } from './sizes.ts';
+export { makeStanza, type Stanza } from './stanza.ts';

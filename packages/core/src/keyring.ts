@@ -1,58 +1,82 @@
 /**
- * A keyring: the keys and passphrases a reader holds, matched to stanzas by key ID (SPEC §5.3),
- * and re-wrapping of a header for new recipients without touching the payload.
+ * A keyring: the secrets a reader holds (raw keys, passphrases, any {@link StanzaUnwrapper}), tried
+ * on a header's stanzas in the order of SPEC §5.3, and re-wrapping of a header for new recipients
+ * without touching the payload.
  * @module
  */
 import type { BackendChoice, CipherBackend } from './aead/backend.ts';
 import { resolveBackend } from './aead/backend.ts';
-import { concat, equalConstantTime, toHex } from './bytes.ts';
+import { concat } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
-import {
-  encodeRecipientsBlock,
-  type KeyStanza,
-  parseHeader,
-  type ScryptStanza,
-  type Stanza,
-} from './header.ts';
-import { passphraseKek } from './kdf.ts';
-import { type KeyInput, keyIdBytes, rawKeyKek, toKey } from './keys.ts';
+import { encodeRecipientsBlock, parseHeader } from './header.ts';
+import type { KeyInput } from './keys.ts';
 import { openPayloadKeys } from './open.ts';
-import { normalizeRecipient, normalizeRecipients, type Recipient, wrapDataKey } from './recipients.ts';
+import { type Recipient, toUnwrapper, toWrappers } from './recipients/input.ts';
+import { RawKeyRecipient } from './recipients/key.ts';
+import type { StanzaUnwrapper, UnwrapEnvironment, UnwrapLimits } from './recipients/plugin.ts';
+import { describeStanza } from './recipients/registry.ts';
+import { DEFAULT_MAX_WORK_FACTOR, MAX_LOG_N, MIN_LOG_N, PassphraseRecipient } from './recipients/scrypt.ts';
+import { wrapDataKey } from './recipients/wrap.ts';
+import type { Stanza } from './stanza.ts';
 
-/** Default highest passphrase work factor a reader accepts (SPEC §5.2). */
-export const DEFAULT_MAX_WORK_FACTOR = 20;
-
-interface KeyEntry {
-  key: Uint8Array;
-  kid: Uint8Array;
-  kek: Uint8Array;
-}
+export { DEFAULT_MAX_WORK_FACTOR } from './recipients/scrypt.ts';
 
 /** Keys or passphrases a reader accepts: a keyring, one recipient, or a list. */
 export type KeysInput = Keyring | Recipient | Recipient[];
 
+/** Limits on the work a header may demand of a reader (SPEC §5.2). */
+export interface WorkLimits {
+  /** Highest passphrase work factor to accept (scrypt logN, default 20). */
+  maxWorkFactor?: number;
+  /**
+   * Largest total scrypt work one header may demand, as a logN: the sum of `2^logN` over its
+   * passphrase stanzas may not exceed `2^maxTotalWorkFactor` (default `maxWorkFactor + 1`).
+   */
+  maxTotalWorkFactor?: number;
+}
+
+/**
+ * Validates caller limits once.
+ * @throws {SealstreamError} `INVALID_ARGUMENT`.
+ */
+export function resolveLimits(options: WorkLimits = {}): UnwrapLimits {
+  const maxWorkFactor = options.maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR;
+  const maxTotalWorkFactor = options.maxTotalWorkFactor ?? maxWorkFactor + 1;
+  for (const [name, value] of [
+    ['maxWorkFactor', maxWorkFactor],
+    ['maxTotalWorkFactor', maxTotalWorkFactor],
+  ] as const) {
+    if (!Number.isInteger(value) || value < MIN_LOG_N || value > MAX_LOG_N + 6) {
+      throw new SealstreamError(
+        'INVALID_ARGUMENT',
+        `${name} must be an integer from ${MIN_LOG_N} to ${MAX_LOG_N + 6}, got ${value}`,
+      );
+    }
+  }
+  return { maxWorkFactor, maxTotalWorkFactor };
+}
+
 /** The data key recovered from a header, and which entry opened it. */
 export interface Unwrapped {
   dataKey: Uint8Array;
-  /** Key ID of the raw key that opened the object, or undefined for a passphrase. */
+  /** Key ID of the key that opened the object, or undefined for a passphrase. */
   keyId: string | undefined;
   /** Index of the stanza that opened. */
   stanza: number;
 }
 
 /**
- * Holds raw keys and passphrases. Decryption picks the key whose ID a stanza names, so a keyring
- * can hold every key a user ever had.
+ * Holds the secrets a reader has: raw keys, passphrases, and any other {@link StanzaUnwrapper}.
+ * Decryption picks the raw key whose ID a stanza names, so a keyring can hold every key a user ever had.
  * @example
  * const ring = new Keyring([oldKey, newKey]);
  * ring.addPassphrase('correct horse battery staple');
  * const plain = await decrypt(sealed, { keys: ring });
  */
 export class Keyring {
-  readonly #keys: KeyEntry[] = [];
-  readonly #passphrases: string[] = [];
+  readonly #unwrappers: StanzaUnwrapper[] = [];
 
-  /** @param entries - Raw keys (bytes or text), `{ key }` or `{ passphrase }` objects. */
+  /** @param entries - Raw keys (bytes or text), `{ key }`, `{ passphrase }` or unwrapper objects. */
   constructor(entries: Recipient[] = []) {
     for (const e of entries) this.add(e);
   }
@@ -60,17 +84,24 @@ export class Keyring {
   /** Normalizes what decryption options accept into a keyring. */
   static from(input: KeysInput): Keyring {
     if (input instanceof Keyring) return input;
-    return new Keyring(
-      normalizeRecipients(input as Recipient | Recipient[]).map((r) => (r.kind === 'key' ? r.key : r)),
-    );
+    const list = Array.isArray(input) ? input : [input];
+    return new Keyring(list);
   }
 
-  /** Adds a key or passphrase entry. */
+  /**
+   * Adds a key, passphrase or unwrapper; a secret already held is not added twice.
+   * @throws {SealstreamError} `INVALID_KEY`, `INVALID_ARGUMENT`.
+   */
   add(entry: Recipient): this {
-    const r = normalizeRecipient(entry);
-    if (r.kind === 'key') this.addKey(r.key);
-    else this.addPassphrase(r.passphrase);
+    this.#hold(toUnwrapper(entry));
     return this;
+  }
+
+  #hold<U extends StanzaUnwrapper>(u: U): U {
+    const held = this.#unwrappers.find((e) => e.sameSecret(u));
+    if (held) return held as U;
+    this.#unwrappers.push(u);
+    return u;
   }
 
   /**
@@ -78,68 +109,56 @@ export class Keyring {
    * @returns Its key ID.
    */
   addKey(key: KeyInput): string {
-    const k = toKey(key);
-    const kid = keyIdBytes(k);
-    if (!this.#keys.some((e) => equalConstantTime(e.key, k)))
-      this.#keys.push({ key: k, kid, kek: rawKeyKek(k) });
-    return toHex(kid);
+    return this.#hold(new RawKeyRecipient(key)).keyId;
   }
 
   /** Adds a passphrase, tried on passphrase stanzas. */
   addPassphrase(passphrase: string): void {
-    normalizeRecipient({ passphrase });
-    if (!this.#passphrases.includes(passphrase)) this.#passphrases.push(passphrase);
+    this.#hold(new PassphraseRecipient(passphrase));
   }
 
-  /** Key IDs of the raw keys held. */
+  /** Key IDs of the keys held (raw keys and any unwrapper with a key ID). */
   get keyIds(): string[] {
-    return this.#keys.map((e) => toHex(e.kid));
+    return this.#unwrappers.flatMap((u) => (u.keyId === undefined ? [] : [u.keyId]));
   }
 
   /** Number of passphrases held. */
   get passphraseCount(): number {
-    return this.#passphrases.length;
+    return this.#unwrappers.filter((u) => u instanceof PassphraseRecipient).length;
   }
 
-  /** True when a raw key with this ID is held. */
+  /** True when a key with this ID is held. */
   has(keyId: string): boolean {
     return this.keyIds.includes(keyId);
   }
 
   /**
-   * Recovers the data key from stanzas (SPEC §5.3): raw keys first, by key ID, then passphrases.
+   * Recovers the data key from stanzas (SPEC §5.3): every cheap unwrapper (raw keys) on every stanza
+   * first, in header order; then, after checking what the header demands of them before any work,
+   * the costly ones (passphrases), in header order.
+   * @param limits - A backend-independent work limit, or (older form) the highest work factor.
    * @throws {SealstreamError} `WORK_FACTOR_TOO_HIGH`, `NO_MATCHING_KEY`.
    */
   async unwrap(
-    stanzas: Stanza[],
+    stanzas: readonly Stanza[],
     backend: CipherBackend,
-    maxWorkFactor = DEFAULT_MAX_WORK_FACTOR,
+    limits: WorkLimits | number = {},
   ): Promise<Unwrapped> {
-    for (const [i, s] of stanzas.entries()) {
-      if (s.type !== 'key') continue;
-      for (const e of this.#keys) {
-        if (!equalConstantTime(e.kid, (s as KeyStanza).kid)) continue;
-        const dataKey = await backend.unwrapKey(e.kek, (s as KeyStanza).wrap);
-        if (dataKey) return { dataKey, keyId: toHex(e.kid), stanza: i };
-      }
-    }
-    if (this.#passphrases.length > 0) {
-      for (const [i, s] of stanzas.entries()) {
-        if (s.type !== 'scrypt') continue;
-        const { salt, logN, wrap } = s as ScryptStanza;
-        if (logN > maxWorkFactor) {
-          throw new SealstreamError(
-            'WORK_FACTOR_TOO_HIGH',
-            `the passphrase stanza asks for work factor ${logN}, above the limit of ${maxWorkFactor}; ` +
-              'raise maxWorkFactor only if you trust where this object came from',
-          );
-        }
-        for (const p of this.#passphrases) {
-          const dataKey = await backend.unwrapKey(await passphraseKek(p, salt, logN), wrap);
-          if (dataKey) return { dataKey, keyId: undefined, stanza: i };
-        }
-      }
-    }
+    const env: UnwrapEnvironment = {
+      backend,
+      limits: resolveLimits(typeof limits === 'number' ? { maxWorkFactor: limits } : limits),
+    };
+    const cheap = this.#unwrappers.filter((u) => !u.costly);
+    const costly = this.#unwrappers.filter((u) => u.costly);
+    const found = await tryEach(stanzas, cheap, env);
+    if (found) return found;
+    for (const u of costly)
+      u.preflight?.(
+        stanzas.filter((s) => s.type === u.stanzaType),
+        env,
+      );
+    const slow = await tryEach(stanzas, costly, env);
+    if (slow) return slow;
     throw noMatchingKey(stanzas, this);
   }
 
@@ -159,29 +178,50 @@ export class Keyring {
       recipients: Recipient | Recipient[];
       keepExisting?: boolean;
       backend?: BackendChoice;
-      maxWorkFactor?: number;
-    },
+    } & WorkLimits,
   ): Promise<{ header: Uint8Array; oldHeaderLength: number; newHeaderLength: number }> {
-    const recipients = normalizeRecipients(options.recipients);
+    const wrappers = toWrappers(options.recipients);
     const backend = resolveBackend(options.backend);
     const parsed = parseHeader(prefix);
-    const opened = await openPayloadKeys(parsed, prefix, this, backend, options.maxWorkFactor);
-    const fresh = await wrapDataKey(opened.unwrapped.dataKey, recipients, backend);
+    const opened = await openPayloadKeys(parsed, prefix, this, backend, options);
+    const fresh = await wrapDataKey(opened.unwrapped.dataKey, wrappers, backend);
     const stanzas = options.keepExisting ? [...parsed.stanzas, ...fresh] : fresh;
     const header = concat(parsed.context, encodeRecipientsBlock(stanzas));
     return { header, oldHeaderLength: parsed.headerLength, newHeaderLength: header.length };
   }
 }
 
-function noMatchingKey(stanzas: Stanza[], ring: Keyring): SealstreamError {
-  const wanted = stanzas.flatMap((s) => (s.type === 'key' ? [toHex((s as KeyStanza).kid)] : []));
-  const passphrases = stanzas.filter((s) => s.type === 'scrypt').length;
-  const parts = [];
-  if (wanted.length) parts.push(`key ID ${wanted.join(', ')}`);
-  if (passphrases) parts.push(`${passphrases} passphrase${passphrases > 1 ? 's' : ''}`);
+async function tryEach(
+  stanzas: readonly Stanza[],
+  unwrappers: readonly StanzaUnwrapper[],
+  env: UnwrapEnvironment,
+): Promise<Unwrapped | undefined> {
+  if (unwrappers.length === 0) return undefined;
+  for (const [i, s] of stanzas.entries()) {
+    for (const u of unwrappers) {
+      if (u.stanzaType !== s.type) continue;
+      const dataKey = await u.unwrap(s, env);
+      if (dataKey) return { dataKey, keyId: u.keyId, stanza: i };
+    }
+  }
+  return undefined;
+}
+
+function noMatchingKey(stanzas: readonly Stanza[], ring: Keyring): SealstreamError {
+  const wanted = describeStanzas(stanzas);
   const held = ring.keyIds.length ? `keys held: ${ring.keyIds.join(', ')}` : 'no raw keys held';
   return new SealstreamError(
     'NO_MATCHING_KEY',
-    `none of the keys or passphrases given opens this object (it is sealed to ${parts.join(' and ') || 'unknown recipient types'}; ${held}${ring.passphraseCount ? `, ${ring.passphraseCount} passphrase(s) tried` : ''})`,
+    `none of the keys or passphrases given opens this object (it is sealed to ${wanted}; ${held}${ring.passphraseCount ? `, ${ring.passphraseCount} passphrase(s) tried` : ''})`,
   );
+}
+
+function describeStanzas(stanzas: readonly Stanza[]): string {
+  const infos = stanzas.map(describeStanza);
+  const wanted = infos.flatMap((r) => ('keyId' in r ? [r.keyId] : []));
+  const passphrases = infos.filter((r) => r.type === 'passphrase').length;
+  const parts = [];
+  if (wanted.length) parts.push(`key ID ${wanted.join(', ')}`);
+  if (passphrases) parts.push(`${passphrases} passphrase${passphrases > 1 ? 's' : ''}`);
+  return parts.join(' and ') || 'unknown recipient types';
 }

@@ -8,7 +8,7 @@ import { equalConstantTime } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
 import { describeHeader, type HeaderInfo, type ParsedHeader, parseHeader } from './header.ts';
 import { derivePayloadKeys } from './kdf.ts';
-import { Keyring, type KeysInput, type Unwrapped } from './keyring.ts';
+import { Keyring, type KeysInput, type Unwrapped, type WorkLimits } from './keyring.ts';
 import { PayloadCipher } from './payload.ts';
 import {
   CHUNK_SIZE,
@@ -20,13 +20,11 @@ import {
 } from './sizes.ts';
 
 /** Options to open (decrypt) an object. */
-export interface DecryptOptions {
+export interface DecryptOptions extends WorkLimits {
   /** Keys and passphrases to try: a {@link Keyring}, one key, `{ passphrase }`, or a list. */
   keys: KeysInput;
   /** The identity the object must be bound to (SPEC §7); omitted: not checked. */
   identity?: string;
-  /** Highest passphrase work factor to accept (scrypt logN, default 20). */
-  maxWorkFactor?: number;
   /** Cipher backend; omitted: the fastest available. */
   backend?: BackendChoice;
 }
@@ -37,7 +35,7 @@ export async function openPayloadKeys(
   bytes: Uint8Array,
   keys: KeysInput,
   backend: CipherBackend,
-  maxWorkFactor?: number,
+  limits?: WorkLimits,
 ): Promise<{ unwrapped: Unwrapped; cipher: () => Promise<PayloadCipher> }> {
   const h = header.headerLength;
   if (bytes.length < h + PAYLOAD_PREFIX_LENGTH) {
@@ -46,7 +44,7 @@ export async function openPayloadKeys(
       'the data ends before the payload salt and commitment: it was truncated',
     );
   }
-  const unwrapped = await Keyring.from(keys).unwrap(header.stanzas, backend, maxWorkFactor);
+  const unwrapped = await Keyring.from(keys).unwrap(header.stanzas, backend, limits);
   const salt = bytes.subarray(h, h + SALT_LENGTH);
   const commitment = bytes.subarray(h + SALT_LENGTH, h + SALT_LENGTH + COMMITMENT_LENGTH);
   const derived = derivePayloadKeys(unwrapped.dataKey, salt, header.context);
@@ -201,13 +199,7 @@ export class OpenedObject {
 export async function openHeader(prefix: Uint8Array, options: DecryptOptions): Promise<OpenedObject> {
   const backend = resolveBackend(options.backend);
   const header = parseHeader(prefix);
-  const { unwrapped, cipher } = await openPayloadKeys(
-    header,
-    prefix,
-    options.keys,
-    backend,
-    options.maxWorkFactor,
-  );
+  const { unwrapped, cipher } = await openPayloadKeys(header, prefix, options.keys, backend, options);
   checkExpectedIdentity(header, options.identity);
   return new OpenedObject(describeHeader(header), unwrapped.keyId, await cipher());
 }
