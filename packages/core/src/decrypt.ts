@@ -2,13 +2,13 @@
  * Decryption: `decryptStream()` and `decrypt()` (SPEC §5.3, §6).
  * @module
  */
-import { concat } from './bytes.ts';
+import { readU32 } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
 import type { HeaderInfo } from './header.ts';
-import { readHeaderLength } from './header.ts';
+import { HEADER_PRELUDE_LENGTH, MAX_HEADER_LENGTH, readHeaderLength } from './header.ts';
 import { type DecryptOptions, type OpenedObject, openHeader, openPrefixLength } from './open.ts';
 import type { PayloadCipher } from './payload.ts';
-import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from './sizes.ts';
+import { CHUNK_SIZE, plaintextSize, SEALED_CHUNK_SIZE, TAG_LENGTH } from './sizes.ts';
 
 /** Options of {@link decryptStream}. */
 export interface DecryptStreamOptions extends DecryptOptions {
@@ -62,15 +62,14 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
       if (batchLength === batch.length) emit(controller);
     }
   };
-  const openHead = async (): Promise<Uint8Array | undefined> => {
+  const openHead = async (): Promise<boolean> => {
     const h = readHeaderLength(head());
-    if (h === undefined || headLength < openPrefixLength(h)) return undefined;
+    if (h === undefined || headLength < openPrefixLength(h)) return false;
     opened = await openHeader(head(), options);
     cipher = opened.payloadCipher;
     options.onOpen?.({ header: opened.info, keyId: opened.keyId });
-    const rest = head().subarray(openPrefixLength(h));
     headBuffer = new Uint8Array(0);
-    return rest;
+    return true;
   };
 
   return new TransformStream<Uint8Array, Uint8Array>({
@@ -82,17 +81,23 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
         );
       }
       if (!opened) {
-        // Bounded: readHeaderLength rejects an oversize header as soon as its length is known.
-        if (headLength + chunk.length > headBuffer.length) {
-          const grown = new Uint8Array(Math.max(2 * headBuffer.length, headLength + chunk.length));
-          grown.set(head());
-          headBuffer = grown;
+        // Only header bytes are copied, never more than the header needs (SPEC §4.1 bounds it):
+        // the rest of a large write goes to the payload path as it is.
+        let taken = 0;
+        while (!opened && taken < chunk.length) {
+          const n = Math.min(chunk.length - taken, headBytesWanted(head()) - headLength);
+          if (headLength + n > headBuffer.length) {
+            const grown = new Uint8Array(Math.max(2 * headBuffer.length, headLength + n));
+            grown.set(head());
+            headBuffer = grown;
+          }
+          headBuffer.set(chunk.subarray(taken, taken + n), headLength);
+          headLength += n;
+          taken += n;
+          await openHead();
         }
-        headBuffer.set(chunk, headLength);
-        headLength += chunk.length;
-        const rest = await openHead();
-        if (!rest) return;
-        chunk = rest;
+        if (!opened) return;
+        chunk = chunk.subarray(taken);
       }
       let offset = 0;
       if (pendingLength > 0) {
@@ -114,7 +119,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
       if (!opened) {
         if (headLength === 0)
           throw new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
-        if ((await openHead()) === undefined) {
+        if (!(await openHead())) {
           throw new SealstreamError(
             'TRUNCATED',
             'the input ends inside the sealstream header: it was truncated',
@@ -150,6 +155,17 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
   });
 }
 
+/**
+ * How many leading bytes the reader needs before it can open the header, given the bytes so far:
+ * the fixed prelude first, then through the recipients length, then the header and payload prefix.
+ */
+function headBytesWanted(prefix: Uint8Array): number {
+  const h = readHeaderLength(prefix);
+  if (h !== undefined) return openPrefixLength(h);
+  if (prefix.length < HEADER_PRELUDE_LENGTH) return HEADER_PRELUDE_LENGTH;
+  return HEADER_PRELUDE_LENGTH + readU32(prefix, HEADER_PRELUDE_LENGTH - 4) + 4;
+}
+
 function chunkFailed(index: number): SealstreamError {
   return new SealstreamError(
     'CHUNK_AUTH_FAILED',
@@ -179,8 +195,19 @@ export async function decrypt(sealed: Uint8Array, options: DecryptOptions): Prom
   if (!(sealed instanceof Uint8Array)) {
     throw new SealstreamError('INVALID_ARGUMENT', `decrypt expects a Uint8Array, got ${typeof sealed}`);
   }
-  const parts: Uint8Array[] = [];
-  const writer = new WritableStream<Uint8Array>({ write: (c) => void parts.push(c) });
+  // The plaintext goes straight into one buffer of its final size when the length is valid (any
+  // other length fails in the stream, with the error the stream reports); no second copy.
+  const size = expectedPlaintextSize(sealed);
+  const out = new Uint8Array(size ?? 0);
+  let written = 0;
+  const writer = new WritableStream<Uint8Array>({
+    write(c) {
+      if (written + c.length > out.length)
+        throw new SealstreamError('INTERNAL', 'decrypt: more plaintext than the length allows');
+      out.set(c, written);
+      written += c.length;
+    },
+  });
   const input = new ReadableStream<Uint8Array>({
     start(c) {
       c.enqueue(sealed);
@@ -188,5 +215,17 @@ export async function decrypt(sealed: Uint8Array, options: DecryptOptions): Prom
     },
   });
   await input.pipeThrough(decryptStream(options)).pipeTo(writer);
-  return concat(...parts);
+  if (written !== out.length)
+    throw new SealstreamError('INTERNAL', 'decrypt: less plaintext than the length promises');
+  return out;
+}
+
+/** The plaintext size a valid object of this length has, or undefined when the length cannot be valid. */
+function expectedPlaintextSize(sealed: Uint8Array): number | undefined {
+  try {
+    const h = readHeaderLength(sealed.subarray(0, MAX_HEADER_LENGTH));
+    return h === undefined ? undefined : plaintextSize(sealed.length, h);
+  } catch {
+    return undefined; // the stream reports the same fault with its code
+  }
 }

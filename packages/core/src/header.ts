@@ -27,7 +27,9 @@ export const MAX_IDENTITY_BYTES = 1024;
 /** Largest possible header: 19 + 16384 + 65536 bytes. */
 export const MAX_HEADER_LENGTH = 19 + MAX_CONTENT_HEADER + MAX_RECIPIENTS_BLOCK;
 
-const PRELUDE = MAGIC.length + 1 + 4; // magic, version, u32(Lc)
+/** Magic, version and `u32(Lc)`: the bytes before the content header (SPEC §4.1). */
+export const HEADER_PRELUDE_LENGTH = MAGIC.length + 1 + 4;
+const PRELUDE = HEADER_PRELUDE_LENGTH;
 
 /** Fixed, explicit msgpackr settings: minimal-size headers, Maps in and out, no extensions. */
 const packr = new Packr({ useRecords: false, variableMapSize: true, mapsAsObjects: false, moreTypes: false });
