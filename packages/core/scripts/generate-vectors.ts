@@ -8,7 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concat, readU32, toHex, utf8, writeU32 } from '../src/bytes.ts';
-import { type EncryptOptions, encrypt, openHeader, type Recipient, readHeaderLength } from '../src/index.ts';
+import { type EncryptOptions, encrypt, type Recipient, readHeaderLength } from '../src/index.ts';
+import { type OpenedPayload, openPayload } from '../src/open.ts';
 import { CHUNK_SIZE, PAYLOAD_PREFIX_LENGTH, SEALED_CHUNK_SIZE } from '../src/sizes.ts';
 
 const OUT = new URL('../test/vectors/sealstream-v1.json', import.meta.url);
@@ -65,9 +66,9 @@ async function releasable(
   passphrases: string[],
   identity?: string,
 ): Promise<Uint8Array> {
-  let opened: Awaited<ReturnType<typeof openHeader>>;
+  let opened: OpenedPayload;
   try {
-    opened = await openHeader(file, {
+    opened = await openPayload(file, {
       keys: [...keys, ...passphrases.map((passphrase) => ({ passphrase }))],
       identity,
       backend: 'noble',
@@ -75,12 +76,12 @@ async function releasable(
   } catch {
     return new Uint8Array(0);
   }
-  const start = opened.headerLength + PAYLOAD_PREFIX_LENGTH;
+  const start = opened.info.headerLength + PAYLOAD_PREFIX_LENGTH;
   const parts: Uint8Array[] = [];
   for (let k = 0; start + (k + 1) * SEALED_CHUNK_SIZE <= file.length; k++) {
     const sealed = file.subarray(start + k * SEALED_CHUNK_SIZE, start + (k + 1) * SEALED_CHUNK_SIZE);
     const out = new Uint8Array(CHUNK_SIZE);
-    if ((await opened.payloadCipher.open(k, sealed, out, false)).ok !== 1) break;
+    if ((await opened.cipher.open(k, sealed, out, false)).ok !== 1) break;
     parts.push(out);
   }
   return concat(...parts);

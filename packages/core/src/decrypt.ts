@@ -5,10 +5,18 @@
 import { readU32 } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
 import type { HeaderInfo } from './header.ts';
-import { HEADER_PRELUDE_LENGTH, MAX_HEADER_LENGTH, readHeaderLength } from './header.ts';
-import { type DecryptOptions, type OpenedObject, openHeader, openPrefixLength } from './open.ts';
+import { HEADER_PRELUDE_LENGTH, readHeaderLength } from './header.ts';
+import {
+  chunkFailed,
+  type DecryptOptions,
+  decryptChunks,
+  finalChunkError,
+  type OpenedPayload,
+  openPayload,
+  openPrefixLength,
+} from './open.ts';
 import type { PayloadCipher } from './payload.ts';
-import { CHUNK_SIZE, plaintextSize, SEALED_CHUNK_SIZE, TAG_LENGTH } from './sizes.ts';
+import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from './sizes.ts';
 
 /** Options of {@link decryptStream}. */
 export interface DecryptStreamOptions extends DecryptOptions {
@@ -33,7 +41,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
   let headBuffer = new Uint8Array(1024);
   let headLength = 0;
   const head = () => headBuffer.subarray(0, headLength);
-  let opened: OpenedObject | undefined;
+  let opened: OpenedPayload | undefined;
   let cipher: PayloadCipher;
   const pending = new Uint8Array(SEALED_CHUNK_SIZE); // a partial sealed chunk carried between writes
   let pendingLength = 0;
@@ -65,8 +73,8 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
   const openHead = async (): Promise<boolean> => {
     const h = readHeaderLength(head());
     if (h === undefined || headLength < openPrefixLength(h)) return false;
-    opened = await openHeader(head(), options);
-    cipher = opened.payloadCipher;
+    opened = await openPayload(head(), options);
+    cipher = opened.cipher;
     options.onOpen?.({ header: opened.info, keyId: opened.keyId });
     headBuffer = new Uint8Array(0);
     return true;
@@ -130,25 +138,16 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
         throw new SealstreamError(
           'TRUNCATED',
           pendingLength === 0
-            ? `the input ends after chunk ${counter - 1} without a final chunk: it was truncated`
+            ? counter === 0
+              ? 'the input ends right after the header, with no chunk: it was truncated'
+              : `the input ends after chunk ${counter - 1} without a final chunk: it was truncated`
             : 'the input ends inside a chunk tag: it was truncated',
         );
       }
       if (batch.length - batchLength < CHUNK_SIZE) emit(controller);
       const last = pending.subarray(0, pendingLength);
       const { ok, bytes } = await cipher.open(counter, last, batch.subarray(batchLength), true);
-      if (ok !== 1) {
-        if (await hasTrailingData(cipher, counter, last)) {
-          throw new SealstreamError(
-            'TRAILING_DATA',
-            'unexpected data after the end of the encrypted object: it was extended or concatenated with something else',
-          );
-        }
-        throw new SealstreamError(
-          'CHUNK_AUTH_FAILED',
-          `the final chunk (${counter}) failed authentication: the object was truncated mid-chunk, corrupted or tampered with`,
-        );
-      }
+      if (ok !== 1) throw await finalChunkError(cipher, counter, last);
       batchLength += bytes;
       emit(controller);
     },
@@ -166,25 +165,6 @@ function headBytesWanted(prefix: Uint8Array): number {
   return HEADER_PRELUDE_LENGTH + readU32(prefix, HEADER_PRELUDE_LENGTH - 4) + 4;
 }
 
-function chunkFailed(index: number): SealstreamError {
-  return new SealstreamError(
-    'CHUNK_AUTH_FAILED',
-    `chunk ${index} failed authentication: the object is corrupted or was tampered with (or its chunks reordered)`,
-  );
-}
-
-/**
- * True when a strict prefix of `tail` is a valid final chunk at `counter`: the object was valid and
- * more bytes were appended (SPEC §10). Runs only on the error path.
- */
-async function hasTrailingData(cipher: PayloadCipher, counter: number, tail: Uint8Array): Promise<boolean> {
-  const scratch = new Uint8Array(CHUNK_SIZE);
-  for (let length = TAG_LENGTH; length < tail.length; length++) {
-    if ((await cipher.open(counter, tail.subarray(0, length), scratch, true)).ok === 1) return true;
-  }
-  return false;
-}
-
 /**
  * Decrypts a whole sealstream object in memory. Nothing is returned unless every chunk authenticates.
  * For anything large, use {@link decryptStream}.
@@ -195,37 +175,32 @@ export async function decrypt(sealed: Uint8Array, options: DecryptOptions): Prom
   if (!(sealed instanceof Uint8Array)) {
     throw new SealstreamError('INVALID_ARGUMENT', `decrypt expects a Uint8Array, got ${typeof sealed}`);
   }
-  // The plaintext goes straight into one buffer of its final size when the length is valid (any
-  // other length fails in the stream, with the error the stream reports); no second copy.
-  const size = expectedPlaintextSize(sealed);
-  const out = new Uint8Array(size ?? 0);
-  let written = 0;
-  const writer = new WritableStream<Uint8Array>({
-    write(c) {
-      if (written + c.length > out.length)
-        throw new SealstreamError('INTERNAL', 'decrypt: more plaintext than the length allows');
-      out.set(c, written);
-      written += c.length;
-    },
-  });
-  const input = new ReadableStream<Uint8Array>({
-    start(c) {
-      c.enqueue(sealed);
-      c.close();
-    },
-  });
-  await input.pipeThrough(decryptStream(options)).pipeTo(writer);
-  if (written !== out.length)
-    throw new SealstreamError('INTERNAL', 'decrypt: less plaintext than the length promises');
-  return out;
-}
-
-/** The plaintext size a valid object of this length has, or undefined when the length cannot be valid. */
-function expectedPlaintextSize(sealed: Uint8Array): number | undefined {
-  try {
-    const h = readHeaderLength(sealed.subarray(0, MAX_HEADER_LENGTH));
-    return h === undefined ? undefined : plaintextSize(sealed.length, h);
-  } catch {
-    return undefined; // the stream reports the same fault with its code
+  // Opened once, from the bytes as they are (nothing is copied), then every chunk is decrypted
+  // straight into one buffer of the plaintext's size.
+  if (sealed.length === 0) throw new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
+  const opened = await openPayload(sealed, options);
+  const payload = sealed.subarray(openPrefixLength(opened.info.headerLength));
+  const full = Math.floor(payload.length / SEALED_CHUNK_SIZE);
+  const rest = payload.length - full * SEALED_CHUNK_SIZE;
+  if (rest >= TAG_LENGTH) return decryptChunks(opened.cipher, 0, payload, true);
+  // No valid final chunk: as the stream would, authenticate the whole chunks first, then report the cut.
+  const scratch = new Uint8Array(BATCH_CHUNKS * CHUNK_SIZE);
+  for (let k = 0; k < full; k += BATCH_CHUNKS) {
+    const n = Math.min(BATCH_CHUNKS, full - k);
+    const { ok } = await opened.cipher.open(
+      k,
+      payload.subarray(k * SEALED_CHUNK_SIZE, (k + n) * SEALED_CHUNK_SIZE),
+      scratch,
+      false,
+    );
+    if (ok < n) throw chunkFailed(k + ok);
   }
+  throw new SealstreamError(
+    'TRUNCATED',
+    rest === 0
+      ? full === 0
+        ? 'the input ends right after the header, with no chunk: it was truncated'
+        : `the input ends after chunk ${full - 1} without a final chunk: it was truncated`
+      : 'the input ends inside a chunk tag: it was truncated',
+  );
 }

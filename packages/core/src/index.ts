@@ -17,9 +17,25 @@ export {
   type RecipientInfo,
   readHeaderLength,
 } from './header.ts';
-export { DEFAULT_MAX_WORK_FACTOR, Keyring, type KeysInput, type WorkLimits } from './keyring.ts';
+export {
+  DEFAULT_MAX_WORK_FACTOR,
+  Keyring,
+  type KeysInput,
+  type Unwrapped,
+  type WorkLimits,
+} from './keyring.ts';
 export { formatKey, generateKey, KEY_LENGTH, type KeyInput, keyId, parseKey } from './keys.ts';
 export { type DecryptOptions, OpenedObject, openHeader, openPrefixLength, type RangePlan } from './open.ts';
+export {
+  type ByteRange,
+  DEFAULT_PARALLEL_WINDOWS,
+  DEFAULT_WINDOW_SIZE,
+  FIRST_READ,
+  type OpenSealedOptions,
+  openSealed,
+  type Rewrapped,
+  type SealedObject,
+} from './reader.ts';
 export type { PassphraseInput, Recipient } from './recipients/input.ts';
 export { RawKeyRecipient } from './recipients/key.ts';
 export type {
@@ -36,6 +52,7 @@ export {
   MIN_LOG_N,
   PassphraseRecipient,
 } from './recipients/scrypt.ts';
+export type { RewrapOptions } from './rewrap.ts';
 export {
   CHUNK_SIZE,
   chunkCount,
@@ -46,4 +63,5 @@ export {
   plaintextSize,
   SEALED_CHUNK_SIZE,
 } from './sizes.ts';
+export { type ByteSource, bytesSource } from './source.ts';
 export { makeStanza, type Stanza } from './stanza.ts';

@@ -7,16 +7,16 @@
 import type { BackendChoice, CipherBackend } from './aead/backend.ts';
 import { resolveBackend } from './aead/backend.ts';
 import { concat } from './bytes.ts';
+import { checkPayloadPrefix, committedPayloadKeys } from './commitment.ts';
 import { SealstreamError } from './errors.ts';
 import { encodeRecipientsBlock, parseHeader } from './header.ts';
 import type { KeyInput } from './keys.ts';
-import { openPayloadKeys } from './open.ts';
-import { type Recipient, toUnwrapper, toWrappers } from './recipients/input.ts';
+import { type Recipient, toUnwrapper } from './recipients/input.ts';
 import { RawKeyRecipient } from './recipients/key.ts';
 import type { StanzaUnwrapper, UnwrapEnvironment, UnwrapLimits } from './recipients/plugin.ts';
 import { describeStanza } from './recipients/registry.ts';
 import { DEFAULT_MAX_WORK_FACTOR, MAX_LOG_N, MIN_LOG_N, PassphraseRecipient } from './recipients/scrypt.ts';
-import { wrapDataKey } from './recipients/wrap.ts';
+import { type RewrapOptions, rewrapStanzas } from './rewrap.ts';
 import type { Stanza } from './stanza.ts';
 
 export { DEFAULT_MAX_WORK_FACTOR } from './recipients/scrypt.ts';
@@ -165,27 +165,23 @@ export class Keyring {
   /**
    * Re-wraps an object's data key for new recipients. Only the recipients block changes: the
    * payload bytes stay as they are, so the new object is `newHeader || old[oldHeaderLength:]`.
+   * Prefer `openSealed(source, options).rewrap(...)`, which reads exactly the bytes it needs.
    * @param prefix - The start of the object: the whole header and the 56 bytes of salt and commitment.
-   * @param options.recipients - The new recipients.
-   * @param options.keepExisting - Keep the current stanzas and add the new ones (default: replace them).
+   * @param options - The new recipients, and what to keep or remove (see {@link RewrapOptions}).
    * @throws {SealstreamError} `NO_MATCHING_KEY` if this keyring cannot open the object, `COMMITMENT_MISMATCH`.
    * @example
    * const { header, oldHeaderLength } = await ring.rewrap(prefix, { recipients: [newKey] });
    */
   async rewrap(
     prefix: Uint8Array,
-    options: {
-      recipients: Recipient | Recipient[];
-      keepExisting?: boolean;
-      backend?: BackendChoice;
-    } & WorkLimits,
+    options: RewrapOptions & { backend?: BackendChoice } & WorkLimits,
   ): Promise<{ header: Uint8Array; oldHeaderLength: number; newHeaderLength: number }> {
-    const wrappers = toWrappers(options.recipients);
     const backend = resolveBackend(options.backend);
     const parsed = parseHeader(prefix);
-    const opened = await openPayloadKeys(parsed, prefix, this, backend, options);
-    const fresh = await wrapDataKey(opened.unwrapped.dataKey, wrappers, backend);
-    const stanzas = options.keepExisting ? [...parsed.stanzas, ...fresh] : fresh;
+    checkPayloadPrefix(parsed, prefix);
+    const { dataKey } = await this.unwrap(parsed.stanzas, backend, options);
+    committedPayloadKeys(parsed, prefix, dataKey);
+    const stanzas = await rewrapStanzas(parsed.stanzas, dataKey, options, backend);
     const header = concat(parsed.context, encodeRecipientsBlock(stanzas));
     return { header, oldHeaderLength: parsed.headerLength, newHeaderLength: header.length };
   }

@@ -4,19 +4,18 @@
  * @module
  */
 import { type BackendChoice, type CipherBackend, resolveBackend } from './aead/backend.ts';
-import { equalConstantTime } from './bytes.ts';
+import { checkPayloadPrefix, committedPayloadKeys } from './commitment.ts';
 import { SealstreamError } from './errors.ts';
 import { describeHeader, type HeaderInfo, type ParsedHeader, parseHeader } from './header.ts';
-import { derivePayloadKeys } from './kdf.ts';
-import { Keyring, type KeysInput, type Unwrapped, type WorkLimits } from './keyring.ts';
+import { Keyring, type KeysInput, type WorkLimits } from './keyring.ts';
 import { PayloadCipher } from './payload.ts';
 import {
   CHUNK_SIZE,
-  COMMITMENT_LENGTH,
   chunkOffset,
   PAYLOAD_PREFIX_LENGTH,
   plaintextSize,
-  SALT_LENGTH,
+  SEALED_CHUNK_SIZE,
+  TAG_LENGTH,
 } from './sizes.ts';
 
 /** Options to open (decrypt) an object. */
@@ -29,32 +28,45 @@ export interface DecryptOptions extends WorkLimits {
   backend?: BackendChoice;
 }
 
-/** Recovers and verifies the payload keys (SPEC §5.3, §6.2). `bytes` holds the header and the 56-byte payload prefix. */
-export async function openPayloadKeys(
-  header: ParsedHeader,
-  bytes: Uint8Array,
-  keys: KeysInput,
-  backend: CipherBackend,
-  limits?: WorkLimits,
-): Promise<{ unwrapped: Unwrapped; cipher: () => Promise<PayloadCipher> }> {
-  const h = header.headerLength;
-  if (bytes.length < h + PAYLOAD_PREFIX_LENGTH) {
-    throw new SealstreamError(
-      'TRUNCATED',
-      'the data ends before the payload salt and commitment: it was truncated',
-    );
+/**
+ * An object whose data key is recovered and committed (SPEC §5.3, §6.2) and whose identity is
+ * checked (SPEC §7): everything needed to decrypt any chunk, or to rewrap. Internal: the reader
+ * (`openSealed`), the stream reader and the legacy `openHeader` all hold one.
+ */
+export interface OpenedPayload {
+  readonly parsed: ParsedHeader;
+  readonly info: HeaderInfo;
+  /** Key ID of the key that opened it; undefined for a passphrase. */
+  readonly keyId: string | undefined;
+  readonly dataKey: Uint8Array;
+  readonly cipher: PayloadCipher;
+  readonly backend: CipherBackend;
+}
+
+/**
+ * Opens the header at the start of `prefix` (which holds at least the header and the 56-byte payload
+ * prefix): parse, unwrap, commitment, identity, in this order (SPEC §9 says which error wins).
+ * @throws {SealstreamError} header errors, `TRUNCATED`, `WORK_FACTOR_TOO_HIGH`, `NO_MATCHING_KEY`,
+ *   `COMMITMENT_MISMATCH`, `IDENTITY_MISMATCH`.
+ */
+export async function openPayload(prefix: Uint8Array, options: DecryptOptions): Promise<OpenedPayload> {
+  if (!options || typeof options !== 'object') {
+    throw new SealstreamError('INVALID_ARGUMENT', 'decryption options are required: { keys: [...] }');
   }
-  const unwrapped = await Keyring.from(keys).unwrap(header.stanzas, backend, limits);
-  const salt = bytes.subarray(h, h + SALT_LENGTH);
-  const commitment = bytes.subarray(h + SALT_LENGTH, h + SALT_LENGTH + COMMITMENT_LENGTH);
-  const derived = derivePayloadKeys(unwrapped.dataKey, salt, header.context);
-  if (!equalConstantTime(derived.commitment, commitment)) {
-    throw new SealstreamError(
-      'COMMITMENT_MISMATCH',
-      'the key commitment does not match: the header or payload prefix was tampered with, or a recipient stanza was taken from another object',
-    );
-  }
-  return { unwrapped, cipher: () => PayloadCipher.create(backend, derived) };
+  const backend = resolveBackend(options.backend);
+  const parsed = parseHeader(prefix);
+  checkPayloadPrefix(parsed, prefix);
+  const unwrapped = await Keyring.from(options.keys).unwrap(parsed.stanzas, backend, options);
+  const keys = committedPayloadKeys(parsed, prefix, unwrapped.dataKey);
+  checkExpectedIdentity(parsed, options.identity);
+  return {
+    parsed,
+    info: describeHeader(parsed),
+    keyId: unwrapped.keyId,
+    dataKey: unwrapped.dataKey,
+    cipher: await PayloadCipher.create(backend, keys),
+    backend,
+  };
 }
 
 /** Checks the expected identity against the header (SPEC §7). */
@@ -103,16 +115,11 @@ export class OpenedObject {
   readonly #cipher: PayloadCipher;
 
   /** @internal */
-  constructor(info: HeaderInfo, keyId: string | undefined, cipher: PayloadCipher) {
-    this.info = info;
-    this.keyId = keyId;
-    this.headerLength = info.headerLength;
-    this.#cipher = cipher;
-  }
-
-  /** @internal The chunk cipher, for the stream reader. */
-  get payloadCipher(): PayloadCipher {
-    return this.#cipher;
+  constructor(opened: OpenedPayload) {
+    this.info = opened.info;
+    this.keyId = opened.keyId;
+    this.headerLength = opened.info.headerLength;
+    this.#cipher = opened.cipher;
   }
 
   /** Plaintext size of the object, given its total ciphertext size (SPEC §8). */
@@ -171,17 +178,9 @@ export class OpenedObject {
         `expected ${expected} bytes of ciphertext for this range, got ${sealed.length}`,
       );
     }
-    const chunks = plan.lastChunk - plan.firstChunk + 1;
-    const out = new Uint8Array(chunks * CHUNK_SIZE);
-    const { ok, bytes } = await this.#cipher.open(plan.firstChunk, sealed, out, plan.includesFinalChunk);
-    if (ok < chunks) {
-      throw new SealstreamError(
-        'CHUNK_AUTH_FAILED',
-        `chunk ${plan.firstChunk + ok} failed authentication: the object is corrupted or was tampered with`,
-      );
-    }
+    const out = await decryptChunks(this.#cipher, plan.firstChunk, sealed, plan.includesFinalChunk);
     const base = plan.firstChunk * CHUNK_SIZE;
-    return out.subarray(plan.start - base, Math.min(plan.end - base, bytes));
+    return out.subarray(plan.start - base, Math.min(plan.end - base, out.length));
   }
 }
 
@@ -197,14 +196,64 @@ export class OpenedObject {
  * const plain = await opened.decryptRange(plan, await fetchBytes(plan.ciphertextStart, plan.ciphertextEnd));
  */
 export async function openHeader(prefix: Uint8Array, options: DecryptOptions): Promise<OpenedObject> {
-  const backend = resolveBackend(options.backend);
-  const header = parseHeader(prefix);
-  const { unwrapped, cipher } = await openPayloadKeys(header, prefix, options.keys, backend, options);
-  checkExpectedIdentity(header, options.identity);
-  return new OpenedObject(describeHeader(header), unwrapped.keyId, await cipher());
+  return new OpenedObject(await openPayload(prefix, options));
 }
 
 /** Bytes needed to open a header of length `headerLength`: the header plus the payload prefix. */
 export function openPrefixLength(headerLength: number): number {
   return headerLength + PAYLOAD_PREFIX_LENGTH;
+}
+
+/**
+ * Decrypts consecutive sealed chunks from `first`; with `final`, the last one must authenticate as the
+ * final chunk (SPEC §6.3). Returns their plaintext only when every chunk authenticates.
+ * @throws {SealstreamError} `CHUNK_AUTH_FAILED`, or `TRAILING_DATA` (SPEC §10) when the final one fails.
+ */
+export async function decryptChunks(
+  cipher: PayloadCipher,
+  first: number,
+  sealed: Uint8Array,
+  final: boolean,
+): Promise<Uint8Array> {
+  const full = Math.floor(sealed.length / SEALED_CHUNK_SIZE);
+  const chunks = final ? full + 1 : full;
+  const out = new Uint8Array(final ? sealed.length - chunks * TAG_LENGTH : full * CHUNK_SIZE);
+  const { ok } = await cipher.open(first, sealed, out, final);
+  if (ok === chunks) return out;
+  if (final && ok === full)
+    throw await finalChunkError(cipher, first + full, sealed.subarray(full * SEALED_CHUNK_SIZE));
+  throw chunkFailed(first + ok);
+}
+
+/** The error for chunk `index`, not the final one, failing authentication. */
+export function chunkFailed(index: number): SealstreamError {
+  return new SealstreamError(
+    'CHUNK_AUTH_FAILED',
+    `chunk ${index} failed authentication: the object is corrupted or was tampered with (or its chunks reordered)`,
+  );
+}
+
+/**
+ * The error for a last sealed chunk `tail` (16 to 16399 bytes) at `counter` that does not authenticate
+ * as the final chunk (SPEC §10): `TRAILING_DATA` when a strict prefix of it does (a valid object with
+ * bytes appended), else `CHUNK_AUTH_FAILED`. At most 16383 trial decryptions, on this error path only.
+ */
+export async function finalChunkError(
+  cipher: PayloadCipher,
+  counter: number,
+  tail: Uint8Array,
+): Promise<SealstreamError> {
+  const scratch = new Uint8Array(CHUNK_SIZE);
+  for (let length = TAG_LENGTH; length < tail.length; length++) {
+    if ((await cipher.open(counter, tail.subarray(0, length), scratch, true)).ok === 1) {
+      return new SealstreamError(
+        'TRAILING_DATA',
+        'unexpected data after the end of the encrypted object: it was extended or concatenated with something else',
+      );
+    }
+  }
+  return new SealstreamError(
+    'CHUNK_AUTH_FAILED',
+    `the final chunk (${counter}) failed authentication: the object was truncated mid-chunk, corrupted or tampered with`,
+  );
 }

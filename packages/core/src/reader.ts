@@ -1,0 +1,258 @@
+/**
+ * The random-access reader (the equivalent of age's `DecryptReaderAt`): opens an object from a
+ * {@link ByteSource} and reads all of it or any range, fetching only the chunks needed, a bounded
+ * number of windows at a time. Everything above the core (S3 ranged GETs, file handles) is only a
+ * byte source; this is the one place that decides what to read.
+ * @module
+ */
+import { concat } from './bytes.ts';
+import { SealstreamError } from './errors.ts';
+import { encodeRecipientsBlock, type HeaderInfo, inspectHeader, readHeaderLength } from './header.ts';
+import {
+  type DecryptOptions,
+  decryptChunks,
+  type OpenedPayload,
+  openPayload,
+  openPrefixLength,
+} from './open.ts';
+import { type RewrapOptions, rewrapStanzas } from './rewrap.ts';
+import { CHUNK_SIZE, chunkOffset, plaintextSize } from './sizes.ts';
+import { type ByteSource, checkSource, readExactly } from './source.ts';
+
+/**
+ * Bytes read first to open a header. A header with a few stanzas is ~150 bytes, 64 stanzas ~6 KiB:
+ * 4 KiB opens all but the largest in one read, and keeps a one-byte range of any object within two
+ * reads and 4 KiB + one sealed chunk (about 20 KiB).
+ */
+export const FIRST_READ = 4096;
+/** Default plaintext bytes per window (one read each): 512 chunks. */
+export const DEFAULT_WINDOW_SIZE = 8 * 1024 * 1024;
+/** Default windows fetched and decrypted at once. */
+export const DEFAULT_PARALLEL_WINDOWS = 4;
+
+/** A plaintext byte range, `end` exclusive (the one range convention of sealstream). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Options of {@link openSealed}. */
+export interface OpenSealedOptions extends DecryptOptions {
+  /** Plaintext bytes per read when streaming: a multiple of 16384 (default 8 MiB). */
+  windowSize?: number;
+  /** Reads in flight when streaming (default 4). Memory is about `parallel x windowSize x 2`. */
+  parallel?: number;
+  /** Aborts the reads that open the header. */
+  signal?: AbortSignal;
+}
+
+/** What a rewrap produced: the new object is `header` followed by the stored bytes from `payloadOffset`. */
+export interface Rewrapped {
+  /** The new header (context and recipients block). */
+  header: Uint8Array;
+  /** Where the payload starts in the stored object (its old header length). */
+  payloadOffset: number;
+  /** Key IDs of the new header's recipients. */
+  keyIds: string[];
+}
+
+/**
+ * An opened object: its header is parsed, its data key recovered and committed, its identity checked.
+ * Built by {@link openSealed}.
+ */
+export interface SealedObject {
+  /** What the header says (recipients, identity, header length). */
+  readonly header: HeaderInfo;
+  /** Key ID of the key that opened it; undefined when a passphrase did. */
+  readonly keyId: string | undefined;
+  /** Plaintext size in bytes, exact (SPEC §8). */
+  readonly size: number;
+  /** Stored (sealed) size in bytes. */
+  readonly storedSize: number;
+  /**
+   * The plaintext of the whole object, or of `range`, as a stream. Windows are read and decrypted
+   * `parallel` at a time and delivered in order; a read that reaches the end authenticates the final
+   * chunk (and so the length). No byte of a chunk is released before it authenticates.
+   */
+  stream(range?: ByteRange, options?: { signal?: AbortSignal }): ReadableStream<Uint8Array>;
+  /** The plaintext `[start, end)` in one buffer (one read of just the chunks it needs). */
+  read(range?: ByteRange, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /**
+   * A new header for the same data key (SPEC §5): the payload bytes do not change, so the new object
+   * is `header || stored[payloadOffset:]`.
+   */
+  rewrap(options: RewrapOptions): Promise<Rewrapped>;
+}
+
+/**
+ * Opens a sealed object from a byte source: reads the header (a small first read, then exactly the
+ * rest the header length says), recovers the data key, checks the commitment and the identity.
+ * @throws {SealstreamError} header errors, `TRUNCATED`, `WORK_FACTOR_TOO_HIGH`, `NO_MATCHING_KEY`,
+ *   `COMMITMENT_MISMATCH`, `IDENTITY_MISMATCH`, `INVALID_ARGUMENT`; and whatever the source throws.
+ * @example
+ * const sealed = await openSealed(bytesSource(bytes), { keys: [key], identity: 'bucket/key' });
+ * const part = await sealed.read({ start: 1000, end: 2000 });
+ * await sealed.stream().pipeTo(destination);
+ */
+export async function openSealed(source: ByteSource, options: OpenSealedOptions): Promise<SealedObject> {
+  checkSource(source);
+  const windowSize = options.windowSize ?? DEFAULT_WINDOW_SIZE;
+  const parallel = options.parallel ?? DEFAULT_PARALLEL_WINDOWS;
+  if (!Number.isSafeInteger(windowSize) || windowSize < CHUNK_SIZE || windowSize % CHUNK_SIZE !== 0) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `windowSize must be a positive multiple of ${CHUNK_SIZE}, got ${windowSize}`,
+    );
+  }
+  if (!Number.isSafeInteger(parallel) || parallel < 1 || parallel > 64) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `parallel must be an integer from 1 to 64, got ${parallel}`,
+    );
+  }
+  const prefix = await readOpenPrefix(source, options.signal);
+  const opened = await openPayload(prefix, options);
+  const size = plaintextSize(source.size, opened.info.headerLength);
+  return new Sealed(source, opened, prefix, size, windowSize, parallel);
+}
+
+/**
+ * Reads what opening needs: `FIRST_READ` bytes (or the whole object if smaller), then, only if the
+ * header is longer, exactly the rest of it and the payload prefix.
+ */
+async function readOpenPrefix(source: ByteSource, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  if (source.size === 0) throw new SealstreamError('TRUNCATED', 'the object is empty: no sealstream header');
+  const first = await readExactly(source, 0, Math.min(FIRST_READ, source.size), signal);
+  const h = readHeaderLength(first);
+  if (h === undefined) {
+    throw new SealstreamError(
+      'TRUNCATED',
+      `the object ends inside the sealstream header (${source.size} bytes): it was truncated`,
+    );
+  }
+  const need = Math.min(openPrefixLength(h), source.size);
+  if (first.length >= need) return first;
+  return concat(first, await readExactly(source, first.length, need, signal));
+}
+
+class Sealed implements SealedObject {
+  readonly header: HeaderInfo;
+  readonly keyId: string | undefined;
+  readonly size: number;
+  readonly storedSize: number;
+  readonly #source: ByteSource;
+  readonly #opened: OpenedPayload;
+  /** The bytes read to open the header: a small object's chunks are served from them. */
+  readonly #prefix: Uint8Array;
+  readonly #windowSize: number;
+  readonly #parallel: number;
+
+  constructor(
+    source: ByteSource,
+    opened: OpenedPayload,
+    prefix: Uint8Array,
+    size: number,
+    windowSize: number,
+    parallel: number,
+  ) {
+    this.#source = source;
+    this.#opened = opened;
+    this.#prefix = prefix;
+    this.#windowSize = windowSize;
+    this.#parallel = parallel;
+    this.header = opened.info;
+    this.keyId = opened.keyId;
+    this.size = size;
+    this.storedSize = source.size;
+  }
+
+  /** Checks a caller's range; none means the whole object. */
+  #range(range: ByteRange | undefined): ByteRange {
+    if (range === undefined) return { start: 0, end: this.size };
+    const { start, end } = range;
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(end) ||
+      start < 0 ||
+      end <= start ||
+      end > this.size
+    ) {
+      throw new SealstreamError(
+        'RANGE_NOT_SATISFIABLE',
+        `plaintext range [${start}, ${end}) is not satisfiable for an object of ${this.size} bytes`,
+      );
+    }
+    return { start, end };
+  }
+
+  /**
+   * Reads and decrypts the chunks holding plaintext `[start, end)`; when `end` is the size, through
+   * the final chunk (SPEC §8), which also covers the empty range at the end of an empty object.
+   */
+  async #window(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const h = this.header.headerLength;
+    const first = Math.floor(start / CHUNK_SIZE);
+    const final = end === this.size;
+    const last = final ? Math.floor(this.size / CHUNK_SIZE) : Math.floor((end - 1) / CHUNK_SIZE);
+    const from = chunkOffset(first, h);
+    const to = final ? this.storedSize : chunkOffset(last + 1, h);
+    const sealed =
+      to <= this.#prefix.length
+        ? this.#prefix.subarray(from, to)
+        : await readExactly(this.#source, from, to, signal);
+    const plain = await decryptChunks(this.#opened.cipher, first, sealed, final);
+    const base = first * CHUNK_SIZE;
+    return plain.subarray(start - base, end - base);
+  }
+
+  async read(range?: ByteRange, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const { start, end } = this.#range(range);
+    return this.#window(start, end, options.signal);
+  }
+
+  stream(range?: ByteRange, options: { signal?: AbortSignal } = {}): ReadableStream<Uint8Array> {
+    const { start, end } = this.#range(range);
+    const controller = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const inFlight: Promise<Uint8Array>[] = [];
+    let next = start;
+    let started = false;
+    const startWindow = () => {
+      // Windows after the first start on a window boundary: no chunk is read twice.
+      const windowEnd = Math.min(end, (Math.floor(next / this.#windowSize) + 1) * this.#windowSize);
+      const window = this.#window(next, windowEnd, signal);
+      window.catch(() => {}); // surfaced in order by pull()
+      inFlight.push(window);
+      next = windowEnd;
+      started = true;
+    };
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: async (stream) => {
+          // An empty object still authenticates its (empty) final chunk before the stream ends.
+          while (inFlight.length < this.#parallel && (next < end || !started)) startWindow();
+          const window = inFlight.shift();
+          if (window === undefined) return stream.close();
+          try {
+            const bytes = await window;
+            if (bytes.length > 0) stream.enqueue(bytes);
+            if (inFlight.length === 0 && next >= end) stream.close();
+          } catch (err) {
+            controller.abort();
+            throw err;
+          }
+        },
+        cancel: () => controller.abort(),
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  async rewrap(options: RewrapOptions): Promise<Rewrapped> {
+    const { parsed, dataKey, backend } = this.#opened;
+    const stanzas = await rewrapStanzas(parsed.stanzas, dataKey, options, backend);
+    const header = concat(parsed.context, encodeRecipientsBlock(stanzas));
+    // Read back through the one parser, so what is reported is what readers will see.
+    return { header, payloadOffset: parsed.headerLength, keyIds: inspectHeader(header).keyIds };
+  }
+}
