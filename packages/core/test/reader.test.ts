@@ -1,0 +1,314 @@
+/**
+ * openSealed: the one random-access reader (SPEC §8). Checked against a counting byte source: what it
+ * reads, how many reads, how many at once, and every failure ending in a typed error.
+ */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  type ByteSource,
+  bytesSource,
+  CHUNK_SIZE,
+  decrypt,
+  encrypt,
+  FIRST_READ,
+  generateKey,
+  inspectHeader,
+  keyId,
+  openSealed,
+  readHeaderLength,
+  SEALED_CHUNK_SIZE,
+} from '../src/index.ts';
+import { pattern } from './helpers.ts';
+
+const C = CHUNK_SIZE;
+const key = generateKey();
+
+/** A byte source over memory that records every read and the most reads in flight at once. */
+function counting(bytes: Uint8Array, delay = 0) {
+  const reads: [number, number][] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const source: ByteSource = {
+    size: bytes.length,
+    async read(start, end, signal) {
+      reads.push([start, end]);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        if (delay) await new Promise((r) => setTimeout(r, delay));
+        signal?.throwIfAborted();
+        return bytes.slice(start, end);
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+  return {
+    source,
+    reads,
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    get fetched() {
+      return reads.reduce((n, [a, b]) => n + b - a, 0);
+    },
+  };
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const part of stream as unknown as AsyncIterable<Uint8Array>) parts.push(part.slice());
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+describe('reads', () => {
+  test.each([0, 1, C - 1, C, C + 1, 2 * C, 3 * C + 5])(
+    '%i bytes: whole stream and read() are exact',
+    async (n) => {
+      const plain = pattern(n, n);
+      const sealed = await encrypt(plain, { recipients: [key] });
+      for (const parallel of [1, 3]) {
+        const object = await openSealed(bytesSource(sealed), { keys: [key], windowSize: C, parallel });
+        expect(object.size).toBe(n);
+        expect(object.storedSize).toBe(sealed.length);
+        expect(object.keyId).toBe(keyId(key));
+        expect(await collect(object.stream())).toEqual(plain);
+        expect(await object.read()).toEqual(plain);
+      }
+    },
+  );
+
+  test('any range, streamed or read at once, equals the slice of the plaintext', async () => {
+    const n = 4 * C + 77;
+    const plain = pattern(n, 9);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const object = await openSealed(bytesSource(sealed), { keys: [key], windowSize: C, parallel: 2 });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 1, max: n }), async (a, len) => {
+        const range = { start: a, end: Math.min(n, a + len) };
+        const want = plain.subarray(range.start, range.end);
+        expect(await object.read(range)).toEqual(want);
+        expect(await collect(object.stream(range))).toEqual(want);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  test('ranges that are empty, reversed, fractional or past the end are RANGE_NOT_SATISFIABLE', async () => {
+    const sealed = await encrypt(pattern(100), { recipients: [key] });
+    const object = await openSealed(bytesSource(sealed), { keys: [key] });
+    for (const range of [
+      { start: 5, end: 5 },
+      { start: 6, end: 5 },
+      { start: -1, end: 5 },
+      { start: 0, end: 101 },
+      { start: 0.5, end: 5 },
+    ]) {
+      expect(() => object.stream(range)).toThrow(expect.objectContaining({ code: 'RANGE_NOT_SATISFIABLE' }));
+      await expect(object.read(range)).rejects.toMatchObject({ code: 'RANGE_NOT_SATISFIABLE' });
+    }
+  });
+});
+
+describe('what it reads', () => {
+  test('one byte of a 64 MiB object: two reads, under 24 KiB', async () => {
+    const n = 64 * 1024 * 1024;
+    const plain = pattern(n, 3);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    for (const at of [0, 12_345_678, n - 1]) {
+      const c = counting(sealed);
+      const object = await openSealed(c.source, { keys: [key] });
+      expect(await object.read({ start: at, end: at + 1 })).toEqual(plain.subarray(at, at + 1));
+      expect(c.reads.length, `byte ${at}`).toBe(2);
+      expect(c.fetched, `byte ${at}`).toBeLessThanOrEqual(24 * 1024);
+      expect(c.reads[0]).toEqual([0, FIRST_READ]);
+    }
+  });
+
+  test('a small object is read once, whole', async () => {
+    const sealed = await encrypt(pattern(1000), { recipients: [key] });
+    const c = counting(sealed);
+    const object = await openSealed(c.source, { keys: [key] });
+    expect(await collect(object.stream())).toEqual(pattern(1000));
+    expect(c.reads).toEqual([[0, sealed.length]]);
+  });
+
+  test('a header longer than the first read: the second read is exactly the rest', async () => {
+    const keys = Array.from({ length: 64 }, () => generateKey());
+    const sealed = await encrypt(pattern(10), { recipients: keys });
+    const h = readHeaderLength(sealed)!;
+    expect(h).toBeGreaterThan(FIRST_READ);
+    const c = counting(sealed);
+    const object = await openSealed(c.source, { keys: [keys[63]!] });
+    expect(c.reads).toEqual([
+      [0, FIRST_READ],
+      [FIRST_READ, h + 56],
+    ]);
+    expect(await object.read()).toEqual(pattern(10));
+  });
+
+  test('windows are read at most `parallel` at a time, none twice, in order', async () => {
+    const n = 20 * C + 3;
+    const plain = pattern(n, 5);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const c = counting(sealed, 2);
+    const object = await openSealed(c.source, { keys: [key], windowSize: 2 * C, parallel: 3 });
+    expect(await collect(object.stream({ start: C + 1, end: n }))).toEqual(plain.subarray(C + 1));
+    expect(c.maxInFlight).toBeLessThanOrEqual(3);
+    const windows = c.reads.slice(1);
+    for (let i = 1; i < windows.length; i++) expect(windows[i]![0]).toBe(windows[i - 1]![1]);
+    expect(windows.at(-1)![1]).toBe(sealed.length); // through the final chunk
+  });
+
+  test('cancelling a stream aborts the reads in flight', async () => {
+    const sealed = await encrypt(pattern(10 * C), { recipients: [key] });
+    const signals: AbortSignal[] = [];
+    const source: ByteSource = {
+      size: sealed.length,
+      read: async (a, b, signal) => {
+        if (a > 0 && signal) signals.push(signal);
+        return sealed.slice(a, b);
+      },
+    };
+    const object = await openSealed(source, { keys: [key], windowSize: C, parallel: 2 });
+    const reader = object.stream().getReader();
+    await reader.read();
+    await reader.cancel();
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+  });
+});
+
+describe('failures end in typed errors, and nothing unauthenticated is released', () => {
+  const n = 3 * C + 10;
+  const plain = pattern(n, 7);
+
+  test('a tampered chunk fails the window that holds it; other ranges still read', async () => {
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const h = readHeaderLength(sealed)!;
+    sealed[h + 56 + SEALED_CHUNK_SIZE + 3]! ^= 1; // chunk 1
+    const object = await openSealed(bytesSource(sealed), { keys: [key], windowSize: C, parallel: 1 });
+    const got: Uint8Array[] = [];
+    const reader = object.stream().getReader();
+    await expect(
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          got.push(value.slice());
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'CHUNK_AUTH_FAILED', message: expect.stringContaining('chunk 1') });
+    expect(new Uint8Array(Buffer.concat(got))).toEqual(plain.subarray(0, C)); // chunk 0 only
+    expect(await object.read({ start: 2 * C, end: n })).toEqual(plain.subarray(2 * C));
+  });
+
+  test('a length no object has is TRUNCATED at open; an empty source too', async () => {
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const cut = sealed.subarray(0, sealed.length - 10 - 16); // ends at a chunk boundary
+    await expect(openSealed(bytesSource(cut), { keys: [key] })).rejects.toMatchObject({ code: 'TRUNCATED' });
+    await expect(openSealed(bytesSource(new Uint8Array(0)), { keys: [key] })).rejects.toMatchObject({
+      code: 'TRUNCATED',
+    });
+    await expect(openSealed(bytesSource(sealed.subarray(0, 30)), { keys: [key] })).rejects.toMatchObject({
+      code: 'TRUNCATED',
+    });
+  });
+
+  test('bytes appended to a valid object: TRAILING_DATA when a read reaches the end', async () => {
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const longer = new Uint8Array(Buffer.concat([sealed, new Uint8Array(20)]));
+    const object = await openSealed(bytesSource(longer), { keys: [key] });
+    await expect(object.read()).rejects.toMatchObject({ code: 'TRAILING_DATA' });
+    await expect(decrypt(longer, { keys: [key] })).rejects.toMatchObject({ code: 'TRAILING_DATA' });
+  });
+
+  test('a tampered empty object fails: the empty final chunk is authenticated', async () => {
+    const sealed = await encrypt(new Uint8Array(0), { recipients: [key] });
+    sealed[sealed.length - 1]! ^= 1;
+    const object = await openSealed(bytesSource(sealed), { keys: [key] });
+    expect(object.size).toBe(0);
+    await expect(collect(object.stream())).rejects.toMatchObject({ code: 'CHUNK_AUTH_FAILED' });
+  });
+
+  test('a source that answers short is TRUNCATED; a source that fails passes its error on', async () => {
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const short: ByteSource = { size: sealed.length, read: async (a, b) => sealed.slice(a, b - 1) };
+    await expect(openSealed(short, { keys: [key] })).rejects.toMatchObject({ code: 'TRUNCATED' });
+    const failing: ByteSource = {
+      size: sealed.length,
+      read: async (a, b) => {
+        if (a > 0) throw new Error('network down');
+        return sealed.slice(a, b);
+      },
+    };
+    const object = await openSealed(failing, { keys: [key], windowSize: C });
+    await expect(object.read({ start: 2 * C, end: 2 * C + 1 })).rejects.toThrow('network down');
+  });
+
+  test('keys, identity and options are checked at open', async () => {
+    const sealed = await encrypt(plain, { recipients: [key], identity: 'b/k' });
+    const src = bytesSource(sealed);
+    await expect(openSealed(src, { keys: [generateKey()] })).rejects.toMatchObject({
+      code: 'NO_MATCHING_KEY',
+    });
+    await expect(openSealed(src, { keys: [key], identity: 'b/other' })).rejects.toMatchObject({
+      code: 'IDENTITY_MISMATCH',
+    });
+    expect((await openSealed(src, { keys: [key], identity: 'b/k' })).header.identity).toBe('b/k');
+    for (const bad of [{ windowSize: C + 1 }, { windowSize: 0 }, { parallel: 0 }, { parallel: 1.5 }]) {
+      await expect(openSealed(src, { keys: [key], ...bad })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    }
+    await expect(openSealed({ size: -1, read: src.read }, { keys: [key] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+});
+
+describe('rewrap', () => {
+  const [a, b, c] = [generateKey(), generateKey(), generateKey()];
+  const plain = pattern(2 * C + 9, 11);
+  const rebuilt = (sealed: Uint8Array, r: { header: Uint8Array; payloadOffset: number }) =>
+    new Uint8Array(Buffer.concat([r.header, sealed.subarray(r.payloadOffset)]));
+
+  test('replaces recipients by default; the payload bytes do not change', async () => {
+    const sealed = await encrypt(plain, { recipients: [a], identity: 'b/k' });
+    const object = await openSealed(bytesSource(sealed), { keys: [a] });
+    const r = await object.rewrap({ recipients: [b, c] });
+    expect(r.keyIds).toEqual([keyId(b), keyId(c)]);
+    const next = rebuilt(sealed, r);
+    expect(inspectHeader(next).identity).toBe('b/k');
+    expect(await decrypt(next, { keys: [c], identity: 'b/k' })).toEqual(plain);
+    await expect(decrypt(next, { keys: [a] })).rejects.toMatchObject({ code: 'NO_MATCHING_KEY' });
+  });
+
+  test('keep, add and remove; a key already there or given twice is added once', async () => {
+    const sealed = await encrypt(plain, { recipients: [a, b] });
+    const object = await openSealed(bytesSource(sealed), { keys: [a] });
+    const kept = await object.rewrap({ recipients: [b, c, c], keepExisting: true });
+    expect(kept.keyIds).toEqual([keyId(a), keyId(b), keyId(c)]);
+    const removed = await object.rewrap({ remove: [keyId(a)], recipients: [c] });
+    expect(removed.keyIds).toEqual([keyId(b), keyId(c)]);
+    expect(await decrypt(rebuilt(sealed, removed), { keys: [c] })).toEqual(plain);
+    const onlyRemoved = await object.rewrap({ remove: [keyId(b)] });
+    expect(onlyRemoved.keyIds).toEqual([keyId(a)]);
+  });
+
+  test('removing a key ID the object does not have, everything, or changing nothing is INVALID_ARGUMENT', async () => {
+    const sealed = await encrypt(plain, { recipients: [a] });
+    const object = await openSealed(bytesSource(sealed), { keys: [a] });
+    await expect(object.rewrap({ remove: [keyId(c)] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(object.rewrap({ remove: [keyId(a)] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(object.rewrap({})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  test('a passphrase opens once: rewrap reuses the data key, no second scrypt', async () => {
+    const sealed = await encrypt(plain, { recipients: [{ passphrase: 'pw', workFactor: 10 }] });
+    const object = await openSealed(bytesSource(sealed), { keys: [{ passphrase: 'pw' }] });
+    expect(object.keyId).toBeUndefined();
+    const r = await object.rewrap({ recipients: [a] });
+    expect(await decrypt(rebuilt(sealed, r), { keys: [a] })).toEqual(plain);
+  });
+});
