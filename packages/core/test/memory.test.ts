@@ -1,4 +1,6 @@
 /** A long stream through encrypt and decrypt keeps memory flat: nothing grows with the object size. */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { decryptStream, encryptStream, generateKey } from '../src/index.ts';
 import { pattern } from './helpers.ts';
@@ -67,3 +69,21 @@ test(`${total / GIB} GiB through encryptStream and decryptStream: byte-exact, RS
   // Flat, not just small: the last three quarters add (almost) nothing over the first.
   expect((peakRss - peakEarly) / MIB).toBeLessThan(48);
 }, 600_000);
+
+test('decrypt() of 256 MiB holds the input and one plaintext buffer, not copies of the input', () => {
+  // Issue 8: decrypt() used to copy the whole input into the stream's header buffer, then join the
+  // output batches into a second plaintext buffer: +753 MiB for 256 MiB. Now: the plaintext only.
+  // Measured in a fresh process (scripts/measure-decrypt.ts), where nothing else moves RSS.
+  const script = fileURLToPath(new URL('../scripts/measure-decrypt.ts', import.meta.url));
+  const out = execFileSync(
+    process.execPath,
+    ['--conditions=sealstream-src', '--import', 'tsx', script, '256'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  console.log(out.trim());
+  const growth = Number(/\+(\d+) MiB over/.exec(out)?.[1]);
+  expect(growth).toBeGreaterThan(200); // the 256 MiB plaintext was really written
+  expect(growth).toBeLessThan(256 + 96);
+}, 120_000);
