@@ -2,9 +2,9 @@
  * The envelope header (SPEC §4, §5): byte layout, canonical msgpack encoding, strict parsing.
  * @module
  */
-import { Packr, Unpackr } from 'msgpackr';
 import { concat, readU32, utf8, writeU32 } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
+import { decodeCanonical, encodeCanonical, type MsgValue } from './msgpack.ts';
 import type { RecipientInfo } from './recipients/plugin.ts';
 import { checkStanza, describeStanza } from './recipients/registry.ts';
 import { CHUNK_SIZE } from './sizes.ts';
@@ -30,15 +30,6 @@ export const MAX_HEADER_LENGTH = 19 + MAX_CONTENT_HEADER + MAX_RECIPIENTS_BLOCK;
 /** Magic, version and `u32(Lc)`: the bytes before the content header (SPEC §4.1). */
 export const HEADER_PRELUDE_LENGTH = MAGIC.length + 1 + 4;
 const PRELUDE = HEADER_PRELUDE_LENGTH;
-
-/** Fixed, explicit msgpackr settings: minimal-size headers, Maps in and out, no extensions. */
-const packr = new Packr({ useRecords: false, variableMapSize: true, mapsAsObjects: false, moreTypes: false });
-const unpackr = new Unpackr({
-  useRecords: false,
-  mapsAsObjects: false,
-  moreTypes: false,
-  int64AsType: 'number',
-});
 
 /** The content header fields (SPEC §4.2). */
 export interface ContentHeader {
@@ -123,36 +114,6 @@ export function parseHeader(bytes: Uint8Array): ParsedHeader {
   };
 }
 
-function decodeCanonical(section: Uint8Array, what: string): unknown {
-  let value: unknown;
-  try {
-    value = unpackr.unpack(section);
-  } catch (cause) {
-    throw new SealstreamError('HEADER_INVALID', `malformed header: the ${what} is not valid msgpack`, {
-      cause,
-    });
-  }
-  let again: Uint8Array;
-  try {
-    again = packr.pack(value);
-  } catch (cause) {
-    throw new SealstreamError(
-      'HEADER_INVALID',
-      `malformed header: the ${what} holds values outside the format`,
-      {
-        cause,
-      },
-    );
-  }
-  if (!sameBytes(again, section)) {
-    throw new SealstreamError(
-      'HEADER_INVALID',
-      `malformed header: the ${what} is not in canonical msgpack encoding (extra bytes, duplicate keys or non-minimal forms)`,
-    );
-  }
-  return value;
-}
-
 function parseContent(
   value: unknown,
 ): Omit<ParsedHeader, 'version' | 'stanzas' | 'headerLength' | 'context'> {
@@ -220,20 +181,14 @@ function safe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value.slice(0, 64)) : typeof value;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Encodes magic, version and content header: the payload context (SPEC §4.3). */
 export function encodeContext(content: ContentHeader): Uint8Array {
-  const map = new Map<string, unknown>([
+  const map = new Map<string, MsgValue>([
     ['suite', SUITE],
     ['chunk', CHUNK_SIZE],
   ]);
   if (content.identity !== undefined) map.set('id', content.identity);
-  const body = packr.pack(map);
+  const body = encodeCanonical(map);
   const out = new Uint8Array(PRELUDE + body.length);
   out.set(MAGIC, 0);
   out[MAGIC.length] = VERSION;
@@ -250,7 +205,7 @@ export function encodeRecipientsBlock(stanzas: Stanza[]): Uint8Array {
       `an object needs 1 to ${MAX_STANZAS} recipients, got ${stanzas.length}`,
     );
   }
-  const body = packr.pack(stanzas.map((s) => s.fields));
+  const body = encodeCanonical(stanzas.map((s) => s.fields as Map<string, MsgValue>));
   if (body.length > MAX_RECIPIENTS_BLOCK) {
     throw new SealstreamError(
       'INVALID_ARGUMENT',
