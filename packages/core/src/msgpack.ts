@@ -238,19 +238,27 @@ export function encodeCanonical(value: MsgValue): Uint8Array {
     }
   };
   const int = (n: bigint) => {
-    if (n >= 0n) {
-      if (n <= 0x7fn) parts.push(Number(n));
-      else if (n <= 0xffn) parts.push(0xcc, Number(n));
-      else if (n <= 0xffffn) parts.push(0xcd), be(n, 2);
-      else if (n <= 0xffffffffn) parts.push(0xce), be(n, 4);
-      else if (n <= 0xffffffffffffffffn) parts.push(0xcf), be(n, 8);
-      else throw outside('an integer above 2^64 - 1');
-    } else if (n >= -32n) parts.push(Number(n) & 0xff);
-    else if (n >= -128n) parts.push(0xd0), be(n, 1);
-    else if (n >= -32768n) parts.push(0xd1), be(n, 2);
-    else if (n >= -2147483648n) parts.push(0xd2), be(n, 4);
-    else if (n >= -(2n ** 63n)) parts.push(0xd3), be(n, 8);
-    else throw outside('an integer below -2^63');
+    if (n >= 0n && n <= 0x7fn) return void parts.push(Number(n));
+    if (n < 0n && n >= -32n) return void parts.push(Number(n) & 0xff);
+    // The shortest form of the unsigned family for n >= 0, of the signed family for n < 0.
+    const forms: [bigint, bigint, number, 1 | 2 | 4 | 8][] =
+      n >= 0n
+        ? [
+            [0n, 0xffn, 0xcc, 1],
+            [0n, 0xffffn, 0xcd, 2],
+            [0n, 0xffffffffn, 0xce, 4],
+            [0n, 0xffffffffffffffffn, 0xcf, 8],
+          ]
+        : [
+            [-128n, 0n, 0xd0, 1],
+            [-32768n, 0n, 0xd1, 2],
+            [-2147483648n, 0n, 0xd2, 4],
+            [-(2n ** 63n), 0n, 0xd3, 8],
+          ];
+    const form = forms.find(([min, max]) => n >= min && n <= max);
+    if (!form) throw outside(`the integer ${n}, beyond 64 bits`);
+    parts.push(form[2]);
+    be(n, form[3]);
   };
   const put = (v: MsgValue) => {
     if (v === null) parts.push(0xc0);
