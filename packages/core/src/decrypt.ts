@@ -14,6 +14,8 @@ import {
   type OpenedPayload,
   openPayload,
   openPrefixLength,
+  type PreparedOpen,
+  prepareOpen,
 } from './open.ts';
 import type { PayloadCipher } from './payload.ts';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from './sizes.ts';
@@ -41,6 +43,14 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
   let headBuffer = new Uint8Array(1024);
   let headLength = 0;
   const head = () => headBuffer.subarray(0, headLength);
+  // Caller errors (keys, identity, limits) are reported before any input is read (SPEC §9).
+  let prepared: PreparedOpen | undefined;
+  let invalid: unknown;
+  try {
+    prepared = prepareOpen(options);
+  } catch (err) {
+    invalid = err;
+  }
   let opened: OpenedPayload | undefined;
   let cipher: PayloadCipher;
   const pending = new Uint8Array(SEALED_CHUNK_SIZE); // a partial sealed chunk carried between writes
@@ -73,7 +83,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
   const openHead = async (): Promise<boolean> => {
     const h = readHeaderLength(head());
     if (h === undefined || headLength < openPrefixLength(h)) return false;
-    opened = await openPayload(head(), options);
+    opened = await openPayload(head(), prepared!);
     cipher = opened.cipher;
     options.onOpen?.({ header: opened.info, keyId: opened.keyId });
     headBuffer = new Uint8Array(0);
@@ -81,6 +91,9 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
   };
 
   return new TransformStream<Uint8Array, Uint8Array>({
+    start() {
+      if (invalid !== undefined) throw invalid;
+    },
     async transform(chunk, controller) {
       if (!(chunk instanceof Uint8Array)) {
         throw new SealstreamError(
@@ -177,8 +190,9 @@ export async function decrypt(sealed: Uint8Array, options: DecryptOptions): Prom
   }
   // Opened once, from the bytes as they are (nothing is copied), then every chunk is decrypted
   // straight into one buffer of the plaintext's size.
+  const prepared = prepareOpen(options);
   if (sealed.length === 0) throw new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
-  const opened = await openPayload(sealed, options);
+  const opened = await openPayload(sealed, prepared);
   const payload = sealed.subarray(openPrefixLength(opened.info.headerLength));
   const full = Math.floor(payload.length / SEALED_CHUNK_SIZE);
   const rest = payload.length - full * SEALED_CHUNK_SIZE;

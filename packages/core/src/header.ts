@@ -141,17 +141,25 @@ function parseContent(
   return { suite, chunkSize, identity: identity as string | undefined };
 }
 
-/** Checks an object identity (SPEC §4.2): 1 to 1024 bytes of UTF-8. */
+/**
+ * Checks an object identity (SPEC §4.2, §7): a well-formed string (no lone surrogate, so its UTF-8 is
+ * exact) of 1 to 1024 bytes of UTF-8. It is compared byte for byte, never normalized.
+ */
 export function checkIdentity(
   identity: unknown,
   fail: (message: string) => Error,
 ): asserts identity is string {
   if (typeof identity !== 'string') throw fail('the identity must be a string');
-  const length = utf8(identity).length;
-  if (length < 1 || length > MAX_IDENTITY_BYTES) {
-    throw fail(`the identity must be 1 to ${MAX_IDENTITY_BYTES} bytes of UTF-8, got ${length}`);
+  const bytes = utf8(identity);
+  if (utf8Decoder.decode(bytes) !== identity) {
+    throw fail('the identity is not well-formed Unicode (it holds a lone surrogate)');
+  }
+  if (bytes.length < 1 || bytes.length > MAX_IDENTITY_BYTES) {
+    throw fail(`the identity must be 1 to ${MAX_IDENTITY_BYTES} bytes of UTF-8, got ${bytes.length}`);
   }
 }
+
+const utf8Decoder = new TextDecoder();
 
 function parseStanzas(value: unknown): Stanza[] {
   if (!Array.isArray(value)) throw invalid('the recipients block is not an array');

@@ -28,7 +28,8 @@ export function generateKey(): Uint8Array {
 
 /**
  * Parses a 256-bit key from text: padded or unpadded standard base64, base64url, or 64 hex digits.
- * Surrounding whitespace (such as a file's trailing newline) is ignored.
+ * Hex digits may be in either case. Spaces, tabs, CR and LF around the key (such as a file's trailing
+ * newline) are ignored; any other character, inside or around, is an error (SPEC §3.1).
  * @param text - The key as text.
  * @returns The 32 key bytes.
  * @throws {SealstreamError} `INVALID_KEY` when the text is not exactly one 32-byte key.
@@ -37,7 +38,8 @@ export function generateKey(): Uint8Array {
  */
 export function parseKey(text: string): Uint8Array {
   if (typeof text !== 'string') throw invalidKey(`expected a string, got ${typeof text}`);
-  const t = text.trim();
+  // Only ASCII whitespace around the key (a file's newline, CRLF, indentation); nothing inside it.
+  const t = text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
   if (/^[0-9a-fA-F]{64}$/.test(t)) {
     const out = new Uint8Array(KEY_LENGTH);
     for (let i = 0; i < KEY_LENGTH; i++) out[i] = Number.parseInt(t.slice(2 * i, 2 * i + 2), 16);

@@ -6,8 +6,8 @@
 import { type BackendChoice, type CipherBackend, resolveBackend } from './aead/backend.ts';
 import { checkPayloadPrefix, committedPayloadKeys } from './commitment.ts';
 import { SealstreamError } from './errors.ts';
-import { describeHeader, type HeaderInfo, type ParsedHeader, parseHeader } from './header.ts';
-import { Keyring, type KeysInput, type WorkLimits } from './keyring.ts';
+import { checkIdentity, describeHeader, type HeaderInfo, type ParsedHeader, parseHeader } from './header.ts';
+import { Keyring, type KeysInput, resolveLimits, type WorkLimits } from './keyring.ts';
 import { PayloadCipher } from './payload.ts';
 import {
   CHUNK_SIZE,
@@ -43,22 +43,57 @@ export interface OpenedPayload {
   readonly backend: CipherBackend;
 }
 
+/** Decryption options validated once, before any input is read (SPEC §9: caller errors come first). */
+export interface PreparedOpen {
+  readonly keyring: Keyring;
+  readonly backend: CipherBackend;
+  readonly limits: WorkLimits;
+  readonly identity: string | undefined;
+}
+
+/**
+ * Validates decryption options: keys, backend, work limits, expected identity.
+ * @throws {SealstreamError} `INVALID_ARGUMENT`, `INVALID_KEY`, `BACKEND_UNAVAILABLE`.
+ */
+export function prepareOpen(options: DecryptOptions | PreparedOpen): PreparedOpen {
+  if (!options || typeof options !== 'object') {
+    throw new SealstreamError('INVALID_ARGUMENT', 'decryption options are required: { keys: [...] }');
+  }
+  if ('keyring' in options) return options;
+  if (options.keys === undefined) {
+    throw new SealstreamError('INVALID_ARGUMENT', 'decryption options need keys: { keys: [...] }');
+  }
+  resolveLimits(options);
+  if (options.identity !== undefined) {
+    checkIdentity(
+      options.identity,
+      (m) => new SealstreamError('INVALID_ARGUMENT', `expected identity: ${m}`),
+    );
+  }
+  return {
+    keyring: Keyring.from(options.keys),
+    backend: resolveBackend(options.backend),
+    limits: { maxWorkFactor: options.maxWorkFactor, maxTotalWorkFactor: options.maxTotalWorkFactor },
+    identity: options.identity,
+  };
+}
+
 /**
  * Opens the header at the start of `prefix` (which holds at least the header and the 56-byte payload
  * prefix): parse, unwrap, commitment, identity, in this order (SPEC §9 says which error wins).
  * @throws {SealstreamError} header errors, `TRUNCATED`, `WORK_FACTOR_TOO_HIGH`, `NO_MATCHING_KEY`,
  *   `COMMITMENT_MISMATCH`, `IDENTITY_MISMATCH`.
  */
-export async function openPayload(prefix: Uint8Array, options: DecryptOptions): Promise<OpenedPayload> {
-  if (!options || typeof options !== 'object') {
-    throw new SealstreamError('INVALID_ARGUMENT', 'decryption options are required: { keys: [...] }');
-  }
-  const backend = resolveBackend(options.backend);
+export async function openPayload(
+  prefix: Uint8Array,
+  options: DecryptOptions | PreparedOpen,
+): Promise<OpenedPayload> {
+  const { keyring, backend, limits, identity } = prepareOpen(options);
   const parsed = parseHeader(prefix);
   checkPayloadPrefix(parsed, prefix);
-  const unwrapped = await Keyring.from(options.keys).unwrap(parsed.stanzas, backend, options);
+  const unwrapped = await keyring.unwrap(parsed.stanzas, backend, limits);
   const keys = committedPayloadKeys(parsed, prefix, unwrapped.dataKey);
-  checkExpectedIdentity(parsed, options.identity);
+  checkExpectedIdentity(parsed, identity);
   return {
     parsed,
     info: describeHeader(parsed),

@@ -14,6 +14,7 @@ import {
   type OpenedPayload,
   openPayload,
   openPrefixLength,
+  prepareOpen,
 } from './open.ts';
 import { type RewrapOptions, rewrapStanzas } from './rewrap.ts';
 import { CHUNK_SIZE, chunkOffset, plaintextSize } from './sizes.ts';
@@ -110,8 +111,9 @@ export async function openSealed(source: ByteSource, options: OpenSealedOptions)
       `parallel must be an integer from 1 to 64, got ${parallel}`,
     );
   }
+  const prepared = prepareOpen(options);
   const prefix = await readOpenPrefix(source, options.signal);
-  const opened = await openPayload(prefix, options);
+  const opened = await openPayload(prefix, prepared);
   const size = plaintextSize(source.size, opened.info.headerLength);
   return new Sealed(source, opened, prefix, size, windowSize, parallel);
 }
