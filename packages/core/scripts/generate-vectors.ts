@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concat, readU32, toHex, utf8, writeU32 } from '../src/bytes.ts';
 import { type EncryptOptions, encrypt, type Recipient, readHeaderLength } from '../src/index.ts';
+import { encodeCanonical, type MsgValue } from '../src/msgpack.ts';
 import { type OpenedPayload, openPayload } from '../src/open.ts';
 import { CHUNK_SIZE, PAYLOAD_PREFIX_LENGTH, SEALED_CHUNK_SIZE } from '../src/sizes.ts';
 
@@ -36,8 +37,11 @@ export interface Vector {
   /** Raw keys to try, hex. */
   keys: string[];
   passphrases: string[];
+  /** Raw keys to try, as text the reader must parse (SPEC §3.1); absent: none. */
+  keyTexts?: string[];
   identity?: string;
   maxWorkFactor?: number;
+  maxTotalWorkFactor?: number;
   /** The whole encrypted object, hex. */
   file: string;
   /** `success` or an error code of SPEC §9. */
@@ -64,7 +68,8 @@ async function releasable(
   file: Uint8Array,
   keys: Recipient[],
   passphrases: string[],
-  identity?: string,
+  identity: string | undefined,
+  limits: { maxWorkFactor?: number; maxTotalWorkFactor?: number },
 ): Promise<Uint8Array> {
   let opened: OpenedPayload;
   try {
@@ -72,6 +77,8 @@ async function releasable(
       keys: [...keys, ...passphrases.map((passphrase) => ({ passphrase }))],
       identity,
       backend: 'noble',
+      maxWorkFactor: limits.maxWorkFactor,
+      maxTotalWorkFactor: limits.maxTotalWorkFactor,
     });
   } catch {
     return new Uint8Array(0);
@@ -100,7 +107,8 @@ function flip(file: Uint8Array, offset: number): Uint8Array {
 async function build(): Promise<Vector[]> {
   const vectors: Vector[] = [];
   const add = async (
-    v: Omit<Vector, 'file' | 'released' | 'keys' | 'plaintext'> & {
+    v: Omit<Vector, 'file' | 'released' | 'keys' | 'plaintext' | 'keyTexts'> & {
+      keyTexts?: string[];
       file: Uint8Array;
       keys?: Uint8Array[];
       plaintext?: Uint8Array;
@@ -108,14 +116,18 @@ async function build(): Promise<Vector[]> {
   ) => {
     const keys = v.keys ?? [KEY_A];
     const released =
-      v.expect === 'success' ? undefined : await releasable(v.file, keys, v.passphrases, v.identity);
+      v.expect === 'success'
+        ? undefined
+        : await releasable(v.file, [...keys, ...(v.keyTexts ?? [])], v.passphrases, v.identity, v);
     vectors.push({
       name: v.name,
       description: v.description,
       keys: keys.map(toHex),
+      ...(v.keyTexts === undefined ? {} : { keyTexts: v.keyTexts }),
       passphrases: v.passphrases,
       ...(v.identity === undefined ? {} : { identity: v.identity }),
       ...(v.maxWorkFactor === undefined ? {} : { maxWorkFactor: v.maxWorkFactor }),
+      ...(v.maxTotalWorkFactor === undefined ? {} : { maxTotalWorkFactor: v.maxTotalWorkFactor }),
       file: toHex(v.file),
       expect: v.expect,
       ...(v.plaintext === undefined ? {} : { plaintext: digest(v.plaintext) }),
@@ -405,7 +417,282 @@ async function build(): Promise<Vector[]> {
     passphrases: [],
     expect: 'TRAILING_DATA',
   });
+  // ---- Decisions of SPEC §4.4, §5.2, §5.3, §3.1, §7, §9, §10 (appended: the vectors above never change).
+
+  // Try order and work limits (SPEC §5.2, §5.3).
+  const keyAndHard = await seal('key and hard passphrase', plaintext.subarray(0, 300), {
+    recipients: [{ passphrase: PASSPHRASE, workFactor: 12 }, KEY_A],
+  });
+  await add({
+    name: 'order/raw-key-before-passphrase',
+    description:
+      'passphrase stanza (logN 12) first, raw-key stanza second; reader holds both, limit 11: the raw key opens, the limit never applies',
+    file: keyAndHard,
+    passphrases: [PASSPHRASE],
+    maxWorkFactor: 11,
+    expect: 'success',
+    plaintext: plaintext.subarray(0, 300),
+  });
+  await add({
+    name: 'order/passphrase-only-over-limit',
+    description: 'the same object, passphrase only, limit 11: refused before any scrypt work',
+    keys: [],
+    file: keyAndHard,
+    passphrases: [PASSPHRASE],
+    maxWorkFactor: 11,
+    expect: 'WORK_FACTOR_TOO_HIGH',
+  });
+  const easyThenHard = await seal('easy then hard', plaintext.subarray(0, 300), {
+    recipients: [
+      { passphrase: PASSPHRASE, workFactor: 10 },
+      { passphrase: 'another', workFactor: 12 },
+    ],
+  });
+  await add({
+    name: 'work/limit-checked-over-all-stanzas',
+    description: 'logN 10 (right passphrase) then logN 12, limit 11: refused although the first would open',
+    keys: [],
+    file: easyThenHard,
+    passphrases: [PASSPHRASE],
+    maxWorkFactor: 11,
+    expect: 'WORK_FACTOR_TOO_HIGH',
+  });
+  const three10 = await seal('three at 10', plaintext.subarray(0, 300), {
+    recipients: [
+      { passphrase: 'one', workFactor: 10 },
+      { passphrase: 'two', workFactor: 10 },
+      { passphrase: PASSPHRASE, workFactor: 10 },
+    ],
+  });
+  await add({
+    name: 'work/total-budget-exceeded',
+    description: 'three logN-10 stanzas, limit 10 so budget 2^11: 3 x 2^10 is over it',
+    keys: [],
+    file: three10,
+    passphrases: [PASSPHRASE],
+    maxWorkFactor: 10,
+    expect: 'WORK_FACTOR_TOO_HIGH',
+  });
+  await add({
+    name: 'work/total-budget-raised',
+    description: 'the same object with the budget raised to 2^12 by the reader',
+    keys: [],
+    file: three10,
+    passphrases: [PASSPHRASE],
+    maxWorkFactor: 10,
+    maxTotalWorkFactor: 12,
+    expect: 'success',
+    plaintext: plaintext.subarray(0, 300),
+  });
+
+  // The header's msgpack subset (SPEC §4.4): unknown stanzas are skipped whatever they hold within it.
+  const small = plaintext.subarray(0, 200);
+  const base = await seal('unknown stanzas', small, { recipients: [KEY_A] });
+  const withStanzas = (extra: Uint8Array[]) => {
+    const hl = readHeaderLength(base)!;
+    const lc = readU32(base, 11);
+    const own = base.subarray(19 + lc, hl); // the block: fixarray of one stanza
+    const block = concat(new Uint8Array([0x90 | (extra.length + 1)]), ...extra, own.subarray(1));
+    const length = new Uint8Array(4);
+    writeU32(length, 0, block.length);
+    return concat(base.subarray(0, 15 + lc), length, block, base.subarray(hl));
+  };
+  const future = (fields: [string, MsgValue][]) =>
+    encodeCanonical(new Map<string, MsgValue>([['type', 'future-type'], ...fields]));
+  await add({
+    name: 'msgpack/unknown-stanza-every-type',
+    description:
+      'an unknown stanza with nil, booleans, uint64 2^40 and 2^64-1, int64 -2^40, bin, nested array and map: skipped',
+    file: withStanzas([
+      future([
+        ['nil', null],
+        ['t', true],
+        ['f', false],
+        ['big', 2n ** 40n],
+        ['max', 2n ** 64n - 1n],
+        ['neg', -(2n ** 40n)],
+        ['bin', new Uint8Array(33)],
+        ['list', [1, 'two', [3]]],
+        ['map', new Map<string, MsgValue>([['a', new Map<string, MsgValue>([['b', 1]])]])],
+      ]),
+    ]),
+    passphrases: [],
+    expect: 'success',
+    plaintext: small,
+  });
+  const nested = (depth: number): MsgValue => (depth === 0 ? [] : [nested(depth - 1)]);
+  await add({
+    name: 'msgpack/nesting-at-limit',
+    description: 'block (1) > stanza (2) > 6 nested arrays: 8 levels, the limit',
+    file: withStanzas([future([['deep', nested(5)]])]),
+    passphrases: [],
+    expect: 'success',
+    plaintext: small,
+  });
+  const rawStanza = (tail: string) =>
+    concat(
+      encodeCanonical(new Map<string, MsgValue>([['type', 'future-type']])).map((b, i) =>
+        i === 0 ? 0x82 : b,
+      ),
+      hexBytes(tail),
+    );
+  const hostile: [string, string, string][] = [
+    ['msgpack/nesting-too-deep', '9 levels of nesting', `a46465657091919191919190`],
+    ['msgpack/float-in-unknown-stanza', 'a float64 value', 'a178cb3ff0000000000000'],
+    ['msgpack/ext-in-unknown-stanza', 'an extension value', 'a178d40100'],
+    ['msgpack/non-minimal-int-in-unknown-stanza', 'uint16 holding 5', 'a178cd0005'],
+    ['msgpack/int64-for-positive-in-unknown-stanza', 'int64 holding 2^40', 'a178d30000010000000000'],
+    ['msgpack/duplicate-key-in-unknown-stanza', 'the key "type" twice', 'a474797065a178'],
+    ['msgpack/bad-utf8-in-unknown-stanza', 'a string value that is not UTF-8', 'a178a2c328'],
+  ];
+  for (const [name, what, tail] of hostile) {
+    await add({
+      name,
+      description: `an unknown stanza holding ${what}: the header is invalid`,
+      file: withStanzas([rawStanza(tail)]),
+      passphrases: [],
+      expect: 'HEADER_INVALID',
+    });
+  }
+
+  // Which error wins (SPEC §9).
+  await add({
+    name: 'errors/key-before-identity',
+    description: 'wrong key and wrong expected identity: no key matched is reported',
+    keys: [KEY_B],
+    file: bound,
+    passphrases: [],
+    identity: 'bucket/photos/dog.jpg',
+    expect: 'NO_MATCHING_KEY',
+  });
+  await add({
+    name: 'errors/commitment-before-identity',
+    description: 'commitment flipped and wrong expected identity: the commitment is reported',
+    file: flip(bound, readHeaderLength(bound)! + 30),
+    passphrases: [],
+    identity: 'bucket/photos/dog.jpg',
+    expect: 'COMMITMENT_MISMATCH',
+  });
+  await add({
+    name: 'errors/header-before-truncation',
+    description: 'an invalid stanza and the file cut right after the header: the header error is reported',
+    file: (() => {
+      const f = withStanzas([rawStanza('a178cb3ff0000000000000')]);
+      return f.subarray(0, readHeaderLength(f)! + 13);
+    })(),
+    passphrases: [],
+    expect: 'HEADER_INVALID',
+  });
+  await add({
+    name: 'errors/bad-key-text-before-input',
+    description: 'a key text that does not parse, on an empty input: the caller error is reported first',
+    keys: [],
+    keyTexts: ['not a key'],
+    file: new Uint8Array(0),
+    passphrases: [],
+    expect: 'INVALID_KEY',
+  });
+
+  // Key text (SPEC §3.1).
+  const b64 = Buffer.from(KEY_A).toString('base64');
+  const keyText = (name: string, description: string, text: string, expect: string) =>
+    add({
+      name,
+      description,
+      keys: [],
+      keyTexts: [text],
+      file: multi,
+      passphrases: [],
+      expect,
+      ...(expect === 'success' ? { plaintext } : {}),
+    });
+  await keyText('keytext/base64-with-newline', 'padded base64 followed by CRLF', `${b64}\r\n`, 'success');
+  await keyText('keytext/hex-uppercase', '64 upper-case hex digits', toHex(KEY_A).toUpperCase(), 'success');
+  await keyText(
+    'keytext/base64url-unpadded',
+    'base64url without padding',
+    Buffer.from(KEY_A).toString('base64url'),
+    'success',
+  );
+  // Flip the lowest of the last character's 6 bits: one of the 2 spare bits, so the bytes stay the same.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const spare = `${b64.slice(0, 42)}${alphabet[alphabet.indexOf(b64[42]!) ^ 1]}=`;
+  await keyText(
+    'keytext/nonzero-spare-bits',
+    'the last base64 character has non-zero spare bits',
+    spare,
+    'INVALID_KEY',
+  );
+  await keyText(
+    'keytext/inner-space',
+    'a space inside the base64',
+    `${b64.slice(0, 20)} ${b64.slice(20)}`,
+    'INVALID_KEY',
+  );
+  await keyText(
+    'keytext/nbsp-around',
+    'a no-break space after the key (only ASCII whitespace is trimmed)',
+    `${b64}\u00a0`,
+    'INVALID_KEY',
+  );
+
+  // Identity (SPEC §7).
+  const nfd = 'bucket/cafe\u0301.txt';
+  const boundNfd = await seal('bound nfd', small, { recipients: [KEY_A], identity: nfd });
+  await add({
+    name: 'identity/not-normalized',
+    description: 'bound to an NFD identity, expected in NFC: identities are compared byte for byte',
+    file: boundNfd,
+    passphrases: [],
+    identity: nfd.normalize('NFC'),
+    expect: 'IDENTITY_MISMATCH',
+  });
+  await add({
+    name: 'identity/same-bytes',
+    description: 'bound to an NFD identity, expected in the same form',
+    file: boundNfd,
+    passphrases: [],
+    identity: nfd,
+    expect: 'success',
+    plaintext: small,
+  });
+  const badUtf8 = boundNfd.slice();
+  badUtf8[Buffer.from(boundNfd).indexOf('cafe') + 1] = 0xff;
+  await add({
+    name: 'identity/invalid-utf8',
+    description: 'the identity in the header is not valid UTF-8',
+    file: badUtf8,
+    passphrases: [],
+    expect: 'HEADER_INVALID',
+  });
+
+  // TRAILING_DATA or CHUNK_AUTH_FAILED (SPEC §10).
+  await add({
+    name: 'payload/trailing-whole-chunk',
+    description: 'a whole sealed chunk (16400 zero bytes) appended: read as a full chunk, which fails',
+    file: concat(multi, new Uint8Array(SEALED_CHUNK_SIZE)),
+    passphrases: [],
+    expect: 'CHUNK_AUTH_FAILED',
+  });
+  await add({
+    name: 'payload/trailing-under-a-chunk',
+    description: '16399 bytes appended (the last piece becomes a full chunk and a 116-byte one)',
+    file: concat(multi, new Uint8Array(SEALED_CHUNK_SIZE - 1)),
+    passphrases: [],
+    expect: 'CHUNK_AUTH_FAILED',
+  });
+  await add({
+    name: 'payload/trailing-16-bytes',
+    description: '16 bytes appended to a final chunk of 116 bytes: a prefix of the last piece authenticates',
+    file: concat(multi, new Uint8Array(16)),
+    passphrases: [],
+    expect: 'TRAILING_DATA',
+  });
   return vectors;
+}
+
+function hexBytes(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'hex'));
 }
 
 const json = `${JSON.stringify(await build(), null, 1)}\n`;

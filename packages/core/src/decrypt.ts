@@ -5,7 +5,7 @@
 import { readU32 } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
 import type { HeaderInfo } from './header.ts';
-import { HEADER_PRELUDE_LENGTH, readHeaderLength } from './header.ts';
+import { HEADER_PRELUDE_LENGTH, parseHeader, readHeaderLength } from './header.ts';
 import {
   chunkFailed,
   type DecryptOptions,
@@ -91,7 +91,8 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
   };
 
   return new TransformStream<Uint8Array, Uint8Array>({
-    start() {
+    // async: a synchronous throw here would escape from the TransformStream constructor.
+    async start() {
       if (invalid !== undefined) throw invalid;
     },
     async transform(chunk, controller) {
@@ -141,6 +142,9 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
         if (headLength === 0)
           throw new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
         if (!(await openHead())) {
+          // A whole header is parsed before its truncation is reported: its errors win (SPEC §9).
+          const h = readHeaderLength(head());
+          if (h !== undefined && headLength >= h) parseHeader(head());
           throw new SealstreamError(
             'TRUNCATED',
             'the input ends inside the sealstream header: it was truncated',

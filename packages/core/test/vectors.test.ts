@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import type { Vector } from '../scripts/generate-vectors.ts';
-import { decrypt, decryptStream, isSealstreamError } from '../src/index.ts';
+import { bytesSource, decrypt, decryptStream, isSealstreamError, openSealed } from '../src/index.ts';
 import { BACKENDS, hex, runTransform, sha256hex, split } from './helpers.ts';
 
 const vectors: Vector[] = JSON.parse(
@@ -10,9 +10,10 @@ const vectors: Vector[] = JSON.parse(
 );
 
 const optionsOf = (v: Vector, backend: (typeof BACKENDS)[number]) => ({
-  keys: [...v.keys.map(hex), ...v.passphrases.map((passphrase) => ({ passphrase }))],
+  keys: [...v.keys.map(hex), ...(v.keyTexts ?? []), ...v.passphrases.map((passphrase) => ({ passphrase }))],
   identity: v.identity,
   maxWorkFactor: v.maxWorkFactor,
+  maxTotalWorkFactor: v.maxTotalWorkFactor,
   backend,
 });
 
@@ -41,6 +42,8 @@ test('the vector file covers every outcome', () => {
     'CHUNK_AUTH_FAILED',
     'TRUNCATED',
     'TRAILING_DATA',
+    'WORK_FACTOR_TOO_HIGH',
+    'INVALID_KEY',
   ]) {
     expect(outcomes).toContain(code);
   }
@@ -71,5 +74,17 @@ describe.each(BACKENDS)('%s backend', (backend) => {
 
 test.each(vectors.map((v) => [v.name, v] as const))('%s: byte by byte (node)', async (_, v) => {
   const { output, error } = await runTransform(decryptStream(optionsOf(v, 'node')), split(hex(v.file), 1));
+  checkOutcome(v, output, error);
+});
+
+test.each(vectors.map((v) => [v.name, v] as const))('%s: random-access reader, whole object (node)', async (_, v) => {
+  let output: Uint8Array = new Uint8Array(0);
+  let error: unknown;
+  try {
+    const object = await openSealed(bytesSource(hex(v.file)), optionsOf(v, 'node'));
+    output = await object.read();
+  } catch (e) {
+    error = e;
+  }
   checkOutcome(v, output, error);
 });
