@@ -77,14 +77,17 @@ test.each(vectors.map((v) => [v.name, v] as const))('%s: byte by byte (node)', a
   checkOutcome(v, output, error);
 });
 
-test.each(vectors.map((v) => [v.name, v] as const))('%s: random-access reader, whole object (node)', async (_, v) => {
-  let output: Uint8Array = new Uint8Array(0);
-  let error: unknown;
-  try {
-    const object = await openSealed(bytesSource(hex(v.file)), optionsOf(v, 'node'));
-    output = await object.read();
-  } catch (e) {
-    error = e;
-  }
-  checkOutcome(v, output, error);
-});
+test.each(vectors.map((v) => [v.name, v] as const))(
+  '%s: random-access reader, whole object (node)',
+  async (_, v) => {
+    let output: Uint8Array = new Uint8Array(0);
+    let error: unknown;
+    try {
+      const object = await openSealed(bytesSource(hex(v.file)), optionsOf(v, 'node'));
+      output = await object.read();
+    } catch (e) {
+      error = e;
+    }
+    checkOutcome(v, output, error);
+  },
+);
