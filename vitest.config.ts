@@ -1,15 +1,33 @@
 import { defineConfig } from 'vitest/config';
 
+/** Tests that need no server: `pnpm test:unit` runs them alone, fast, anywhere. */
+const unit = [
+  'packages/core/test/**/*.test.ts',
+  'packages/sos/test/key-map.test.ts',
+  'packages/sos/test/range.test.ts',
+];
+
 // `sealstream-src` resolves workspace packages to their TypeScript sources, so tests need no build.
 // Vitest runs tests in Vite's server (SSR) environment, which needs the condition too.
 export default defineConfig({
   resolve: { conditions: ['sealstream-src'] },
   ssr: { resolve: { conditions: ['sealstream-src'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
-    // Starts (or reuses) the local Ceph RGW over TLS for the transport tests; fails, never skips, without it.
-    globalSetup: ['packages/sos/test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // `pnpm test` runs both projects; `pnpm test:unit` and `pnpm test:integration` one each.
+    projects: [
+      { extends: true, test: { name: 'unit', include: unit } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
+          exclude: unit,
+          // Starts (or reuses) the local Ceph RGW over TLS; fails, never skips, without it.
+          globalSetup: ['packages/sos/test/global-setup.ts'],
+        },
+      },
+    ],
   },
 });
