@@ -8,6 +8,7 @@ import type { HeaderInfo } from './header.ts';
 import { HEADER_PRELUDE_LENGTH, parseHeader, readHeaderLength } from './header.ts';
 import {
   chunkFailed,
+  cutShort,
   type DecryptOptions,
   decryptChunks,
   finalChunkError,
@@ -151,16 +152,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
           );
         }
       }
-      if (pendingLength < TAG_LENGTH) {
-        throw new SealstreamError(
-          'TRUNCATED',
-          pendingLength === 0
-            ? counter === 0
-              ? 'the input ends right after the header, with no chunk: it was truncated'
-              : `the input ends after chunk ${counter - 1} without a final chunk: it was truncated`
-            : 'the input ends inside a chunk tag: it was truncated',
-        );
-      }
+      if (pendingLength < TAG_LENGTH) throw cutShort(counter, pendingLength);
       if (batch.length - batchLength < CHUNK_SIZE) emit(controller);
       const last = pending.subarray(0, pendingLength);
       const { ok, bytes } = await cipher.open(counter, last, batch.subarray(batchLength), true);
@@ -213,12 +205,5 @@ export async function decrypt(sealed: Uint8Array, options: DecryptOptions): Prom
     );
     if (ok < n) throw chunkFailed(k + ok);
   }
-  throw new SealstreamError(
-    'TRUNCATED',
-    rest === 0
-      ? full === 0
-        ? 'the input ends right after the header, with no chunk: it was truncated'
-        : `the input ends after chunk ${full - 1} without a final chunk: it was truncated`
-      : 'the input ends inside a chunk tag: it was truncated',
-  );
+  throw cutShort(full, rest);
 }

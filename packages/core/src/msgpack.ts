@@ -8,6 +8,7 @@
  * The decoder rejects anything else, so "canonical" needs no re-encoding and no second library.
  * @module
  */
+import { concat } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
 
 /** A decoded header value. */
@@ -204,18 +205,15 @@ export function decodeCanonical(bytes: Uint8Array, what: string): MsgValue {
 export function encodeCanonical(value: MsgValue): Uint8Array {
   const parts: number[] = [];
   const bytesOut: Uint8Array[] = [];
-  let size = 0;
   const flush = () => {
     if (parts.length) {
       bytesOut.push(Uint8Array.from(parts));
-      size += parts.length;
       parts.length = 0;
     }
   };
   const raw = (b: Uint8Array) => {
     flush();
     bytesOut.push(b);
-    size += b.length;
   };
   const be = (n: number | bigint, width: 1 | 2 | 4 | 8) => {
     const v = BigInt.asUintN(width * 8, BigInt(n));
@@ -289,13 +287,7 @@ export function encodeCanonical(value: MsgValue): Uint8Array {
   };
   put(value);
   flush();
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const b of bytesOut) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concat(...bytesOut);
 }
 
 function outside(what: string): SealstreamError {

@@ -170,19 +170,7 @@ export class OpenedObject {
    */
   planRange(range: { start: number; end: number }, ciphertextSize: number): RangePlan {
     const size = this.plaintextSize(ciphertextSize);
-    const { start, end } = range;
-    if (
-      !Number.isSafeInteger(start) ||
-      !Number.isSafeInteger(end) ||
-      start < 0 ||
-      end <= start ||
-      end > size
-    ) {
-      throw new SealstreamError(
-        'RANGE_NOT_SATISFIABLE',
-        `plaintext range [${start}, ${end}) is not satisfiable for an object of ${size} bytes`,
-      );
-    }
+    const { start, end } = checkRange(range, size);
     const finalChunk = Math.floor(size / CHUNK_SIZE);
     const firstChunk = Math.floor(start / CHUNK_SIZE);
     // Touching the end: include the final chunk, which authenticates the length (SPEC §8).
@@ -290,5 +278,38 @@ export async function finalChunkError(
   return new SealstreamError(
     'CHUNK_AUTH_FAILED',
     `the final chunk (${counter}) failed authentication: the object was truncated mid-chunk, corrupted or tampered with`,
+  );
+}
+
+/**
+ * Checks a plaintext range `[start, end)` against an object of `size` bytes: non-empty, inside it.
+ * @throws {SealstreamError} `RANGE_NOT_SATISFIABLE`.
+ */
+export function checkRange(
+  range: { start: number; end: number },
+  size: number,
+): { start: number; end: number } {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start || end > size) {
+    throw new SealstreamError(
+      'RANGE_NOT_SATISFIABLE',
+      `plaintext range [${start}, ${end}) is not satisfiable for an object of ${size} bytes`,
+    );
+  }
+  return { start, end };
+}
+
+/**
+ * The error for an input that ends without a valid final chunk (SPEC §10, case 1): after `full`
+ * whole sealed chunks and `rest` (0 to 15) more bytes.
+ */
+export function cutShort(full: number, rest: number): SealstreamError {
+  return new SealstreamError(
+    'TRUNCATED',
+    rest > 0
+      ? 'the input ends inside a chunk tag: it was truncated'
+      : full === 0
+        ? 'the input ends right after the header, with no chunk: it was truncated'
+        : `the input ends after chunk ${full - 1} without a final chunk: it was truncated`,
   );
 }

@@ -9,6 +9,7 @@ import { concat } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
 import { encodeRecipientsBlock, type HeaderInfo, inspectHeader, readHeaderLength } from './header.ts';
 import {
+  checkRange,
   type DecryptOptions,
   decryptChunks,
   type OpenedPayload,
@@ -170,21 +171,7 @@ class Sealed implements SealedObject {
 
   /** Checks a caller's range; none means the whole object. */
   #range(range: ByteRange | undefined): ByteRange {
-    if (range === undefined) return { start: 0, end: this.size };
-    const { start, end } = range;
-    if (
-      !Number.isSafeInteger(start) ||
-      !Number.isSafeInteger(end) ||
-      start < 0 ||
-      end <= start ||
-      end > this.size
-    ) {
-      throw new SealstreamError(
-        'RANGE_NOT_SATISFIABLE',
-        `plaintext range [${start}, ${end}) is not satisfiable for an object of ${this.size} bytes`,
-      );
-    }
-    return { start, end };
+    return range === undefined ? { start: 0, end: this.size } : checkRange(range, this.size);
   }
 
   /**
