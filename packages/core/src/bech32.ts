@@ -60,9 +60,14 @@ function regroup(data: readonly number[], from: number, to: number, pad: boolean
  * bech32Encode('age', publicKey); // "age1..."
  */
 export function bech32Encode(hrp: string, data: Uint8Array): string {
+  return _bech32EncodeWords(hrp, regroup([...data], 8, 5, true));
+}
+
+/** Encodes 5-bit words as they are: the building block of {@link bech32Encode}, open to tests of bad padding. */
+export function _bech32EncodeWords(hrp: string, data: readonly number[]): string {
   const lower = hrp.toLowerCase();
   if (hrp !== lower && hrp !== hrp.toUpperCase()) throw new Bech32Error(`mixed-case prefix ${hrp}`);
-  const words = regroup([...data], 8, 5, true);
+  const words = [...data];
   const mod = polymod(checksummed(lower, [...words, 0, 0, 0, 0, 0, 0])) ^ 1;
   for (let p = 0; p < CHECKSUM_LENGTH; p++) words.push((mod >>> (5 * (5 - p))) & 31);
   const text = `${lower}1${words.map((w) => CHARSET[w]).join('')}`;
