@@ -10,7 +10,11 @@ const vectors: Vector[] = JSON.parse(
 );
 
 const optionsOf = (v: Vector, backend: (typeof BACKENDS)[number]) => ({
-  keys: [...v.keys.map(hex), ...v.passphrases.map((passphrase) => ({ passphrase }))],
+  keys: [
+    ...v.keys.map(hex),
+    ...(v.privateKeys ?? []),
+    ...v.passphrases.map((passphrase) => ({ passphrase })),
+  ],
   identity: v.identity,
   maxWorkFactor: v.maxWorkFactor,
   backend,
