@@ -13,6 +13,7 @@ import {
   type PublicKeyType,
   STANZA_KEMS,
   type StanzaKem,
+  stanzaKem,
 } from './recipients/public-key.ts';
 
 /** Recipient text prefixes, longest first: `age1pq1…` must not be read as an X25519 `age1…`. */
@@ -117,11 +118,23 @@ function keyLines(text: string): { line: string; number: number }[] {
     .filter(({ line }) => line !== '' && !line.startsWith('#'));
 }
 
-function atLine(e: unknown, number: number, file: string): unknown {
-  if (e instanceof SealstreamError) {
-    return new SealstreamError(e.code, `${file}, line ${number}: ${e.message}`, { cause: e });
-  }
-  return e;
+/** Parses each line of a key file; an error names the file and the line, and an empty file is one. */
+function parseLines<K>(
+  lines: readonly { line: string; number: number }[],
+  parse: (line: string) => K,
+  file: string,
+  what: string,
+): K[] {
+  const keys = lines.map(({ line, number }) => {
+    try {
+      return parse(line);
+    } catch (e) {
+      if (!(e instanceof SealstreamError)) throw e;
+      throw new SealstreamError(e.code, `${file}, line ${number}: ${e.message}`, { cause: e });
+    }
+  });
+  if (keys.length === 0) throw invalidKey(`the ${file} holds no ${what}`);
+  return keys;
 }
 
 /**
@@ -133,15 +146,7 @@ function atLine(e: unknown, number: number, file: string): unknown {
  * const recipients = parseRecipientsFile(await readFile('team.txt', 'utf8'));
  */
 export function parseRecipientsFile(text: string): PublicKeyRecipient[] {
-  const recipients = keyLines(text).map(({ line, number }) => {
-    try {
-      return parseRecipient(line);
-    } catch (e) {
-      throw atLine(e, number, 'recipients file');
-    }
-  });
-  if (recipients.length === 0) throw invalidKey('the recipients file holds no public key');
-  return recipients;
+  return parseLines(keyLines(text), parseRecipient, 'recipients file', 'public key');
 }
 
 /**
@@ -162,15 +167,7 @@ export function parsePrivateKeysFile(text: string): PrivateKey[] {
       'the private key file is encrypted with age; decrypt it with `age -d` first (passphrase-protected key files are not supported)',
     );
   }
-  const keys = lines.map(({ line, number }) => {
-    try {
-      return parsePrivateKey(line);
-    } catch (e) {
-      throw atLine(e, number, 'private key file');
-    }
-  });
-  if (keys.length === 0) throw invalidKey('the private key file holds no private key');
-  return keys;
+  return parseLines(lines, parsePrivateKey, 'private key file', 'private key');
 }
 
 /**
@@ -183,14 +180,7 @@ export function parsePrivateKeysFile(text: string): PrivateKey[] {
  * console.log(key.recipient.toString()); // age1…
  */
 export function generatePrivateKey(type: PublicKeyType = 'x25519'): PrivateKey {
-  const kem = (STANZA_KEMS as Record<string, StanzaKem | undefined>)[type];
-  if (!kem) {
-    throw new SealstreamError(
-      'INVALID_ARGUMENT',
-      `unknown public-key type ${JSON.stringify(type)}: expected x25519 or mlkem768x25519`,
-    );
-  }
-  return new PrivateKey(type, randomBytes(kem.privateKeyLength));
+  return new PrivateKey(type, randomBytes(stanzaKem(type).privateKeyLength));
 }
 
 /**

@@ -101,7 +101,11 @@ function kemStanzaFormat(kem: StanzaKem): StanzaFormat {
 export const publicKeyStanzaFormats: readonly StanzaFormat[] =
   Object.values(STANZA_KEMS).map(kemStanzaFormat);
 
-function kemOf(type: PublicKeyType): StanzaKem {
+/**
+ * The KEM of a public-key type.
+ * @throws {SealstreamError} `INVALID_ARGUMENT` for a type this version does not know.
+ */
+export function stanzaKem(type: PublicKeyType): StanzaKem {
   const kem = (STANZA_KEMS as Record<string, StanzaKem | undefined>)[type];
   if (!kem) {
     throw new SealstreamError(
@@ -140,7 +144,7 @@ export class PublicKeyRecipient implements StanzaWrapper {
    * point, or an ML-KEM key with a coefficient out of range (SPEC §5.4, §5.5).
    */
   constructor(type: PublicKeyType, publicKey: Uint8Array) {
-    const kem = kemOf(type);
+    const kem = stanzaKem(type);
     if (!(publicKey instanceof Uint8Array) || publicKey.length !== kem.publicKeyLength) {
       throw invalidKey(`a ${type} public key is ${kem.publicKeyLength} bytes`);
     }
@@ -199,8 +203,6 @@ export class PrivateKey implements StanzaWrapper, StanzaUnwrapper {
   readonly keyId: string;
   readonly #kem: StanzaKem;
   readonly #secret: Uint8Array;
-  readonly #publicKey: Uint8Array;
-  readonly #kid: Uint8Array;
 
   /**
    * @param type - `x25519` or `mlkem768x25519`.
@@ -208,7 +210,7 @@ export class PrivateKey implements StanzaWrapper, StanzaUnwrapper {
    * @throws {SealstreamError} `INVALID_KEY` for a wrong length.
    */
   constructor(type: PublicKeyType, secret: Uint8Array) {
-    const kem = kemOf(type);
+    const kem = stanzaKem(type);
     if (!(secret instanceof Uint8Array) || secret.length !== kem.privateKeyLength) {
       throw invalidKey(`a ${type} private key is ${kem.privateKeyLength} bytes`);
     }
@@ -217,8 +219,6 @@ export class PrivateKey implements StanzaWrapper, StanzaUnwrapper {
     this.#kem = kem;
     this.#secret = secret.slice();
     this.recipient = new PublicKeyRecipient(type, kem.publicKeyOf(this.#secret));
-    this.#publicKey = this.recipient.publicKey;
-    this.#kid = keyIdOf(kem, this.#publicKey);
     this.keyId = this.recipient.keyId;
   }
 
@@ -228,12 +228,12 @@ export class PrivateKey implements StanzaWrapper, StanzaUnwrapper {
 
   async unwrap(stanza: Stanza, env: UnwrapEnvironment): Promise<Uint8Array | undefined> {
     const { kid, enc, wrap } = fields(this.#kem, stanza, 'stanza');
-    // The key ID picks the key without trial decryption (SPEC §5.4).
-    if (!equalConstantTime(kid, this.#kid)) return undefined;
+    // The key ID picks the key without trial decryption (SPEC §5.4); it is public, so a plain comparison.
+    if (toHex(kid) !== this.keyId) return undefined;
     // A rejected encapsulation (a low-order X25519 share) opens nothing, like a failed AES-KW check.
     const sharedSecret = this.#kem.decapsulate(enc, this.#secret);
     if (!sharedSecret) return undefined;
-    return env.backend.unwrapKey(kekOf(this.#kem, sharedSecret, enc, this.#publicKey), wrap);
+    return env.backend.unwrapKey(kekOf(this.#kem, sharedSecret, enc, this.recipient.publicKey), wrap);
   }
 
   sameSecret(other: StanzaUnwrapper): boolean {
