@@ -60,6 +60,12 @@ export function parseRecipient(text: string): PublicKeyRecipient {
   const t = text.trim();
   const match = RECIPIENT_PREFIXES.find(([prefix]) => t.startsWith(prefix));
   if (!match) {
+    // A private key given by mistake is never repeated, not even its start.
+    if (t.startsWith('AGE-SECRET-KEY-')) {
+      throw invalidKey(
+        'this is a private key, not a public key: give its public key (age-keygen -y prints it)',
+      );
+    }
     const hint = /^(ssh-|ecdsa-)/.test(t)
       ? ' (SSH keys are not supported: use an age1… key from age-keygen)'
       : '';

@@ -206,6 +206,14 @@ describe('files', () => {
     expect(formatRecipientsFile(recipients)).toBe(`${a.recipient}\n${b.recipient}\n`);
   });
 
+  test('a private key file given as a recipients file: refused without repeating any of the key', () => {
+    for (const key of [a, b]) {
+      const message = messageOf(() => parseRecipientsFile(formatPrivateKeyFile(key)));
+      expect(message).toMatch(/line 3: .*private key, not a public key/);
+      expect(message).not.toContain(key.secretText().slice(0, 20));
+    }
+  });
+
   test('recipients file errors name the line', () => {
     expect(messageOf(() => parseRecipientsFile(`# x\n${a.recipient}\nage1nope\n`))).toMatch(
       /^recipients file, line 3: invalid key: /,
