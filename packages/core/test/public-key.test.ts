@@ -119,6 +119,19 @@ describe('round trips', () => {
     expect(opened.keyId).toBe(keys[3]!.keyId);
   });
 
+  test('rewrapping moves an object from a raw key to a public key, without the private key at hand', async () => {
+    const raw = generateKey();
+    const backupKey = generatePrivateKey();
+    const sealed = await encrypt(pattern(20_000, 8), { recipients: [raw] });
+    const { header, oldHeaderLength } = await new Keyring([raw]).rewrap(sealed, {
+      recipients: [backupKey.recipient.toString()],
+    });
+    const moved = concat(header, sealed.subarray(oldHeaderLength));
+    expect(inspectHeader(moved).recipients).toEqual([{ type: 'x25519', keyId: backupKey.keyId }]);
+    expect(await decrypt(moved, { keys: backupKey })).toEqual(pattern(20_000, 8));
+    expect(await codeOf(decrypt(moved, { keys: raw }))).toBe('NO_MATCHING_KEY');
+  });
+
   test('stanza bytes are identical on every backend for the same randomness', async () => {
     const dataKey = pattern(32, 7);
     const recipients = [generatePrivateKey().recipient, generatePrivateKey('mlkem768x25519').recipient];
