@@ -6,9 +6,22 @@
  *   pnpm vectors --check   fail if the checked-in file differs from a fresh generation
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
+import { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { resolveBackend } from '../src/aead/backend.ts';
 import { concat, readU32, toHex, utf8, writeU32 } from '../src/bytes.ts';
-import { type EncryptOptions, encrypt, type Recipient, readHeaderLength } from '../src/index.ts';
+import { encodeRecipientsBlock, parseHeader } from '../src/header.ts';
+import {
+  type EncryptOptions,
+  encrypt,
+  PrivateKey,
+  type Recipient,
+  readHeaderLength,
+} from '../src/index.ts';
 import { encodeCanonical, type MsgValue } from '../src/msgpack.ts';
 import { type OpenedPayload, openPayload } from '../src/open.ts';
 import { CHUNK_SIZE, PAYLOAD_PREFIX_LENGTH, SEALED_CHUNK_SIZE } from '../src/sizes.ts';
@@ -39,6 +52,8 @@ export interface Vector {
   passphrases: string[];
   /** Raw keys to try, as text the reader must parse (SPEC §3.1); absent: none. */
   keyTexts?: string[];
+  /** Private keys to try, in age's text (SPEC §5.6); only in the `pk/` vectors. */
+  privateKeys?: string[];
   identity?: string;
   maxWorkFactor?: number;
   maxTotalWorkFactor?: number;
@@ -104,27 +119,39 @@ function flip(file: Uint8Array, offset: number): Uint8Array {
   return copy;
 }
 
+/** One case as the builders give it: bytes and key objects; hex and digests are computed by `add`. */
+export type CaseInput = Omit<
+  Vector,
+  'file' | 'released' | 'keys' | 'plaintext' | 'privateKeys' | 'keyTexts'
+> & {
+  keyTexts?: string[];
+  file: Uint8Array;
+  keys?: Uint8Array[];
+  privateKeys?: PrivateKey[];
+  plaintext?: Uint8Array;
+};
+
 async function build(): Promise<Vector[]> {
   const vectors: Vector[] = [];
-  const add = async (
-    v: Omit<Vector, 'file' | 'released' | 'keys' | 'plaintext' | 'keyTexts'> & {
-      keyTexts?: string[];
-      file: Uint8Array;
-      keys?: Uint8Array[];
-      plaintext?: Uint8Array;
-    },
-  ) => {
+  const add = async (v: CaseInput) => {
     const keys = v.keys ?? [KEY_A];
     const released =
       v.expect === 'success'
         ? undefined
-        : await releasable(v.file, [...keys, ...(v.keyTexts ?? [])], v.passphrases, v.identity, v);
+        : await releasable(
+            v.file,
+            [...keys, ...(v.keyTexts ?? []), ...(v.privateKeys ?? [])],
+            v.passphrases,
+            v.identity,
+            v,
+          );
     vectors.push({
       name: v.name,
       description: v.description,
       keys: keys.map(toHex),
       ...(v.keyTexts === undefined ? {} : { keyTexts: v.keyTexts }),
       passphrases: v.passphrases,
+      ...(v.privateKeys === undefined ? {} : { privateKeys: v.privateKeys.map((k) => k.secretText()) }),
       ...(v.identity === undefined ? {} : { identity: v.identity }),
       ...(v.maxWorkFactor === undefined ? {} : { maxWorkFactor: v.maxWorkFactor }),
       ...(v.maxTotalWorkFactor === undefined ? {} : { maxTotalWorkFactor: v.maxTotalWorkFactor }),
@@ -688,12 +715,254 @@ async function build(): Promise<Vector[]> {
     passphrases: [],
     expect: 'TRAILING_DATA',
   });
+  await addPublicKeyVectors(add, seal);
   return vectors;
 }
 
 function hexBytes(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'hex'));
 }
+
+/**
+ * Public-key recipients (SPEC §5.4, §5.5): one contiguous block of `pk/` cases, appended after the
+ * others so their bytes never move. The small-order cases carry a wrap that a reader without the
+ * check of SPEC §5.4 would open: only the check makes them fail.
+ */
+async function addPublicKeyVectors(
+  add: (v: CaseInput) => Promise<void>,
+  seal: (
+    label: string,
+    plaintext: Uint8Array,
+    options: Omit<EncryptOptions, '_random'>,
+  ) => Promise<Uint8Array>,
+): Promise<void> {
+  const X25519_A = new PrivateKey('x25519', drbg('x25519 key A')(32));
+  const X25519_B = new PrivateKey('x25519', drbg('x25519 key B')(32));
+  const HYBRID_A = new PrivateKey('mlkem768x25519', drbg('mlkem768x25519 key A')(32));
+  const HYBRID_B = new PrivateKey('mlkem768x25519', drbg('mlkem768x25519 key B')(32));
+  const plaintext = drbg('plaintext public keys')(1000);
+  const none = { keys: [], passphrases: [] };
+
+  const classic = await seal('pk x25519', plaintext, { recipients: [X25519_A.recipient] });
+  const hybrid = await seal('pk mlkem768x25519', plaintext, { recipients: [HYBRID_A.recipient] });
+  const mixed = await seal('pk mixed', plaintext, {
+    recipients: [X25519_A.recipient, HYBRID_A.recipient, KEY_B, { passphrase: PASSPHRASE, workFactor: 10 }],
+  });
+  await add({
+    name: 'pk/x25519',
+    description: 'one X25519 recipient, opened by its private key',
+    ...none,
+    privateKeys: [X25519_A],
+    file: classic,
+    expect: 'success',
+    plaintext,
+  });
+  await add({
+    name: 'pk/mlkem768x25519',
+    description: 'one ML-KEM-768 + X25519 recipient, opened by its private key',
+    ...none,
+    privateKeys: [HYBRID_A],
+    file: hybrid,
+    expect: 'success',
+    plaintext,
+  });
+  await add({
+    name: 'pk/mixed-by-x25519',
+    description: 'X25519, hybrid, raw key and passphrase recipients; opened by the X25519 key',
+    ...none,
+    privateKeys: [X25519_A],
+    file: mixed,
+    expect: 'success',
+    plaintext,
+  });
+  await add({
+    name: 'pk/mixed-by-mlkem768x25519',
+    description: 'the same object, opened by the hybrid key',
+    ...none,
+    privateKeys: [HYBRID_A],
+    file: mixed,
+    expect: 'success',
+    plaintext,
+  });
+  await add({
+    name: 'pk/mixed-by-key',
+    description: 'the same object, opened by the raw key',
+    keys: [KEY_B],
+    passphrases: [],
+    file: mixed,
+    expect: 'success',
+    plaintext,
+  });
+  await add({
+    name: 'pk/mixed-by-passphrase',
+    description: 'the same object, opened by the passphrase',
+    keys: [],
+    passphrases: [PASSPHRASE],
+    file: mixed,
+    expect: 'success',
+    plaintext,
+  });
+  await add({
+    name: 'pk/x25519-wrong-key',
+    description: 'the mixed object and another X25519 key',
+    ...none,
+    privateKeys: [X25519_B],
+    file: mixed,
+    expect: 'NO_MATCHING_KEY',
+  });
+  await add({
+    name: 'pk/mlkem768x25519-wrong-key',
+    description: 'the mixed object and another hybrid key',
+    ...none,
+    privateKeys: [HYBRID_B],
+    file: mixed,
+    expect: 'NO_MATCHING_KEY',
+  });
+
+  /** `file` with its first stanza's field `name` edited. */
+  const edited = (file: Uint8Array, name: string, edit: (value: Uint8Array) => Uint8Array) => {
+    const h = parseHeader(file);
+    const [first, ...rest] = h.stanzas;
+    const fields = new Map(first!.fields);
+    fields.set(name, edit(fields.get(name) as Uint8Array));
+    return concat(
+      h.context,
+      encodeRecipientsBlock([{ type: first!.type, fields }, ...rest]),
+      file.subarray(h.headerLength),
+    );
+  };
+  const flipAt = (at: number) => (value: Uint8Array) => flip(value, at);
+  for (const [type, key, file, encFlip, shareAt] of [
+    ['x25519', X25519_A, classic, 5, undefined],
+    ['mlkem768x25519', HYBRID_A, hybrid, 500, 1100],
+  ] as const) {
+    await add({
+      name: `pk/${type}-enc-flipped`,
+      description: `a bit flipped in the stanza's enc (byte ${encFlip})`,
+      ...none,
+      privateKeys: [key],
+      file: edited(file, 'enc', flipAt(encFlip)),
+      expect: 'NO_MATCHING_KEY',
+    });
+    if (shareAt !== undefined) {
+      await add({
+        name: `pk/${type}-share-flipped`,
+        description: `a bit flipped in the X25519 share inside enc (byte ${shareAt})`,
+        ...none,
+        privateKeys: [key],
+        file: edited(file, 'enc', flipAt(shareAt)),
+        expect: 'NO_MATCHING_KEY',
+      });
+    }
+    await add({
+      name: `pk/${type}-wrap-flipped`,
+      description: 'a bit flipped in the wrapped data key',
+      ...none,
+      privateKeys: [key],
+      file: edited(file, 'wrap', flipAt(39)),
+      expect: 'NO_MATCHING_KEY',
+    });
+    await add({
+      name: `pk/${type}-kid-flipped`,
+      description: 'a bit flipped in the key ID: the key is not tried',
+      ...none,
+      privateKeys: [key],
+      file: edited(file, 'kid', flipAt(0)),
+      expect: 'NO_MATCHING_KEY',
+    });
+    await add({
+      name: `pk/${type}-enc-short`,
+      description: 'enc one byte short: a malformed stanza of a known type',
+      ...none,
+      privateKeys: [key],
+      file: edited(file, 'enc', (v) => v.subarray(1)),
+      expect: 'HEADER_INVALID',
+    });
+  }
+
+  // Small-order shares with the wrap a reader without the zero check would accept (SPEC §5.4, §5.5).
+  const backend = resolveBackend('noble');
+  const env = { backend, limits: { maxWorkFactor: 20, maxTotalWorkFactor: 21 } };
+  const dataKeyOf = async (key: PrivateKey, file: Uint8Array) =>
+    (await key.unwrap(parseHeader(file).stanzas[0]!, env))!;
+  const kekFor = (type: string, ss: Uint8Array, enc: Uint8Array, pk: Uint8Array) =>
+    hkdf(sha512, ss, concat(enc, pk), utf8(`sealstream/v1 ${type}`), 32);
+  const classicKey = await dataKeyOf(X25519_A, classic);
+  for (const [label, point] of SMALL_ORDER_POINTS) {
+    const kek = kekFor('x25519', new Uint8Array(32), point, X25519_A.recipient.publicKey);
+    const wrap = await backend.wrapKey(kek, classicKey);
+    const forged = edited(
+      edited(classic, 'enc', () => point),
+      'wrap',
+      () => wrap,
+    );
+    await add({
+      name: `pk/x25519-small-order-${label}`,
+      description: `enc is the small-order point ${label}; wrap made with a zero shared secret`,
+      ...none,
+      privateKeys: [X25519_A],
+      file: forged,
+      expect: 'NO_MATCHING_KEY',
+    });
+  }
+  // X-Wing by hand (its combiner over the two shared secrets), to put a zero X25519 secret in it.
+  const expanded = shake256(drbg('mlkem768x25519 key A')(32), { dkLen: 96 });
+  const mlkemSecret = ml_kem768.keygen(expanded.subarray(0, 64)).secretKey;
+  const xwing = (enc: Uint8Array, x25519Secret: Uint8Array) =>
+    sha3_256(
+      concat(
+        ml_kem768.decapsulate(enc.subarray(0, 1088), mlkemSecret),
+        x25519Secret,
+        enc.subarray(1088),
+        HYBRID_A.recipient.publicKey.subarray(1184),
+        XWING_LABEL,
+      ),
+    );
+  const honestEnc = parseHeader(hybrid).stanzas[0]!.fields.get('enc') as Uint8Array;
+  const honestX25519 = x25519.getSharedSecret(expanded.subarray(64), honestEnc.subarray(1088));
+  if (
+    toHex(xwing(honestEnc, honestX25519)) !==
+    toHex(ml_kem768_x25519.decapsulate(honestEnc, drbg('mlkem768x25519 key A')(32)))
+  ) {
+    throw new Error('the X-Wing written out here disagrees with @noble/post-quantum');
+  }
+  const hybridKey = await dataKeyOf(HYBRID_A, hybrid);
+  const [label, point] = SMALL_ORDER_POINTS[0]!;
+  const forgedEnc = concat(honestEnc.subarray(0, 1088), point);
+  const kek = kekFor(
+    'mlkem768x25519',
+    xwing(forgedEnc, new Uint8Array(32)),
+    forgedEnc,
+    HYBRID_A.recipient.publicKey,
+  );
+  const wrap = await backend.wrapKey(kek, hybridKey);
+  await add({
+    name: `pk/mlkem768x25519-small-order-${label}`,
+    description: `the X25519 share in enc is the small-order point ${label}; wrap made with X-Wing over a zero X25519 secret`,
+    ...none,
+    privateKeys: [HYBRID_A],
+    file: edited(
+      edited(hybrid, 'enc', () => forgedEnc),
+      'wrap',
+      () => wrap,
+    ),
+    expect: 'NO_MATCHING_KEY',
+  });
+}
+
+/** X-Wing's combiner label, the six ASCII characters \.//^\ (draft-connolly-cfrg-xwing-kem). */
+const XWING_LABEL = utf8('\\.//^\\');
+
+/** Small-order X25519 u-coordinates (SPEC §5.4), little-endian: zero, one, one of order 8, and p (a second zero). */
+const SMALL_ORDER_POINTS: readonly [string, Uint8Array][] = [
+  ['zero', new Uint8Array(32)],
+  ['one', Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0))],
+  [
+    'order-8',
+    Uint8Array.from(Buffer.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex')),
+  ],
+  ['p', Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 0xed : i === 31 ? 0x7f : 0xff))],
+];
 
 const json = `${JSON.stringify(await build(), null, 1)}\n`;
 if (process.argv.includes('--check')) {

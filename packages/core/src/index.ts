@@ -7,6 +7,16 @@
  */
 export type { BackendChoice, BackendName, ChunkCipher, CipherBackend } from './aead/backend.ts';
 export { resolveBackend } from './aead/backend.ts';
+export {
+  formatPrivateKeyFile,
+  formatRecipientsFile,
+  generatePrivateKey,
+  parseAgeKeyText,
+  parsePrivateKey,
+  parsePrivateKeysFile,
+  parseRecipient,
+  parseRecipientsFile,
+} from './age-keys.ts';
 export { type DecryptStreamOptions, decrypt, decryptStream } from './decrypt.ts';
 export { type EncryptOptions, encrypt, encryptStream } from './encrypt.ts';
 export { type ErrorCode, isSealstreamError, SealstreamError } from './errors.ts';
@@ -45,6 +55,7 @@ export type {
   UnwrapLimits,
   WrapEnvironment,
 } from './recipients/plugin.ts';
+export { PrivateKey, PublicKeyRecipient, type PublicKeyType } from './recipients/public-key.ts';
 export {
   DEFAULT_MAX_TOTAL_WORK_FACTOR,
   DEFAULT_WORK_FACTOR,

@@ -10,7 +10,12 @@ const vectors: Vector[] = JSON.parse(
 );
 
 const optionsOf = (v: Vector, backend: (typeof BACKENDS)[number]) => ({
-  keys: [...v.keys.map(hex), ...(v.keyTexts ?? []), ...v.passphrases.map((passphrase) => ({ passphrase }))],
+  keys: [
+    ...v.keys.map(hex),
+    ...(v.keyTexts ?? []),
+    ...(v.privateKeys ?? []),
+    ...v.passphrases.map((passphrase) => ({ passphrase })),
+  ],
   identity: v.identity,
   maxWorkFactor: v.maxWorkFactor,
   maxTotalWorkFactor: v.maxTotalWorkFactor,

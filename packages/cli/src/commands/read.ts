@@ -206,7 +206,9 @@ export async function inspectCommand(target: string, flags: InspectFlags, report
           ? `key ${r.keyId}`
           : r.type === 'passphrase'
             ? `passphrase (scrypt logN ${r.workFactor})`
-            : `unknown type ${r.name}`,
+            : r.type === 'unknown'
+              ? `unknown type ${r.name}`
+              : `${r.type} public key ${r.keyId}`,
       )
       .join(', ')}`,
     `  identity    ${info.identity === undefined ? 'none (not bound to a location)' : JSON.stringify(info.identity)}`,

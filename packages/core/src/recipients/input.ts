@@ -2,6 +2,7 @@
  * What callers pass as recipients and keys, turned into wrappers and unwrappers once, at the boundary.
  * @module
  */
+import { parseAgeKeyText } from '../age-keys.ts';
 import { SealstreamError } from '../errors.ts';
 import type { KeyInput } from '../keys.ts';
 import { RawKeyRecipient } from './key.ts';
@@ -16,15 +17,17 @@ export interface PassphraseInput {
 
 /**
  * Who an object is encrypted to, or a secret to open it with: a raw 256-bit key (bytes or text),
- * `{ key }`, `{ passphrase }`, or a recipient object (a {@link StanzaWrapper} to encrypt, a
- * {@link StanzaUnwrapper} to decrypt; the built-in ones are both). A string is always parsed as a
- * key, never taken as a passphrase.
+ * `{ key }`, `{ passphrase }`, an age public key (`age1…`, `age1pq1…`: encrypt only) or private key
+ * (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`) as text, or a recipient object (a
+ * {@link StanzaWrapper} to encrypt, a {@link StanzaUnwrapper} to decrypt; the built-in ones are
+ * both, except public keys). A string is always parsed as a key, never taken as a passphrase.
  */
 export type Recipient = KeyInput | { key: KeyInput } | PassphraseInput | StanzaWrapper | StanzaUnwrapper;
 
 /** Turns one caller recipient into a wrapper or unwrapper (the built-in ones are both). */
 function fromInput(r: Recipient): StanzaWrapper | StanzaUnwrapper {
-  if (typeof r === 'string' || r instanceof Uint8Array) return new RawKeyRecipient(r);
+  if (typeof r === 'string') return parseAgeKeyText(r) ?? new RawKeyRecipient(r);
+  if (r instanceof Uint8Array) return new RawKeyRecipient(r);
   if (r && typeof r === 'object') {
     if ('wrap' in r || 'unwrap' in r) return r;
     if ('key' in r) return new RawKeyRecipient(r.key);
@@ -32,7 +35,7 @@ function fromInput(r: Recipient): StanzaWrapper | StanzaUnwrapper {
   }
   throw new SealstreamError(
     'INVALID_ARGUMENT',
-    'a recipient must be a key (bytes or text), { key }, { passphrase } or a recipient object',
+    'a recipient must be a key (bytes or text, raw or age), { key }, { passphrase } or a recipient object',
   );
 }
 

@@ -77,6 +77,7 @@ export interface StanzaUnwrapper {
 export type RecipientInfo =
   | { type: 'key'; keyId: string }
   | { type: 'passphrase'; workFactor: number }
+  | { type: 'x25519' | 'mlkem768x25519'; keyId: string }
   | { type: 'unknown'; name: string };
 
 /** Validates and describes the stanzas of one type (no secrets). */

@@ -6,11 +6,12 @@
 import type { Stanza } from '../stanza.ts';
 import { keyStanzaFormat } from './key.ts';
 import type { RecipientInfo, StanzaFormat } from './plugin.ts';
+import { publicKeyStanzaFormats } from './public-key.ts';
 import { scryptStanzaFormat } from './scrypt.ts';
 
 /** Every known stanza format, one per recipient type. */
 const FORMATS: ReadonlyMap<string, StanzaFormat> = new Map(
-  [keyStanzaFormat, scryptStanzaFormat].map((f) => [f.stanzaType, f]),
+  [keyStanzaFormat, scryptStanzaFormat, ...publicKeyStanzaFormats].map((f) => [f.stanzaType, f]),
 );
 
 /**
