@@ -15,13 +15,7 @@ import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { resolveBackend } from '../src/aead/backend.ts';
 import { concat, readU32, toHex, utf8, writeU32 } from '../src/bytes.ts';
 import { encodeRecipientsBlock, parseHeader } from '../src/header.ts';
-import {
-  type EncryptOptions,
-  encrypt,
-  PrivateKey,
-  type Recipient,
-  readHeaderLength,
-} from '../src/index.ts';
+import { type EncryptOptions, encrypt, PrivateKey, type Recipient, readHeaderLength } from '../src/index.ts';
 import { encodeCanonical, type MsgValue } from '../src/msgpack.ts';
 import { type OpenedPayload, openPayload } from '../src/open.ts';
 import { CHUNK_SIZE, PAYLOAD_PREFIX_LENGTH, SEALED_CHUNK_SIZE } from '../src/sizes.ts';
