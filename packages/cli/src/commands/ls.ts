@@ -211,7 +211,7 @@ function line(e: ListedProtection): string {
       c.binding === 'bound'
         ? 'bound'
         : c.binding === 'elsewhere'
-          ? `BOUND ELSEWHERE: ${printable(JSON.stringify(c.identity))}`
+          ? `BOUND ELSEWHERE: "${printable(c.identity ?? '')}"`
           : 'unbound';
     parts.push(`client-side ${who.join(', ')}; ${binding}`);
   }
