@@ -202,6 +202,24 @@ describe('ls', () => {
     expect(lines.some((l) => l.includes(`client-side key ${ids.k1}`) && /\s153 objects/.test(l))).toBe(true);
   });
 
+  it('reads a header longer than its first read (64 recipients, a long identity) with a second range', async () => {
+    const many = [keys.k1!, ...Array.from({ length: 63 }, () => randomBytes(32))];
+    const identity = `big/${'x'.repeat(1000)}`;
+    await putObject({
+      client,
+      bucket,
+      key: 'big/one',
+      body: randomBytes(10),
+      encryption: { clientSide: { keys: many, identity } },
+    });
+    const r = await run(['ls', '--json', `s3://${bucket}/big/`]);
+    expect(r.code, r.stderr).toBe(0);
+    const [o] = JSON.parse(r.stdout.toString()).objects;
+    expect(o.clientSide.keyIds).toHaveLength(64);
+    expect(o.clientSide.keyIds[0]).toBe(ids.k1);
+    expect(o.clientSide.identity).toBe(identity);
+  });
+
   it('refuses what is not a store location', async () => {
     const r = await run(['ls', dir]);
     expect(r.code).toBe(2);
