@@ -130,7 +130,8 @@ async function lsJson(extra: string[] = []) {
   };
 }
 
-describe('ls', () => {
+// each run reads 500+ objects: minutes on a loaded two-core machine
+describe('ls', { timeout: 300_000 }, () => {
   it('tells how each of 500+ objects is protected, without keys, with totals per key ID', async () => {
     const out = await lsJson();
     console.log(`ls --json of ${out.objects.length} objects: ${out.seconds.toFixed(2)} s`);
@@ -228,7 +229,7 @@ describe('ls', () => {
   });
 });
 
-describe('rekey -r', () => {
+describe('rekey -r', { timeout: 600_000 }, () => {
   const rotate = () => [
     'rekey',
     '-r',
@@ -340,5 +341,5 @@ describe('rekey -r', () => {
     expect(again.skipped['client-side: sealed to other keys']).toBe(150);
     expect(again.skipped['plaintext (rekey changes keys, not layers)']).toBe(101);
     expect(again.skipped['invalid sealstream header']).toBe(1);
-  }, 600_000);
+  });
 });
