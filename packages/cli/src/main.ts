@@ -9,8 +9,9 @@ import { Command, CommanderError } from 'commander';
 import { cpCommand } from './commands/cp.ts';
 import { keygen } from './commands/keygen.ts';
 import { decryptCommand, encryptCommand } from './commands/local.ts';
+import { lsCommand } from './commands/ls.ts';
 import { catCommand, inspectCommand } from './commands/read.ts';
-import { rekeyCommand } from './commands/rekey.ts';
+import { rekeyEntry } from './commands/rekey-prefix.ts';
 import { describeError, EXIT, exitCodeOf, hintFor } from './exit.ts';
 import { handleSignals, interruption } from './io.ts';
 import { Reporter } from './report.ts';
@@ -220,12 +221,38 @@ authentication or is not sealstream), 5 not found, 6 network or server, 130 inte
               '-o, --output <file>',
               'local files: write the rekeyed file here instead of replacing the original',
             )
-            .option('--bind', 'client-side: the object is bound to its bucket/key'),
+            .option('--bind', 'client-side: the object is bound to its bucket/key')
+            .option(
+              '-r, --recursive',
+              'every object under the prefix s3://bucket/prefix; objects already on the new keys are skipped, so rerunning resumes',
+            )
+            .option('--parallel <n>', 'with -r: objects rekeyed at once (default 8)')
+            .option(
+              '--to-encrypt-key <map>',
+              "with -r: new SSE-C keys by prefix, 'ALIAS/bucket/prefix=KEY,...'",
+            ),
           'open',
         ),
       ),
     ),
-  ).action((target, options) => run((r) => rekeyCommand(target, options, r), options));
+  ).action((target, options) => run((r) => rekeyEntry(target, options, r), options));
+
+  outputOptions(
+    storeOptions(
+      sseCOptions(
+        root
+          .command('ls')
+          .description(
+            'list the objects under a prefix with how each is protected (client-side key IDs and binding, SSE-C, plaintext) and totals per key ID',
+          )
+          .argument(
+            '<prefix>',
+            's3://bucket/prefix or sos://zone/bucket/prefix (every object whose key starts with it)',
+          )
+          .option('--parallel <n>', 'objects described at once, one small ranged GET each (default 16)'),
+      ),
+    ),
+  ).action((prefix, options) => run((r) => lsCommand(prefix, options, r), options));
 
   return root;
 }

@@ -147,7 +147,7 @@ function protectionText(d: Done): string {
   return parts.length ? `, ${parts.join(' + ')}` : '';
 }
 
-function parallelOf(text: string | undefined): number {
+export function parallelOf(text: string | undefined): number {
   if (text === undefined) return 4;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 64)
@@ -243,7 +243,11 @@ async function* walk(dir: string): AsyncGenerator<{ path: string; size: number }
   }
 }
 
-async function pool<T>(items: readonly T[], n: number, run: (item: T) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  n: number,
+  run: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length && !interrupted.aborted) await run(items[next++]!);

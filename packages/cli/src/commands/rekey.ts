@@ -121,7 +121,7 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
   );
 }
 
-async function newSseCKey(flags: RekeyFlags, reporter: Reporter): Promise<Uint8Array | undefined> {
+export async function newSseCKey(flags: RekeyFlags, reporter: Reporter): Promise<Uint8Array | undefined> {
   if (flags.toSseC !== undefined && flags.toSseCFile !== undefined)
     throw usage('give --to-sse-c or --to-sse-c-file, not both');
   if (flags.toSseC !== undefined) {

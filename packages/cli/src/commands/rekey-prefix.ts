@@ -1,0 +1,278 @@
+/**
+ * `sealstream rekey -r s3://bucket/prefix`: new keys for every object under a prefix, `--parallel`
+ * objects at once, through the transport's `rekeyObject` (client-side: a new header, the payload
+ * kept; SSE-C: streamed down with the old key and up with the new one).
+ *
+ * Each object is first described with one small ranged GET (`protection.ts`); an object already
+ * on the new keys is skipped, so a rotation that was interrupted resumes by running the same
+ * command again. Objects the given keys do not open, plaintext objects and objects whose layer
+ * got no new key are left as they are and counted in the summary.
+ * @module
+ */
+import type { HeaderInfo } from '@sealstream/core';
+import { type Encryption, parseSseCKeyMap, rekeyObject, type SseCKeyMap } from '@sealstream/sos';
+import { storeEncryption } from '../encryption.ts';
+import { CliError, describeError, EXIT, exitCodeOf, usage } from '../exit.ts';
+import { interrupted } from '../io.ts';
+import { gatherKeys, warnKeyOnCommandLine } from '../keys.ts';
+import { listPages } from '../listing.ts';
+import { formatLocation, parseLocation, type RemoteLocation, withKey } from '../location.ts';
+import { printable, probeProtection } from '../protection.ts';
+import { formatBytes, type Reporter } from '../report.ts';
+import { clientFor } from '../store.ts';
+import { parallelOf, pool } from './cp.ts';
+import { newSseCKey, type RekeyFlags, rekeyCommand } from './rekey.ts';
+
+/** Flags of `rekey` that only `-r` takes. */
+export interface RekeyPrefixFlags extends RekeyFlags {
+  recursive?: boolean;
+  parallel?: string;
+  toEncryptKey?: string;
+}
+
+/** Objects rekeyed at once when `--parallel` is not given. */
+const DEFAULT_PARALLEL = 8;
+
+/** Why an object was left as it is. */
+type Skip =
+  | 'already on the new keys'
+  | 'plaintext (rekey changes keys, not layers)'
+  | 'invalid sealstream header'
+  | 'SSE-C: no key given opens it'
+  | 'client-side: sealed to other keys'
+  | 'no new key for its encryption';
+
+/** `rekey`, or `rekey -r` when `--recursive` is given. */
+export async function rekeyEntry(target: string, flags: RekeyPrefixFlags, reporter: Reporter): Promise<void> {
+  if (flags.recursive) return rekeyPrefixCommand(target, flags, reporter);
+  if (flags.parallel !== undefined || flags.toEncryptKey !== undefined) {
+    throw usage('--parallel and --to-encrypt-key apply to rekey -r (every object under a prefix)');
+  }
+  return rekeyCommand(target, flags, reporter);
+}
+
+/** Runs `rekey -r`. */
+export async function rekeyPrefixCommand(
+  target: string,
+  flags: RekeyPrefixFlags,
+  reporter: Reporter,
+): Promise<void> {
+  const at = parseLocation(target, 'target');
+  if (at.kind !== 'remote')
+    throw usage('rekey -r rotates the objects under a prefix: give s3://bucket/prefix');
+  if (flags.output !== undefined) throw usage('rekey -r rewrites objects in place; -o is for local files');
+  if (flags.toPassphrase || flags.toPassphraseFile !== undefined) {
+    throw usage(
+      'rekey -r takes new keys (--to-key-file), not passphrases',
+      'an object already sealed to a passphrase can only be recognised by running scrypt on it, so an interrupted rotation could not resume',
+    );
+  }
+  const parallel = flags.parallel === undefined ? DEFAULT_PARALLEL : parallelOf(flags.parallel);
+  const fresh = await gatherKeys({ keyFile: flags.toKeyFile, key: flags.toKey }, reporter, 'seal', {
+    keyFile: '--to-key-file',
+    key: '--to-key',
+    passphrase: '--to-passphrase',
+    passphraseFile: '--to-passphrase-file',
+  });
+  const newSseC = await newSseCKey(flags, reporter);
+  let newSseCMap: SseCKeyMap | undefined;
+  if (flags.toEncryptKey !== undefined) {
+    if (newSseC !== undefined) throw usage('give one of --to-sse-c, --to-sse-c-file and --to-encrypt-key');
+    warnKeyOnCommandLine(reporter, '--to-encrypt-key', 'keep such runs out of shared shells and logs');
+    newSseCMap = parseSseCKeyMap(flags.toEncryptKey);
+  }
+  const settings = await storeEncryption(flags, reporter, 'open');
+  const old = settings.keys;
+  if (fresh.recipients.length === 0 && newSseC === undefined && newSseCMap === undefined) {
+    throw usage(
+      'rekey -r needs new keys',
+      'give --to-key-file FILE (client-side) and/or --to-sse-c-file FILE (SSE-C)',
+    );
+  }
+  if (fresh.recipients.length > 0 && old === undefined) {
+    throw usage('new client-side keys need the current ones to open the objects', 'give --key-file FILE');
+  }
+  const hasOldSseC = settings.sseCKey !== undefined || settings.sseCMap !== undefined;
+  if ((newSseC !== undefined || newSseCMap !== undefined) && !hasOldSseC) {
+    throw usage('a new SSE-C key needs the current one', 'give --sse-c-file FILE (or --encrypt-key)');
+  }
+  const client = clientFor(at, flags);
+  const add = flags.add === true;
+  const newKeyFor = (key: string) => newSseC ?? newSseCMap?.keyFor(at.alias, at.bucket, key);
+  const oldKeyFor = (key: string) => settings.sseCKey ?? settings.sseCMap?.keyFor(at.alias, at.bucket, key);
+
+  /** Rekeys one object, or says why it was left as it is. */
+  const one = async (key: string, size: number): Promise<{ skip: Skip } | { moved: Moved }> => {
+    const newKey = newKeyFor(key);
+    const candidates = [newKey, oldKeyFor(key)].filter((k): k is Uint8Array => k !== undefined);
+    const p = await probeProtection({ client, bucket: at.bucket, key, size }, candidates);
+    const sseC = p.sseC !== undefined;
+    if (sseC && p.sseC!.matched === undefined) return { skip: 'SSE-C: no key given opens it' };
+    const currentKey = sseC ? candidates[p.sseC!.matched!] : undefined;
+    const header = p.content.kind === 'sealed' ? p.content.header : undefined;
+    if (!sseC && !header) {
+      return {
+        skip:
+          p.content.kind === 'invalid'
+            ? 'invalid sealstream header'
+            : 'plaintext (rekey changes keys, not layers)',
+      };
+    }
+    const sseCToDo = sseC && newKey !== undefined && currentKey !== newKey;
+    const clientSideWanted = header !== undefined && fresh.recipients.length > 0;
+    const clientSideToDo = clientSideWanted && !onNewKeys(header!, fresh.keyIds, add);
+    if (!sseCToDo && !clientSideToDo) {
+      return {
+        skip:
+          (sseC && newKey !== undefined) || clientSideWanted
+            ? 'already on the new keys'
+            : 'no new key for its encryption',
+      };
+    }
+    if (clientSideToDo && old!.passphrases === 0 && !header!.keyIds.some((id) => old!.keyIds.includes(id))) {
+      return { skip: 'client-side: sealed to other keys' };
+    }
+    const layers = (clientSide: { clientSide: object }, sse: Uint8Array | undefined) =>
+      ({ ...(clientSideToDo ? clientSide : {}), ...(sse ? { sseC: { key: sse } } : {}) }) as Encryption;
+    const result = await rekeyObject({
+      client,
+      bucket: at.bucket,
+      key,
+      encryption: layers(
+        { clientSide: { keys: old?.recipients ?? [], identity: flags.bind === true } },
+        currentKey,
+      ),
+      newEncryption: layers({ clientSide: { keys: fresh.recipients } }, sseCToDo ? newKey : currentKey),
+      keepExisting: add,
+      signal: interrupted,
+    });
+    return {
+      moved: {
+        clientSide: clientSideToDo,
+        sseC: sseCToDo,
+        down: result.bytesDownloaded,
+        up: result.bytesUploaded,
+        copied: result.bytesCopied,
+      },
+    };
+  };
+
+  const summary = new Summary();
+  const progress = reporter.progress('rekey -r', undefined);
+  const started = performance.now();
+  try {
+    for await (const page of listPages(client, at.bucket, at.key)) {
+      summary.listed += page.length;
+      progress.setTotal((summary.bytesListed += page.reduce((a, o) => a + o.size, 0)));
+      await pool(page, parallel, async (o) => {
+        try {
+          const outcome = await one(o.key, o.size);
+          if ('skip' in outcome) summary.skip(outcome.skip);
+          else summary.move(outcome.moved);
+        } catch (error) {
+          if (interrupted.aborted) throw error;
+          summary.fail(withKey(at, o.key), error);
+          reporter.error(`${printable(formatLocation(withKey(at, o.key)))}: ${describeError(error)}`);
+        }
+        progress.add(o.size);
+        progress.files(summary.done, summary.listed);
+      });
+      if (interrupted.aborted) throw interrupted.reason;
+    }
+  } finally {
+    progress.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  reporter.result(
+    { command: 'rekey', recursive: true, target: formatLocation(at), ...summary.toJSON(), seconds },
+    summary.text(at, seconds),
+  );
+  if (summary.failed.length > 0) {
+    const first = summary.failed[0]!.error;
+    throw new CliError(
+      exitCodeOf(first) === EXIT.OK ? EXIT.ERROR : exitCodeOf(first),
+      `${summary.failed.length} of ${summary.listed} objects could not be rekeyed; run the same command again to retry them`,
+      { cause: first },
+    );
+  }
+}
+
+/** True when the header's recipients are the new keys (or, with `--add`, include them). */
+function onNewKeys(header: HeaderInfo, newKeyIds: string[], add: boolean): boolean {
+  if (!newKeyIds.every((id) => header.keyIds.includes(id))) return false;
+  return add || (header.recipients.length === newKeyIds.length && header.keyIds.length === newKeyIds.length);
+}
+
+/** What one rekeyed object moved. */
+interface Moved {
+  clientSide: boolean;
+  sseC: boolean;
+  down: number;
+  up: number;
+  copied: number;
+}
+
+/** Counts of a `rekey -r` run. */
+class Summary {
+  listed = 0;
+  bytesListed = 0;
+  rekeyed = 0;
+  clientSide = 0;
+  sseC = 0;
+  down = 0;
+  up = 0;
+  copied = 0;
+  readonly skipped = new Map<Skip, number>();
+  readonly failed: { location: RemoteLocation; error: unknown }[] = [];
+
+  get done(): number {
+    return this.rekeyed + [...this.skipped.values()].reduce((a, n) => a + n, 0) + this.failed.length;
+  }
+
+  skip(reason: Skip): void {
+    this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
+  }
+
+  move(m: Moved): void {
+    this.rekeyed++;
+    if (m.clientSide) this.clientSide++;
+    if (m.sseC) this.sseC++;
+    this.down += m.down;
+    this.up += m.up;
+    this.copied += m.copied;
+  }
+
+  fail(location: RemoteLocation, error: unknown): void {
+    this.failed.push({ location, error });
+  }
+
+  toJSON() {
+    return {
+      objects: this.listed,
+      rekeyed: this.rekeyed,
+      rekeyedClientSide: this.clientSide,
+      rekeyedSseC: this.sseC,
+      skipped: Object.fromEntries(this.skipped),
+      failed: this.failed.map((f) => ({
+        target: formatLocation(f.location),
+        error: describeError(f.error),
+        exitCode: exitCodeOf(f.error),
+      })),
+      bytesDownloaded: this.down,
+      bytesUploaded: this.up,
+      bytesCopied: this.copied,
+    };
+  }
+
+  text(at: RemoteLocation, seconds: number): string {
+    const lines = [
+      `rekey -r ${printable(formatLocation(at))}: ${this.rekeyed} of ${this.listed} objects rekeyed ` +
+        `(client-side ${this.clientSide}, SSE-C ${this.sseC}) in ${seconds.toFixed(1)} s; ` +
+        `${formatBytes(this.down)} down, ${formatBytes(this.up)} up, ${formatBytes(this.copied)} copied by the store`,
+    ];
+    for (const [reason, n] of this.skipped) lines.push(`  left as they are: ${n} ${reason}`);
+    if (this.failed.length)
+      lines.push(`  failed: ${this.failed.length} (run the same command again to retry them)`);
+    return lines.join('\n');
+  }
+}
