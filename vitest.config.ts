@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['sealstream-src'] },
   ssr: { resolve: { conditions: ['sealstream-src'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts', 'browser/test/**/*.test.ts'],
     // Starts (or reuses) the local Ceph RGW over TLS for the transport tests; fails, never skips, without it.
     globalSetup: ['packages/sos/test/global-setup.ts'],
     testTimeout: 60_000,
