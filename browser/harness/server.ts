@@ -25,6 +25,8 @@ export interface TestServerOptions {
   script: string;
   /** Extra routes, tried first; return true when handled. */
   route?: (req: IncomingMessage, res: ServerResponse, body: Uint8Array) => boolean | Promise<boolean>;
+  /** Origins besides its own that the page may fetch from (CSP connect-src), e.g. the store. */
+  connect?: string[];
 }
 
 /** Starts the server on an ephemeral loopback port. */
@@ -41,7 +43,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         res.writeHead(200, {
           'content-type': 'text/html; charset=utf-8',
           // a strict CSP: no inline script, no eval, nothing but this origin
-          'content-security-policy': "default-src 'self'; script-src 'self'",
+          'content-security-policy': `default-src 'self'; script-src 'self'; connect-src 'self' ${(options.connect ?? []).join(' ')}`,
         });
         res.end(
           '<!doctype html><meta charset="utf-8"><title>test</title><script type="module" src="/app.js"></script>',

@@ -70,7 +70,7 @@ export async function send(
           )
         : new PresignedTransferError(
             'NETWORK_ERROR',
-            `${request.what}: the request failed without an answer (tried ${attempts} times). Either the network is down, or the store refused the browser's CORS preflight: its CORS rule must allow this page's origin, the ${request.method} method and the headers sent`,
+            `${request.what}: the request failed without an answer (tried ${attempts} times). Either the network is down, or the page's Content-Security-Policy (connect-src) does not allow the store, or the store refused the browser's CORS preflight: the bucket's CORS rule must allow this page's origin, the ${request.method} method and the headers sent. Some stores (Ceph RGW) also send their error answers without CORS headers, so an expired or refused presigned URL looks the same to a page`,
             { cause },
           );
     } finally {
