@@ -3,9 +3,9 @@
  * skip: without /usr/bin/chromium a browser test fails and says how to install it.
  * @module
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
+import { spkiPin } from '../../scripts/spki-pin.ts';
 
 /** Where Debian's `chromium` package puts the browser. */
 export const CHROMIUM = process.env.SEALSTREAM_CHROMIUM ?? '/usr/bin/chromium';
@@ -30,7 +30,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
         "Install Debian's package: apt-get install -y chromium",
     );
   }
-  const pins = (options.trust ?? []).map(spkiHash);
+  const pins = (options.trust ?? []).map(spkiPin);
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -41,11 +41,4 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
       ...(options.hostRules?.length ? [`--host-resolver-rules=${options.hostRules.join(',')}`] : []),
     ],
   });
-}
-
-/** Base64 SHA-256 of a certificate's SubjectPublicKeyInfo: Chromium's pin format. */
-export function spkiHash(pemFile: string): string {
-  const cert = new X509Certificate(readFileSync(pemFile));
-  const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64');
 }
