@@ -81,6 +81,16 @@ async function stored(bucket: string, k: string): Promise<Uint8Array> {
   return out.Body!.transformToByteArray();
 }
 
+test('the page side of presigned transfers bundles for the browser without a Node built-in or the AWS SDK', async () => {
+  const entry = new URL('../../packages/sos/src/presigned/index.ts', import.meta.url).pathname;
+  const bundle = await bundleForBrowser(entry, { minify: true });
+  console.log(
+    `@sealstream/sos/presigned browser bundle (with the core): ${(bundle.bytes / 1024).toFixed(1)} KiB minified`,
+  );
+  expect(bundle.inputs.filter((i) => i.includes('@aws-sdk') || i.includes('@smithy'))).toEqual([]);
+  expect(bundle.inputs.some((i) => i.endsWith('presigned/upload.ts'))).toBe(true);
+});
+
 describe('the bucket CORS rule on RGW', () => {
   test('PutBucketCors is stored as given', async () => {
     const got = await client.send(new GetBucketCorsCommand({ Bucket: main.bucket }));

@@ -124,7 +124,8 @@ export async function completePresignedUpload(
       MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
     }),
   );
-  return { etag: out.ETag, versionId: out.VersionId };
+  // RGW answers with an empty ETag here; undefined says the same without pretending.
+  return { etag: out.ETag || undefined, versionId: out.VersionId || undefined };
 }
 
 /**
