@@ -1,5 +1,5 @@
 /** The server side of presigned transfers against the local RGW, and the page side's HTTP decision table. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, inject, test } from 'vitest';
@@ -180,4 +180,14 @@ describe('the page side HTTP decision table (fetch faked at its seam)', () => {
       await codeOf(send({ url: () => 'u', method: 'GET', what: 'x' }, { fetch: hang }, controller.signal)),
     ).toBe('ABORTED');
   });
+});
+
+test('the page side is runtime-neutral: no Node built-in, no Buffer, no process', () => {
+  const dir = new URL('../src/presigned/', import.meta.url);
+  const files = readdirSync(dir);
+  expect(files).toContain('upload.ts');
+  for (const file of files) {
+    const code = readFileSync(new URL(file, dir), 'utf8').replace(/^\s*(\/\*\*|\*).*$/gm, '');
+    expect(code, file).not.toMatch(/from ['"]node:|\bBuffer\b|\bprocess\b|from ['"]@aws-sdk/);
+  }
 });
