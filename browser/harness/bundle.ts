@@ -6,6 +6,7 @@
  */
 import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
+import { browserBuildOptions } from '../../scripts/browser-bundle.ts';
 
 /** A bundle: its code and the size of each input, for reports. */
 export interface Bundle {
@@ -23,16 +24,8 @@ const NODE_BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => `
 export async function bundleForBrowser(entry: string, options: { minify?: boolean } = {}): Promise<Bundle> {
   const imported: string[] = [];
   const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['sealstream-src'],
-    minify: options.minify ?? false,
+    ...browserBuildOptions(entry, options.minify ?? false),
     metafile: true,
-    logLevel: 'silent',
     plugins: [
       {
         name: 'no-node-builtins',

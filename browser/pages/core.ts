@@ -14,7 +14,7 @@ import {
   readHeaderLength,
   resolveBackend,
 } from '@sealstream/core';
-import { fromHex, pattern, toHex } from './pattern.ts';
+import { fromHex, generated, pattern, toHex } from './pattern.ts';
 
 interface Vector {
   name: string;
@@ -157,25 +157,6 @@ async function readRange(name: string, keyHex: string, start: number, end: numbe
     fetched: plan.ciphertextEnd - plan.ciphertextStart,
     size: opened.plaintextSize(first.total),
   };
-}
-
-/** An endless-looking source of `total` bytes in fresh 1 MiB chunks, as `File.stream()` hands them out. */
-function generated(total: number): ReadableStream<Uint8Array> {
-  const template = pattern(1 << 20, 7);
-  let sent = 0;
-  return new ReadableStream(
-    {
-      pull(c) {
-        if (sent >= total) return c.close();
-        const n = Math.min(template.length, total - sent);
-        const chunk = new Uint8Array(n);
-        chunk.set(template.subarray(0, n));
-        c.enqueue(chunk);
-        sent += n;
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }
 
 /** Seals `total` bytes with encryptStream and throws the output away; MB/s (10^6 bytes per second). */

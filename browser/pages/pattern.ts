@@ -24,3 +24,23 @@ export function fromHex(hex: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
+
+/**
+ * A stream of `total` bytes: pattern(1 MiB, seed 7) over and over, in fresh 1 MiB chunks as
+ * `File.stream()` hands them out, one chunk per pull.
+ */
+export function generated(total: number): ReadableStream<Uint8Array> {
+  const template = pattern(1 << 20, 7);
+  let sent = 0;
+  return new ReadableStream(
+    {
+      pull(c) {
+        if (sent >= total) return c.close();
+        const n = Math.min(template.length, total - sent);
+        c.enqueue(template.slice(0, n));
+        sent += n;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

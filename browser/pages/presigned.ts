@@ -10,24 +10,7 @@ import {
   uploadSealed,
 } from '@sealstream/sos/presigned';
 import { apiPresigner, objectUrl } from '../../examples/web/page/api-client.ts';
-import { fromHex, pattern, toHex } from './pattern.ts';
-
-/** A source of `total` pattern bytes (seed 7, repeating every MiB) in fresh 1 MiB chunks. */
-function generated(total: number): ReadableStream<Uint8Array> {
-  const template = pattern(1 << 20, 7);
-  let sent = 0;
-  return new ReadableStream(
-    {
-      pull(c) {
-        if (sent >= total) return c.close();
-        const n = Math.min(template.length, total - sent);
-        c.enqueue(template.slice(0, n));
-        sent += n;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
+import { fromHex, generated, pattern, toHex } from './pattern.ts';
 
 const failure = (err: unknown) => ({
   code: isSealstreamError(err) ? err.code : `not a SealstreamError: ${String(err)}`,

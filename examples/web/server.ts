@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { allowBrowserAccess } from '@sealstream/sos/presign';
 import { build } from 'esbuild';
+import { browserBuildOptions } from '../../scripts/browser-bundle.ts';
 import { spkiPin } from '../../scripts/spki-pin.ts';
 import { clientFromEnv, endpointFromEnv } from '../lib/store.ts';
 import { presignApi } from './api.ts';
@@ -86,17 +87,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 }
 
 async function bundlePage(): Promise<string> {
-  const out = await build({
-    entryPoints: [new URL('main.ts', page).pathname],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['sealstream-src'],
-    minify: true,
-    logLevel: 'silent',
-  });
+  const out = await build(browserBuildOptions(new URL('main.ts', page).pathname, true));
   return out.outputFiles[0]!.text;
 }
 
