@@ -15,7 +15,7 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // `pnpm test` runs both projects; `pnpm test:unit` and `pnpm test:integration` one each.
+    // `pnpm test` runs every project; `pnpm test:unit`, `pnpm test:integration` and `pnpm test:browser` one each.
     projects: [
       { extends: true, test: { name: 'unit', include: unit } },
       {
@@ -25,6 +25,15 @@ export default defineConfig({
           include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
           exclude: unit,
           // Starts (or reuses) the local Ceph RGW over TLS; fails, never skips, without it.
+          globalSetup: ['packages/sos/test/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          // Debian's Chromium through playwright-core; the presigned tests also need the S3 server.
+          include: ['browser/test/**/*.test.ts'],
           globalSetup: ['packages/sos/test/global-setup.ts'],
         },
       },

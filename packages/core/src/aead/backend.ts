@@ -35,7 +35,10 @@ export interface CipherBackend {
   unwrapKey(kek: Uint8Array, wrapped: Uint8Array): Promise<Uint8Array | undefined>;
 }
 
-/** A backend by name, or a backend object. Omitted: node:crypto where present, else WebCrypto, else noble. */
+/**
+ * A backend by name, or a backend object. Omitted: node:crypto where present, else WebCrypto, else
+ * noble, except in a browser's insecure context, where omitting it is an error (`BACKEND_UNAVAILABLE`).
+ */
 export type BackendChoice = BackendName | CipherBackend;
 
 /** Returns the backend for a choice, checking that it can run here. */
@@ -44,7 +47,16 @@ export function resolveBackend(choice?: BackendChoice): CipherBackend {
   switch (choice) {
     case undefined:
       if (nodeCryptoModule()) return nodeBackend();
-      return globalThis.crypto?.subtle ? webcryptoBackend() : nobleBackend();
+      if (globalThis.crypto?.subtle) return webcryptoBackend();
+      // A page served over plain http from a non-loopback host has no crypto.subtle: noble would
+      // work there, about ten times slower, so it is only ever taken when asked for by name.
+      if ((globalThis as { isSecureContext?: boolean }).isSecureContext === false) {
+        throw unavailable(
+          'webcrypto',
+          'this page is not a secure context, so crypto.subtle is missing: serve it over https (or from localhost), or choose backend "noble" explicitly (pure JavaScript, about 10x slower)',
+        );
+      }
+      return nobleBackend();
     case 'node':
       if (!nodeCryptoModule()) throw unavailable('node', 'node:crypto is not available in this runtime');
       return nodeBackend();

@@ -1,0 +1,30 @@
+/**
+ * One Chromium page on a test server, ready when its bundle has run (it sets `document.title` to
+ * `ready`); console errors and page errors are kept, so a failing test can show them.
+ * @module
+ */
+import type { Browser, Page } from 'playwright-core';
+
+/** A page, and what it logged. */
+export interface ReadyPage {
+  page: Page;
+  errors: string[];
+}
+
+/** Opens `url` in a fresh context and waits for the page script to be ready. */
+export async function openReadyPage(browser: Browser, url: string): Promise<ReadyPage> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  await page.goto(url);
+  try {
+    await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 20_000 });
+  } catch (err) {
+    throw new Error(`the test page at ${url} did not get ready: ${errors.join('; ') || String(err)}`);
+  }
+  return { page, errors };
+}

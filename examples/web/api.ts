@@ -1,0 +1,105 @@
+/**
+ * The web example's API: what a page asks its server for. The server holds the store credentials
+ * and presigns; it never sees plaintext or keys, and confines the page to one bucket.
+ *
+ * POST /api/uploads           { key }                       -> { uploadId }
+ * POST /api/uploads/part      { key, uploadId, partNumber } -> { url }
+ * POST /api/uploads/complete  { key, uploadId, parts }      -> { etag, versionId }
+ * POST /api/uploads/abort     { key, uploadId }             -> {}
+ * GET  /api/objects                                         -> { bucket, objects: [{ key, size, lastModified }] }
+ * POST /api/objects/url       { key }                       -> { url }  (a presigned GET)
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  abortPresignedUpload,
+  completePresignedUpload,
+  createPresignedUpload,
+  presignGet,
+  presignUploadPart,
+} from '@sealstream/sos/presign';
+
+/** Handles one request if it is for the API; returns false otherwise. */
+export type ApiHandler = (req: IncomingMessage, res: ServerResponse, body: Uint8Array) => Promise<boolean>;
+
+/** The API over one bucket. */
+export function presignApi(client: S3Client, bucket: string): ApiHandler {
+  const routes: Record<string, (input: Record<string, unknown>) => Promise<unknown>> = {
+    'POST /api/uploads': (i) => createPresignedUpload(client, { bucket, key: keyOf(i) }),
+    'POST /api/uploads/part': (i) =>
+      presignUploadPart(client, {
+        bucket,
+        key: keyOf(i),
+        uploadId: text(i.uploadId, 'uploadId'),
+        partNumber: Number(i.partNumber),
+        expiresIn: 600,
+      }).then((url) => ({ url })),
+    'POST /api/uploads/complete': (i) =>
+      completePresignedUpload(client, {
+        bucket,
+        key: keyOf(i),
+        uploadId: text(i.uploadId, 'uploadId'),
+        parts: i.parts as never,
+      }),
+    'POST /api/uploads/abort': (i) =>
+      abortPresignedUpload(client, { bucket, key: keyOf(i), uploadId: text(i.uploadId, 'uploadId') }).then(
+        () => ({}),
+      ),
+    'GET /api/objects': async () => {
+      const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+      const objects = (out.Contents ?? []).map((o) => ({
+        key: o.Key,
+        size: o.Size,
+        lastModified: o.LastModified?.toISOString(),
+      }));
+      return { bucket, objects };
+    },
+    'POST /api/objects/url': (i) =>
+      presignGet(client, { bucket, key: keyOf(i), expiresIn: 600 }).then((url) => ({ url })),
+  };
+  return async (req, res, body) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const route = routes[`${req.method} ${path}`];
+    if (!route) return false;
+    try {
+      const input = body.length ? JSON.parse(new TextDecoder().decode(body)) : {};
+      if (typeof input !== 'object' || input === null) throw badRequest('expected a JSON object');
+      send(res, 200, await route(input));
+    } catch (err) {
+      const e = err as { code?: string; message?: string; status?: number };
+      send(res, e.status ?? (e.code === 'INVALID_ARGUMENT' ? 400 : 502), {
+        error: { code: e.code ?? 'SERVER_FAULT', message: e.message ?? String(err) },
+      });
+    }
+    return true;
+  };
+}
+
+function send(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(value));
+}
+
+/** Object keys the page may use: plain names, no path tricks, at most 200 characters. */
+function keyOf(input: Record<string, unknown>): string {
+  const key = text(input.key, 'key');
+  if (
+    key.length > 200 ||
+    key.startsWith('/') ||
+    key.split('/').some((s) => s === '..' || s === '.' || s === '')
+  ) {
+    throw badRequest(`"key" is not an acceptable object name: ${JSON.stringify(key)}`);
+  }
+  return key;
+}
+
+function text(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0)
+    throw badRequest(`"${name}" expected a non-empty string`);
+  return value;
+}
+
+function badRequest(message: string): Error {
+  return Object.assign(new Error(message), { code: 'INVALID_ARGUMENT', status: 400 });
+}

@@ -1,0 +1,239 @@
+/**
+ * Sealed downloads from a presigned GET URL: a random-access byte source pinned to one ETag, and
+ * decryption of the whole object or of a plaintext range. Runtime-neutral.
+ * @module
+ */
+import {
+  type DecryptOptions,
+  decryptStream,
+  type OpenedObject,
+  openHeader,
+  openPrefixLength,
+  readHeaderLength,
+} from '@sealstream/core';
+import { parseContentRange } from '../range.ts';
+import { PresignedTransferError } from './errors.ts';
+import { failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
+
+// TODO(merge): import ByteSource from @sealstream/core (AGREEMENTS.md §2)
+/** A random-access source of an object's stored (sealed) bytes. */
+export interface ByteSource {
+  /** Total size of the stored object in bytes. */
+  readonly size: number;
+  /** Returns exactly the bytes [start, end) (end exclusive), or throws. Honors `signal`. */
+  read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
+}
+
+/** Where to read: a presigned GET URL, or a function that returns a fresh one for each request. */
+export type UrlSource = string | (() => string | Promise<string>);
+
+/** Bytes read by the first request: the header of almost any object, and its size and ETag. */
+const FIRST_READ = 64 * 1024;
+
+/**
+ * A {@link ByteSource} over a presigned GET URL. Every read after the first carries `If-Match`
+ * with the ETag seen first, so a read never mixes two versions of an object.
+ */
+export class PresignedSource implements ByteSource {
+  readonly size: number;
+  /** The ETag every read is pinned to. */
+  readonly etag: string;
+  /** The bytes [0, head.length) from the first read. */
+  readonly head: Uint8Array;
+  readonly #url: () => string | Promise<string>;
+  readonly #http: HttpOptions;
+  readonly #name: string;
+
+  private constructor(url: () => string | Promise<string>, http: HttpOptions, name: string, first: First) {
+    this.#url = url;
+    this.#http = http;
+    this.#name = name;
+    this.size = first.size;
+    this.etag = first.etag;
+    this.head = first.bytes;
+  }
+
+  /**
+   * Opens a source with one ranged GET of the first 64 KiB, which tells the size and ETag.
+   * @throws {PresignedTransferError} `CORS_HEADER_HIDDEN` when the bucket's CORS rule hides `ETag`
+   *   or `Content-Range`; `NOT_FOUND`, `ACCESS_DENIED`, `NETWORK_ERROR`, `TIMEOUT`, `SERVER_FAULT`.
+   */
+  static async open(
+    url: UrlSource,
+    options: HttpOptions & { name?: string; signal?: AbortSignal } = {},
+  ): Promise<PresignedSource> {
+    const get = typeof url === 'string' ? () => url : url;
+    const name = options.name ?? 'download';
+    const what = `${name}: first read`;
+    const res = await send(
+      { url: get, method: 'GET', headers: { range: `bytes=0-${FIRST_READ - 1}` }, what },
+      options,
+      options.signal,
+    );
+    let first: First;
+    if (res.status === 206) {
+      const etag = requireHeader(res, 'ETag', what);
+      const range = parseContentRange(requireHeader(res, 'Content-Range', what));
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (!range || range.size === undefined || range.start !== 0 || range.end + 1 !== bytes.length) {
+        throw new PresignedTransferError(
+          'SERVER_FAULT',
+          `${what}: Content-Range does not match the bytes sent`,
+        );
+      }
+      first = { size: range.size, etag, bytes };
+    } else if (res.status === 200) {
+      // A store that ignores Range sends everything: keep the first 64 KiB and cancel the rest.
+      const etag = requireHeader(res, 'ETag', what);
+      const size = Number(res.headers.get('Content-Length'));
+      const bytes = await readPrefix(res, Math.min(FIRST_READ, size));
+      first = { size, etag, bytes };
+    } else if (res.status === 416) {
+      // An empty object: nothing to read, which is not a sealstream object either.
+      first = { size: 0, etag: res.headers.get('ETag') ?? '', bytes: new Uint8Array(0) };
+    } else {
+      throw await failedAnswer(res, what);
+    }
+    return new PresignedSource(get, options, name, first);
+  }
+
+  /** The bytes [start, end), end exclusive, with one ranged GET pinned to {@link etag}. */
+  async read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(end) ||
+      start < 0 ||
+      end > this.size ||
+      end < start
+    ) {
+      throw new PresignedTransferError(
+        'RANGE_NOT_SATISFIABLE',
+        `${this.#name}: bytes [${start}, ${end}) are outside an object of ${this.size} bytes`,
+      );
+    }
+    if (end === start) return new Uint8Array(0);
+    if (end <= this.head.length) return this.head.slice(start, end);
+    const what = `${this.#name}: bytes [${start}, ${end})`;
+    const res = await send(
+      {
+        url: this.#url,
+        method: 'GET',
+        headers: { range: `bytes=${start}-${end - 1}`, 'if-match': this.etag },
+        what,
+      },
+      this.#http,
+      signal,
+    );
+    if (res.status !== 206 && res.status !== 200) throw await failedAnswer(res, what);
+    const etag = requireHeader(res, 'ETag', what);
+    if (etag !== this.etag) {
+      await res.body?.cancel();
+      throw new PresignedTransferError(
+        'OBJECT_CHANGED',
+        `${what}: the object changed since it was first read (ETag ${this.etag}, now ${etag})`,
+      );
+    }
+    if (res.status === 200) {
+      // Range ignored: skip to `start` and keep only what was asked, in bounded memory.
+      return readSlice(res, start, end);
+    }
+    const range = parseContentRange(requireHeader(res, 'Content-Range', what));
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (!range || range.start !== start || range.end !== end - 1 || bytes.length !== end - start) {
+      throw new PresignedTransferError(
+        'SERVER_FAULT',
+        `${what}: the store sent ${bytes.length} bytes for Content-Range ${res.headers.get('Content-Range')}`,
+      );
+    }
+    return bytes;
+  }
+}
+
+interface First {
+  size: number;
+  etag: string;
+  bytes: Uint8Array;
+}
+
+/** A sealed object opened for reading: its header is authenticated, the key known. */
+export interface OpenedSealedObject {
+  opened: OpenedObject;
+  /** Plaintext size. */
+  size: number;
+  /** Plaintext bytes [start, end), end exclusive: only the chunks that hold them are fetched. */
+  readRange(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * The whole plaintext as a stream: ranged reads of `readSize` sealed bytes (default 8 MiB), each
+   * pinned to the ETag, decrypted as they arrive. Errors (never ends cleanly) on tampering or truncation.
+   */
+  stream(options?: { readSize?: number; signal?: AbortSignal }): ReadableStream<Uint8Array>;
+}
+
+/**
+ * Opens a sealed object from a byte source: reads and authenticates its header with the keys given.
+ * TODO(merge): core's reader over ByteSource (h10-core) replaces the range part of this.
+ * @throws core errors (`NO_MATCHING_KEY`, `HEADER_INVALID`, `TRUNCATED`, ...) and the source's errors.
+ */
+export async function openSealed(source: ByteSource, options: DecryptOptions): Promise<OpenedSealedObject> {
+  const head =
+    source instanceof PresignedSource ? source.head : await source.read(0, Math.min(source.size, FIRST_READ));
+  let prefix = head;
+  const h = readHeaderLength(head);
+  if (h === undefined || head.length < openPrefixLength(h)) {
+    // readHeaderLength throws HEADER_TOO_LARGE past the format's limit, so this read is bounded.
+    const length = h === undefined ? Math.min(source.size, 1 << 20) : openPrefixLength(h);
+    prefix = await source.read(0, Math.min(source.size, length));
+  }
+  const opened = await openHeader(prefix, options);
+  const size = opened.plaintextSize(source.size);
+  return {
+    opened,
+    size,
+    async readRange(start, end, signal) {
+      const plan = opened.planRange({ start, end }, source.size);
+      return opened.decryptRange(plan, await source.read(plan.ciphertextStart, plan.ciphertextEnd, signal));
+    },
+    stream({ readSize = 8 * 1024 * 1024, signal } = {}) {
+      let offset = 0;
+      const sealed = new ReadableStream<Uint8Array>(
+        {
+          async pull(c) {
+            if (offset >= source.size) return c.close();
+            const end = Math.min(source.size, offset + readSize);
+            c.enqueue(await source.read(offset, end, signal));
+            offset = end;
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return sealed.pipeThrough(decryptStream(options));
+    },
+  };
+}
+
+async function readPrefix(res: Response, length: number): Promise<Uint8Array> {
+  return readSlice(res, 0, length);
+}
+
+/** Bytes [start, end) of a response body, reading no further than `end` and holding only the slice. */
+async function readSlice(res: Response, start: number, end: number): Promise<Uint8Array> {
+  const out = new Uint8Array(end - start);
+  const reader = res.body!.getReader();
+  let position = 0;
+  try {
+    while (position < end) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const from = Math.max(start, position);
+      const to = Math.min(end, position + value.length);
+      if (to > from) out.set(value.subarray(from - position, to - position), from - start);
+      position += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  if (position < end) {
+    throw new PresignedTransferError('SERVER_FAULT', `the body ended at byte ${position}, before ${end}`);
+  }
+  return out;
+}

@@ -1,0 +1,163 @@
+/**
+ * One request to a presigned URL with `fetch`: retries, a timeout, and the decision table that
+ * turns an answer (or its absence) into a typed error. Runtime-neutral: browsers, workers, Node.
+ * @module
+ */
+import { PresignedTransferError } from './errors.ts';
+
+/** How requests are made; `fetch` can be replaced (tests, a custom agent). */
+export interface HttpOptions {
+  /** Default: `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Attempts for a request that failed without an answer, timed out or got a 5xx. Default 3. */
+  attempts?: number;
+  /** Time allowed for one attempt until the answer's headers arrive, in ms. Default 120 000. */
+  timeoutMs?: number;
+}
+
+/** A request to send: `url` is asked for again on every attempt, so a fresh signature can be used. */
+export interface PresignedRequest {
+  url: () => string | Promise<string>;
+  method: 'GET' | 'HEAD' | 'PUT';
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** What the request is, for messages: `part 3 of photos/a.jpg`. */
+  what: string;
+}
+
+const RETRYABLE = new Set([500, 502, 503, 504]);
+
+/**
+ * Sends a request, retrying network failures, timeouts and 5xx with backoff, and returns the first
+ * answer that is neither. Every other status is the caller's to judge with {@link failedAnswer}.
+ * @throws {PresignedTransferError} `ABORTED`, `TIMEOUT`, `NETWORK_ERROR`, `SERVER_FAULT`.
+ */
+export async function send(
+  request: PresignedRequest,
+  options: HttpOptions = {},
+  signal?: AbortSignal,
+): Promise<Response> {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const attempts = options.attempts ?? 3;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  let last: PresignedTransferError | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (signal?.aborted) throw aborted(request.what, signal);
+    if (attempt > 1) await sleep(250 * 2 ** (attempt - 2), signal);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const onAbort = () => timeout.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const init: RequestInit = { method: request.method, signal: timeout.signal };
+      if (request.headers) init.headers = request.headers;
+      if (request.body) init.body = request.body as Uint8Array<ArrayBuffer>;
+      const res = await doFetch(await request.url(), init);
+      if (!RETRYABLE.has(res.status)) return res;
+      await res.body?.cancel();
+      last = new PresignedTransferError(
+        'SERVER_FAULT',
+        `${request.what}: the store answered ${res.status} ${res.statusText} ${attempts} times`,
+        { status: res.status },
+      );
+    } catch (cause) {
+      if (signal?.aborted) throw aborted(request.what, signal);
+      last = timeout.signal.aborted
+        ? new PresignedTransferError(
+            'TIMEOUT',
+            `${request.what}: no answer within ${timeoutMs} ms (tried ${attempts} times)`,
+            { cause },
+          )
+        : new PresignedTransferError(
+            'NETWORK_ERROR',
+            `${request.what}: the request failed without an answer (tried ${attempts} times). Either the network is down, or the page's Content-Security-Policy (connect-src) does not allow the store, or the store refused the browser's CORS preflight: the bucket's CORS rule must allow this page's origin, the ${request.method} method and the headers sent. Some stores (Ceph RGW) also send their error answers without CORS headers, so an expired or refused presigned URL looks the same to a page`,
+            { cause },
+          );
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+  throw last!;
+}
+
+/**
+ * The error for an answer the caller cannot use (SPEC-like decision table):
+ * | status | code |
+ * | 403 | ACCESS_DENIED (URL expired or not signed for this request) |
+ * | 404 | NOT_FOUND |
+ * | 412 | OBJECT_CHANGED (If-Match failed) |
+ * | 416 | RANGE_NOT_SATISFIABLE |
+ * | anything else | SERVER_FAULT |
+ */
+export async function failedAnswer(res: Response, what: string): Promise<PresignedTransferError> {
+  const text = await res.text().catch(() => '');
+  const s3Code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
+  const detail = `${res.status}${s3Code ? ` ${s3Code}` : ''}`;
+  const status = res.status;
+  switch (status) {
+    case 403:
+      return new PresignedTransferError(
+        'ACCESS_DENIED',
+        `${what}: the store refused the request (${detail}): the presigned URL expired, was signed for another request, or its credentials lack the right`,
+        { status },
+      );
+    case 404:
+      return new PresignedTransferError('NOT_FOUND', `${what}: not found (${detail})`, { status });
+    case 412:
+      return new PresignedTransferError(
+        'OBJECT_CHANGED',
+        `${what}: the object changed since it was first read (${detail}): start again to read the new version`,
+        { status },
+      );
+    case 416:
+      return new PresignedTransferError(
+        'RANGE_NOT_SATISFIABLE',
+        `${what}: range not satisfiable (${detail})`,
+        {
+          status,
+        },
+      );
+    default:
+      return new PresignedTransferError('SERVER_FAULT', `${what}: unexpected answer ${detail}`, { status });
+  }
+}
+
+/**
+ * A response header the transfer needs. Missing from a cross-origin answer, it was hidden by the
+ * bucket's CORS rule (the browser exposes only a few headers unless ExposeHeaders lists them);
+ * missing from a same-origin or non-browser answer, the store did not send it.
+ * @throws {PresignedTransferError} `CORS_HEADER_HIDDEN` or `SERVER_FAULT`.
+ */
+export function requireHeader(res: Response, name: string, what: string): string {
+  const value = res.headers.get(name);
+  if (value !== null) return value;
+  if (res.type === 'cors') {
+    throw new PresignedTransferError(
+      'CORS_HEADER_HIDDEN',
+      `${what}: the browser hid the ${name} response header: the bucket's CORS rule must list "${name}" in ExposeHeaders (see the @sealstream/sos README, "CORS for browsers")`,
+      { status: res.status, header: name },
+    );
+  }
+  throw new PresignedTransferError('SERVER_FAULT', `${what}: the store sent no ${name} header`, {
+    status: res.status,
+    header: name,
+  });
+}
+
+/** The error for an aborted transfer. */
+export function aborted(what: string, signal: AbortSignal): PresignedTransferError {
+  return new PresignedTransferError('ABORTED', `${what}: aborted`, { cause: signal.reason });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

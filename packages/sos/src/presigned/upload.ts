@@ -1,0 +1,266 @@
+/**
+ * Sealed uploads to presigned part URLs, for a page that must never hold store credentials: the
+ * data is sealed with core's `encryptStream`, cut into parts kept in bounded memory (a browser can
+ * stream a request body only over HTTP/2, so each part is a buffer), and several parts are PUT at
+ * once. The page's own server creates, completes and aborts the multipart upload (see
+ * `@sealstream/sos/presign`). Runtime-neutral: no Node built-in, no Buffer, no process.
+ * @module
+ */
+import { ciphertextSize, type EncryptOptions, encryptStream, PAYLOAD_PREFIX_LENGTH } from '@sealstream/core';
+import { PresignedTransferError } from './errors.ts';
+import { aborted, failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
+
+const MiB = 1024 * 1024;
+/** S3's smallest part (all parts but the last). */
+export const MIN_PART_SIZE = 5 * MiB;
+/** S3's most parts in one upload. */
+export const MAX_PARTS = 10_000;
+/** Default part size: 8 MiB, so 4 in flight hold 40 MiB with the one being filled. */
+export const DEFAULT_PART_SIZE = 8 * MiB;
+/** Default number of parts PUT at once. */
+export const DEFAULT_PARTS_IN_FLIGHT = 4;
+
+/** A part the store acknowledged. */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/**
+ * What the page's server does for it: each call is one request to that server, which holds the
+ * credentials (see `@sealstream/sos/presign` for the server side).
+ */
+export interface UploadPresigner {
+  /** Creates the multipart upload; returns its id. */
+  create(): Promise<{ uploadId: string }>;
+  /** A presigned PUT URL for one part (1-based). Asked again when a part is retried. */
+  partUrl(uploadId: string, partNumber: number): Promise<string>;
+  /** Completes the upload with every part, in order. */
+  complete(uploadId: string, parts: UploadedPart[]): Promise<{ etag?: string; versionId?: string }>;
+  /** Aborts the upload, leaving no part stored; must throw when that could not be done. */
+  abort(uploadId: string): Promise<void>;
+}
+
+/** Progress of a sealed upload. */
+export interface SealedUploadProgress {
+  /** Plaintext bytes read from the source. */
+  plaintextBytes: number;
+  /** Plaintext size, when the source is a Blob. */
+  plaintextTotal: number | undefined;
+  /** Sealed bytes the store acknowledged. */
+  uploadedBytes: number;
+  /** Sealed size, once the header is known and when the source is a Blob. */
+  sealedTotal: number | undefined;
+  partsUploaded: number;
+}
+
+/** Options of {@link uploadSealed}. */
+export interface UploadSealedOptions extends HttpOptions {
+  /** Recipients and identity of the new object (core's `encryptStream` options). */
+  encryption: EncryptOptions;
+  presigner: UploadPresigner;
+  /** Bytes per part (the last may be smaller): 5 MiB to 5 GiB, default 8 MiB. */
+  partSize?: number;
+  /** Parts PUT at once, default 4. Memory is about `(partsInFlight + 1) x partSize`. */
+  partsInFlight?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: SealedUploadProgress) => void;
+  /** Names the object in messages, e.g. its key. */
+  name?: string;
+}
+
+/** The result of {@link uploadSealed}. */
+export interface SealedUploadResult {
+  uploadId: string;
+  etag: string | undefined;
+  versionId: string | undefined;
+  /** Sealed bytes stored. */
+  size: number;
+  plaintextSize: number;
+  parts: number;
+}
+
+/**
+ * Seals `source` and uploads it through presigned part URLs. On any failure or abort, parts in
+ * flight are cancelled and the upload is aborted through the presigner, so nothing is stranded.
+ * @example
+ * await uploadSealed(file, { encryption: { recipients: [key], identity: `${bucket}/${name}` }, presigner });
+ * @throws {PresignedTransferError} `ABORTED`, `CORS_HEADER_HIDDEN` (the ETag is hidden), `ACCESS_DENIED`,
+ *   `NETWORK_ERROR`, `TIMEOUT`, `SERVER_FAULT`, `UPLOAD_NOT_ABORTED` (carries `uploadId`),
+ *   `INVALID_ARGUMENT`; core errors of `encryptStream`.
+ */
+export async function uploadSealed(
+  source: Blob | ReadableStream<Uint8Array>,
+  options: UploadSealedOptions,
+): Promise<SealedUploadResult> {
+  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  const inFlight = options.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
+  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > 5 * 1024 * MiB) {
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      `"partSize" expected 5 MiB to 5 GiB, got ${partSize}`,
+    );
+  }
+  if (!Number.isInteger(inFlight) || inFlight < 1 || inFlight > 64) {
+    throw new PresignedTransferError('INVALID_ARGUMENT', `"partsInFlight" expected 1 to 64, got ${inFlight}`);
+  }
+  const isBlob = typeof Blob !== 'undefined' && source instanceof Blob;
+  if (!isBlob && !(source instanceof ReadableStream)) {
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      'the source must be a Blob, a File or a ReadableStream',
+    );
+  }
+  const plaintextTotal = isBlob ? (source as Blob).size : undefined;
+  if (plaintextTotal !== undefined && ciphertextSize(plaintextTotal, 0) / partSize > MAX_PARTS - 1) {
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      `${plaintextTotal} bytes do not fit in ${MAX_PARTS} parts of ${partSize} bytes: choose a larger partSize`,
+    );
+  }
+  const name = options.name ?? 'upload';
+  const signal = options.signal;
+  if (signal?.aborted) throw aborted(name, signal);
+
+  const progress: SealedUploadProgress = {
+    plaintextBytes: 0,
+    plaintextTotal,
+    uploadedBytes: 0,
+    sealedTotal: undefined,
+    partsUploaded: 0,
+  };
+  const report = () => options.onProgress?.({ ...progress });
+  const counted = (isBlob ? (source as Blob).stream() : (source as ReadableStream<Uint8Array>)).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, c) {
+        progress.plaintextBytes += chunk.length;
+        c.enqueue(chunk);
+      },
+    }),
+  );
+  const sealed = counted.pipeThrough(encryptStream(options.encryption)).getReader();
+
+  const { uploadId } = await options.presigner.create();
+  // Cancels the part PUTs in flight when the upload fails or is aborted.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const parts: UploadedPart[] = [];
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  let size = 0;
+
+  const putPart = async (partNumber: number, body: Uint8Array) => {
+    const what = `${name}: part ${partNumber}`;
+    const res = await send(
+      { url: () => options.presigner.partUrl(uploadId, partNumber), method: 'PUT', body, what },
+      options,
+      stop.signal,
+    );
+    if (!res.ok) throw await failedAnswer(res, what);
+    const etag = requireHeader(res, 'ETag', what);
+    await res.body?.cancel();
+    parts.push({ partNumber, etag });
+    progress.uploadedBytes += body.length;
+    progress.partsUploaded++;
+    report();
+  };
+  const dispatch = async (partNumber: number, body: Uint8Array) => {
+    const job = putPart(partNumber, body).catch((err) => {
+      failure ??= err;
+      stop.abort(err);
+    });
+    running.add(job);
+    void job.finally(() => running.delete(job));
+    // Bounded memory: wait for a slot before the next part is filled.
+    while (running.size >= inFlight && !failure) await Promise.race(running);
+  };
+
+  try {
+    let buffer = new Uint8Array(partSize);
+    let filled = 0;
+    let partNumber = 0;
+    for (;;) {
+      if (failure || stop.signal.aborted) break;
+      const { done, value } = await readOrAbort(sealed, stop.signal);
+      if (done) break;
+      if (size === 0 && plaintextTotal !== undefined) {
+        // The first output is the header and payload prefix: the sealed size is now exact.
+        progress.sealedTotal = ciphertextSize(plaintextTotal, value.length - PAYLOAD_PREFIX_LENGTH);
+      }
+      size += value.length;
+      let offset = 0;
+      while (offset < value.length) {
+        const n = Math.min(partSize - filled, value.length - offset);
+        buffer.set(value.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled === partSize) {
+          if (partNumber + 1 >= MAX_PARTS) {
+            throw new PresignedTransferError(
+              'INVALID_ARGUMENT',
+              `the stream does not fit in ${MAX_PARTS} parts of ${partSize} bytes: choose a larger partSize`,
+            );
+          }
+          await dispatch(++partNumber, buffer);
+          buffer = new Uint8Array(partSize);
+          filled = 0;
+        }
+      }
+    }
+    if (!failure && !stop.signal.aborted && filled > 0)
+      await dispatch(++partNumber, buffer.subarray(0, filled));
+    await Promise.all(running);
+    if (signal?.aborted) throw aborted(name, signal);
+    if (failure) throw failure;
+    parts.sort((a, b) => a.partNumber - b.partNumber);
+    const done = await options.presigner.complete(uploadId, parts);
+    return {
+      uploadId,
+      etag: done.etag,
+      versionId: done.versionId,
+      size,
+      plaintextSize: progress.plaintextBytes,
+      parts: parts.length,
+    };
+  } catch (err) {
+    const reason = signal?.aborted ? aborted(name, signal) : (failure ?? err);
+    stop.abort(reason);
+    await sealed.cancel(reason).catch(() => {});
+    await Promise.allSettled(running);
+    try {
+      await options.presigner.abort(uploadId);
+    } catch (cause) {
+      throw new PresignedTransferError(
+        'UPLOAD_NOT_ABORTED',
+        `${name}: the upload failed (${(reason as Error).message ?? String(reason)}) and its multipart upload ${uploadId} could not be aborted: abort it later (aws s3api abort-multipart-upload --upload-id ${uploadId}) or let a lifecycle rule expire it`,
+        { uploadId, cause },
+      );
+    }
+    throw reason;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Reads the next chunk, or stops waiting when `signal` aborts. */
+function readOrAbort(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  signal: AbortSignal,
+): ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    reader.read().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
