@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SosError } from './errors.ts';
+import { registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
 import { sosEndpoint } from './zones.ts';
 
 /** Static credentials; omit them to use the AWS default chain (environment, profile, ...). */
@@ -42,6 +43,13 @@ export interface SosClientOptions {
   forcePathStyle?: boolean;
   /** Most sockets kept open to the endpoint (parallel parts and ranged reads). Default 64. */
   maxSockets?: number;
+  /**
+   * Time bounds (milliseconds) of every request; each one left out keeps its default: connect
+   * 10 s, idle 30 s, request 10 min (until the response headers, body sent included), cleanup
+   * 30 s. See {@link SosTimeouts}. A timeout is retried like other transient faults, then
+   * surfaces as `TIMEOUT`.
+   */
+  timeouts?: Partial<SosTimeouts>;
   /** Further `S3Client` settings; the ones above take precedence. */
   clientConfig?: S3ClientConfig;
 }
@@ -55,7 +63,7 @@ export interface SosClientOptions {
  * @returns A ready `S3Client`.
  * @throws {SosError} `INSECURE_ENDPOINT` for `http://` without `allowInsecureHttp` on a loopback
  *   host; `UNKNOWN_ZONE`; `INVALID_ARGUMENT` for a bad endpoint, both or neither of zone/endpoint,
- *   or an unreadable CA file.
+ *   an unreadable CA file, or a bad timeout.
  * @example
  * const client = createSosClient({ zone: 'ch-gva-2' }); // credentials from AWS_ACCESS_KEY_ID/... or a profile
  * const local = createSosClient({ endpoint: 'https://127.0.0.1:8443', ca: '/tmp/sealstream-s3/tls/cert.pem' });
@@ -92,6 +100,7 @@ export function createSosClient(options: SosClientOptions): S3Client {
   const region =
     options.region ?? zone ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const extraCa = loadCa(options.ca ?? process.env.AWS_CA_BUNDLE);
+  const timeouts = resolveTimeouts(options.timeouts);
   const agent = new Agent({
     keepAlive: true,
     maxSockets: options.maxSockets ?? 64,
@@ -99,7 +108,7 @@ export function createSosClient(options: SosClientOptions): S3Client {
     ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
   });
 
-  return new S3Client({
+  const client = new S3Client({
     ...options.clientConfig,
     endpoint: url.origin + (url.pathname === '/' ? '' : url.pathname),
     region,
@@ -107,8 +116,16 @@ export function createSosClient(options: SosClientOptions): S3Client {
     forcePathStyle: options.forcePathStyle ?? (isIP(host) !== 0 || loopback),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { httpsAgent: agent },
+    requestHandler: {
+      httpsAgent: agent,
+      connectionTimeout: timeouts.connectMs,
+      socketTimeout: timeouts.idleMs,
+      requestTimeout: timeouts.requestMs,
+      throwOnRequestTimeout: true,
+    },
   });
+  registerTimeouts(client, timeouts);
+  return client;
 }
 
 function parseEndpoint(text: string): URL {

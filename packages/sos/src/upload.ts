@@ -16,8 +16,9 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { SosError } from './errors.ts';
+import { SosError, UploadNotAbortedError } from './errors.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
+import { cleanupSendOptions, mapTransportError } from './timeouts.ts';
 
 const MiB = 1024 * 1024;
 /** SOS (and S3) multipart limits. */
@@ -143,7 +144,7 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
     second = first.byteLength < sizeOf(1) ? new Uint8Array(0) : await reader.read(sizeOf(2));
   } catch (err) {
     onFailure();
-    throw signal?.aborted ? abortedError(signal, err) : err;
+    throw signal?.aborted ? abortedError(signal, err) : mapTransportError(err, `upload ${rest.Bucket}/${rest.Key}`);
   }
   const total = params.ContentLength;
   if (second.byteLength === 0) {
@@ -164,7 +165,9 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
       };
     } catch (err) {
       onFailure();
-      throw signal?.aborted ? abortedError(signal, err) : err;
+      throw signal?.aborted
+        ? abortedError(signal, err)
+        : mapTransportError(err, `put ${rest.Bucket}/${rest.Key}`);
     }
   }
 
@@ -242,8 +245,11 @@ export interface MultipartOptions {
  * `next()` hands out, and completes it. The object appears only at completion, atomically.
  *
  * On any failure or abort: requests in flight are cancelled, every worker is waited for, then the
- * multipart upload is aborted, so no parts are stranded and no object was created.
- * @throws {SosError} `ABORTED` when `signal` fires; otherwise the first error.
+ * multipart upload is aborted (with its own deadline, `timeouts.cleanupMs`), so no parts are
+ * stranded and no object was created.
+ * @throws {SosError} `ABORTED` when `signal` fires; `UPLOAD_NOT_ABORTED` ({@link UploadNotAbortedError})
+ *   when the upload failed and aborting it failed too; `TIMEOUT`, `SERVER_FAULT` for transport
+ *   faults; otherwise the first error.
  */
 export async function runMultipart(
   options: MultipartOptions,
@@ -313,15 +319,23 @@ export async function runMultipart(
     }
   };
   try {
-    const created = await client.send(new CreateMultipartUploadCommand({ ...createParams, ...sseC }));
+    const created = await client.send(new CreateMultipartUploadCommand({ ...createParams, ...sseC }), {
+      abortSignal: controller.signal,
+    });
     uploadId = created.UploadId;
-    if (uploadId === undefined) throw new SosError('INVALID_ARGUMENT', `${Bucket}/${Key}: no UploadId`);
+    if (!uploadId) {
+      throw new SosError(
+        'SERVER_FAULT',
+        `${Bucket}/${Key}: the store answered CreateMultipartUpload without an UploadId`,
+      );
+    }
     const workers = Array.from({ length: options.queueSize }, () => worker().catch(fail));
     await Promise.all(workers);
     if (failure) throw failure.err;
     if (signal?.aborted) throw abortedError(signal);
     parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
-    // completion is never cancelled: once sent, the object may exist whatever the answer's fate
+    // completion is never cancelled (once sent, the object may exist whatever the answer's fate),
+    // only bounded by the client's idle and request timeouts
     const out = await client.send(
       new CompleteMultipartUploadCommand({
         Bucket,
@@ -338,17 +352,26 @@ export async function runMultipart(
       partSize: 0,
       parts: parts.length,
     };
-  } catch (err) {
-    fail(err);
+  } catch (caught) {
+    fail(caught);
+    const err = signal?.aborted ? abortedError(signal, caught) : mapTransportError(caught, `upload ${Bucket}/${Key}`);
     if (uploadId !== undefined) {
       try {
-        await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }));
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }),
+          cleanupSendOptions(client),
+        );
       } catch (abortErr) {
-        if (httpStatus(abortErr) !== 404 && err instanceof Error && err.cause === undefined)
-          err.cause = abortErr;
+        // 404: already gone (aborted, or completed after all): nothing is stranded
+        if (httpStatus(abortErr) !== 404) {
+          throw new UploadNotAbortedError(
+            { bucket: String(Bucket), key: String(Key), uploadId },
+            err,
+            mapTransportError(abortErr, `abort upload ${uploadId}`),
+          );
+        }
       }
     }
-    if (signal?.aborted) throw abortedError(signal, err);
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
