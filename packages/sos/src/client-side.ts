@@ -236,7 +236,9 @@ export async function openObject(
         } catch (err) {
           release();
           controller.abort();
-          throw callerSignal?.aborted ? new SosError('ABORTED', 'download aborted', { cause: callerSignal.reason }) : err;
+          throw callerSignal?.aborted
+            ? new SosError('ABORTED', 'download aborted', { cause: callerSignal.reason })
+            : err;
         }
       },
       cancel(reason) {

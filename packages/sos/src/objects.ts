@@ -231,7 +231,8 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
     out = await sendGet(client, bucket, key, options.versionId, range, encryption, options.signal);
   } catch (err) {
     if (range !== undefined && httpStatus(err) === 416) throw notSatisfiable(range, undefined, err);
-    if (options.signal?.aborted) throw new SosError('ABORTED', `${what}: aborted`, { cause: options.signal.reason });
+    if (options.signal?.aborted)
+      throw new SosError('ABORTED', `${what}: aborted`, { cause: options.signal.reason });
     throw mapTransportError(await mapReadError(err, what, options, encryption), what);
   }
   if (encryption.sseC) {
@@ -254,7 +255,10 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
       `${what}: the store's answer gives no object size (Content-Range ${out.ContentRange ?? 'missing'})`,
     );
   }
-  let resolved: ResolvedRange | undefined = contentRange && { start: contentRange.start, end: contentRange.end };
+  let resolved: ResolvedRange | undefined = contentRange && {
+    start: contentRange.start,
+    end: contentRange.end,
+  };
   if (range !== undefined && !ranged) {
     // a server that ignores Range answers 200 with the whole object: keep only the range asked for
     try {

@@ -102,7 +102,13 @@ export class S3RangeSource implements ByteSource {
    *   `INVALID_ARGUMENT` for a range outside the object.
    */
   async read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > this.size) {
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(end) ||
+      start < 0 ||
+      end < start ||
+      end > this.size
+    ) {
       throw new SosError(
         'INVALID_ARGUMENT',
         `read [${start}, ${end}) is outside the object of ${this.size} bytes`,
@@ -200,7 +206,10 @@ export class S3RangeSource implements ByteSource {
           out = await send(this.#ref, this.#pin, position, end, signal);
         } catch (err) {
           // a request that fails after the body broke: the download is what was lost
-          if (lastFailure === undefined || !(isConnectionError(err) || isTimeoutError(err) || isTransportCode(err)))
+          if (
+            lastFailure === undefined ||
+            !(isConnectionError(err) || isTimeoutError(err) || isTransportCode(err))
+          )
             throw err;
           throw this.#incomplete(position, end, start, err);
         }
@@ -213,7 +222,8 @@ export class S3RangeSource implements ByteSource {
           this.stats.bytesFetched += chunk.byteLength;
           yield chunk;
         }
-        if (position < end) throw Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+        if (position < end)
+          throw Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
       } catch (err) {
         destroyBody(out);
         if (signal?.aborted) throw aborted(signal, err);
@@ -314,7 +324,11 @@ function sizeOf(out: GetObjectCommandOutput): number | undefined {
  * server ignored `Range`) starts at byte 0, so what comes before `start` is read and dropped, and
  * the body is cancelled once `end` is reached: never more than one incoming chunk is held.
  */
-async function* bodyRange(out: GetObjectCommandOutput, start: number, end: number): AsyncGenerator<Uint8Array> {
+async function* bodyRange(
+  out: GetObjectCommandOutput,
+  start: number,
+  end: number,
+): AsyncGenerator<Uint8Array> {
   let offset: number;
   if (out.$metadata.httpStatusCode === 206) {
     const range = parseContentRange(out.ContentRange);

@@ -144,7 +144,9 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
     second = first.byteLength < sizeOf(1) ? new Uint8Array(0) : await reader.read(sizeOf(2));
   } catch (err) {
     onFailure();
-    throw signal?.aborted ? abortedError(signal, err) : mapTransportError(err, `upload ${rest.Bucket}/${rest.Key}`);
+    throw signal?.aborted
+      ? abortedError(signal, err)
+      : mapTransportError(err, `upload ${rest.Bucket}/${rest.Key}`);
   }
   const total = params.ContentLength;
   if (second.byteLength === 0) {
@@ -354,7 +356,9 @@ export async function runMultipart(
     };
   } catch (caught) {
     fail(caught);
-    const err = signal?.aborted ? abortedError(signal, caught) : mapTransportError(caught, `upload ${Bucket}/${Key}`);
+    const err = signal?.aborted
+      ? abortedError(signal, caught)
+      : mapTransportError(caught, `upload ${Bucket}/${Key}`);
     if (uploadId !== undefined) {
       try {
         await client.send(

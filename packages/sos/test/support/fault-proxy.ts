@@ -22,7 +22,9 @@ export type FaultAction =
   /** Forward nothing more in this direction (the sockets stay open until the proxy closes). */
   | { kind: 'stall' }
   /** Forward the rest of this direction at about `bytesPerSecond`. */
-  | { kind: 'slow'; bytesPerSecond: number };
+  | { kind: 'slow'; bytesPerSecond: number }
+  /** Start an outage here (see {@link FaultProxy.outage}); this connection is reset or stalled too. */
+  | { kind: 'outage'; mode: 'reset' | 'stall' };
 
 /** One fault: an action at a byte offset of a direction. */
 export interface Fault {
@@ -50,10 +52,11 @@ export interface FaultProxy {
   /** Adds a fault (each fires once). */
   inject(fault: Fault): void;
   /**
-   * Outage mode: while on, new connections are reset at once and existing ones are reset too.
-   * Turning it off lets new connections through again.
+   * Outage mode. `'reset'`: existing connections are reset and new ones are reset at once (a
+   * store that is down). `'stall'`: existing connections stop forwarding and new ones are
+   * accepted but never answered (a black hole). `false` lets new connections through again.
    */
-  outage(on: boolean): void;
+  outage(mode: 'reset' | 'stall' | false): void;
   /** Destroys every socket and stops listening. */
   close(): Promise<void>;
 }
@@ -77,8 +80,10 @@ export async function startFaultProxy(target: string, faults: Fault[] = []): Pro
   const sockets = new Set<Socket>();
   const forwarded: Record<Direction, number> = { up: 0, down: 0 };
   let connections = 0;
-  let down = false;
+  let down: 'reset' | 'stall' | false = false;
   let closed = false;
+  /** Connections open when a stalling outage began: they forward nothing more. */
+  const stalled = new Set<number>();
   const stopWaiters = new Set<() => void>();
 
   /** Takes the first armed fault that falls inside this slice of traffic, if any. */
@@ -128,12 +133,23 @@ export async function startFaultProxy(target: string, faults: Fault[] = []): Pro
       to.on('close', done);
     });
 
-  const pump = async (direction: Direction, from: Socket, to: Socket, connection: number, cut: () => void) => {
+  const pump = async (
+    direction: Direction,
+    from: Socket,
+    to: Socket,
+    connection: number,
+    cut: () => void,
+  ) => {
     let offset = 0;
     let rate: number | undefined;
     try {
       for await (const chunk of from as AsyncIterable<Buffer>) {
         let rest = chunk;
+        if (stalled.has(connection)) {
+          from.pause();
+          await untilClosed();
+          return;
+        }
         while (rest.byteLength > 0) {
           const hit = faultIn(direction, connection, offset, rest.byteLength);
           const before = hit ? rest.subarray(0, hit.offset) : rest;
@@ -150,6 +166,15 @@ export async function startFaultProxy(target: string, faults: Fault[] = []): Pro
               to.end();
               from.destroySoon();
               to.destroySoon();
+            }
+            return;
+          }
+          if (action.kind === 'outage') {
+            proxy.outage(action.mode);
+            if (action.mode === 'reset') cut();
+            else {
+              from.pause();
+              await untilClosed();
             }
             return;
           }
@@ -188,8 +213,12 @@ export async function startFaultProxy(target: string, faults: Fault[] = []): Pro
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => {});
-    if (down || closed) {
+    if (down === 'reset' || closed) {
       client.resetAndDestroy();
+      return;
+    }
+    if (down === 'stall') {
+      client.pause();
       return;
     }
     client.pause();
@@ -215,7 +244,7 @@ export async function startFaultProxy(target: string, faults: Fault[] = []): Pro
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('fault proxy: no port');
 
-  return {
+  const proxy: FaultProxy = {
     endpoint: `${url.protocol}//${LOOPBACK}:${address.port}`,
     get connections() {
       return connections;
@@ -225,9 +254,10 @@ export async function startFaultProxy(target: string, faults: Fault[] = []): Pro
     inject(fault) {
       armed.push(fault);
     },
-    outage(on) {
-      down = on;
-      if (on) for (const socket of sockets) socket.resetAndDestroy();
+    outage(mode) {
+      down = mode;
+      if (mode === 'reset') for (const socket of sockets) socket.resetAndDestroy();
+      if (mode === 'stall') for (let n = 1; n <= connections; n++) stalled.add(n);
     },
     async close() {
       closed = true;
@@ -237,4 +267,5 @@ export async function startFaultProxy(target: string, faults: Fault[] = []): Pro
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }
