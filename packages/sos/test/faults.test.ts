@@ -8,6 +8,8 @@
  * the error names when the store was unreachable), no multipart upload.
  */
 import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   AbortMultipartUploadCommand,
   HeadObjectCommand,
@@ -293,4 +295,40 @@ describe.concurrent.each(modes)('uploads through faults (%s)', (mode, encryption
 
 afterAll(async () => {
   expect(await openUploads(direct, bucket), 'no multipart upload is left in the bucket').toBe(0);
+});
+
+describe('a caller signal given inline', () => {
+  it('AbortSignal.timeout() passed inline ends a stalled client-side download, through garbage collections', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const key = 'inline-timeout';
+    const encryption: Encryption = { clientSide: { keys: [csKey] } };
+    await putObject({ client: direct, bucket, key, body: bytes(2 * MiB), encryption });
+    const stall: Fault = { direction: 'down', at: 256 * KiB, connection: 'total', action: { kind: 'stall' } };
+    await throughProxy(
+      [stall],
+      async (_proxy, client) => {
+        const collector = setInterval(gc, 50);
+        try {
+          const result = await timed(async () => {
+            // nothing but the download holds this signal
+            const got = await getObject({
+              client,
+              bucket,
+              key,
+              encryption,
+              signal: AbortSignal.timeout(1000),
+            });
+            return collect(got.body);
+          });
+          expect(isSealstreamError(result.error) ? result.error.code : String(result.error)).toBe('ABORTED');
+          expect(result.ms).toBeLessThan(5000);
+        } finally {
+          clearInterval(collector);
+        }
+      },
+      // only the caller's signal can end this download
+      { idleMs: 60_000, requestMs: 60_000 },
+    );
+  });
 });
