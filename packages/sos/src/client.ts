@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { Agent, type AgentOptions } from 'node:https';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -101,7 +101,7 @@ export function createSosClient(options: SosClientOptions): S3Client {
     options.region ?? zone ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const extraCa = loadCa(options.ca ?? process.env.AWS_CA_BUNDLE);
   const timeouts = resolveTimeouts(options.timeouts);
-  const agent = new Agent({
+  const agent = new ConnectTimedAgent(timeouts.connectMs, {
     keepAlive: true,
     maxSockets: options.maxSockets ?? 64,
     // `ca` replaces the trust store, so the system roots are listed too: extra CAs add, never narrow.
@@ -118,7 +118,6 @@ export function createSosClient(options: SosClientOptions): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {
       httpsAgent: agent,
-      connectionTimeout: timeouts.connectMs,
       socketTimeout: timeouts.idleMs,
       requestTimeout: timeouts.requestMs,
       throwOnRequestTimeout: true,
@@ -126,6 +125,37 @@ export function createSosClient(options: SosClientOptions): S3Client {
   });
   registerTimeouts(client, timeouts);
   return client;
+}
+
+/**
+ * An https agent whose new connections must connect within `connectMs`. (Not the SDK's
+ * `connectionTimeout`: its clock starts with the request, so requests queued for one of
+ * `maxSockets` busy sockets time out without ever trying to connect.)
+ */
+class ConnectTimedAgent extends Agent {
+  readonly #connectMs: number;
+
+  constructor(connectMs: number, options: AgentOptions) {
+    super(options);
+    this.#connectMs = connectMs;
+  }
+
+  override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
+    const socket = super.createConnection(...args);
+    if (!socket) return socket;
+    const ms = this.#connectMs;
+    const timer = setTimeout(() => {
+      socket.destroy(
+        Object.assign(new Error(`could not connect to the store within ${ms} ms`), {
+          code: 'ETIMEDOUT',
+          name: 'TimeoutError',
+        }),
+      );
+    }, ms);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+    return socket;
+  }
 }
 
 function parseEndpoint(text: string): URL {
