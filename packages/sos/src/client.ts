@@ -140,7 +140,9 @@ class ConnectTimedAgent extends Agent {
     this.#connectMs = connectMs;
   }
 
-  override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
+  override createConnection(
+    ...args: Parameters<Agent['createConnection']>
+  ): ReturnType<Agent['createConnection']> {
     const socket = super.createConnection(...args);
     if (!socket) return socket;
     const ms = this.#connectMs;

@@ -172,7 +172,6 @@ describe.concurrent.each(modes)('downloads through faults (%s)', (mode, encrypti
 });
 
 describe.concurrent.each(modes)('uploads through faults (%s)', (mode, encryption) => {
-  // a failed upload's multipart upload is not stranded: its error names it for a later abort
   // two parts of 5 and 1.5 MiB (plus the sealing overhead client-side), sent as a stream
   const size = 6.5 * MiB;
   const data = bytes(size);
