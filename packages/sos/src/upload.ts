@@ -10,6 +10,7 @@ import {
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -320,10 +321,19 @@ export async function runMultipart(
       }
     }
   };
+  // a CreateMultipartUpload whose answer was lost may have created an upload we never learn of
+  let createWindow: { from: number; to: number } | undefined;
   try {
-    const created = await client.send(new CreateMultipartUploadCommand({ ...createParams, ...sseC }), {
-      abortSignal: controller.signal,
-    });
+    const createStart = Date.now();
+    const created = await client
+      .send(new CreateMultipartUploadCommand({ ...createParams, ...sseC }), {
+        abortSignal: controller.signal,
+      })
+      .catch((err: unknown) => {
+        createWindow = { from: createStart, to: Date.now() };
+        throw err;
+      });
+    if ((created.$metadata.attempts ?? 1) > 1) createWindow = { from: createStart, to: Date.now() };
     uploadId = created.UploadId;
     if (!uploadId) {
       throw new SosError(
@@ -379,6 +389,51 @@ export async function runMultipart(
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    if (createWindow !== undefined)
+      await abortLostUploads(client, String(Bucket), String(Key), uploadId, createWindow);
+  }
+}
+
+/** Tolerated difference between our clock and the store's when matching upload start times. */
+const CLOCK_SKEW_MS = 30_000;
+
+/**
+ * Aborts the multipart uploads of `key` that a retried (or failed) CreateMultipartUpload may have
+ * created without our learning their IDs: those started while it ran (give or take the clock
+ * skew), other than `keep`. Best effort, bounded by the cleanup timeout: an upload of the same
+ * key started by another writer in that window would be aborted too (its completion then fails
+ * with NoSuchUpload), which is why this runs only after a Create was retried or failed.
+ */
+async function abortLostUploads(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  keep: string | undefined,
+  window: { from: number; to: number },
+): Promise<void> {
+  try {
+    const listed = await client.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }),
+      cleanupSendOptions(client),
+    );
+    for (const upload of listed.Uploads ?? []) {
+      const started = upload.Initiated?.getTime();
+      if (upload.Key !== key || upload.UploadId === undefined || upload.UploadId === keep) continue;
+      if (
+        started === undefined ||
+        started < window.from - CLOCK_SKEW_MS ||
+        started > window.to + CLOCK_SKEW_MS
+      )
+        continue;
+      await client
+        .send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }),
+          cleanupSendOptions(client),
+        )
+        .catch(() => {});
+    }
+  } catch {
+    // best effort: the store is unreachable, and so is any upload it may hold
   }
 }
 

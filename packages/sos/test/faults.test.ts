@@ -32,7 +32,7 @@ import { type Fault, type FaultAction, type FaultProxy, startFaultProxy } from '
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Short bounds so that stalls are noticed quickly. */
-const FAST = { connectMs: 1000, idleMs: 1000, requestMs: 15_000, cleanupMs: 5000 };
+const FAST = { connectMs: 2000, idleMs: 2000, requestMs: 15_000, cleanupMs: 5000 };
 /**
  * Longest a call may take under FAST: two attempts of a stalled request (idle bound each, SDK
  * backoff between), four resumes with backoff, and a cleanup. A call still pending then has hung.
