@@ -301,19 +301,31 @@ export async function runMultipart(
         size += job.body.byteLength;
         options.onPartDone?.(job.body.byteLength);
       } else {
-        const out = await client.send(
-          new UploadPartCopyCommand({
-            Bucket,
-            Key,
-            UploadId: uploadId,
-            PartNumber: job.partNumber,
-            CopySource: job.copySource,
-            CopySourceRange: `bytes=${job.start}-${job.end}`,
-            ...(job.ifMatch !== undefined ? { CopySourceIfMatch: job.ifMatch } : {}),
-            ...sseC,
-          }),
-          send,
-        );
+        const out = await client
+          .send(
+            new UploadPartCopyCommand({
+              Bucket,
+              Key,
+              UploadId: uploadId,
+              PartNumber: job.partNumber,
+              CopySource: job.copySource,
+              CopySourceRange: `bytes=${job.start}-${job.end}`,
+              ...(job.ifMatch !== undefined ? { CopySourceIfMatch: job.ifMatch } : {}),
+              ...sseC,
+            }),
+            send,
+          )
+          .catch((err: unknown) => {
+            // the source no longer has the ETag it was read with
+            if (job.ifMatch === undefined || httpStatus(err) !== 412) throw err;
+            throw new SosError(
+              'OBJECT_CHANGED',
+              `${job.copySource} changed while being copied; nothing was written`,
+              {
+                cause: err,
+              },
+            );
+          });
         options.checkPart?.(out);
         parts.push({ PartNumber: job.partNumber, ETag: out.CopyPartResult?.ETag });
         size += job.end - job.start + 1;
