@@ -331,3 +331,29 @@ describe('a caller signal given inline', () => {
     );
   });
 });
+
+describe('an object replaced during a read', () => {
+  it.each([
+    ['client-side', { clientSide: { keys: [csKey] } }],
+    ['SSE-C', { sseC: { key: sseKey } }],
+  ] as [string, Encryption][])('%s: OBJECT_CHANGED, not a decryption error', async (mode, encryption) => {
+    const key = `replaced-${mode}`;
+    const size = 17 * MiB;
+    await putObject({ client: direct, bucket, key, body: bytes(size), encryption, partSize: 5 * MiB });
+    // client-side reads 8 MiB windows, each its own GET; a body cut after 1 MiB makes SSE-C ask again
+    const cut: Fault = { direction: 'down', at: 2 * MiB, connection: 'total', action: { kind: 'rst' } };
+    await throughProxy([cut], async (_proxy, client) => {
+      const got = await getObject({ client, bucket, key, encryption, parallel: 1 });
+      const reader = got.body.getReader();
+      const first = await reader.read();
+      expect(first.done).toBe(false);
+      await putObject({ client: direct, bucket, key, body: bytes(size), encryption, partSize: 5 * MiB });
+      const result = await timed(async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read());
+      });
+      expect(isSealstreamError(result.error) ? result.error.code : String(result.error)).toBe(
+        'OBJECT_CHANGED',
+      );
+    });
+  });
+});
