@@ -114,9 +114,13 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
   return n;
 }
 
-/** Child mode: one client-side upload of MEASURE_RSS_BYTES bytes from a generated stream; reports memory. */
+/**
+ * Child mode: MEASURE_UPLOADS (default 1) concurrent client-side uploads of MEASURE_RSS_BYTES bytes
+ * each, from generated streams, to keys `rss-0`, `rss-1`, ...; reports memory.
+ */
 async function childUpload(): Promise<void> {
   const size = Number(process.env.MEASURE_RSS_BYTES);
+  const uploads = Number(process.env.MEASURE_UPLOADS ?? 1);
   const s = await serverEnv();
   const client = clientFor(s);
   const baseline = process.memoryUsage().rss;
@@ -126,15 +130,20 @@ async function childUpload(): Promise<void> {
   const sampler = setInterval(() => {
     maxBuffers = Math.max(maxBuffers, process.memoryUsage().arrayBuffers);
   }, 100);
-  const put = await putObject({
-    client,
-    bucket: process.env.MEASURE_BUCKET!,
-    key: 'rss',
-    body: generated(size),
-    encryption: { clientSide: { keys: [generateKey()] } },
-    partSize: PART_SIZE,
-    queueSize: QUEUE_SIZE,
-  });
+  const puts = await Promise.all(
+    Array.from({ length: uploads }, (_, i) =>
+      putObject({
+        client,
+        bucket: process.env.MEASURE_BUCKET!,
+        key: `rss-${i}`,
+        body: generated(size),
+        encryption: { clientSide: { keys: [generateKey()] } },
+        partSize: PART_SIZE,
+        queueSize: QUEUE_SIZE,
+      }),
+    ),
+  );
+  const put = { size: puts.reduce((n, p) => n + p.size, 0) };
   clearInterval(sampler);
   // maxRSS is in KiB on Linux
   const maxRss = process.resourceUsage().maxRSS * 1024;
@@ -260,7 +269,7 @@ async function main(): Promise<void> {
         `peak RSS, ${RSS_SIZE / GiB} GiB client-side upload of unknown size (parts ${PART_SIZE / MiB} MiB x ${QUEUE_SIZE})`,
         `${(rss.maxRss / MiB).toFixed(0)} MiB (process at start ${(rss.baseline / MiB).toFixed(0)} MiB; ArrayBuffers at most ${(rss.maxBuffers / MiB).toFixed(0)} MiB; ${mibps(RSS_SIZE, took).toFixed(0)} MiB/s incl. process start)`,
       );
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'rss' }));
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'rss-0' }));
       await collectGarbage();
     }
   } finally {

@@ -3,12 +3,7 @@
  * process and opened after they arrive; the server only ever stores ciphertext.
  * @module
  */
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  HeadObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   decrypt,
   type HeaderInfo,
@@ -25,13 +20,8 @@ import {
 } from '@sealstream/core';
 import type { ResolvedEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
-import {
-  type ByteRange,
-  notSatisfiable,
-  parseContentRange,
-  type ResolvedRange,
-  resolveRange,
-} from './range.ts';
+import { type ByteRange, notSatisfiable, type ResolvedRange, resolveRange } from './range.ts';
+import { type FetchStats, S3RangeSource } from './s3-source.ts';
 import { httpStatus, mapSseCError } from './sse-c.ts';
 
 /** Client-side encryption settings. */
@@ -79,11 +69,14 @@ export interface Fetcher {
   encryption: ResolvedEncryption;
   signal: AbortSignal | undefined;
   /** Ciphertext bytes fetched so far (shared by copies, for reporting). */
-  stats: { bytesFetched: number };
+  stats: FetchStats;
+  /** The object, pinned to the first answer's ETag/version once the first read is done. */
+  source?: S3RangeSource;
 }
 
 /**
- * Fetches ciphertext bytes `[start, end)` (clamped by the server to the object's end).
+ * Fetches ciphertext bytes `[start, end)` (clamped to the object's end). The first call opens the
+ * object and pins every later one to the same ETag/version (see {@link S3RangeSource}).
  * @returns The bytes and the object's total size.
  */
 export async function fetchBytes(
@@ -91,18 +84,26 @@ export async function fetchBytes(
   start: number,
   end: number,
 ): Promise<{ bytes: Uint8Array; size: number }> {
-  let out: GetObjectCommandOutput;
+  if (f.source !== undefined) {
+    const stop = Math.min(end, f.source.size);
+    const bytes = await f.source.read(Math.min(start, stop), stop, f.signal);
+    return { bytes, size: f.source.size };
+  }
   try {
-    out = await f.client.send(
-      new GetObjectCommand({
-        Bucket: f.bucket,
-        Key: f.key,
-        VersionId: f.versionId,
-        Range: `bytes=${start}-${end - 1}`,
-        ...f.encryption.sseC,
-      }),
-      f.signal ? { abortSignal: f.signal } : {},
+    const { source, bytes } = await S3RangeSource.open(
+      {
+        client: f.client,
+        bucket: f.bucket,
+        key: f.key,
+        versionId: f.versionId,
+        sseC: f.encryption.sseC,
+      },
+      start,
+      end,
+      { signal: f.signal, stats: f.stats },
     );
+    f.source = source;
+    return { bytes, size: source.size };
   } catch (err) {
     if (httpStatus(err) === 416) {
       throw new SealstreamError(
@@ -119,11 +120,6 @@ export async function fetchBytes(
           .$metadata.httpStatusCode,
     });
   }
-  const bytes = await out.Body!.transformToByteArray();
-  f.stats.bytesFetched += bytes.byteLength;
-  const range = parseContentRange(out.ContentRange);
-  const size = range?.size ?? bytes.byteLength;
-  return { bytes, size };
 }
 
 /** The header of an object, read with one small ranged GET (two for very large headers). */
@@ -205,10 +201,13 @@ export async function openObject(
   let next = resolved.start;
   const inFlight: Promise<Uint8Array>[] = [];
   const controller = new AbortController();
-  const fetcher: Fetcher = {
-    ...f,
-    signal: f.signal ? AbortSignal.any([f.signal, controller.signal]) : controller.signal,
-  };
+  // the caller's signal stays referenced by the body's callbacks below: AbortSignal.any() alone
+  // holds its sources weakly, and a collected AbortSignal.timeout() never fires
+  const callerSignal = f.signal;
+  const onCallerAbort = () => controller.abort(callerSignal?.reason);
+  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  const release = () => callerSignal?.removeEventListener('abort', onCallerAbort);
+  const fetcher: Fetcher = { ...f, signal: controller.signal };
   const startWindow = () => {
     // windows after the first start on a window boundary: no chunk is fetched twice
     const windowEnd = Math.min(stop, (Math.floor(next / WINDOW) + 1) * WINDOW);
@@ -228,18 +227,23 @@ export async function openObject(
         while (inFlight.length < parallel && next < stop) startWindow();
         const window = inFlight.shift();
         if (window === undefined) {
+          release();
           stream.close();
           return;
         }
         try {
           stream.enqueue(await window);
         } catch (err) {
+          release();
           controller.abort();
-          throw err;
+          throw callerSignal?.aborted
+            ? new SosError('ABORTED', 'download aborted', { cause: callerSignal.reason })
+            : err;
         }
       },
-      cancel() {
-        controller.abort();
+      cancel(reason) {
+        release();
+        controller.abort(reason);
       },
     },
     { highWaterMark: 0 },

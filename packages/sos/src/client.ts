@@ -4,11 +4,12 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { Agent, type AgentOptions } from 'node:https';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SosError } from './errors.ts';
+import { registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
 import { sosEndpoint } from './zones.ts';
 
 /** Static credentials; omit them to use the AWS default chain (environment, profile, ...). */
@@ -42,6 +43,13 @@ export interface SosClientOptions {
   forcePathStyle?: boolean;
   /** Most sockets kept open to the endpoint (parallel parts and ranged reads). Default 64. */
   maxSockets?: number;
+  /**
+   * Time bounds (milliseconds) of every request; each one left out keeps its default: connect
+   * 10 s, idle 30 s, request 10 min (until the response headers, body sent included), cleanup
+   * 30 s. See {@link SosTimeouts}. A timeout is retried like other transient faults, then
+   * surfaces as `TIMEOUT`.
+   */
+  timeouts?: Partial<SosTimeouts>;
   /** Further `S3Client` settings; the ones above take precedence. */
   clientConfig?: S3ClientConfig;
 }
@@ -55,7 +63,7 @@ export interface SosClientOptions {
  * @returns A ready `S3Client`.
  * @throws {SosError} `INSECURE_ENDPOINT` for `http://` without `allowInsecureHttp` on a loopback
  *   host; `UNKNOWN_ZONE`; `INVALID_ARGUMENT` for a bad endpoint, both or neither of zone/endpoint,
- *   or an unreadable CA file.
+ *   an unreadable CA file, or a bad timeout.
  * @example
  * const client = createSosClient({ zone: 'ch-gva-2' }); // credentials from AWS_ACCESS_KEY_ID/... or a profile
  * const local = createSosClient({ endpoint: 'https://127.0.0.1:8443', ca: '/tmp/sealstream-s3/tls/cert.pem' });
@@ -92,14 +100,15 @@ export function createSosClient(options: SosClientOptions): S3Client {
   const region =
     options.region ?? zone ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const extraCa = loadCa(options.ca ?? process.env.AWS_CA_BUNDLE);
-  const agent = new Agent({
+  const timeouts = resolveTimeouts(options.timeouts);
+  const agent = new ConnectTimedAgent(timeouts.connectMs, {
     keepAlive: true,
     maxSockets: options.maxSockets ?? 64,
     // `ca` replaces the trust store, so the system roots are listed too: extra CAs add, never narrow.
     ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
   });
 
-  return new S3Client({
+  const client = new S3Client({
     ...options.clientConfig,
     endpoint: url.origin + (url.pathname === '/' ? '' : url.pathname),
     region,
@@ -107,8 +116,48 @@ export function createSosClient(options: SosClientOptions): S3Client {
     forcePathStyle: options.forcePathStyle ?? (isIP(host) !== 0 || loopback),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { httpsAgent: agent },
+    requestHandler: {
+      httpsAgent: agent,
+      socketTimeout: timeouts.idleMs,
+      requestTimeout: timeouts.requestMs,
+      throwOnRequestTimeout: true,
+    },
   });
+  registerTimeouts(client, timeouts);
+  return client;
+}
+
+/**
+ * An https agent whose new connections must connect within `connectMs`. (Not the SDK's
+ * `connectionTimeout`: its clock starts with the request, so requests queued for one of
+ * `maxSockets` busy sockets time out without ever trying to connect.)
+ */
+class ConnectTimedAgent extends Agent {
+  readonly #connectMs: number;
+
+  constructor(connectMs: number, options: AgentOptions) {
+    super(options);
+    this.#connectMs = connectMs;
+  }
+
+  override createConnection(
+    ...args: Parameters<Agent['createConnection']>
+  ): ReturnType<Agent['createConnection']> {
+    const socket = super.createConnection(...args);
+    if (!socket) return socket;
+    const ms = this.#connectMs;
+    const timer = setTimeout(() => {
+      socket.destroy(
+        Object.assign(new Error(`could not connect to the store within ${ms} ms`), {
+          code: 'ETIMEDOUT',
+          name: 'TimeoutError',
+        }),
+      );
+    }, ms);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+    return socket;
+  }
 }
 
 function parseEndpoint(text: string): URL {

@@ -26,7 +26,20 @@ export type SosErrorCode =
   /** A byte range outside the object (HTTP 416). */
   | 'RANGE_NOT_SATISFIABLE'
   /** The operation was aborted through its `AbortSignal`. */
-  | 'ABORTED';
+  | 'ABORTED'
+  /** A connect, idle-read or request timeout elapsed (after the SDK's retries, where it retries). */
+  | 'TIMEOUT'
+  /**
+   * The store answered something unusable (no UploadId, no body, 5xx after retries) or its
+   * connection failed (reset, closed early) after retries.
+   */
+  | 'SERVER_FAULT'
+  /** The object changed during a read or re-key: its ETag/version pin failed (412, or another ETag). */
+  | 'OBJECT_CHANGED'
+  /** A download ended early and the retries from where it stopped were exhausted. */
+  | 'DOWNLOAD_INCOMPLETE'
+  /** A failed multipart upload could not be aborted; see {@link UploadNotAbortedError}. */
+  | 'UPLOAD_NOT_ABORTED';
 
 /** Base class of every error this package throws; `code` is stable across versions. */
 export class SosError extends SealstreamError<SosErrorCode> {
@@ -39,4 +52,46 @@ export class SosError extends SealstreamError<SosErrorCode> {
 /** True when `err` is a {@link SosError}, optionally with the given code. */
 export function isSosError(err: unknown, code?: SosErrorCode): err is SosError {
   return err instanceof SosError && (code === undefined || err.code === code);
+}
+
+/**
+ * A multipart upload failed and aborting it failed too (an outage, a timeout): its parts stay on
+ * the server, billed, until aborted. `uploadId`, `bucket` and `key` say which; the message gives
+ * the command. `cause` is the error that failed the upload.
+ */
+export class UploadNotAbortedError extends SosError {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+  /** Why the abort failed. */
+  readonly abortError: unknown;
+
+  constructor(
+    upload: { bucket: string; key: string; uploadId: string },
+    failure: unknown,
+    abortError: unknown,
+  ) {
+    super(
+      'UPLOAD_NOT_ABORTED',
+      `upload of ${upload.bucket}/${upload.key} failed (${describeError(failure)}) and its multipart upload ` +
+        `could not be aborted (${describeError(abortError)}): no object was created, but its parts stay on the server ` +
+        `until aborted. Abort it later with: aws s3api abort-multipart-upload --bucket ${upload.bucket} ` +
+        `--key ${JSON.stringify(upload.key)} --upload-id ${upload.uploadId} (or AbortMultipartUploadCommand with this ` +
+        'UploadId); a bucket lifecycle rule AbortIncompleteMultipartUpload also removes such uploads',
+      { cause: failure },
+    );
+    this.name = 'UploadNotAbortedError';
+    this.bucket = upload.bucket;
+    this.key = upload.key;
+    this.uploadId = upload.uploadId;
+    this.abortError = abortError;
+  }
+}
+
+/** A short description of an error for a message: code or name, then its message. */
+export function describeError(err: unknown): string {
+  if (err instanceof SosError) return `${err.code}: ${err.message}`;
+  const e = err as { name?: string; code?: string; message?: string } | undefined;
+  const label = e?.code ?? e?.name ?? 'error';
+  return `${label}${e?.message ? `: ${e.message}` : ''}`;
 }

@@ -12,7 +12,7 @@ export {
   type SosCredentials,
 } from './client.ts';
 export type { Encryption, SseCOptions } from './encryption.ts';
-export { isSosError, SosError, type SosErrorCode } from './errors.ts';
+export { isSosError, SosError, type SosErrorCode, UploadNotAbortedError } from './errors.ts';
 export { parseSseCKeyMap, type SseCKeyMap, type SseCKeyMapEntry } from './key-map.ts';
 export {
   type GetObjectOptions,
@@ -28,6 +28,8 @@ export {
 } from './objects.ts';
 export { type ByteRange, parseRange, type RangeInput, type ResolvedRange, resolveRange } from './range.ts';
 export { type RekeyObjectOptions, type RekeyObjectResult, rekeyObject } from './rekey.ts';
+export { type ByteSource, type ObjectPin, type S3ObjectRef, S3RangeSource } from './s3-source.ts';
 export { type SseCParams, sseCParams } from './sse-c.ts';
+export { DEFAULT_TIMEOUTS, type SosTimeouts } from './timeouts.ts';
 export { choosePartSize, growingPartSize, LIMITS, type UploadProgress } from './upload.ts';
 export { isSosZone, SOS_ZONES, type SosZone, sosEndpoint } from './zones.ts';

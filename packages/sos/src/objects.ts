@@ -25,8 +25,11 @@ import {
   type RangeInput,
   type ResolvedRange,
   rangeHeader,
+  resolveRange,
 } from './range.ts';
+import { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
+import { mapTransportError } from './timeouts.ts';
 import {
   choosePartSize,
   DEFAULT_QUEUE_SIZE,
@@ -228,7 +231,9 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
     out = await sendGet(client, bucket, key, options.versionId, range, encryption, options.signal);
   } catch (err) {
     if (range !== undefined && httpStatus(err) === 416) throw notSatisfiable(range, undefined, err);
-    throw await mapReadError(err, what, options, encryption);
+    if (options.signal?.aborted)
+      throw new SosError('ABORTED', `${what}: aborted`, { cause: options.signal.reason });
+    throw mapTransportError(await mapReadError(err, what, options, encryption), what);
   }
   if (encryption.sseC) {
     try {
@@ -238,21 +243,56 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
       throw err;
     }
   }
-  if (!out.Body) throw new SosError('INVALID_ARGUMENT', `${what}: the server sent no body`);
-  const size = out.ContentLength ?? 0;
-  const contentRange = range === undefined ? undefined : parseContentRange(out.ContentRange);
+  if (!out.Body) throw new SosError('SERVER_FAULT', `${what}: the store answered without a body`);
+  // the answer pins the object: a broken body is resumed from where it stopped, same ETag/version
+  const ranged = out.$metadata.httpStatusCode === 206;
+  const contentRange = ranged ? parseContentRange(out.ContentRange) : undefined;
+  const objectSize = ranged ? contentRange?.size : out.ContentLength;
+  if (objectSize === undefined || (ranged && contentRange === undefined)) {
+    await out.Body.transformToWebStream().cancel();
+    throw new SosError(
+      'SERVER_FAULT',
+      `${what}: the store's answer gives no object size (Content-Range ${out.ContentRange ?? 'missing'})`,
+    );
+  }
+  let resolved: ResolvedRange | undefined = contentRange && {
+    start: contentRange.start,
+    end: contentRange.end,
+  };
+  if (range !== undefined && !ranged) {
+    // a server that ignores Range answers 200 with the whole object: keep only the range asked for
+    try {
+      resolved = resolveRange(range, objectSize);
+    } catch (err) {
+      await out.Body.transformToWebStream().cancel();
+      throw notSatisfiable(range, objectSize, err);
+    }
+  }
+  const start = resolved?.start ?? 0;
+  const end = resolved === undefined ? objectSize : resolved.end + 1;
+  const source = new S3RangeSource(
+    {
+      client,
+      bucket,
+      key,
+      versionId: options.versionId,
+      sseC: encryption.sseC,
+      ...(encryption.sseC ? { check: (o) => assertSseCApplied(o, encryption.sseC!, what) } : {}),
+    },
+    { size: objectSize, etag: out.ETag || undefined, versionId: out.VersionId ?? options.versionId },
+  );
   return {
-    body: out.Body.transformToWebStream() as ReadableStream<Uint8Array>,
-    size,
-    objectSize: contentRange?.size ?? size,
-    range: contentRange && { start: contentRange.start, end: contentRange.end },
+    body: source.stream(start, end, options.signal, out),
+    size: end - start,
+    objectSize,
+    range: range === undefined ? undefined : resolved,
     etag: out.ETag,
     versionId: out.VersionId,
     contentType: out.ContentType,
     metadata: out.Metadata ?? {},
     lastModified: out.LastModified,
     header: undefined,
-    stats: { bytesFetched: size },
+    stats: source.stats,
   };
 }
 
@@ -294,7 +334,7 @@ export async function headObject(options: HeadObjectOptions): Promise<HeadObject
       new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...encryption.sseC }),
     );
   } catch (err) {
-    throw await mapReadError(err, what, options, encryption);
+    throw mapTransportError(await mapReadError(err, what, options, encryption), what);
   }
   if (encryption.sseC) assertSseCApplied(out, encryption.sseC, what);
   const storedSize = out.ContentLength ?? 0;

@@ -191,6 +191,8 @@ async function copyRekey(
     stats: { bytesFetched: 0 },
   };
   const { prefix, ciphertextSize: size } = await readPrefix(fetcher);
+  // copies are pinned to what the reads saw, not to the HEAD before them
+  const etag = fetcher.source?.pin.etag ?? head.ETag;
   const { header, oldHeaderLength } = await rewrapHeader(prefix, from, to, options, options.keepExisting);
   const newSize = size - oldHeaderLength + header.byteLength;
   const partSize = choosePartSize(newSize, options.partSize);
@@ -236,7 +238,7 @@ async function copyRekey(
     if (offset >= size) return undefined;
     const start = offset;
     offset = Math.min(size, offset + copyPartSize);
-    return { partNumber: ++partNumber, copySource, start, end: offset - 1, ifMatch: head.ETag };
+    return { partNumber: ++partNumber, copySource, start, end: offset - 1, ifMatch: etag };
   };
   const result = await runMultipart({
     client,
@@ -257,7 +259,7 @@ async function readRange(f: Fetcher, prefix: Uint8Array, start: number, end: num
   const { bytes } = await fetchBytes(f, from, end);
   if (bytes.byteLength !== end - from) {
     throw new SosError(
-      'INVALID_ARGUMENT',
+      'OBJECT_CHANGED',
       `${f.bucket}/${f.key} changed while being re-keyed (expected ${end - from} bytes at ${from}, got ${bytes.byteLength}); nothing was written`,
     );
   }
@@ -324,7 +326,7 @@ async function streamRekey(
     // a connection cut short must not complete the upload with a truncated object
     if (received !== size) {
       throw new SosError(
-        'INVALID_ARGUMENT',
+        'DOWNLOAD_INCOMPLETE',
         `${bucket}/${key}: the download ended after ${received} of ${size} bytes; nothing was written`,
       );
     }

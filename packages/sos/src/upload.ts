@@ -10,14 +10,16 @@ import {
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { SosError } from './errors.ts';
+import { SosError, UploadNotAbortedError } from './errors.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
+import { cleanupSendOptions, mapTransportError } from './timeouts.ts';
 
 const MiB = 1024 * 1024;
 /** SOS (and S3) multipart limits. */
@@ -143,7 +145,9 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
     second = first.byteLength < sizeOf(1) ? new Uint8Array(0) : await reader.read(sizeOf(2));
   } catch (err) {
     onFailure();
-    throw signal?.aborted ? abortedError(signal, err) : err;
+    throw signal?.aborted
+      ? abortedError(signal, err)
+      : mapTransportError(err, `upload ${rest.Bucket}/${rest.Key}`);
   }
   const total = params.ContentLength;
   if (second.byteLength === 0) {
@@ -164,7 +168,9 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
       };
     } catch (err) {
       onFailure();
-      throw signal?.aborted ? abortedError(signal, err) : err;
+      throw signal?.aborted
+        ? abortedError(signal, err)
+        : mapTransportError(err, `put ${rest.Bucket}/${rest.Key}`);
     }
   }
 
@@ -242,8 +248,11 @@ export interface MultipartOptions {
  * `next()` hands out, and completes it. The object appears only at completion, atomically.
  *
  * On any failure or abort: requests in flight are cancelled, every worker is waited for, then the
- * multipart upload is aborted, so no parts are stranded and no object was created.
- * @throws {SosError} `ABORTED` when `signal` fires; otherwise the first error.
+ * multipart upload is aborted (with its own deadline, `timeouts.cleanupMs`), so no parts are
+ * stranded and no object was created.
+ * @throws {SosError} `ABORTED` when `signal` fires; `UPLOAD_NOT_ABORTED` ({@link UploadNotAbortedError})
+ *   when the upload failed and aborting it failed too; `TIMEOUT`, `SERVER_FAULT` for transport
+ *   faults; otherwise the first error.
  */
 export async function runMultipart(
   options: MultipartOptions,
@@ -292,19 +301,31 @@ export async function runMultipart(
         size += job.body.byteLength;
         options.onPartDone?.(job.body.byteLength);
       } else {
-        const out = await client.send(
-          new UploadPartCopyCommand({
-            Bucket,
-            Key,
-            UploadId: uploadId,
-            PartNumber: job.partNumber,
-            CopySource: job.copySource,
-            CopySourceRange: `bytes=${job.start}-${job.end}`,
-            ...(job.ifMatch !== undefined ? { CopySourceIfMatch: job.ifMatch } : {}),
-            ...sseC,
-          }),
-          send,
-        );
+        const out = await client
+          .send(
+            new UploadPartCopyCommand({
+              Bucket,
+              Key,
+              UploadId: uploadId,
+              PartNumber: job.partNumber,
+              CopySource: job.copySource,
+              CopySourceRange: `bytes=${job.start}-${job.end}`,
+              ...(job.ifMatch !== undefined ? { CopySourceIfMatch: job.ifMatch } : {}),
+              ...sseC,
+            }),
+            send,
+          )
+          .catch((err: unknown) => {
+            // the source no longer has the ETag it was read with
+            if (job.ifMatch === undefined || httpStatus(err) !== 412) throw err;
+            throw new SosError(
+              'OBJECT_CHANGED',
+              `${job.copySource} changed while being copied; nothing was written`,
+              {
+                cause: err,
+              },
+            );
+          });
         options.checkPart?.(out);
         parts.push({ PartNumber: job.partNumber, ETag: out.CopyPartResult?.ETag });
         size += job.end - job.start + 1;
@@ -312,16 +333,33 @@ export async function runMultipart(
       }
     }
   };
+  // a CreateMultipartUpload whose answer was lost may have created an upload we never learn of
+  let createWindow: { from: number; to: number } | undefined;
   try {
-    const created = await client.send(new CreateMultipartUploadCommand({ ...createParams, ...sseC }));
+    const createStart = Date.now();
+    const created = await client
+      .send(new CreateMultipartUploadCommand({ ...createParams, ...sseC }), {
+        abortSignal: controller.signal,
+      })
+      .catch((err: unknown) => {
+        createWindow = { from: createStart, to: Date.now() };
+        throw err;
+      });
+    if ((created.$metadata.attempts ?? 1) > 1) createWindow = { from: createStart, to: Date.now() };
     uploadId = created.UploadId;
-    if (uploadId === undefined) throw new SosError('INVALID_ARGUMENT', `${Bucket}/${Key}: no UploadId`);
+    if (!uploadId) {
+      throw new SosError(
+        'SERVER_FAULT',
+        `${Bucket}/${Key}: the store answered CreateMultipartUpload without an UploadId`,
+      );
+    }
     const workers = Array.from({ length: options.queueSize }, () => worker().catch(fail));
     await Promise.all(workers);
     if (failure) throw failure.err;
     if (signal?.aborted) throw abortedError(signal);
     parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
-    // completion is never cancelled: once sent, the object may exist whatever the answer's fate
+    // completion is never cancelled (once sent, the object may exist whatever the answer's fate),
+    // only bounded by the client's idle and request timeouts
     const out = await client.send(
       new CompleteMultipartUploadCommand({
         Bucket,
@@ -338,20 +376,76 @@ export async function runMultipart(
       partSize: 0,
       parts: parts.length,
     };
-  } catch (err) {
-    fail(err);
+  } catch (caught) {
+    fail(caught);
+    const err = signal?.aborted
+      ? abortedError(signal, caught)
+      : mapTransportError(caught, `upload ${Bucket}/${Key}`);
     if (uploadId !== undefined) {
       try {
-        await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }));
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }),
+          cleanupSendOptions(client),
+        );
       } catch (abortErr) {
-        if (httpStatus(abortErr) !== 404 && err instanceof Error && err.cause === undefined)
-          err.cause = abortErr;
+        // 404: already gone (aborted, or completed after all): nothing is stranded
+        if (httpStatus(abortErr) !== 404) {
+          throw new UploadNotAbortedError(
+            { bucket: String(Bucket), key: String(Key), uploadId },
+            err,
+            mapTransportError(abortErr, `abort upload ${uploadId}`),
+          );
+        }
       }
     }
-    if (signal?.aborted) throw abortedError(signal, err);
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    if (createWindow !== undefined)
+      await abortLostUploads(client, String(Bucket), String(Key), uploadId, createWindow);
+  }
+}
+
+/** Tolerated difference between our clock and the store's when matching upload start times. */
+const CLOCK_SKEW_MS = 30_000;
+
+/**
+ * Aborts the multipart uploads of `key` that a retried (or failed) CreateMultipartUpload may have
+ * created without our learning their IDs: those started while it ran (give or take the clock
+ * skew), other than `keep`. Best effort, bounded by the cleanup timeout: an upload of the same
+ * key started by another writer in that window would be aborted too (its completion then fails
+ * with NoSuchUpload), which is why this runs only after a Create was retried or failed.
+ */
+async function abortLostUploads(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  keep: string | undefined,
+  window: { from: number; to: number },
+): Promise<void> {
+  try {
+    const listed = await client.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }),
+      cleanupSendOptions(client),
+    );
+    for (const upload of listed.Uploads ?? []) {
+      const started = upload.Initiated?.getTime();
+      if (upload.Key !== key || upload.UploadId === undefined || upload.UploadId === keep) continue;
+      if (
+        started === undefined ||
+        started < window.from - CLOCK_SKEW_MS ||
+        started > window.to + CLOCK_SKEW_MS
+      )
+        continue;
+      await client
+        .send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }),
+          cleanupSendOptions(client),
+        )
+        .catch(() => {});
+    }
+  } catch {
+    // best effort: the store is unreachable, and so is any upload it may hold
   }
 }
 

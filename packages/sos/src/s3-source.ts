@@ -1,0 +1,393 @@
+/**
+ * Reading one version of an object by ranged GETs: pinned to the ETag (and version) of the first
+ * answer, resumed from where a broken body stopped, and safe with servers that ignore `Range`.
+ * @module
+ */
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { SosError } from './errors.ts';
+import { parseContentRange } from './range.ts';
+import { httpStatus, type SseCParams } from './sse-c.ts';
+import { isConnectionError, isTimeoutError, mapTransportError } from './timeouts.ts';
+
+// TODO(merge): import ByteSource from @sealstream/core (AGREEMENTS.md §2) once h10-core lands.
+/** A random-access source of an object's stored (sealed) bytes. */
+export interface ByteSource {
+  /** Total size of the stored object in bytes. */
+  readonly size: number;
+  /** Returns exactly the bytes [start, end) (end exclusive), or throws. Honors `signal`. */
+  read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
+}
+
+/** Resumes of a broken body before a read gives up, counted since the last byte received. */
+export const DEFAULT_RESUMES = 4;
+/** First pause before a resume; doubles after each resume that brought no byte. */
+const RESUME_BACKOFF_MS = 100;
+
+/** Which object and how to ask for it. */
+export interface S3ObjectRef {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  versionId?: string | undefined;
+  sseC?: SseCParams | undefined;
+  /** Checks each answer (e.g. that SSE-C was applied); throwing fails the read. */
+  check?: ((out: GetObjectCommandOutput) => void) | undefined;
+}
+
+/** The first answer about an object: what follow-up reads are pinned to. */
+export interface ObjectPin {
+  size: number;
+  etag: string | undefined;
+  versionId: string | undefined;
+}
+
+/** Bytes fetched so far (shared with the caller, for reporting). */
+export interface FetchStats {
+  bytesFetched: number;
+}
+
+/**
+ * An object's bytes by ranged GETs, as a {@link ByteSource}. Every request after the first carries
+ * `If-Match` with the first answer's ETag (and its `VersionId` when it had one), so an object
+ * replaced during a read fails with `OBJECT_CHANGED` instead of mixing two versions. A body that
+ * breaks off (reset, closed early, idle timeout) is asked again from the first missing byte, up to
+ * `resumes` times without progress. A `200` answer to a ranged GET (a server that ignores
+ * `Range`) is read up to the wanted bytes, discarding what comes before and cancelling the rest:
+ * memory stays the size of the range asked for.
+ */
+export class S3RangeSource implements ByteSource {
+  readonly size: number;
+  readonly #ref: S3ObjectRef;
+  readonly #pin: ObjectPin;
+  readonly #resumes: number;
+  readonly stats: FetchStats;
+
+  constructor(ref: S3ObjectRef, pin: ObjectPin, options: { resumes?: number; stats?: FetchStats } = {}) {
+    this.#ref = ref;
+    this.#pin = pin;
+    this.size = pin.size;
+    this.#resumes = options.resumes ?? DEFAULT_RESUMES;
+    this.stats = options.stats ?? { bytesFetched: 0 };
+  }
+
+  /** The pin of this source (size, ETag, version). */
+  get pin(): ObjectPin {
+    return this.#pin;
+  }
+
+  /**
+   * Opens an object with a first ranged GET of `[start, end)` and returns the source pinned to
+   * its answer, with the bytes (fewer when the object is shorter).
+   * @throws {SosError} `RANGE_NOT_SATISFIABLE` (416, e.g. an empty object) is left to the caller
+   *   as the SDK's error; `TIMEOUT`, `SERVER_FAULT`, `DOWNLOAD_INCOMPLETE`, `ABORTED`.
+   */
+  static async open(
+    ref: S3ObjectRef,
+    start: number,
+    end: number,
+    options: { signal?: AbortSignal | undefined; resumes?: number; stats?: FetchStats } = {},
+  ): Promise<{ source: S3RangeSource; bytes: Uint8Array }> {
+    const stats = options.stats ?? { bytesFetched: 0 };
+    const out = await send(ref, undefined, start, end, options.signal);
+    const pin = pinOf(out, ref);
+    const source = new S3RangeSource(ref, pin, { ...options, stats });
+    const stop = Math.min(end, pin.size);
+    const bytes = await source.#collect(start, stop, options.signal, out);
+    return { source, bytes };
+  }
+
+  /**
+   * Exactly the bytes `[start, end)`.
+   * @throws {SosError} `OBJECT_CHANGED`, `DOWNLOAD_INCOMPLETE`, `TIMEOUT`, `SERVER_FAULT`, `ABORTED`,
+   *   `INVALID_ARGUMENT` for a range outside the object.
+   */
+  async read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(end) ||
+      start < 0 ||
+      end < start ||
+      end > this.size
+    ) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `read [${start}, ${end}) is outside the object of ${this.size} bytes`,
+      );
+    }
+    if (start === end) return new Uint8Array(0);
+    return this.#collect(start, end, signal, undefined);
+  }
+
+  /**
+   * The bytes `[start, end)` as a stream, resumed like {@link read}; `first` is an answer already
+   * received for exactly that range (or the whole object), read before any new request.
+   */
+  stream(
+    start: number,
+    end: number,
+    signal: AbortSignal | undefined,
+    first?: GetObjectCommandOutput,
+  ): ReadableStream<Uint8Array> {
+    let pending = first;
+    const cancel = new AbortController();
+    // the caller's signal is referenced by this stream's own callbacks: AbortSignal.any() alone
+    // holds it weakly, and a collected AbortSignal.timeout() never fires
+    const callerSignal = signal;
+    const onAbort = () => cancel.abort(callerSignal?.reason);
+    callerSignal?.addEventListener('abort', onAbort, { once: true });
+    const iterator = this.#bytes(start, end, cancel.signal, () => {
+      const out = pending;
+      pending = undefined;
+      return out;
+    });
+    const release = () => callerSignal?.removeEventListener('abort', onAbort);
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            const { value, done } = await iterator.next();
+            if (done) {
+              release();
+              controller.close();
+            } else controller.enqueue(value);
+          } catch (err) {
+            release();
+            throw err;
+          }
+        },
+        async cancel(reason) {
+          release();
+          cancel.abort(reason);
+          await iterator.return(undefined).catch(() => {});
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  async #collect(
+    start: number,
+    end: number,
+    signal: AbortSignal | undefined,
+    first: GetObjectCommandOutput | undefined,
+  ): Promise<Uint8Array> {
+    const buffer = new Uint8Array(end - start);
+    let filled = 0;
+    let pending = first;
+    const take = () => {
+      const out = pending;
+      pending = undefined;
+      return out;
+    };
+    for await (const chunk of this.#bytes(start, end, signal, take)) {
+      buffer.set(chunk, filled);
+      filled += chunk.byteLength;
+    }
+    return buffer;
+  }
+
+  /**
+   * The bytes `[start, end)` in the order received, resuming broken bodies; `first()` may hand
+   * over an answer already received for `start`.
+   */
+  async *#bytes(
+    start: number,
+    end: number,
+    signal: AbortSignal | undefined,
+    first: () => GetObjectCommandOutput | undefined,
+  ): AsyncGenerator<Uint8Array> {
+    let position = start;
+    let failures = 0;
+    let lastFailure: unknown;
+    while (position < end) {
+      let out = first();
+      if (out === undefined) {
+        try {
+          out = await send(this.#ref, this.#pin, position, end, signal);
+        } catch (err) {
+          // a request that fails after the body broke: the download is what was lost
+          if (
+            lastFailure === undefined ||
+            !(isConnectionError(err) || isTimeoutError(err) || isTransportCode(err))
+          )
+            throw err;
+          throw this.#incomplete(position, end, start, err);
+        }
+        this.#checkPin(out);
+      }
+      const before = position;
+      try {
+        for await (const chunk of bodyRange(out, position, end)) {
+          position += chunk.byteLength;
+          this.stats.bytesFetched += chunk.byteLength;
+          yield chunk;
+        }
+        if (position < end)
+          throw Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+      } catch (err) {
+        destroyBody(out);
+        if (signal?.aborted) throw aborted(signal, err);
+        if (!(isConnectionError(err) || isTimeoutError(err))) throw err;
+        lastFailure = err;
+        failures = position > before ? 1 : failures + 1;
+        if (failures > this.#resumes) throw this.#incomplete(position, end, start, err);
+        await pause(RESUME_BACKOFF_MS * 2 ** (failures - 1), signal);
+      }
+    }
+  }
+
+  #checkPin(out: GetObjectCommandOutput): void {
+    const pin = this.#pin;
+    const size = sizeOf(out);
+    if (
+      (pin.etag !== undefined && out.ETag !== undefined && out.ETag !== pin.etag) ||
+      (pin.versionId !== undefined && out.VersionId !== undefined && out.VersionId !== pin.versionId) ||
+      (size !== undefined && size !== pin.size)
+    ) {
+      destroyBody(out);
+      throw changed(this.#ref, undefined);
+    }
+  }
+
+  #incomplete(position: number, end: number, start: number, cause: unknown): SosError {
+    const { bucket, key } = this.#ref;
+    return new SosError(
+      'DOWNLOAD_INCOMPLETE',
+      `get ${bucket}/${key}: the download broke off at byte ${position} of [${start}, ${end}) and resuming ` +
+        `from there failed ${this.#resumes} times in a row (${(cause as Error)?.message ?? cause})`,
+      { cause },
+    );
+  }
+}
+
+/** Sends one ranged GET of `[start, end)`, pinned when `pin` is given. */
+async function send(
+  ref: S3ObjectRef,
+  pin: ObjectPin | undefined,
+  start: number,
+  end: number,
+  signal: AbortSignal | undefined,
+): Promise<GetObjectCommandOutput> {
+  const versionId = pin?.versionId ?? ref.versionId;
+  let out: GetObjectCommandOutput;
+  try {
+    out = await ref.client.send(
+      new GetObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        ...(versionId !== undefined ? { VersionId: versionId } : {}),
+        ...(pin?.etag !== undefined ? { IfMatch: pin.etag } : {}),
+        Range: `bytes=${start}-${end - 1}`,
+        ...ref.sseC,
+      }),
+      signal ? { abortSignal: signal } : {},
+    );
+  } catch (err) {
+    if (signal?.aborted) throw aborted(signal, err);
+    if (pin !== undefined && httpStatus(err) === 412) throw changed(ref, err);
+    if (httpStatus(err) === 416) throw err;
+    throw mapTransportError(err, `get ${ref.bucket}/${ref.key}`);
+  }
+  try {
+    if (!out.Body) {
+      throw new SosError('SERVER_FAULT', `get ${ref.bucket}/${ref.key}: the store answered without a body`);
+    }
+    ref.check?.(out);
+  } catch (err) {
+    destroyBody(out);
+    throw err;
+  }
+  return out;
+}
+
+/** What the first answer pins: the object's size, ETag and version. */
+function pinOf(out: GetObjectCommandOutput, ref: S3ObjectRef): ObjectPin {
+  const size = sizeOf(out);
+  if (size === undefined) {
+    destroyBody(out);
+    throw new SosError(
+      'SERVER_FAULT',
+      `get ${ref.bucket}/${ref.key}: the store's answer gives no object size (Content-Range ${out.ContentRange ?? 'missing'})`,
+    );
+  }
+  return { size, etag: out.ETag || undefined, versionId: out.VersionId ?? ref.versionId };
+}
+
+/** The object's total size from an answer: Content-Range's total for 206, Content-Length for 200. */
+function sizeOf(out: GetObjectCommandOutput): number | undefined {
+  if (out.$metadata.httpStatusCode === 206) return parseContentRange(out.ContentRange)?.size;
+  return out.ContentLength;
+}
+
+/**
+ * The bytes `[start, end)` of an answer to a GET for them. A 206 must start at `start`; a 200 (the
+ * server ignored `Range`) starts at byte 0, so what comes before `start` is read and dropped, and
+ * the body is cancelled once `end` is reached: never more than one incoming chunk is held.
+ */
+async function* bodyRange(
+  out: GetObjectCommandOutput,
+  start: number,
+  end: number,
+): AsyncGenerator<Uint8Array> {
+  let offset: number;
+  if (out.$metadata.httpStatusCode === 206) {
+    const range = parseContentRange(out.ContentRange);
+    if (range === undefined || range.start !== start) {
+      throw new SosError(
+        'SERVER_FAULT',
+        `the store answered bytes ${out.ContentRange ?? '(no Content-Range)'} to a request for ${start}-${end - 1}`,
+      );
+    }
+    offset = start;
+  } else {
+    offset = 0; // RANGE_IGNORED: the whole object follows
+  }
+  try {
+    for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
+      const from = Math.max(start - offset, 0);
+      const to = Math.min(end - offset, chunk.byteLength);
+      offset += chunk.byteLength;
+      if (to > from) yield chunk.subarray(from, to);
+      if (offset >= end) return;
+    }
+  } finally {
+    if (offset < end || offset > end || out.$metadata.httpStatusCode === 200) destroyBody(out);
+  }
+}
+
+/** Stops receiving an answer's body (closes its connection when bytes are still coming). */
+function destroyBody(out: GetObjectCommandOutput): void {
+  const body = out.Body as { destroy?: (err?: Error) => void } | undefined;
+  body?.destroy?.();
+}
+
+function changed(ref: S3ObjectRef, cause: unknown): SosError {
+  return new SosError(
+    'OBJECT_CHANGED',
+    `get ${ref.bucket}/${ref.key}: the object was replaced while being read (its ETag or version changed); read it again`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function aborted(signal: AbortSignal, cause: unknown): SosError {
+  return new SosError('ABORTED', 'download aborted', { cause: signal.reason ?? cause });
+}
+
+function isTransportCode(err: unknown): boolean {
+  return err instanceof SosError && (err.code === 'TIMEOUT' || err.code === 'SERVER_FAULT');
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted(signal, undefined));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(aborted(signal!, undefined));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
