@@ -22,6 +22,8 @@ export const EXIT = {
   NOT_FOUND: 5,
   /** The store could not be reached (connection, DNS, TLS) or answered with a server error. */
   NETWORK: 6,
+  /** The output could not be written: disk full (ENOSPC), the reader of stdout went away (EPIPE), an I/O error. */
+  OUTPUT: 7,
   /** Interrupted by SIGINT (Ctrl-C); nothing partial was left behind. */
   INTERRUPTED: 130,
   /** Terminated by SIGTERM; nothing partial was left behind. */
@@ -98,6 +100,30 @@ const S3_AUTH = new Set([
   'ExpiredToken',
   'CredentialsProviderError',
 ]);
+
+/** What the system error codes of a failed write mean, for the message. */
+const WRITE_FAILURES: Record<string, string> = {
+  EPIPE: 'the reader closed the pipe before all output was written (EPIPE)',
+  ENOSPC: 'no space left on the device (ENOSPC)',
+  EDQUOT: 'disk quota exceeded (EDQUOT)',
+  EFBIG: 'the file grew larger than the file system allows (EFBIG)',
+  EIO: 'input/output error of the device (EIO)',
+  EROFS: 'the file system is read-only (EROFS)',
+  EBADF: 'the output is not open for writing (EBADF)',
+};
+
+/**
+ * The error for a write that failed (stdout or an output file), with exit code {@link EXIT.OUTPUT}.
+ * @param where - What was being written, e.g. `stdout` or `writing out.tar`.
+ * @param left - What the failure leaves behind, for the user, e.g. `nothing was left behind`.
+ */
+export function outputError(cause: unknown, where: string, left: string): CliError {
+  if (cause instanceof CliError) return cause;
+  const code = (cause as { code?: string } | null)?.code;
+  const known = code === undefined ? undefined : WRITE_FAILURES[code];
+  const what = known ?? code ?? (cause as { message?: string } | null)?.message ?? String(cause);
+  return new CliError(EXIT.OUTPUT, `${where}: ${what}; ${left}`, { cause });
+}
 
 /** Exit code for any error thrown by a command. */
 export function exitCodeOf(err: unknown): ExitCode {

@@ -11,8 +11,9 @@ import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/prom
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CliError, EXIT, usage } from './exit.ts';
+import { CliError, EXIT, outputError, usage } from './exit.ts';
 import type { Progress } from './report.ts';
+import { stdoutSink } from './stdout.ts';
 
 const interrupt = new AbortController();
 const temporaries = new Set<string>();
@@ -69,6 +70,29 @@ export interface PendingFile {
   discard(): Promise<void>;
 }
 
+/**
+ * A file handle as a pipeline end. A failed write (ENOSPC, EIO, ...) fails the pipeline with a
+ * `CliError` of exit code `OUTPUT`, told apart from the failures of earlier stages.
+ */
+function fileSink(handle: FileHandle, path: string): Writable {
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _encoding, callback) {
+      writeAll(handle, chunk).then(
+        () => callback(),
+        (err) => callback(outputError(err, `writing ${path}`, 'nothing was left behind')),
+      );
+    },
+  });
+}
+
+/** Writes all of `bytes`, however many writes the system takes for it. */
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.byteLength; ) {
+    offset += (await handle.write(bytes, offset, bytes.byteLength - offset)).bytesWritten;
+  }
+}
+
 /** Starts writing `path` through a temporary file in the same folder. */
 export async function pendingFile(path: string, options: { mode?: number } = {}): Promise<PendingFile> {
   const dir = dirname(path);
@@ -83,7 +107,7 @@ export async function pendingFile(path: string, options: { mode?: number } = {})
     });
   }
   temporaries.add(temporary);
-  const stream = handle.createWriteStream({ autoClose: false, highWaterMark: 1 << 20 });
+  const stream = fileSink(handle, path);
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -120,24 +144,20 @@ export async function writeOutput(
     return;
   }
   const file = await pendingFile(output.path);
+  const where = `writing ${output.path}`;
   try {
     await pipeline([...stages, file.stream] as NodeJS.ReadWriteStream[], { signal: interrupted });
-    await file.commit();
   } catch (err) {
     await file.discard();
     throw err;
   }
-}
-
-/** Stdout as a pipeline end that is not ended afterwards (a `--json` line may follow). */
-function stdoutSink(): Writable {
-  return new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _encoding, callback) {
-      if (process.stdout.write(chunk)) callback();
-      else process.stdout.once('drain', () => callback());
-    },
-  });
+  try {
+    // a full disk can show only now, when the file system flushes (fsync) or closes the file
+    await file.commit();
+  } catch (err) {
+    await file.discard();
+    throw outputError(err, where, 'nothing was left behind');
+  }
 }
 
 /** A local input opened for reading, with its size when known. */

@@ -14,6 +14,7 @@ import { rekeyCommand } from './commands/rekey.ts';
 import { describeError, EXIT, exitCodeOf, hintFor } from './exit.ts';
 import { handleSignals, interruption } from './io.ts';
 import { Reporter } from './report.ts';
+import { drainStderr, drainStdout, watchStandardStreams } from './stdout.ts';
 import { destroyClients } from './store.ts';
 
 const VERSION = '0.1.0';
@@ -93,7 +94,8 @@ export function program(
       'after',
       `
 Exit codes: 0 ok, 1 other error, 2 usage, 3 key or credentials, 4 integrity (data failed
-authentication or is not sealstream), 5 not found, 6 network or server, 130 interrupted.`,
+authentication or is not sealstream), 5 not found, 6 network or server, 7 output not written
+(disk full, reader closed the pipe), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`,
     );
 
   outputOptions(
@@ -230,37 +232,41 @@ authentication or is not sealstream), 5 not found, 6 network or server, 130 inte
   return root;
 }
 
-/** Runs the command line; resolves to the exit code. */
+/** Runs the command line; resolves to the exit code once every byte of output is written. */
 export async function main(argv: string[]): Promise<number> {
   // the SDK warns that its releases after January 2027 need Node 22; this build's pinned SDK runs on 20
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   handleSignals();
+  watchStandardStreams();
   let reporter = new Reporter({});
   let code: number = EXIT.OK;
   const root = program(async (work, flags) => {
     reporter = new Reporter(flags as { quiet?: boolean; json?: boolean });
     await work(reporter);
   });
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    // the reader went away (`| head`): stop quietly, as cat does
-    if (err.code === 'EPIPE') process.exit(EXIT.OK);
-  });
+  const fail = (err: unknown) => {
+    const failure = interruption() ?? err;
+    code = exitCodeOf(failure);
+    reporter.error(describeError(failure), hintFor(failure));
+  };
   try {
     await root.parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      code = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    } else {
-      const stop = interruption();
-      const failure = stop ?? err;
-      code = exitCodeOf(failure);
-      reporter.error(describeError(failure), hintFor(failure));
-    }
+    if (err instanceof CommanderError) code = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    else fail(err);
   } finally {
     destroyClients();
   }
+  // results and `--json` lines may still be queued for a slow reader
+  try {
+    await drainStdout();
+  } catch (err) {
+    if (code === EXIT.OK) fail(err);
+  }
+  await drainStderr();
   return code;
 }
 
-// exit now: a half-read stdin or an idle keep-alive socket must not hold the process open
+// exit now: a half-read stdin or an idle keep-alive socket must not hold the process open;
+// main() resolves only once stdout and stderr hold nothing unwritten
 process.exit(await main(process.argv));

@@ -7,6 +7,7 @@ import { chmod, open } from 'node:fs/promises';
 import { formatKey, generateKey, keyId } from '@sealstream/core';
 import { CliError, EXIT, usage } from '../exit.ts';
 import type { Reporter } from '../report.ts';
+import { writeStdout } from '../stdout.ts';
 
 /** Flags of `keygen`. */
 export interface KeygenFlags {
@@ -22,7 +23,7 @@ export async function keygen(flags: KeygenFlags, reporter: Reporter): Promise<vo
   if (flags.out === undefined || flags.out === '-') {
     if (reporter.json) throw usage('--json output never carries keys: use keygen --out FILE --json');
     reporter.dataOnStdout = true;
-    process.stdout.write(text);
+    await writeStdout(text);
     reporter.info(`key ID ${id}`);
     return;
   }
