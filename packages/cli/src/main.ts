@@ -40,7 +40,11 @@ function keyOptions(cmd: Command, purpose: 'seal' | 'open'): Command {
       `${purpose === 'seal' ? 'encrypt to' : 'try'} a passphrase typed at a terminal prompt`,
     )
     .option('--passphrase-file <file>', `${verb} the passphrase on the first line of FILE`)
-    .option('--work-factor <logN>', 'scrypt work factor (logN) of a new passphrase, 10 to 22 (default 18)');
+    .option('--work-factor <logN>', 'scrypt work factor (logN) of a new passphrase, 10 to 22 (default 18)')
+    .option(
+      '--max-work-factor <logN>',
+      'highest passphrase work factor to open, 10 to 22 (default 20); to write above 20, confirm with the same value as --work-factor',
+    );
 }
 
 /** SSE-C options. */
@@ -156,6 +160,10 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
               'local path, -, s3://bucket/key or sos://zone/bucket/key (a trailing / keeps the source name)',
             )
             .option('-r, --recursive', 'copy a folder or every object under a prefix')
+            .option(
+              '--no-encryption',
+              'upload without any encryption: the store gets the data as it is (needed when no key is given)',
+            )
             .option('--parallel <n>', 'files transferred at once with --recursive (default 4)')
             .option(
               '--bind',

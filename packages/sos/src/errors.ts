@@ -26,7 +26,17 @@ export type SosErrorCode =
   /** A byte range outside the object (HTTP 416). */
   | 'RANGE_NOT_SATISFIABLE'
   /** The operation was aborted through its `AbortSignal`. */
-  | 'ABORTED';
+  | 'ABORTED'
+  /** A connect, idle-read or request timeout elapsed (after retries where retried). */
+  | 'TIMEOUT'
+  /** The store answered something unusable (no UploadId, no body, no ETag, 5xx after retries). */
+  | 'SERVER_FAULT'
+  /** The object changed during a read or rekey (ETag/version pin failed). */
+  | 'OBJECT_CHANGED'
+  /** A download ended early and retries from where it stopped were exhausted. */
+  | 'DOWNLOAD_INCOMPLETE'
+  /** A failed multipart upload could not be aborted; the error names the upload to abort later. */
+  | 'UPLOAD_NOT_ABORTED';
 
 /** Base class of every error this package throws; `code` is stable across versions. */
 export class SosError extends SealstreamError<SosErrorCode> {
