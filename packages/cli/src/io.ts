@@ -5,18 +5,16 @@
  * one shared signal; work stops, temporary files are removed, and the run exits 130 or 143.
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, type Stats, unlinkSync } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { Readable, Transform, Writable } from 'node:stream';
+import { createReadStream, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT, outputError, usage } from './exit.ts';
+import { pendingFile, removeTemporariesSync } from './pending.ts';
 import type { Progress } from './report.ts';
 import { stdoutSink } from './stdout.ts';
 
 const interrupt = new AbortController();
-const temporaries = new Set<string>();
 let signalCount = 0;
 
 /** Aborted when the user interrupts the run. */
@@ -47,88 +45,6 @@ export function handleSignals(): void {
 /** The error to report for an interrupted run, if it was interrupted. */
 export function interruption(): CliError | undefined {
   return interrupted.aborted ? (interrupted.reason as CliError) : undefined;
-}
-
-function removeTemporariesSync(): void {
-  for (const path of temporaries) {
-    try {
-      unlinkSync(path);
-    } catch {
-      // gone already
-    }
-  }
-  temporaries.clear();
-}
-
-/** An output file being written under a temporary name. */
-export interface PendingFile {
-  /** Where bytes go. */
-  stream: Writable;
-  /** Flushes to disk and renames into place. */
-  commit(): Promise<void>;
-  /** Removes the temporary file. */
-  discard(): Promise<void>;
-}
-
-/**
- * A file handle as a pipeline end. A failed write (ENOSPC, EIO, ...) fails the pipeline with a
- * `CliError` of exit code `OUTPUT`, told apart from the failures of earlier stages.
- */
-function fileSink(handle: FileHandle, path: string): Writable {
-  return new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _encoding, callback) {
-      writeAll(handle, chunk).then(
-        () => callback(),
-        (err) => callback(outputError(err, `writing ${path}`, 'nothing was left behind')),
-      );
-    },
-  });
-}
-
-/** Writes all of `bytes`, however many writes the system takes for it. */
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.byteLength; ) {
-    offset += (await handle.write(bytes, offset, bytes.byteLength - offset)).bytesWritten;
-  }
-}
-
-/** Starts writing `path` through a temporary file in the same folder. */
-export async function pendingFile(path: string, options: { mode?: number } = {}): Promise<PendingFile> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const temporary = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.sealstream-partial`);
-  let handle: FileHandle;
-  try {
-    handle = await open(temporary, 'wx', options.mode ?? 0o666);
-  } catch (cause) {
-    throw new CliError(EXIT.ERROR, `cannot write in ${dir}: ${(cause as { code?: string }).code ?? cause}`, {
-      cause,
-    });
-  }
-  temporaries.add(temporary);
-  const stream = fileSink(handle, path);
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    if (!stream.destroyed) stream.destroy();
-    await handle.close().catch(() => {});
-  };
-  return {
-    stream,
-    async commit() {
-      await handle.sync();
-      await close();
-      await rename(temporary, path);
-      temporaries.delete(temporary);
-    },
-    async discard() {
-      await close();
-      await unlink(temporary).catch(() => {});
-      temporaries.delete(temporary);
-    },
-  };
 }
 
 /**

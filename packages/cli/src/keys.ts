@@ -43,9 +43,7 @@ export function warnKeyOnCommandLine(reporter: Reporter, flag: string, better: s
   reporter.warn(
     `a key given with ${flag} is visible to other users of this machine (process list) and stays in shell history; ${better}`,
   );
-  // Overwrites the argument memory that /proc/<pid>/cmdline shows, shrinking the window in which
-  // the key is visible. It was visible before this line ran, so the warning stands.
-  process.title = 'sealstream';
+  // bin.ts wiped it from the process list at start-up; it was visible until then, so the warning stands
 }
 
 /** Reads a file holding one or more keys (one per line; blank lines and `#` comments ignored). */

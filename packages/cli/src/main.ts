@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `sealstream`: encrypt files and streams client-side and move them to Exoscale SOS and
  * S3-compatible stores. Arguments are parsed with commander; every failure ends in one of the
@@ -13,6 +12,7 @@ import { catCommand, inspectCommand } from './commands/read.ts';
 import { rekeyCommand } from './commands/rekey.ts';
 import { describeError, EXIT, exitCodeOf, hintFor } from './exit.ts';
 import { handleSignals, interruption } from './io.ts';
+import { warnStalePartialsWith } from './pending.ts';
 import { Reporter } from './report.ts';
 import { drainStderr, drainStdout, watchStandardStreams } from './stdout.ts';
 import { destroyClients } from './store.ts';
@@ -250,6 +250,8 @@ export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.OK;
   const root = program(async (work, flags) => {
     reporter = new Reporter(flags as { quiet?: boolean; json?: boolean });
+    const current = reporter;
+    warnStalePartialsWith((message) => current.warn(message));
     await work(reporter);
   });
   const fail = (err: unknown) => {
