@@ -28,9 +28,9 @@ export const EXIT = {
   NETWORK: 6,
   /** The output could not be written: disk full (ENOSPC), the reader of stdout went away (EPIPE), an I/O error. */
   OUTPUT: 7,
-  /** Interrupted by SIGINT (Ctrl-C); nothing partial was left behind. */
+  /** Interrupted by SIGINT (Ctrl-C); the message says what the run left (output already on stdout). */
   INTERRUPTED: 130,
-  /** Terminated by SIGTERM; nothing partial was left behind. */
+  /** Terminated by SIGTERM; as for SIGINT. */
   TERMINATED: 143,
 } as const;
 

@@ -255,7 +255,7 @@ export async function main(argv: string[]): Promise<number> {
     await work(reporter);
   });
   const fail = (err: unknown) => {
-    const failure = interruption() ?? err;
+    const failure = interruption(err) ?? err;
     code = exitCodeOf(failure);
     reporter.error(describeError(failure), hintFor(failure));
   };

@@ -18,6 +18,12 @@ import { CliError, EXIT, outputError } from './exit.ts';
 
 const SUFFIX = '.sealstream-partial';
 const temporaries = new Set<string>();
+let removed = 0;
+
+/** How many temporary files this run removed (for the message of an interrupted run). */
+export function temporariesRemoved(): number {
+  return removed + temporaries.size;
+}
 let warn: (message: string) => void = () => {};
 
 /** Where warnings about stale temporary files go (the run's reporter). */
@@ -100,7 +106,7 @@ export async function pendingFile(
     async discard() {
       await close();
       await unlink(temporary).catch(() => {});
-      temporaries.delete(temporary);
+      if (temporaries.delete(temporary)) removed++;
     },
   };
 }

@@ -19,6 +19,7 @@ import { type CliError, outputError } from './exit.ts';
 
 let failure: CliError | undefined;
 let written = 0;
+let started = false;
 
 /** What a failed stdout write leaves behind, for the message. */
 function leftBehind(): string {
@@ -39,9 +40,13 @@ export function watchStandardStreams(): void {
   process.stderr.on('error', () => {});
 }
 
-/** Bytes the operating system has taken from stdout's writes through {@link stdoutSink}. */
-export function bytesWrittenToStdout(): number {
-  return written;
+/**
+ * What went to stdout so far, for messages: `undefined` when nothing was handed to it, else the
+ * bytes the operating system is known to have taken (a lower bound: a write in progress may have
+ * gone out in part).
+ */
+export function bytesWrittenToStdout(): number | undefined {
+  return started ? written : undefined;
 }
 
 let direct: boolean | undefined;
@@ -72,6 +77,7 @@ function writeAllSync(bytes: Uint8Array): void {
 export function writeStdout(chunk: Uint8Array | string): Promise<void> {
   return new Promise((resolve, reject) => {
     if (failure) return reject(failure);
+    if (chunk.length > 0) started = true;
     if (stdoutIsFile()) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       try {
