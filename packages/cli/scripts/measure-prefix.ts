@@ -24,7 +24,7 @@ import { parseKey } from '@sealstream/core';
 import { createSosClient, type Encryption, putObject } from '@sealstream/sos';
 
 const exec = promisify(execFile);
-const bin = resolve(import.meta.dirname, '../dist/main.js');
+const bin = resolve(import.meta.dirname, '../dist/bin.js');
 const count = Number(process.argv[2] ?? 500);
 const endpoint = process.env.S3_ENDPOINT ?? process.env.AWS_ENDPOINT_URL_S3;
 if (!endpoint) throw new Error('set S3_ENDPOINT (source /tmp/sealstream-s3/s3.env)');

@@ -4,7 +4,8 @@
  * error code; never from message text.
  * @module
  */
-import { isSealstreamError } from '@sealstream/core';
+import { type ErrorCode, isSealstreamError } from '@sealstream/core';
+import type { SosErrorCode } from '@sealstream/sos';
 
 /** Stable exit codes of the `sealstream` command. */
 export const EXIT = {
@@ -20,11 +21,16 @@ export const EXIT = {
   INTEGRITY: 4,
   /** A local file, bucket or object does not exist. */
   NOT_FOUND: 5,
-  /** The store could not be reached (connection, DNS, TLS) or answered with a server error. */
+  /**
+   * The store could not be reached (connection, DNS, TLS, timeout), answered with a server error,
+   * a download kept ending early, or the object changed while it was read: trying again may help.
+   */
   NETWORK: 6,
-  /** Interrupted by SIGINT (Ctrl-C); nothing partial was left behind. */
+  /** The output could not be written: disk full (ENOSPC), the reader of stdout went away (EPIPE), an I/O error. */
+  OUTPUT: 7,
+  /** Interrupted by SIGINT (Ctrl-C); the message says what the run left (output already on stdout). */
   INTERRUPTED: 130,
-  /** Terminated by SIGTERM; nothing partial was left behind. */
+  /** Terminated by SIGTERM; as for SIGINT. */
   TERMINATED: 143,
 } as const;
 
@@ -48,7 +54,11 @@ export function usage(message: string, hint?: string): CliError {
   return new CliError(EXIT.USAGE, message, hint === undefined ? undefined : { hint });
 }
 
-const BY_CODE: Record<string, ExitCode> = {
+/**
+ * Exit code of every stable error code of the core (SPEC §9) and the transport. Typed as a full
+ * record: a code added to either package fails the type check until it is mapped here.
+ */
+const BY_CODE: Record<ErrorCode | SosErrorCode, ExitCode> = {
   // core (SPEC §9)
   HEADER_INVALID: EXIT.INTEGRITY,
   HEADER_TOO_LARGE: EXIT.INTEGRITY,
@@ -62,6 +72,7 @@ const BY_CODE: Record<string, ExitCode> = {
   TRUNCATED: EXIT.INTEGRITY,
   TRAILING_DATA: EXIT.INTEGRITY,
   INVALID_KEY: EXIT.KEY,
+  // a caller's mistake: in the CLI, a bad flag value
   INVALID_ARGUMENT: EXIT.USAGE,
   RANGE_NOT_SATISFIABLE: EXIT.USAGE,
   BACKEND_UNAVAILABLE: EXIT.ERROR,
@@ -75,7 +86,19 @@ const BY_CODE: Record<string, ExitCode> = {
   SSE_C_KEY_MISMATCH: EXIT.KEY,
   SSE_C_NOT_APPLIED: EXIT.KEY,
   ABORTED: EXIT.INTERRUPTED,
+  // the store or the way to it failed: worth trying again later
+  TIMEOUT: EXIT.NETWORK,
+  SERVER_FAULT: EXIT.NETWORK,
+  DOWNLOAD_INCOMPLETE: EXIT.NETWORK,
+  UPLOAD_NOT_ABORTED: EXIT.NETWORK,
+  // not tampering: the object was replaced while it was read; reading it again gives the new one
+  OBJECT_CHANGED: EXIT.NETWORK,
 };
+
+/** True when `code` is one that {@link BY_CODE} maps. */
+function isKnownCode(code: string): code is ErrorCode | SosErrorCode {
+  return Object.hasOwn(BY_CODE, code);
+}
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -99,10 +122,34 @@ const S3_AUTH = new Set([
   'CredentialsProviderError',
 ]);
 
+/** What the system error codes of a failed write mean, for the message. */
+const WRITE_FAILURES: Record<string, string> = {
+  EPIPE: 'the reader closed the pipe before all output was written (EPIPE)',
+  ENOSPC: 'no space left on the device (ENOSPC)',
+  EDQUOT: 'disk quota exceeded (EDQUOT)',
+  EFBIG: 'the file grew larger than the file system allows (EFBIG)',
+  EIO: 'input/output error of the device (EIO)',
+  EROFS: 'the file system is read-only (EROFS)',
+  EBADF: 'the output is not open for writing (EBADF)',
+};
+
+/**
+ * The error for a write that failed (stdout or an output file), with exit code {@link EXIT.OUTPUT}.
+ * @param where - What was being written, e.g. `stdout` or `writing out.tar`.
+ * @param left - What the failure leaves behind, for the user, e.g. `nothing was left behind`.
+ */
+export function outputError(cause: unknown, where: string, left: string): CliError {
+  if (cause instanceof CliError) return cause;
+  const code = (cause as { code?: string } | null)?.code;
+  const known = code === undefined ? undefined : WRITE_FAILURES[code];
+  const what = known ?? code ?? (cause as { message?: string } | null)?.message ?? String(cause);
+  return new CliError(EXIT.OUTPUT, `${where}: ${what}; ${left}`, { cause });
+}
+
 /** Exit code for any error thrown by a command. */
 export function exitCodeOf(err: unknown): ExitCode {
   if (err instanceof CliError) return err.exitCode;
-  if (isSealstreamError(err)) return BY_CODE[err.code] ?? EXIT.ERROR;
+  if (isSealstreamError(err)) return isKnownCode(err.code) ? BY_CODE[err.code] : EXIT.ERROR;
   const e = err as {
     name?: string;
     code?: string;
@@ -163,18 +210,23 @@ export async function inContext<T>(what: string, fn: () => Promise<T>): Promise<
   }
 }
 
-const HINTS: Record<string, string> = {
+const HINTS: Partial<Record<ErrorCode | SosErrorCode, string>> = {
   SSE_C_KEY_REQUIRED: 'give the SSE-C key with --sse-c-file FILE (or --encrypt-key)',
   SSE_C_KEY_MISMATCH: 'the SSE-C key given is not the one the object was stored with',
   SSE_C_NOT_APPLIED: 'the object is not stored with SSE-C: drop --sse-c, --sse-c-file or --encrypt-key',
   NO_MATCHING_KEY: 'give the right key with --key-file FILE (repeatable) or the passphrase',
   HEADER_INVALID: '`sealstream inspect` tells whether this is a sealstream file',
-  WORK_FACTOR_TOO_HIGH: 'the passphrase stanza asks for more scrypt work than sealstream accepts by default',
+  TIMEOUT: 'the store did not answer in time: check the network and the endpoint, then try again',
+  SERVER_FAULT: 'the store answered something unusable: try again later',
+  DOWNLOAD_INCOMPLETE: 'the download kept stopping early: check the network, then try again',
+  OBJECT_CHANGED: 'the object was replaced while it was read: run the command again to read the new one',
+  WORK_FACTOR_TOO_HIGH:
+    'the passphrase stanza asks for more scrypt work than the limit; if you trust where the data came from, raise it with --max-work-factor N',
 };
 
 /** A hint for an error, if there is a useful one. */
 export function hintFor(err: unknown): string | undefined {
   if (err instanceof CliError) return err.hint;
-  if (isSealstreamError(err)) return HINTS[err.code];
+  if (isSealstreamError(err)) return isKnownCode(err.code) ? HINTS[err.code] : undefined;
   return undefined;
 }

@@ -5,37 +5,41 @@
  * one shared signal; work stops, temporary files are removed, and the run exits 130 or 143.
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, type Stats, unlinkSync } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { Readable, Transform, Writable } from 'node:stream';
+import { createReadStream, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CliError, EXIT, usage } from './exit.ts';
+import { CliError, EXIT, outputError, usage } from './exit.ts';
+import { pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
+import { bytesWrittenToStdout, stdoutSink } from './stdout.ts';
 
 const interrupt = new AbortController();
-const temporaries = new Set<string>();
 let signalCount = 0;
+
+/** How long the work may take to stop after the first signal before the process exits anyway. */
+export const CLEANUP_SECONDS = 5;
 
 /** Aborted when the user interrupts the run. */
 export const interrupted: AbortSignal = interrupt.signal;
 
-/** Installs the SIGINT/SIGTERM handlers: the first signal aborts the run, a second one exits at once. */
+/**
+ * Installs the SIGINT/SIGTERM handlers. The first signal aborts the run's signal (every request,
+ * upload and pipeline is given it), so in-flight work stops and cleans up (temporary files
+ * removed, multipart uploads aborted); if that takes longer than {@link CLEANUP_SECONDS}, or at a
+ * second signal, the temporary files are removed and the process exits at once. Either way the
+ * exit code is 130 (SIGINT) or 143 (SIGTERM).
+ */
 export function handleSignals(): void {
-  const on = (name: 'SIGINT' | 'SIGTERM', exitCode: number) => {
+  const on = (name: 'SIGINT' | 'SIGTERM', exitCode: typeof EXIT.INTERRUPTED | typeof EXIT.TERMINATED) => {
     process.on(name, () => {
       signalCount++;
-      if (signalCount > 1) {
-        removeTemporariesSync();
-        process.exit(exitCode);
-      }
-      interrupt.abort(
-        new CliError(
-          exitCode === EXIT.INTERRUPTED ? EXIT.INTERRUPTED : EXIT.TERMINATED,
-          `interrupted (${name}): nothing partial was left behind`,
-        ),
-      );
+      if (signalCount > 1) stopNow(exitCode, `${name} again: stopped without waiting for cleanup`);
+      interrupt.abort(new CliError(exitCode, `interrupted (${name})`));
+      setTimeout(
+        () => stopNow(exitCode, `interrupted (${name}): the work did not stop within ${CLEANUP_SECONDS} s`),
+        CLEANUP_SECONDS * 1000,
+      ).unref();
     });
   };
   on('SIGINT', EXIT.INTERRUPTED);
@@ -43,68 +47,38 @@ export function handleSignals(): void {
   process.on('exit', removeTemporariesSync);
 }
 
-/** The error to report for an interrupted run, if it was interrupted. */
-export function interruption(): CliError | undefined {
-  return interrupted.aborted ? (interrupted.reason as CliError) : undefined;
+/** Exits at once: temporary files removed, a last line on stderr saying what may be left. */
+function stopNow(exitCode: number, why: string): never {
+  removeTemporariesSync();
+  const written = bytesWrittenToStdout();
+  process.stderr.write(
+    `sealstream: error: ${why}; temporary files were removed${written !== undefined ? `; output had already gone to stdout (at least ${written} bytes): it is incomplete` : ''}; an upload in progress may be left on the store as an incomplete multipart upload (aws s3api list-multipart-uploads)\n`,
+  );
+  process.exit(exitCode);
 }
 
-function removeTemporariesSync(): void {
-  for (const path of temporaries) {
-    try {
-      unlinkSync(path);
-    } catch {
-      // gone already
-    }
-  }
-  temporaries.clear();
-}
-
-/** An output file being written under a temporary name. */
-export interface PendingFile {
-  /** Where bytes go. */
-  stream: Writable;
-  /** Flushes to disk and renames into place. */
-  commit(): Promise<void>;
-  /** Removes the temporary file. */
-  discard(): Promise<void>;
-}
-
-/** Starts writing `path` through a temporary file in the same folder. */
-export async function pendingFile(path: string, options: { mode?: number } = {}): Promise<PendingFile> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const temporary = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.sealstream-partial`);
-  let handle: FileHandle;
-  try {
-    handle = await open(temporary, 'wx', options.mode ?? 0o666);
-  } catch (cause) {
-    throw new CliError(EXIT.ERROR, `cannot write in ${dir}: ${(cause as { code?: string }).code ?? cause}`, {
-      cause,
-    });
-  }
-  temporaries.add(temporary);
-  const stream = handle.createWriteStream({ autoClose: false, highWaterMark: 1 << 20 });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    if (!stream.destroyed) stream.destroy();
-    await handle.close().catch(() => {});
-  };
-  return {
-    stream,
-    async commit() {
-      await handle.sync();
-      await close();
-      await rename(temporary, path);
-      temporaries.delete(temporary);
+/**
+ * The error to report for an interrupted run, if it was interrupted: what was interrupted, and
+ * what it left (only what is known to be true).
+ * @param failure - The error the work ended with, which may say more (an upload not aborted).
+ */
+export function interruption(failure?: unknown): CliError | undefined {
+  if (!interrupted.aborted) return undefined;
+  const reason = interrupted.reason as CliError;
+  const left: string[] = [];
+  const written = bytesWrittenToStdout();
+  if (written !== undefined)
+    left.push(`output had already gone to stdout (at least ${written} bytes): it is incomplete`);
+  const code = (failure as { code?: string } | undefined)?.code;
+  if (code === 'UPLOAD_NOT_ABORTED') left.push((failure as Error).message);
+  else if (temporariesRemoved() > 0) left.push('the partial output file was removed');
+  return new CliError(
+    reason.exitCode,
+    left.length ? `${reason.message}; ${left.join('; ')}` : reason.message,
+    {
+      cause: failure,
     },
-    async discard() {
-      await close();
-      await unlink(temporary).catch(() => {});
-      temporaries.delete(temporary);
-    },
-  };
+  );
 }
 
 /**
@@ -120,24 +94,20 @@ export async function writeOutput(
     return;
   }
   const file = await pendingFile(output.path);
+  const where = `writing ${output.path}`;
   try {
     await pipeline([...stages, file.stream] as NodeJS.ReadWriteStream[], { signal: interrupted });
-    await file.commit();
   } catch (err) {
     await file.discard();
     throw err;
   }
-}
-
-/** Stdout as a pipeline end that is not ended afterwards (a `--json` line may follow). */
-function stdoutSink(): Writable {
-  return new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _encoding, callback) {
-      if (process.stdout.write(chunk)) callback();
-      else process.stdout.once('drain', () => callback());
-    },
-  });
+  try {
+    // a full disk can show only now, when the file system flushes (fsync) or closes the file
+    await file.commit();
+  } catch (err) {
+    await file.discard();
+    throw outputError(err, where, 'nothing was left behind');
+  }
 }
 
 /** A local input opened for reading, with its size when known. */

@@ -5,7 +5,13 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { isSealstreamError, keyId, parseKey, type Recipient } from '@sealstream/core';
+import {
+  DEFAULT_MAX_WORK_FACTOR,
+  isSealstreamError,
+  keyId,
+  parseKey,
+  type Recipient,
+} from '@sealstream/core';
 import { CliError, EXIT, usage } from './exit.ts';
 import { promptHidden } from './prompt.ts';
 import type { Reporter } from './report.ts';
@@ -17,6 +23,7 @@ export interface KeyFlags {
   passphrase?: boolean;
   passphraseFile?: string;
   workFactor?: string;
+  maxWorkFactor?: string;
 }
 
 /** Keys gathered from the flags. */
@@ -27,6 +34,8 @@ export interface GatheredKeys {
   keyIds: string[];
   /** Number of passphrases. */
   passphrases: number;
+  /** The highest passphrase work factor to accept when opening (`--max-work-factor`); the core's default when undefined. */
+  maxWorkFactor: number | undefined;
 }
 
 /** Says once per run that a key was seen on the command line. */
@@ -34,9 +43,7 @@ export function warnKeyOnCommandLine(reporter: Reporter, flag: string, better: s
   reporter.warn(
     `a key given with ${flag} is visible to other users of this machine (process list) and stays in shell history; ${better}`,
   );
-  // Overwrites the argument memory that /proc/<pid>/cmdline shows, shrinking the window in which
-  // the key is visible. It was visible before this line ran, so the warning stands.
-  process.title = 'sealstream';
+  // bin.ts wiped it from the process list at start-up; it was visible until then, so the warning stands
 }
 
 /** Reads a file holding one or more keys (one per line; blank lines and `#` comments ignored). */
@@ -86,14 +93,38 @@ async function readSecretFile(path: string, flag: string): Promise<string> {
   }
 }
 
-/** Parses `--work-factor`. */
-export function workFactorOf(flags: KeyFlags): number | undefined {
-  if (flags.workFactor === undefined) return undefined;
-  const n = Number(flags.workFactor);
+/** Parses a scrypt work factor flag (logN, 10 to 22 as SPEC §5.2 allows). */
+function logNOf(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
   if (!Number.isInteger(n) || n < 10 || n > 22) {
-    throw usage(`--work-factor expected an integer from 10 to 22 (scrypt logN), got ${flags.workFactor}`);
+    throw usage(`${flag} expected an integer from 10 to 22 (scrypt logN), got ${text}`);
   }
   return n;
+}
+
+/**
+ * Parses `--work-factor` (of new passphrases) against the reader limit, `--max-work-factor`
+ * (default 20, the core's). A file sealed above the limit is one that `decrypt` refuses unless
+ * told otherwise, so writing one needs the same flag as reading it: the user confirms that every
+ * reader of the data will be given it.
+ * @throws {CliError} usage error for a work factor above the limit.
+ */
+export function workFactorOf(flags: KeyFlags): number | undefined {
+  const workFactor = logNOf(flags.workFactor, '--work-factor');
+  const limit = maxWorkFactorOf(flags) ?? DEFAULT_MAX_WORK_FACTOR;
+  if (workFactor !== undefined && workFactor > limit) {
+    throw usage(
+      `--work-factor ${workFactor} is above ${limit}, the highest work factor ${limit === DEFAULT_MAX_WORK_FACTOR ? 'readers accept by default' : 'given with --max-work-factor'}: decrypt would refuse the data unless given --max-work-factor ${workFactor}`,
+      `to write it anyway, confirm with --max-work-factor ${workFactor}, and give every reader the same flag (opening takes about ${2 ** (workFactor - 18)} times as long as the default work factor 18, and ${2 ** (workFactor - 10)} MiB of memory)`,
+    );
+  }
+  return workFactor;
+}
+
+/** Parses `--max-work-factor`: the highest passphrase work factor to accept when opening. */
+export function maxWorkFactorOf(flags: KeyFlags): number | undefined {
+  return logNOf(flags.maxWorkFactor, '--max-work-factor');
 }
 
 /**
@@ -115,6 +146,7 @@ export async function gatherKeys(
   const keyIds: string[] = [];
   let passphrases = 0;
   const workFactor = workFactorOf(flags);
+  const maxWorkFactor = maxWorkFactorOf(flags);
   for (const path of flags.keyFile ?? []) {
     for (const key of await readKeyFile(path, names.keyFile)) {
       recipients.push(key);
@@ -143,7 +175,7 @@ export async function gatherKeys(
     recipients.push(workFactor === undefined ? { passphrase } : { passphrase, workFactor });
     passphrases++;
   }
-  return { recipients, keyIds, passphrases };
+  return { recipients, keyIds, passphrases, maxWorkFactor };
 }
 
 /** Describes who data is sealed to, for reports: key IDs and a passphrase count. */

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `sealstream`: encrypt files and streams client-side and move them to Exoscale SOS and
  * S3-compatible stores. Arguments are parsed with commander; every failure ends in one of the
@@ -14,7 +13,9 @@ import { catCommand, inspectCommand } from './commands/read.ts';
 import { rekeyEntry } from './commands/rekey-prefix.ts';
 import { describeError, EXIT, exitCodeOf, hintFor } from './exit.ts';
 import { handleSignals, interruption } from './io.ts';
+import { warnStalePartialsWith } from './pending.ts';
 import { Reporter } from './report.ts';
+import { drainStderr, drainStdout, watchStandardStreams } from './stdout.ts';
 import { destroyClients } from './store.ts';
 
 const VERSION = '0.1.0';
@@ -40,7 +41,11 @@ function keyOptions(cmd: Command, purpose: 'seal' | 'open'): Command {
       `${purpose === 'seal' ? 'encrypt to' : 'try'} a passphrase typed at a terminal prompt`,
     )
     .option('--passphrase-file <file>', `${verb} the passphrase on the first line of FILE`)
-    .option('--work-factor <logN>', 'scrypt work factor (logN) of a new passphrase, 10 to 22 (default 18)');
+    .option('--work-factor <logN>', 'scrypt work factor (logN) of a new passphrase, 10 to 22 (default 18)')
+    .option(
+      '--max-work-factor <logN>',
+      'highest passphrase work factor to open, 10 to 22 (default 20); to write above 20, confirm with the same value as --work-factor',
+    );
 }
 
 /** SSE-C options. */
@@ -94,7 +99,8 @@ export function program(
       'after',
       `
 Exit codes: 0 ok, 1 other error, 2 usage, 3 key or credentials, 4 integrity (data failed
-authentication or is not sealstream), 5 not found, 6 network or server, 130 interrupted.`,
+authentication or is not sealstream), 5 not found, 6 network or server, 7 output not written
+(disk full, reader closed the pipe), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`,
     );
 
   outputOptions(
@@ -155,6 +161,10 @@ authentication or is not sealstream), 5 not found, 6 network or server, 130 inte
               'local path, -, s3://bucket/key or sos://zone/bucket/key (a trailing / keeps the source name)',
             )
             .option('-r, --recursive', 'copy a folder or every object under a prefix')
+            .option(
+              '--no-encryption',
+              'upload without any encryption: the store gets the data as it is (needed when no key is given)',
+            )
             .option('--parallel <n>', 'files transferred at once with --recursive (default 4)')
             .option(
               '--bind',
@@ -257,37 +267,43 @@ authentication or is not sealstream), 5 not found, 6 network or server, 130 inte
   return root;
 }
 
-/** Runs the command line; resolves to the exit code. */
+/** Runs the command line; resolves to the exit code once every byte of output is written. */
 export async function main(argv: string[]): Promise<number> {
   // the SDK warns that its releases after January 2027 need Node 22; this build's pinned SDK runs on 20
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   handleSignals();
+  watchStandardStreams();
   let reporter = new Reporter({});
   let code: number = EXIT.OK;
   const root = program(async (work, flags) => {
     reporter = new Reporter(flags as { quiet?: boolean; json?: boolean });
+    const current = reporter;
+    warnStalePartialsWith((message) => current.warn(message));
     await work(reporter);
   });
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    // the reader went away (`| head`): stop quietly, as cat does
-    if (err.code === 'EPIPE') process.exit(EXIT.OK);
-  });
+  const fail = (err: unknown) => {
+    const failure = interruption(err) ?? err;
+    code = exitCodeOf(failure);
+    reporter.error(describeError(failure), hintFor(failure));
+  };
   try {
     await root.parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      code = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    } else {
-      const stop = interruption();
-      const failure = stop ?? err;
-      code = exitCodeOf(failure);
-      reporter.error(describeError(failure), hintFor(failure));
-    }
+    if (err instanceof CommanderError) code = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    else fail(err);
   } finally {
     destroyClients();
   }
+  // results and `--json` lines may still be queued for a slow reader
+  try {
+    await drainStdout();
+  } catch (err) {
+    if (code === EXIT.OK) fail(err);
+  }
+  await drainStderr();
   return code;
 }
 
-// exit now: a half-read stdin or an idle keep-alive socket must not hold the process open
+// exit now: a half-read stdin or an idle keep-alive socket must not hold the process open;
+// main() resolves only once stdout and stderr hold nothing unwritten
 process.exit(await main(process.argv));

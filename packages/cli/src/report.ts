@@ -5,6 +5,8 @@
  * @module
  */
 import { SingleBar } from 'cli-progress';
+import { printable, printableLine, safeJson } from './printable.ts';
+import { queueStdout } from './stdout.ts';
 
 /** Output settings common to every command. */
 export interface OutputFlags {
@@ -46,14 +48,12 @@ export class Reporter {
   /** True when stdout carries data (so `--json` results go to stderr). */
   dataOnStdout = false;
   readonly #stderr: NodeJS.WriteStream;
-  readonly #stdout: NodeJS.WriteStream;
   #bar: SingleBar | undefined;
 
-  constructor(flags: OutputFlags, streams = { stdout: process.stdout, stderr: process.stderr }) {
+  constructor(flags: OutputFlags, stderr: NodeJS.WriteStream = process.stderr) {
     this.quiet = flags.quiet === true;
     this.json = flags.json === true;
-    this.#stdout = streams.stdout;
-    this.#stderr = streams.stderr;
+    this.#stderr = stderr;
   }
 
   /** A status line on stderr, unless quiet or json. */
@@ -76,8 +76,9 @@ export class Reporter {
   /** The result: JSON (stdout, or stderr when stdout carries data) with `--json`, else `text` on stderr unless quiet. */
   result(value: Record<string, unknown>, text: string | undefined): void {
     if (this.json) {
-      const out = this.dataOnStdout ? this.#stderr : this.#stdout;
-      out.write(`${JSON.stringify(value)}\n`);
+      const line = `${safeJson(value)}\n`;
+      if (this.dataOnStdout) this.#stderr.write(line);
+      else queueStdout(line);
     } else if (text !== undefined) {
       this.info(text);
     }
@@ -85,7 +86,7 @@ export class Reporter {
 
   /** A result that is the command's answer (`inspect`): JSON with `--json`, else `text` on stdout. */
   answer(value: Record<string, unknown>, text: string): void {
-    this.#stdout.write(this.json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+    queueStdout(this.json ? `${safeJson(value)}\n` : `${printable(text)}\n`);
   }
 
   /** A progress bar for `label`; a no-op unless stderr is a terminal and output is not quiet/json. */
@@ -142,12 +143,14 @@ export class Reporter {
     };
   }
 
+  /** One line on stderr. Messages quote object keys and server text: escaped, on one line. */
   #line(message: string): void {
+    const safe = printableLine(message);
     if (this.#bar) {
       // keep the bar on its own line
-      this.#stderr.write(`\r\x1b[K${message}\n`);
+      this.#stderr.write(`\r\x1b[K${safe}\n`);
     } else {
-      this.#stderr.write(`${message}\n`);
+      this.#stderr.write(`${safe}\n`);
     }
   }
 }

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
 
 export const root = resolve(import.meta.dirname, '../../..');
-export const bin = join(root, 'packages/cli/dist/main.js');
+export const bin = join(root, 'packages/cli/dist/bin.js');
 
 function newest(dir: string): number {
   let t = 0;
@@ -42,7 +42,7 @@ export function buildCli(): void {
     let built = 0;
     try {
       built = Math.min(
-        ...['core/dist/index.js', 'sos/dist/index.js', 'cli/dist/main.js'].map(
+        ...['core/dist/index.js', 'sos/dist/index.js', 'cli/dist/bin.js'].map(
           (f) => statSync(join(root, 'packages', f)).mtimeMs,
         ),
       );

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,5 +87,55 @@ describe('interrupted runs', () => {
       expect(code, stderr).toBe(expected);
       expect(readdirSync(out)).toEqual([]);
     }
+  });
+
+  it('the first SIGTERM stops an upload stalled on a server that never answers, within the 5 s bound', async () => {
+    // a TCP server that accepts and then says nothing: the TLS handshake never completes
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [bin, 'cp', '--key-file', key, key, 's3://stalled-bucket/x'], {
+        env: storeEnv({ AWS_ENDPOINT_URL_S3: `https://127.0.0.1:${port}` }),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await until(() => sockets.length > 0, 'the client to connect');
+      const signalled = performance.now();
+      child.kill('SIGTERM');
+      const code = await exit;
+      const seconds = (performance.now() - signalled) / 1000;
+      expect(code, stderr).toBe(143);
+      expect(seconds).toBeLessThan(15); // 5 s of cleanup at most, plus a loaded machine's slack
+      expect(stderr).toContain('interrupted (SIGTERM)');
+      expect(stderr).not.toContain('nothing partial');
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
+  it('cat to stdout: the message says the bytes already written stay written', async () => {
+    const plain = randomBytes(4 * 1024 * 1024);
+    const file = join(tempDir(), 'sealed');
+    await run(['encrypt', '--key-file', key, '-o', file], { input: plain });
+    const child = spawn(process.execPath, [bin, 'cat', '--key-file', key, file], {
+      env: storeEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    // read one chunk, then stop reading: the pipe fills and the command blocks in a write
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
+    child.stdout!.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(143);
+    expect(stderr).toMatch(/output had already gone to stdout \(at least \d+ bytes\): it is incomplete/);
+    expect(stderr).not.toContain('nothing partial');
   });
 });

@@ -129,6 +129,66 @@ describe('encrypt and decrypt', () => {
   });
 });
 
+describe('work factors: the CLI writes nothing it cannot open', () => {
+  it('encrypt refuses a work factor above the reader limit unless confirmed with --max-work-factor', async () => {
+    const out = tempDir();
+    const pass = join(dir, 'pass-wf');
+    writeFileSync(pass, 'a passphrase for work factors\n');
+    for (const wf of ['21', '22']) {
+      const r = await run(['encrypt', '--passphrase-file', pass, '--work-factor', wf, '-o', join(out, 'x')], {
+        input: 'hello',
+      });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`above 20, the highest work factor readers accept by default`);
+      expect(r.stderr).toContain(`confirm with --max-work-factor ${wf}`);
+      expect(filesIn(out)).toEqual([]);
+    }
+    // confirmed, the run goes past the check (scrypt at logN 21 takes 2 GiB: the input is missing instead)
+    const confirmed = await run([
+      'encrypt',
+      '--passphrase-file',
+      pass,
+      '--work-factor',
+      '21',
+      '--max-work-factor',
+      '21',
+      join(out, 'no-such-input'),
+    ]);
+    expect(confirmed.code, confirmed.stderr).toBe(5);
+    // a lower limit given for the writer binds too
+    const below = await run(
+      ['encrypt', '--passphrase-file', pass, '--work-factor', '12', '--max-work-factor', '11'],
+      { input: 'hello' },
+    );
+    expect(below.code).toBe(2);
+    expect(below.stderr).toContain('given with --max-work-factor');
+  });
+
+  it('decrypt, cat and rekey open above a limit only when --max-work-factor raises it', async () => {
+    const pass = join(dir, 'pass-wf');
+    writeFileSync(pass, 'a passphrase for work factors\n');
+    const sealed = join(dir, 'sealed-wf12');
+    const enc = await run(['encrypt', '--passphrase-file', pass, '--work-factor', '12', '-o', sealed], {
+      input: plain,
+    });
+    expect(enc.code, enc.stderr).toBe(0);
+    const refused = await run(['decrypt', '--passphrase-file', pass, '--max-work-factor', '11', sealed]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('work factor 12, above the limit of 11');
+    expect(refused.stderr).toContain('--max-work-factor N');
+    const opened = await run(['decrypt', '--passphrase-file', pass, '--max-work-factor', '12', sealed]);
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout.equals(plain)).toBe(true);
+    const cat = ['cat', '--passphrase-file', pass, '--range', 'bytes=5-9', sealed];
+    expect((await run([...cat, '--max-work-factor', '11'])).code).toBe(3);
+    expect((await run([...cat, '--max-work-factor', '12'])).stdout.equals(plain.subarray(5, 10))).toBe(true);
+    expect((await run(['cat', '--passphrase-file', pass, '--max-work-factor', '11', sealed])).code).toBe(3);
+    const rekey = ['rekey', '--passphrase-file', pass, '--to-key-file', k1, sealed, '-o', join(dir, 'rk-wf')];
+    expect((await run([...rekey, '--max-work-factor', '11'])).code).toBe(3);
+    expect((await run([...rekey, '--max-work-factor', '12'])).code).toBe(0);
+  });
+});
+
 describe('inspect, cat and rekey', () => {
   it('inspect tells the format without a key', async () => {
     const r = await run(['inspect', join(dir, 'sealed')]);

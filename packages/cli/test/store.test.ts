@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshBucket, openUploads, testClient } from '../../sos/test/helpers.ts';
 import { buildCli, filesIn, run, storeEnv, tempDir } from './helpers.ts';
@@ -96,13 +96,19 @@ describe('cp and cat, client-side', () => {
     expect(filesIn(out)).toEqual([]);
     const missing = await run(['cat', '--key-file', k1, `s3://${bucket}/cs/nothing-here`]);
     expect(missing.code).toBe(5);
-    const noBucket = await run(['cp', join(dir, 'plain'), 's3://no-such-bucket-sealstream/x']);
+    const noBucket = await run([
+      'cp',
+      '--key-file',
+      k1,
+      join(dir, 'plain'),
+      's3://no-such-bucket-sealstream/x',
+    ]);
     expect(noBucket.code).toBe(5);
-    const down = await run(['cp', join(dir, 'k1'), `s3://${bucket}/x`], {
+    const down = await run(['cp', '--no-encryption', join(dir, 'k1'), `s3://${bucket}/x`], {
       env: storeEnv({ AWS_ENDPOINT_URL_S3: 'https://127.0.0.1:9' }),
     });
     expect(down.code).toBe(6);
-    const noEndpoint = await run(['cp', join(dir, 'k1'), `s3://${bucket}/x`], {
+    const noEndpoint = await run(['cp', '--key-file', k1, join(dir, 'k1'), `s3://${bucket}/x`], {
       env: storeEnv({ AWS_ENDPOINT_URL_S3: '' }),
     });
     expect(noEndpoint.code).toBe(2);
@@ -121,6 +127,57 @@ describe('cp and cat, client-side', () => {
     const r = await run(['cp', '--key-file', k1, `s3://${bucket}/cs/tampered`, join(out, 'x')]);
     expect(r.code).toBe(4);
     expect(filesIn(out)).toEqual([]);
+  });
+
+  it('passphrase work factors: uploads above the reader limit need confirming, reads need the limit raised', async () => {
+    const pass = join(dir, 'pass');
+    writeFileSync(pass, 'remote work factor passphrase\n');
+    const high = await run([
+      'cp',
+      '--passphrase-file',
+      pass,
+      '--work-factor',
+      '21',
+      join(dir, 'k1'),
+      `s3://${bucket}/wf/high`,
+    ]);
+    expect(high.code).toBe(2);
+    expect(high.stderr).toContain('confirm with --max-work-factor 21');
+    const up = await run([
+      'cp',
+      '--passphrase-file',
+      pass,
+      '--work-factor',
+      '12',
+      join(dir, 'plain'),
+      `s3://${bucket}/wf/12`,
+    ]);
+    expect(up.code, up.stderr).toBe(0);
+    const low = await run([
+      'cat',
+      '--passphrase-file',
+      pass,
+      '--max-work-factor',
+      '11',
+      `s3://${bucket}/wf/12`,
+    ]);
+    expect(low.code).toBe(3);
+    expect(low.stderr).toContain('--max-work-factor');
+    const range = await run([
+      'cat',
+      '--passphrase-file',
+      pass,
+      '--max-work-factor',
+      '12',
+      '--range',
+      'bytes=100-199',
+      `s3://${bucket}/wf/12`,
+    ]);
+    expect(range.code, range.stderr).toBe(0);
+    expect(range.stdout.equals(plain.subarray(100, 200))).toBe(true);
+    const rekey = ['rekey', '--passphrase-file', pass, '--to-key-file', k2, `s3://${bucket}/wf/12`];
+    expect((await run([...rekey, '--max-work-factor', '11'])).code).toBe(3);
+    expect((await run([...rekey, '--max-work-factor', '12'])).code).toBe(0);
   });
 
   it('inspect an object without its key', async () => {
@@ -200,6 +257,103 @@ describe('SSE-C', () => {
     expect(back.stdout.toString()).toBe(readFileSync(k1, 'utf8'));
     const withSseCKey = await run(['cat', '--sse-c-file', k2, `s3://${bucket}/b/file`]);
     expect(withSseCKey.code).toBe(0);
+  });
+});
+
+describe('no plaintext by omission', () => {
+  async function exists(key: string): Promise<boolean> {
+    try {
+      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return true;
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        return false;
+      throw err;
+    }
+  }
+
+  it('an upload without any key fails and names --no-encryption; with it, the data is stored as it is', async () => {
+    const r = await run(['cp', join(dir, 'k1'), `s3://${bucket}/plain/none`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('refusing to store s3://');
+    expect(r.stderr).toContain('--no-encryption');
+    expect(await exists('plain/none')).toBe(false);
+    const stdin = await run(['cp', '-', `s3://${bucket}/plain/stdin`], { input: 'secret' });
+    expect(stdin.code).toBe(2);
+    expect(await exists('plain/stdin')).toBe(false);
+    const tree = tempDir();
+    writeFileSync(join(tree, 'a'), 'a');
+    const rec = await run(['cp', '-r', tree, `s3://${bucket}/plain/tree`]);
+    expect(rec.code).toBe(2);
+    expect(await exists('plain/tree/a')).toBe(false);
+    const ok = await run(['cp', '--no-encryption', join(dir, 'k1'), `s3://${bucket}/plain/none`]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const raw = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'plain/none' }));
+    expect(Buffer.from(await raw.Body!.transformToByteArray()).equals(readFileSync(k1))).toBe(true);
+    const both = await run([
+      'cp',
+      '--no-encryption',
+      '--key-file',
+      k1,
+      join(dir, 'k1'),
+      `s3://${bucket}/plain/x`,
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--no-encryption');
+  });
+
+  it('a key map that covers nothing fails with SSE_C_NO_KEY_FOR_PATH (exit 3), before any byte is stored', async () => {
+    const key = readFileSync(ssec, 'utf8').trim();
+    const cases = [
+      [`s3/${bucket}-typo=${key}`, 'typo/x'], // a typo in the bucket
+      [`s3/${bucket}/reports/=${key}`, 'report/x'], // reports/ vs report/
+    ] as const;
+    for (const [map, objectKey] of cases) {
+      for (const how of ['env', 'flag'] as const) {
+        const r =
+          how === 'env'
+            ? await run(['cp', join(dir, 'k1'), `s3://${bucket}/${objectKey}`], {
+                env: storeEnv({ SEALSTREAM_ENCRYPT_KEY: map }),
+              })
+            : await run(['cp', '--encrypt-key', map, join(dir, 'k1'), `s3://${bucket}/${objectKey}`]);
+        expect(r.code, r.stderr).toBe(3);
+        expect(r.stderr).toContain(`no SSE-C key in the key map`);
+        expect(r.stderr).toContain(`covers s3/${bucket}/${objectKey}`);
+        expect(r.stderr).toContain('--no-encryption');
+        expect(r.stderr).not.toContain(key);
+        expect(await exists(objectKey)).toBe(false);
+      }
+    }
+    // a recursive upload that the map covers only in part stores nothing
+    const tree = tempDir();
+    mkdirSync(join(tree, 'reports'));
+    writeFileSync(join(tree, 'reports', 'a'), 'a');
+    writeFileSync(join(tree, 'other'), 'b');
+    const part = await run(['cp', '-r', tree, `s3://${bucket}/partial`], {
+      env: storeEnv({ SEALSTREAM_ENCRYPT_KEY: `s3/${bucket}/partial/reports/=${key}` }),
+    });
+    expect(part.code, part.stderr).toBe(3);
+    expect(await exists('partial/reports/a')).toBe(false);
+    expect(await exists('partial/other')).toBe(false);
+    // reads follow the same rule
+    const cat = await run(['cat', `s3://${bucket}/plain/none`], {
+      env: storeEnv({ SEALSTREAM_ENCRYPT_KEY: `s3/${bucket}/reports/=${key}` }),
+    });
+    expect(cat.code).toBe(3);
+    expect(cat.stderr).toContain('no SSE-C key in the key map');
+  });
+
+  it('a map entry under an alias no location uses is an error, not a silent skip', async () => {
+    const key = readFileSync(ssec, 'utf8').trim();
+    for (const alias of ['minio', 'sos', 'S3']) {
+      const r = await run(['cp', join(dir, 'k1'), `s3://${bucket}/alias/x`], {
+        env: storeEnv({ SEALSTREAM_ENCRYPT_KEY: `${alias}/${bucket}=${key}` }),
+      });
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain(`names the alias "${alias}", which no location uses`);
+      expect(r.stderr).not.toContain(key);
+    }
+    expect(await exists('alias/x')).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 /** The progress bar and the passphrase prompt, under a pseudo-terminal (util-linux `script`). */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,37 @@ describe('passphrase prompt', () => {
     writeFileSync(join(dir, 'pass'), 'hunter2 but longer\n');
     const back = await run(['decrypt', '--passphrase-file', join(dir, 'pass'), join(dir, 'small.ss')]);
     expect(back.stdout.toString()).toBe(readFileSync(join(dir, 'small'), 'utf8'));
+  });
+
+  it('a key on the command line is out of the process list while the prompt waits', async () => {
+    const key = readFileSync(join(dir, 'key'), 'utf8').trim();
+    const command = [process.execPath, bin, 'cat', '--passphrase', '--sse-c', key, `s3://${bucket}/none`]
+      .map(quote)
+      .join(' ');
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      env: { ...storeEnv(), TERM: 'xterm' },
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    const closed = new Promise((r) => child.on('close', r));
+    const deadline = Date.now() + 30_000;
+    while (!output.includes('passphrase: ') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(output).toContain('passphrase: ');
+    // every process under script: the shell (if any) and node
+    const lines: string[] = [];
+    const walk = (pid: number) => {
+      lines.push(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+        for (const c of children.split(/\s+/).filter(Boolean)) walk(Number(c));
+      }
+    };
+    walk(child.pid!);
+    child.stdin.write('\u0003'); // Ctrl-C at the prompt
+    await closed;
+    expect(lines.some((l) => l.replace(/\0+$/, '') === 'sealstream')).toBe(true);
+    for (const l of lines.slice(1)) expect(l).not.toContain(key.slice(0, 16));
   });
 
   it('without a terminal, --passphrase is a usage error', async () => {

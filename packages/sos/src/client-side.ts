@@ -37,6 +37,11 @@ export interface ClientSideOptions {
    * binds that identity instead. Default: not bound.
    */
   identity?: boolean | string;
+  /**
+   * On download and rekey: the highest passphrase work factor (scrypt logN) to accept; default
+   * the core's limit of 20 (SPEC §5.2). Raise it only for objects whose writer you trust.
+   */
+  maxWorkFactor?: number;
 }
 
 /** The identity to bind or expect, if any. */
@@ -178,11 +183,16 @@ export async function openObject(
 }> {
   const { prefix, ciphertextSize } = await readPrefix(f);
   const identity = identityFor(options, f.bucket, f.key);
-  const opened: OpenedObject = await openHeader(prefix, { keys: options.keys, identity });
+  const { maxWorkFactor } = options;
+  const opened: OpenedObject = await openHeader(prefix, { keys: options.keys, identity, maxWorkFactor });
   const objectSize = opened.plaintextSize(ciphertextSize);
   if (range === undefined && prefix.byteLength >= ciphertextSize) {
     // the first read holds the whole object (small or empty): decrypt and authenticate it at once
-    const plain = await decrypt(prefix.subarray(0, ciphertextSize), { keys: options.keys, identity });
+    const plain = await decrypt(prefix.subarray(0, ciphertextSize), {
+      keys: options.keys,
+      identity,
+      maxWorkFactor,
+    });
     return {
       body: streamOf(plain),
       size: plain.byteLength,

@@ -163,6 +163,7 @@ async function rewrapHeader(
   }
   return Keyring.from(from.keys).rewrap(prefix, {
     recipients: recipientsOf(to),
+    maxWorkFactor: from.maxWorkFactor,
     ...(keepExisting !== undefined ? { keepExisting } : {}),
   });
 }

@@ -26,6 +26,8 @@ import { clientFor, type StoreFlags } from '../store.ts';
 
 /** Flags of `cp`. */
 export interface CpFlags extends KeyFlags, SseCFlags, StoreFlags {
+  /** False with `--no-encryption`. */
+  encryption?: boolean;
   recursive?: boolean;
   parallel?: string;
   bind?: boolean;
@@ -81,6 +83,12 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
   if (jobs.length === 0) {
     reporter.result({ command: 'cp', files: [], size: 0, seconds: 0 }, `nothing to copy under ${src}`);
     return;
+  }
+  // every object's encryption is decided before a byte moves: an upload without any key, or an
+  // object that the key map does not cover, fails the whole copy up front
+  for (const job of jobs) {
+    if (job.from.kind === 'remote') encryptionFor(settings, job.from, 'download');
+    if (job.to.kind === 'remote') encryptionFor(settings, job.to, 'upload');
   }
   reporter.dataOnStdout = to.kind === 'stdio';
   const known = jobs.every((j) => j.size !== undefined);
@@ -273,7 +281,7 @@ async function copyOne(
   let plain = 0;
   // Opens a remote source for reading, with the keys that apply to it.
   const download = async (source: typeof from & { kind: 'remote' }) => {
-    const encryption = encryptionFor(settings, source);
+    const encryption = encryptionFor(settings, source, 'download');
     const got = await getObject({
       client: clientFor(source, flags),
       bucket: source.bucket,
@@ -334,7 +342,7 @@ async function upload(
   settings: StoreEncryption,
   flags: StoreFlags,
 ): Promise<Omit<Done, 'source' | 'destination' | 'size'>> {
-  const encryption = encryptionFor(settings, to);
+  const encryption = encryptionFor(settings, to, 'upload');
   const p = protectionOf(encryption);
   // the sealed size is known only at the end; an upper bound keeps the part count under 10,000
   const partSize =

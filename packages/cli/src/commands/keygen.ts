@@ -3,10 +3,13 @@
  * `openssl rand -base64 32` prints), on stdout or in a file created with mode 0600.
  * @module
  */
-import { chmod, open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { formatKey, generateKey, keyId } from '@sealstream/core';
 import { CliError, EXIT, usage } from '../exit.ts';
+import { pendingFile } from '../pending.ts';
 import type { Reporter } from '../report.ts';
+import { writeStdout } from '../stdout.ts';
 
 /** Flags of `keygen`. */
 export interface KeygenFlags {
@@ -22,29 +25,25 @@ export async function keygen(flags: KeygenFlags, reporter: Reporter): Promise<vo
   if (flags.out === undefined || flags.out === '-') {
     if (reporter.json) throw usage('--json output never carries keys: use keygen --out FILE --json');
     reporter.dataOnStdout = true;
-    process.stdout.write(text);
+    await writeStdout(text);
     reporter.info(`key ID ${id}`);
     return;
   }
-  let handle: Awaited<ReturnType<typeof open>>;
+  // a temporary file of mode 0600 from its first byte, moved into place whole: another user never
+  // sees the key, not even while an existing file (of whatever mode) is being replaced
+  const file = await pendingFile(flags.out, { mode: 0o600, replace: flags.force === true });
   try {
-    handle = await open(flags.out, flags.force ? 'w' : 'wx', 0o600);
+    await pipeline(Readable.from([Buffer.from(text)]), file.stream);
+    await file.commit();
   } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    if (code === 'EEXIST')
+    await file.discard();
+    if ((cause as { code?: string }).code === 'EEXIST')
       throw usage(`${flags.out} exists; not overwriting a key file`, 'pass --force to replace it');
-    throw new CliError(
-      code === 'ENOENT' ? EXIT.NOT_FOUND : EXIT.ERROR,
-      `cannot create ${flags.out}: ${code}`,
-      { cause },
-    );
+    throw cause instanceof CliError
+      ? cause
+      : new CliError(EXIT.ERROR, `cannot create ${flags.out}: ${(cause as { code?: string }).code}`, {
+          cause,
+        });
   }
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await chmod(flags.out, 0o600); // an existing file replaced with --force keeps its mode otherwise
   reporter.result({ command: 'keygen', keyId: id, file: flags.out }, `key ID ${id} written to ${flags.out}`);
 }

@@ -95,6 +95,7 @@ export async function decryptCommand(
   let matched: { keyId: string | undefined } | undefined;
   const opener = decryptStream({
     keys: keys.recipients,
+    maxWorkFactor: keys.maxWorkFactor,
     ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
     onOpen: ({ keyId }) => {
       matched = { keyId };

@@ -104,7 +104,7 @@ export async function lsCommand(target: string, flags: LsFlags, reporter: Report
         page.map((o, i) => ({ o, i })),
         parallel,
         async ({ o, i }) => {
-          const sseCKey = settings.sseCKey ?? settings.sseCMap?.keyFor(at.alias, at.bucket, o.key);
+          const sseCKey = settings.sseCKey ?? settings.sseCMap?.map.keyFor(at.alias, at.bucket, o.key);
           const keys = sseCKey === undefined ? [] : [sseCKey];
           try {
             const p = await probeProtection({ client, bucket: at.bucket, key: o.key, size: o.size }, keys);

@@ -52,7 +52,7 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
           client: clientFor(at, flags),
           bucket: at.bucket,
           key: at.key,
-          encryption: encryptionFor(settings, at),
+          encryption: encryptionFor(settings, at, 'download'),
           signal: interrupted,
           ...(rangeText !== undefined ? { range: rangeText } : {}),
         }),
@@ -65,6 +65,7 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
       throw new CliError(EXIT.USAGE, '--range needs a file or an object, not stdin');
     const keys = settings.keys?.recipients;
     const identity = flags.identity;
+    const maxWorkFactor = settings.keys?.maxWorkFactor;
     if (keys === undefined) {
       // no key: the bytes as they are
       if (at.kind === 'local' && range !== undefined) {
@@ -83,7 +84,7 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
     if (at.kind === 'stdio' || range === undefined) {
       const input = await openInput(at);
       if (input.size !== undefined) progress.setTotal(input.size);
-      const opener = decryptStream({ keys, ...(identity !== undefined ? { identity } : {}) });
+      const opener = decryptStream({ keys, maxWorkFactor, ...(identity !== undefined ? { identity } : {}) });
       await writeOutput({ kind: 'stdio' }, [input.stream, counting(progress), Duplex.fromWeb(opener)]);
       return;
     }
@@ -92,7 +93,11 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
     try {
       const fileSize = (await file.stat()).size;
       const prefix = await readLocalPrefix(file, fileSize);
-      const opened = await openHeader(prefix, { keys, ...(identity !== undefined ? { identity } : {}) });
+      const opened = await openHeader(prefix, {
+        keys,
+        maxWorkFactor,
+        ...(identity !== undefined ? { identity } : {}),
+      });
       const r = resolveRange(range, opened.plaintextSize(fileSize));
       progress.setTotal(r.end + 1 - r.start);
       async function* windows(): AsyncGenerator<Uint8Array> {
@@ -224,7 +229,8 @@ async function readRemoteHead(
 ): Promise<{ head: Uint8Array | undefined; size: number | undefined; facts: Record<string, unknown> }> {
   const client = clientFor(at, flags);
   const settings = await storeEncryption(flags, reporter, 'open');
-  const key = settings.sseCKey ?? settings.sseCMap?.keyFor(at.alias, at.bucket, at.key);
+  // inspect looks without keys: a map that does not cover the object just gives none
+  const key = settings.sseCKey ?? settings.sseCMap?.map.keyFor(at.alias, at.bucket, at.key);
   const encryption = key === undefined ? ('none' as const) : { sseC: { key } };
   const facts: Record<string, unknown> = {};
   let size: number;

@@ -22,7 +22,7 @@ export async function rekeyRemote(
   flags: StoreFlags & { add?: boolean },
   reporter: Reporter,
 ): Promise<void> {
-  const encryption = encryptionFor(settings, at);
+  const encryption = encryptionFor(settings, at, 'download');
   const clientSide = encryption !== 'none' && encryption.clientSide !== undefined;
   const sseC = encryption !== 'none' && encryption.sseC !== undefined;
   if (fresh.recipients.length > 0 && !clientSide) {

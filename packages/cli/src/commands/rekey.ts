@@ -48,6 +48,7 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
       passphrase: flags.toPassphrase,
       passphraseFile: flags.toPassphraseFile,
       workFactor: flags.workFactor,
+      maxWorkFactor: flags.maxWorkFactor,
     },
     reporter,
     'seal',
@@ -92,6 +93,7 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
     if (recipients.length === 0) throw usage('every new key is already a recipient: nothing to add');
     rewrapped = await new Keyring(old.recipients).rewrap(prefix, {
       recipients,
+      maxWorkFactor: old.maxWorkFactor,
       keepExisting: flags.add === true,
     });
   } finally {

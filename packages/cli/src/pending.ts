@@ -1,0 +1,183 @@
+/**
+ * Output files written under a temporary name in the target's folder and renamed into place only
+ * once complete, so a failed or interrupted run never leaves something that looks complete.
+ *
+ * The temporary file (`.NAME.PID-RANDOM.sealstream-partial`) is created with mode 0600 before its
+ * first byte, since it may hold plaintext; the final mode is set just before the rename. It is
+ * removed on every exit the process controls (errors, signals, EPIPE). A run that was killed
+ * (SIGKILL, power loss) cannot remove its own: the next run writing the same output removes the
+ * ones whose process is gone, and reports the ones it cannot tell about.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
+import { type FileHandle, link, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { CliError, EXIT, outputError } from './exit.ts';
+
+const SUFFIX = '.sealstream-partial';
+const temporaries = new Set<string>();
+let removed = 0;
+
+/** How many temporary files this run removed (for the message of an interrupted run). */
+export function temporariesRemoved(): number {
+  return removed + temporaries.size;
+}
+let warn: (message: string) => void = () => {};
+
+/** Where warnings about stale temporary files go (the run's reporter). */
+export function warnStalePartialsWith(report: (message: string) => void): void {
+  warn = report;
+}
+
+/** Removes this run's temporary files; for exit paths that cannot wait (a second signal, `exit`). */
+export function removeTemporariesSync(): void {
+  for (const path of temporaries) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // gone already
+    }
+  }
+  temporaries.clear();
+}
+
+/** An output file being written under a temporary name. */
+export interface PendingFile {
+  /** Where bytes go; a failed write fails with exit code `OUTPUT`. */
+  stream: Writable;
+  /** Flushes to disk, sets the final mode and moves the file into place. */
+  commit(): Promise<void>;
+  /** Removes the temporary file. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Starts writing `path` through a temporary file in the same folder.
+ * @param options.mode - Mode of the finished file (default 0666, less the umask); the
+ *   temporary file is 0600 whatever this is.
+ * @param options.replace - Replace an existing `path` (default true); false: fail if it exists,
+ *   checked atomically when the file is moved into place.
+ */
+export async function pendingFile(
+  path: string,
+  options: { mode?: number; replace?: boolean } = {},
+): Promise<PendingFile> {
+  const dir = dirname(path);
+  const name = basename(path);
+  await mkdir(dir, { recursive: true });
+  await removeStalePartials(dir, name);
+  const temporary = join(dir, `.${name}.${process.pid}-${randomBytes(6).toString('hex')}${SUFFIX}`);
+  let handle: FileHandle;
+  try {
+    handle = await open(temporary, 'wx', 0o600);
+  } catch (cause) {
+    throw new CliError(EXIT.ERROR, `cannot write in ${dir}: ${(cause as { code?: string }).code ?? cause}`, {
+      cause,
+    });
+  }
+  temporaries.add(temporary);
+  const stream = fileSink(handle, path);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    if (!stream.destroyed) stream.destroy();
+    await handle.close().catch(() => {});
+  };
+  const mode = (options.mode ?? 0o666) & ~process.umask();
+  return {
+    stream,
+    async commit() {
+      await handle.sync();
+      if (mode !== 0o600) await handle.chmod(mode);
+      await close();
+      if (options.replace === false) {
+        // link() fails if path exists: no check-then-write race
+        await link(temporary, path);
+        await unlink(temporary);
+      } else {
+        await rename(temporary, path);
+      }
+      temporaries.delete(temporary);
+      await syncFolder(dir);
+    },
+    async discard() {
+      await close();
+      await unlink(temporary).catch(() => {});
+      if (temporaries.delete(temporary)) removed++;
+    },
+  };
+}
+
+/** Makes the rename durable; not every file system lets a folder be synced, which is not an error. */
+async function syncFolder(dir: string): Promise<void> {
+  const folder = await open(dir, 'r').catch(() => undefined);
+  await folder?.sync().catch(() => {});
+  await folder?.close();
+}
+
+/**
+ * Removes the temporary files of earlier runs writing `name` whose process is gone; reports those
+ * it cannot tell about (a live process, or a name from an older version without a process ID).
+ */
+async function removeStalePartials(dir: string, name: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return;
+  }
+  const prefix = `.${name}.`;
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix) || !entry.endsWith(SUFFIX)) continue;
+    const middle = entry.slice(prefix.length, -SUFFIX.length);
+    const pid = /^(\d+)-[0-9a-f]{12}$/.exec(middle)?.[1];
+    const path = join(dir, entry);
+    if (pid !== undefined && !isRunning(Number(pid))) {
+      try {
+        await unlink(path);
+        warn(`removed ${path}, left by an earlier run that was killed (it may have held plaintext)`);
+      } catch {
+        warn(`${path} was left by an earlier run that was killed and could not be removed: remove it`);
+      }
+    } else if (pid === undefined || Number(pid) !== process.pid) {
+      warn(
+        `${path} is the partial output of ${pid === undefined ? 'an earlier run' : `process ${pid}, still running`}; remove it if no sealstream run is writing ${join(dir, name)}`,
+      );
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * A file handle as a pipeline end. A failed write (ENOSPC, EIO, ...) fails the pipeline with a
+ * `CliError` of exit code `OUTPUT`, told apart from the failures of earlier stages.
+ */
+function fileSink(handle: FileHandle, path: string): Writable {
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _encoding, callback) {
+      writeAll(handle, chunk).then(
+        () => callback(),
+        (err) => callback(outputError(err, `writing ${path}`, 'nothing was left behind')),
+      );
+    },
+  });
+}
+
+/** Writes all of `bytes`, however many writes the system takes for it. */
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.byteLength; ) {
+    offset += (await handle.write(bytes, offset, bytes.byteLength - offset)).bytesWritten;
+  }
+}
