@@ -99,7 +99,8 @@ export async function rekeyPrefixCommand(
   const client = clientFor(at, flags);
   const add = flags.add === true;
   const newKeyFor = (key: string) => newSseC ?? newSseCMap?.keyFor(at.alias, at.bucket, key);
-  const oldKeyFor = (key: string) => settings.sseCKey ?? settings.sseCMap?.map.keyFor(at.alias, at.bucket, key);
+  const oldKeyFor = (key: string) =>
+    settings.sseCKey ?? settings.sseCMap?.map.keyFor(at.alias, at.bucket, key);
 
   /** Rekeys one object, or says why it was left as it is. */
   const one = async (key: string, size: number): Promise<{ skip: Skip } | { moved: Moved }> => {
