@@ -19,9 +19,13 @@ import { fromHex, generated, pattern, toHex } from './pattern.ts';
 interface Vector {
   name: string;
   keys: string[];
+  /** Raw keys as text the reader parses, and age private keys (SPEC §3.1, §5.6). */
+  keyTexts?: string[];
+  privateKeys?: string[];
   passphrases: string[];
   identity?: string;
   maxWorkFactor?: number;
+  maxTotalWorkFactor?: number;
   file: string;
 }
 
@@ -75,9 +79,15 @@ async function vectors(backend: BackendName): Promise<Outcome[]> {
   const out: Outcome[] = [];
   for (const v of list) {
     const options = {
-      keys: [...v.keys.map(fromHex), ...v.passphrases.map((passphrase) => ({ passphrase }))],
+      keys: [
+        ...v.keys.map(fromHex),
+        ...(v.keyTexts ?? []),
+        ...(v.privateKeys ?? []),
+        ...v.passphrases.map((passphrase) => ({ passphrase })),
+      ],
       identity: v.identity,
       maxWorkFactor: v.maxWorkFactor,
+      maxTotalWorkFactor: v.maxTotalWorkFactor,
       backend,
     };
     const file = fromHex(v.file);
