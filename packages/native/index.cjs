@@ -64,7 +64,7 @@ function load() {
       cached = { addon, path };
       return cached;
     } catch (err) {
-      reasons.push(`${path}: ${err && err.message ? err.message : String(err)}`);
+      reasons.push(`${path}: ${err?.message ? err.message : String(err)}`);
     }
   }
   if (reasons.length === 0) {

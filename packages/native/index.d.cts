@@ -4,10 +4,34 @@ export type GcmHandle = { readonly __sealstreamGcm: unique symbol };
 /** The addon's functions (see src/gcm.c for the exact contract). */
 export interface NativeAddon {
   gcm(key: Uint8Array): GcmHandle;
-  seal(handle: GcmHandle, nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array, aad: Uint8Array | null): void;
-  open(handle: GcmHandle, nonce: Uint8Array, sealed: Uint8Array, out: Uint8Array, aad: Uint8Array | null): boolean;
-  sealRun(handle: GcmHandle, nonces: Uint8Array, plain: Uint8Array, out: Uint8Array, chunkSize: number): number;
-  openRun(handle: GcmHandle, nonces: Uint8Array, sealed: Uint8Array, out: Uint8Array, chunkSize: number): number;
+  seal(
+    handle: GcmHandle,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    aad: Uint8Array | null,
+  ): void;
+  open(
+    handle: GcmHandle,
+    nonce: Uint8Array,
+    sealed: Uint8Array,
+    out: Uint8Array,
+    aad: Uint8Array | null,
+  ): boolean;
+  sealRun(
+    handle: GcmHandle,
+    nonces: Uint8Array,
+    plain: Uint8Array,
+    out: Uint8Array,
+    chunkSize: number,
+  ): number;
+  openRun(
+    handle: GcmHandle,
+    nonces: Uint8Array,
+    sealed: Uint8Array,
+    out: Uint8Array,
+    chunkSize: number,
+  ): number;
 }
 
 /** Loads the addon once; never throws. */

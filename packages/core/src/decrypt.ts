@@ -2,13 +2,14 @@
  * Decryption: `decryptStream()` and `decrypt()` (SPEC §5.3, §6).
  * @module
  */
+import { allocUninitialized } from './alloc.ts';
 import { concat } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
 import type { HeaderInfo } from './header.ts';
 import { readHeaderLength } from './header.ts';
 import { type DecryptOptions, type OpenedObject, openHeader, openPrefixLength } from './open.ts';
-import type { PayloadCipher } from './payload.ts';
-import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from './sizes.ts';
+import { openedLength, PayloadOpener } from './payload.ts';
+import { CHUNK_SIZE, SEALED_CHUNK_SIZE } from './sizes.ts';
 
 /** Options of {@link decryptStream}. */
 export interface DecryptStreamOptions extends DecryptOptions {
@@ -16,13 +17,35 @@ export interface DecryptStreamOptions extends DecryptOptions {
   onOpen?: (opened: { header: HeaderInfo; keyId: string | undefined }) => void;
 }
 
+/** Most chunks opened into one output buffer: large enqueues keep stream overhead off the hot path. */
 const BATCH_CHUNKS = 64;
-const EMIT_THRESHOLD = 16 * CHUNK_SIZE;
+
+/**
+ * Opens an object for a caller that drives the chunks itself (a tight file loop with reused buffers):
+ * the header is checked as {@link openHeader} does, and the payload is opened in order with the
+ * returned {@link PayloadOpener}, starting at `payloadStart`. {@link decryptStream} is the same thing
+ * as a stream.
+ * @param prefix - The start of the object: at least the header and the 56-byte payload prefix
+ *   ({@link openPrefixLength} of {@link readHeaderLength}).
+ * @throws {SealstreamError} as {@link openHeader}.
+ */
+export async function createOpener(
+  prefix: Uint8Array,
+  options: DecryptOptions,
+): Promise<{ opened: OpenedObject; payloadStart: number; opener: PayloadOpener }> {
+  const opened = await openHeader(prefix, options);
+  return {
+    opened,
+    payloadStart: openPrefixLength(opened.headerLength),
+    opener: new PayloadOpener(opened.payloadCipher),
+  };
+}
 
 /**
  * A TransformStream that decrypts a sealstream v1 object. Each chunk is authenticated before any of
  * its plaintext is released; the stream errors (never ends cleanly) on truncation, tampering,
- * trailing data or a wrong key. Memory stays bounded whatever the size.
+ * trailing data or a wrong key. Memory stays bounded whatever the size. Each buffer it enqueues is a
+ * fresh one, never written again.
  * @example
  * const plain = sealedStream.pipeThrough(decryptStream({ keys: [key] }));
  * @throws {SealstreamError} through the stream: header errors, `NO_MATCHING_KEY`,
@@ -33,42 +56,17 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
   let headBuffer = new Uint8Array(1024);
   let headLength = 0;
   const head = () => headBuffer.subarray(0, headLength);
-  let opened: OpenedObject | undefined;
-  let cipher: PayloadCipher;
+  let opener: PayloadOpener | undefined;
   const pending = new Uint8Array(SEALED_CHUNK_SIZE); // a partial sealed chunk carried between writes
   let pendingLength = 0;
-  let counter = 0;
-  let batch = new Uint8Array(BATCH_CHUNKS * CHUNK_SIZE);
-  let batchLength = 0;
 
-  const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
-    if (batchLength === 0) return;
-    controller.enqueue(batch.subarray(0, batchLength));
-    batch = new Uint8Array(BATCH_CHUNKS * CHUNK_SIZE);
-    batchLength = 0;
-  };
-  // Opens whole sealed chunks (a multiple of SEALED_CHUNK_SIZE); none of them can be the final one.
-  const openWhole = async (sealed: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
-    let offset = 0;
-    while (offset < sealed.length) {
-      const room = BATCH_CHUNKS - batchLength / CHUNK_SIZE;
-      const n = Math.min(room, (sealed.length - offset) / SEALED_CHUNK_SIZE);
-      const part = sealed.subarray(offset, offset + n * SEALED_CHUNK_SIZE);
-      const { ok } = await cipher.open(counter, part, batch.subarray(batchLength), false);
-      if (ok < n) throw chunkFailed(counter + ok);
-      batchLength += n * CHUNK_SIZE;
-      counter += n;
-      offset += part.length;
-      if (batchLength === batch.length) emit(controller);
-    }
-  };
   const openHead = async (): Promise<Uint8Array | undefined> => {
     const h = readHeaderLength(head());
     if (h === undefined || headLength < openPrefixLength(h)) return undefined;
-    opened = await openHeader(head(), options);
-    cipher = opened.payloadCipher;
-    options.onOpen?.({ header: opened.info, keyId: opened.keyId });
-    const rest = head().subarray(openPrefixLength(h));
+    const begun = await createOpener(head(), options);
+    opener = begun.opener;
+    options.onOpen?.({ header: begun.opened.info, keyId: begun.opened.keyId });
+    const rest = head().subarray(begun.payloadStart);
     headBuffer = new Uint8Array(0);
     return rest;
   };
@@ -81,7 +79,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
           `decryptStream expects Uint8Array chunks, got ${typeof chunk}`,
         );
       }
-      if (!opened) {
+      if (!opener) {
         // Bounded: readHeaderLength rejects an oversize header as soon as its length is known.
         if (headLength + chunk.length > headBuffer.length) {
           const grown = new Uint8Array(Math.max(2 * headBuffer.length, headLength + chunk.length));
@@ -94,24 +92,37 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
         if (!rest) return;
         chunk = rest;
       }
+      // Whole sealed chunks are never the final one (it is always shorter): open them now, straight
+      // from the input where they are not split across writes, into an output buffer sized to exactly
+      // what it holds. Only a partial sealed chunk is carried to the next write or to flush.
       let offset = 0;
-      if (pendingLength > 0) {
-        offset = Math.min(SEALED_CHUNK_SIZE - pendingLength, chunk.length);
-        pending.set(chunk.subarray(0, offset), pendingLength);
-        pendingLength += offset;
-        if (pendingLength < SEALED_CHUNK_SIZE) return;
-        await openWhole(pending, controller);
-        pendingLength = 0;
+      let whole = Math.floor((pendingLength + chunk.length) / SEALED_CHUNK_SIZE);
+      while (whole > 0) {
+        const n = Math.min(whole, BATCH_CHUNKS);
+        const out = allocUninitialized(n * CHUNK_SIZE);
+        let at = 0;
+        let left = n;
+        if (pendingLength > 0) {
+          const take = SEALED_CHUNK_SIZE - pendingLength;
+          pending.set(chunk.subarray(0, take), pendingLength);
+          offset = take;
+          pendingLength = 0;
+          at = await opener!.open(pending, out, false);
+          left--;
+        }
+        if (left > 0) {
+          const end = offset + left * SEALED_CHUNK_SIZE;
+          await opener!.open(chunk.subarray(offset, end), out.subarray(at), false);
+          offset = end;
+        }
+        controller.enqueue(out);
+        whole -= n;
       }
-      const whole = Math.floor((chunk.length - offset) / SEALED_CHUNK_SIZE) * SEALED_CHUNK_SIZE;
-      if (whole > 0) await openWhole(chunk.subarray(offset, offset + whole), controller);
-      offset += whole;
-      pending.set(chunk.subarray(offset), 0);
-      pendingLength = chunk.length - offset;
-      if (batchLength >= EMIT_THRESHOLD) emit(controller);
+      pending.set(chunk.subarray(offset), pendingLength);
+      pendingLength += chunk.length - offset;
     },
     async flush(controller) {
-      if (!opened) {
+      if (!opener) {
         if (headLength === 0)
           throw new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
         if ((await openHead()) === undefined) {
@@ -121,52 +132,12 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
           );
         }
       }
-      if (pendingLength < TAG_LENGTH) {
-        throw new SealstreamError(
-          'TRUNCATED',
-          pendingLength === 0
-            ? `the input ends after chunk ${counter - 1} without a final chunk: it was truncated`
-            : 'the input ends inside a chunk tag: it was truncated',
-        );
-      }
-      if (batch.length - batchLength < CHUNK_SIZE) emit(controller);
       const last = pending.subarray(0, pendingLength);
-      const { ok, bytes } = await cipher.open(counter, last, batch.subarray(batchLength), true);
-      if (ok !== 1) {
-        if (await hasTrailingData(cipher, counter, last)) {
-          throw new SealstreamError(
-            'TRAILING_DATA',
-            'unexpected data after the end of the encrypted object: it was extended or concatenated with something else',
-          );
-        }
-        throw new SealstreamError(
-          'CHUNK_AUTH_FAILED',
-          `the final chunk (${counter}) failed authentication: the object was truncated mid-chunk, corrupted or tampered with`,
-        );
-      }
-      batchLength += bytes;
-      emit(controller);
+      const out = allocUninitialized(openedLength(pendingLength, true));
+      const bytes = await opener!.open(last, out, true);
+      if (bytes > 0) controller.enqueue(out);
     },
   });
-}
-
-function chunkFailed(index: number): SealstreamError {
-  return new SealstreamError(
-    'CHUNK_AUTH_FAILED',
-    `chunk ${index} failed authentication: the object is corrupted or was tampered with (or its chunks reordered)`,
-  );
-}
-
-/**
- * True when a strict prefix of `tail` is a valid final chunk at `counter`: the object was valid and
- * more bytes were appended (SPEC §10). Runs only on the error path.
- */
-async function hasTrailingData(cipher: PayloadCipher, counter: number, tail: Uint8Array): Promise<boolean> {
-  const scratch = new Uint8Array(CHUNK_SIZE);
-  for (let length = TAG_LENGTH; length < tail.length; length++) {
-    if ((await cipher.open(counter, tail.subarray(0, length), scratch, true)).ok === 1) return true;
-  }
-  return false;
 }
 
 /**

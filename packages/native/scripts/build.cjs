@@ -52,7 +52,9 @@ if (mode === '--install') {
 build();
 if (mode === '--prebuild') {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`--prebuild: prebuilt binaries are made on linux-x64 (glibc), not ${process.platform}-${process.arch}`);
+    throw new Error(
+      `--prebuild: prebuilt binaries are made on linux-x64 (glibc), not ${process.platform}-${process.arch}`,
+    );
   }
   const dir = join(root, 'prebuilds', 'linux-x64-glibc');
   mkdirSync(dir, { recursive: true });
