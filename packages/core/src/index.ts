@@ -5,10 +5,16 @@
  * followed by a C2SP chunked-encryption (Cobblestone-256) payload.
  * @module
  */
-export type { BackendChoice, BackendName, ChunkCipher, CipherBackend } from './aead/backend.ts';
-export { resolveBackend } from './aead/backend.ts';
-export { type DecryptStreamOptions, decrypt, decryptStream } from './decrypt.ts';
-export { type EncryptOptions, encrypt, encryptStream } from './encrypt.ts';
+export type {
+  BackendChoice,
+  BackendName,
+  BackendReport,
+  ChunkCipher,
+  CipherBackend,
+} from './aead/backend.ts';
+export { BACKEND_ENV, backendReport, resolveBackend } from './aead/backend.ts';
+export { createOpener, type DecryptStreamOptions, decrypt, decryptStream } from './decrypt.ts';
+export { createSealer, type EncryptOptions, encrypt, encryptStream } from './encrypt.ts';
 export { type ErrorCode, isSealstreamError, SealstreamError } from './errors.ts';
 export {
   type HeaderInfo,
@@ -20,6 +26,7 @@ export {
 export { DEFAULT_MAX_WORK_FACTOR, Keyring, type KeysInput } from './keyring.ts';
 export { formatKey, generateKey, KEY_LENGTH, type KeyInput, keyId, parseKey } from './keys.ts';
 export { type DecryptOptions, OpenedObject, openHeader, openPrefixLength, type RangePlan } from './open.ts';
+export { openedLength, PayloadOpener, PayloadSealer, sealedLength } from './payload.ts';
 export { DEFAULT_WORK_FACTOR, type PassphraseRecipient, type Recipient } from './recipients.ts';
 export {
   CHUNK_SIZE,

@@ -14,10 +14,11 @@ export function chunkNonce(baseNonce: Uint8Array, counter: number): Uint8Array {
 /** Nonces of chunks `first` to `first + count - 1`, 12 bytes each, one after the other. */
 export function chunkNonces(baseNonce: Uint8Array, first: number, count: number): Uint8Array {
   const out = new Uint8Array(count * NONCE_LENGTH);
+  const base = baseNonce.subarray(0, NONCE_LENGTH);
   for (let i = 0; i < count; i++) {
     const at = i * NONCE_LENGTH;
     const counter = first + i;
-    out.set(baseNonce.subarray(0, NONCE_LENGTH), at);
+    out.set(base, at);
     const high = Math.floor(counter / 4294967296);
     out[at + 7] = (out[at + 7] as number) ^ (high & 0xff);
     out[at + 8] = (out[at + 8] as number) ^ (counter >>> 24);

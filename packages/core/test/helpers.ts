@@ -10,7 +10,12 @@ import type { BackendName } from '../src/index.ts';
  * addon disabled) is native left out, so that nothing in that run touches it.
  */
 const nativeOff = !!process.env.SEALSTREAM_BACKEND && process.env.SEALSTREAM_BACKEND !== 'native';
-export const BACKENDS: BackendName[] = [...(nativeOff ? [] : ['native' as const]), 'node', 'webcrypto', 'noble'];
+export const BACKENDS: BackendName[] = [
+  ...(nativeOff ? [] : ['native' as const]),
+  'node',
+  'webcrypto',
+  'noble',
+];
 
 export const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 export const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
