@@ -34,5 +34,8 @@ export interface NativeAddon {
   ): number;
 }
 
+/** The addon and where it was loaded from, or why it could not be. */
+export type NativeLoad = { addon: NativeAddon; path: string } | { addon: undefined; reason: string };
+
 /** Loads the addon once; never throws. */
-export function load(): { addon: NativeAddon; path: string } | { addon: undefined; reason: string };
+export function load(): NativeLoad;

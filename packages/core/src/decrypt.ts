@@ -4,6 +4,7 @@
  */
 import { allocUninitialized } from './alloc.ts';
 import { concat } from './bytes.ts';
+import { ChunkRuns } from './chunk-runs.ts';
 import { SealstreamError } from './errors.ts';
 import type { HeaderInfo } from './header.ts';
 import { readHeaderLength } from './header.ts';
@@ -57,8 +58,10 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
   let headLength = 0;
   const head = () => headBuffer.subarray(0, headLength);
   let opener: PayloadOpener | undefined;
-  const pending = new Uint8Array(SEALED_CHUNK_SIZE); // a partial sealed chunk carried between writes
-  let pendingLength = 0;
+  // Whole sealed chunks are never the final one (it is always shorter), so they are opened as soon
+  // as they are complete; only a partial sealed chunk waits for the next write or for flush.
+  const runs = new ChunkRuns(SEALED_CHUNK_SIZE, CHUNK_SIZE, BATCH_CHUNKS);
+  const open = (sealed: Uint8Array, out: Uint8Array) => opener!.open(sealed, out, false);
 
   const openHead = async (): Promise<Uint8Array | undefined> => {
     const h = readHeaderLength(head());
@@ -92,34 +95,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
         if (!rest) return;
         chunk = rest;
       }
-      // Whole sealed chunks are never the final one (it is always shorter): open them now, straight
-      // from the input where they are not split across writes, into an output buffer sized to exactly
-      // what it holds. Only a partial sealed chunk is carried to the next write or to flush.
-      let offset = 0;
-      let whole = Math.floor((pendingLength + chunk.length) / SEALED_CHUNK_SIZE);
-      while (whole > 0) {
-        const n = Math.min(whole, BATCH_CHUNKS);
-        const out = allocUninitialized(n * CHUNK_SIZE);
-        let at = 0;
-        let left = n;
-        if (pendingLength > 0) {
-          const take = SEALED_CHUNK_SIZE - pendingLength;
-          pending.set(chunk.subarray(0, take), pendingLength);
-          offset = take;
-          pendingLength = 0;
-          at = await opener!.open(pending, out, false);
-          left--;
-        }
-        if (left > 0) {
-          const end = offset + left * SEALED_CHUNK_SIZE;
-          await opener!.open(chunk.subarray(offset, end), out.subarray(at), false);
-          offset = end;
-        }
-        controller.enqueue(out);
-        whole -= n;
-      }
-      pending.set(chunk.subarray(offset), pendingLength);
-      pendingLength += chunk.length - offset;
+      await runs.push(chunk, open, (out) => controller.enqueue(out));
     },
     async flush(controller) {
       if (!opener) {
@@ -132,8 +108,8 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
           );
         }
       }
-      const last = pending.subarray(0, pendingLength);
-      const out = allocUninitialized(openedLength(pendingLength, true));
+      const last = runs.pending;
+      const out = allocUninitialized(openedLength(last.length, true));
       const bytes = await opener!.open(last, out, true);
       if (bytes > 0) controller.enqueue(out);
     },

@@ -5,6 +5,7 @@
 import { type BackendChoice, resolveBackend } from './aead/backend.ts';
 import { allocUninitialized } from './alloc.ts';
 import { concat, randomBytes } from './bytes.ts';
+import { ChunkRuns } from './chunk-runs.ts';
 import { SealstreamError } from './errors.ts';
 import { checkIdentity, encodeContext, encodeRecipientsBlock } from './header.ts';
 import { derivePayloadKeys } from './kdf.ts';
@@ -84,8 +85,8 @@ export async function createSealer(
  */
 export function encryptStream(options: EncryptOptions): TransformStream<Uint8Array, Uint8Array> {
   let sealer: PayloadSealer;
-  const pending = new Uint8Array(CHUNK_SIZE); // a partial chunk carried between writes
-  let pendingLength = 0;
+  const runs = new ChunkRuns(CHUNK_SIZE, SEALED_CHUNK_SIZE, BATCH_CHUNKS);
+  const seal = (plain: Uint8Array, out: Uint8Array) => sealer.seal(plain, out, false);
 
   return new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
@@ -100,37 +101,12 @@ export function encryptStream(options: EncryptOptions): TransformStream<Uint8Arr
           `encryptStream expects Uint8Array chunks, got ${typeof chunk}`,
         );
       }
-      let offset = 0;
-      let whole = Math.floor((pendingLength + chunk.length) / CHUNK_SIZE);
-      // Every whole chunk is sealed now, straight from the input where it is not split across
-      // writes, into an output buffer sized to exactly what it holds.
-      while (whole > 0) {
-        const n = Math.min(whole, BATCH_CHUNKS);
-        const out = allocUninitialized(n * SEALED_CHUNK_SIZE);
-        let at = 0;
-        let left = n;
-        if (pendingLength > 0) {
-          const take = CHUNK_SIZE - pendingLength;
-          pending.set(chunk.subarray(0, take), pendingLength);
-          offset = take;
-          pendingLength = 0;
-          at = await sealer.seal(pending, out, false);
-          left--;
-        }
-        if (left > 0) {
-          const end = offset + left * CHUNK_SIZE;
-          await sealer.seal(chunk.subarray(offset, end), out.subarray(at), false);
-          offset = end;
-        }
-        controller.enqueue(out);
-        whole -= n;
-      }
-      pending.set(chunk.subarray(offset), pendingLength);
-      pendingLength += chunk.length - offset;
+      await runs.push(chunk, seal, (out) => controller.enqueue(out));
     },
     async flush(controller) {
-      const out = allocUninitialized(sealedLength(pendingLength, true));
-      await sealer.seal(pending.subarray(0, pendingLength), out, true);
+      const last = runs.pending;
+      const out = allocUninitialized(sealedLength(last.length, true));
+      await sealer.seal(last, out, true);
       controller.enqueue(out);
     },
   });

@@ -1,53 +1,15 @@
 /**
  * The optional native addon (@sealstream/native), reached like node:crypto: through
  * `process.getBuiltinModule` at run time, never through an import statement, so that browser bundlers
- * never see it and runtimes without it simply report it absent. Typed by the few members we use.
+ * never see it and runtimes without it simply report it absent. Its types come from the package (a
+ * type-only import, erased from the output).
  * @module
  */
+import type { NativeLoad } from '@sealstream/native';
 
-/** An AES-256-GCM key prepared inside OpenSSL. Opaque. */
-export type GcmHandle = { readonly __gcmHandle: unique symbol };
-
-/** The addon's functions (contract in packages/native/src/gcm.c). */
-export interface NativeAddon {
-  gcm(key: Uint8Array): GcmHandle;
-  seal(
-    handle: GcmHandle,
-    nonce: Uint8Array,
-    plaintext: Uint8Array,
-    out: Uint8Array,
-    aad: Uint8Array | null,
-  ): void;
-  open(
-    handle: GcmHandle,
-    nonce: Uint8Array,
-    sealed: Uint8Array,
-    out: Uint8Array,
-    aad: Uint8Array | null,
-  ): boolean;
-  sealRun(
-    handle: GcmHandle,
-    nonces: Uint8Array,
-    plain: Uint8Array,
-    out: Uint8Array,
-    chunkSize: number,
-  ): number;
-  openRun(
-    handle: GcmHandle,
-    nonces: Uint8Array,
-    sealed: Uint8Array,
-    out: Uint8Array,
-    chunkSize: number,
-  ): number;
-}
-
-/** The addon, or why it cannot be used here. */
-export type NativeLoad = { addon: NativeAddon; path: string } | { addon: undefined; reason: string };
+export type { NativeAddon, NativeLoad } from '@sealstream/native';
 
 type Require = (id: string) => unknown;
-interface NodeModule {
-  createRequire(from: string): Require;
-}
 
 let loaded: NativeLoad | undefined;
 
@@ -59,7 +21,7 @@ let loaded: NativeLoad | undefined;
 export function nativeAddon(): NativeLoad {
   if (loaded) return loaded;
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.('node:module') as NodeModule | undefined;
+  const mod = proc?.getBuiltinModule?.('node:module') as { createRequire(from: string): Require } | undefined;
   if (!mod) {
     loaded = { addon: undefined, reason: 'not a Node.js runtime (no process.getBuiltinModule)' };
     return loaded;

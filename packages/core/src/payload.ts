@@ -177,13 +177,14 @@ export class PayloadOpener {
    *   `INVALID_ARGUMENT` for misuse.
    */
   async open(sealed: Uint8Array, out: Uint8Array, final: boolean): Promise<number> {
-    if (this.#finished) throw new SealstreamError('INVALID_ARGUMENT', 'the payload is already finished');
-    if (!final && sealed.length % SEALED_CHUNK_SIZE !== 0) {
-      throw new SealstreamError(
-        'INVALID_ARGUMENT',
-        `only the final call may open a partial chunk: ${sealed.length} bytes is not a multiple of ${SEALED_CHUNK_SIZE}`,
-      );
-    }
+    checkCall(
+      this.#finished,
+      sealed.length,
+      SEALED_CHUNK_SIZE,
+      final,
+      out.length,
+      openedLength(sealed.length, final),
+    );
     if (final && sealed.length % SEALED_CHUNK_SIZE === 0) {
       throw new SealstreamError(
         'TRUNCATED',
@@ -194,13 +195,6 @@ export class PayloadOpener {
     }
     if (final && sealed.length % SEALED_CHUNK_SIZE < TAG_LENGTH) {
       throw new SealstreamError('TRUNCATED', 'the input ends inside a chunk tag: it was truncated');
-    }
-    const need = openedLength(sealed.length, final);
-    if (out.length < need) {
-      throw new SealstreamError(
-        'INVALID_ARGUMENT',
-        `the output holds ${out.length} bytes, ${need} are needed`,
-      );
     }
     const count = final
       ? Math.floor(sealed.length / SEALED_CHUNK_SIZE) + 1
@@ -242,6 +236,27 @@ export class PayloadOpener {
       if ((await this.#cipher.open(counter, tail.subarray(0, length), scratch, true)).ok === 1) return true;
     }
     return false;
+  }
+}
+
+/** The caller's side of a sealer or opener call: not after the end, whole units unless final, room enough. */
+function checkCall(
+  finished: boolean,
+  length: number,
+  unit: number,
+  final: boolean,
+  room: number,
+  need: number,
+) {
+  if (finished) throw new SealstreamError('INVALID_ARGUMENT', 'the payload is already finished');
+  if (!final && length % unit !== 0) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `only the final call may take a partial chunk: ${length} bytes is not a multiple of ${unit}`,
+    );
+  }
+  if (room < need) {
+    throw new SealstreamError('INVALID_ARGUMENT', `the output holds ${room} bytes, ${need} are needed`);
   }
 }
 

@@ -136,6 +136,19 @@ describe('choosing the backend', () => {
   });
 });
 
+/** Re-imports the core in a process whose node:module `createRequire` is `createRequire`. */
+async function coreWithModule(createRequire: () => (id: string) => unknown) {
+  vi.stubEnv('SEALSTREAM_BACKEND', '');
+  const real = process.getBuiltinModule;
+  vi.stubGlobal('process', {
+    ...process,
+    env: process.env,
+    getBuiltinModule: (id: string) => (id === 'node:module' ? { createRequire } : real.call(process, id)),
+  });
+  vi.resetModules();
+  return import('../src/index.ts');
+}
+
 describe('without the addon', () => {
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -144,22 +157,11 @@ describe('without the addon', () => {
   });
 
   test('a native addon that does not load leaves node:crypto as the default, and asking for native says why', async () => {
-    vi.stubEnv('SEALSTREAM_BACKEND', '');
-    const real = process.getBuiltinModule;
     // The addon package resolves, but its loader reports failure (as on a platform without a build).
-    const fakeModule = {
-      createRequire: () => (id: string) => {
-        if (id !== '@sealstream/native') throw new Error(`unexpected require ${id}`);
-        return { load: () => ({ addon: undefined, reason: 'no build for this test platform' }) };
-      },
-    };
-    vi.stubGlobal('process', {
-      ...process,
-      env: process.env,
-      getBuiltinModule: (id: string) => (id === 'node:module' ? fakeModule : real.call(process, id)),
+    const core = await coreWithModule(() => (id: string) => {
+      if (id !== '@sealstream/native') throw new Error(`unexpected require ${id}`);
+      return { load: () => ({ addon: undefined, reason: 'no build for this test platform' }) };
     });
-    vi.resetModules();
-    const core = await import('../src/index.ts');
     expect(core.resolveBackend().name).toBe('node');
     expect(core.backendReport().native).toEqual({
       available: false,
@@ -177,22 +179,9 @@ describe('without the addon', () => {
   });
 
   test('when the package is not installed at all, the reason says so', async () => {
-    vi.stubEnv('SEALSTREAM_BACKEND', '');
-    const real = process.getBuiltinModule;
-    const fakeModule = {
-      createRequire: () => () => {
-        throw Object.assign(new Error("Cannot find module '@sealstream/native'"), {
-          code: 'MODULE_NOT_FOUND',
-        });
-      },
-    };
-    vi.stubGlobal('process', {
-      ...process,
-      env: process.env,
-      getBuiltinModule: (id: string) => (id === 'node:module' ? fakeModule : real.call(process, id)),
+    const core = await coreWithModule(() => () => {
+      throw Object.assign(new Error("Cannot find module '@sealstream/native'"), { code: 'MODULE_NOT_FOUND' });
     });
-    vi.resetModules();
-    const core = await import('../src/index.ts');
     expect(core.resolveBackend().name).toBe('node');
     const report = core.backendReport();
     expect(report.native.available).toBe(false);
