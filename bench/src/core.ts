@@ -259,7 +259,7 @@ export async function runCore(ctx: Context): Promise<FamilyResult> {
     const line = [...results].map(([name, v]) => `${name.replace('core_', '')} ${v.toFixed(0)}`).join(', ');
     log(`  round ${round + 1}/${ctx.runs}: ${line} MB/s`);
   });
-  const note = `${formatBytes(size)} in memory, written ${formatBytes(WRITE_SIZE)} at a time`;
-  const figures = [...headFigures, ...ratios, ...figuresOf(ops, samples, 'core', () => note)];
+  const note = (op: Op) => `${formatBytes(op.bytes)} in memory, written ${formatBytes(WRITE_SIZE)} at a time`;
+  const figures = [...headFigures, ...ratios, ...figuresOf(ops, samples, 'core', note)];
   return { figures, skips };
 }
