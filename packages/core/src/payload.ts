@@ -89,6 +89,23 @@ function checkCounter(next: number): void {
   }
 }
 
+/** What a sealer and an opener share: the payload's cipher, the next chunk's counter, and whether the final chunk is done. */
+abstract class PayloadRun {
+  protected readonly cipher: PayloadCipher;
+  protected counter = 0;
+  protected finished = false;
+
+  /** @internal */
+  constructor(cipher: PayloadCipher) {
+    this.cipher = cipher;
+  }
+
+  /** Chunks sealed or opened so far. */
+  get chunks(): number {
+    return this.counter;
+  }
+}
+
 /**
  * Seals one payload's chunks in order, into buffers the caller owns and may reuse: the building
  * block of a tight loop (read into a buffer, seal into another, write, repeat) with no allocation per
@@ -99,21 +116,7 @@ function checkCounter(next: number): void {
  * const out = new Uint8Array(sealedLength(plain.length, true));
  * write(out.subarray(0, await sealer.seal(plain, out, true)));
  */
-export class PayloadSealer {
-  readonly #cipher: PayloadCipher;
-  #counter = 0;
-  #finished = false;
-
-  /** @internal */
-  constructor(cipher: PayloadCipher) {
-    this.#cipher = cipher;
-  }
-
-  /** Chunks sealed so far. */
-  get chunks(): number {
-    return this.#counter;
-  }
-
+export class PayloadSealer extends PayloadRun {
   /**
    * Seals the next chunks. Without `final`, `plain` must be whole chunks (a multiple of 16384
    * bytes); with it, it ends the payload (its last chunk is the final one, shorter than 16384 bytes,
@@ -124,7 +127,7 @@ export class PayloadSealer {
    *   final one, or a short `out`.
    */
   async seal(plain: Uint8Array, out: Uint8Array, final: boolean): Promise<number> {
-    if (this.#finished) throw new SealstreamError('INVALID_ARGUMENT', 'the payload is already finished');
+    if (this.finished) throw new SealstreamError('INVALID_ARGUMENT', 'the payload is already finished');
     if (!final && plain.length % CHUNK_SIZE !== 0) {
       throw new SealstreamError(
         'INVALID_ARGUMENT',
@@ -138,9 +141,9 @@ export class PayloadSealer {
         `the output holds ${out.length} bytes, ${need} are needed`,
       );
     }
-    const written = await this.#cipher.seal(this.#counter, plain, out, final);
-    this.#counter += final ? Math.floor(plain.length / CHUNK_SIZE) + 1 : plain.length / CHUNK_SIZE;
-    this.#finished = final;
+    const written = await this.cipher.seal(this.counter, plain, out, final);
+    this.counter += final ? Math.floor(plain.length / CHUNK_SIZE) + 1 : plain.length / CHUNK_SIZE;
+    this.finished = final;
     return written;
   }
 }
@@ -150,21 +153,7 @@ export class PayloadSealer {
  * unauthenticated is left in the output: a chunk that fails is zeroed and the call throws.
  * {@link decryptStream} runs on it too.
  */
-export class PayloadOpener {
-  readonly #cipher: PayloadCipher;
-  #counter = 0;
-  #finished = false;
-
-  /** @internal */
-  constructor(cipher: PayloadCipher) {
-    this.#cipher = cipher;
-  }
-
-  /** Chunks opened so far. */
-  get chunks(): number {
-    return this.#counter;
-  }
-
+export class PayloadOpener extends PayloadRun {
   /**
    * Opens the next chunks. Without `final`, `sealed` must be whole sealed chunks (a multiple of 16400
    * bytes); with it, it ends the payload: its last chunk (16 to 16399 bytes) must authenticate as the
@@ -178,7 +167,7 @@ export class PayloadOpener {
    */
   async open(sealed: Uint8Array, out: Uint8Array, final: boolean): Promise<number> {
     checkCall(
-      this.#finished,
+      this.finished,
       sealed.length,
       SEALED_CHUNK_SIZE,
       final,
@@ -188,9 +177,9 @@ export class PayloadOpener {
     if (final && sealed.length % SEALED_CHUNK_SIZE === 0) {
       throw new SealstreamError(
         'TRUNCATED',
-        this.#counter + sealed.length / SEALED_CHUNK_SIZE === 0
+        this.counter + sealed.length / SEALED_CHUNK_SIZE === 0
           ? 'the payload has no chunks: it was truncated'
-          : `the input ends after chunk ${this.#counter + sealed.length / SEALED_CHUNK_SIZE - 1} without a final chunk: it was truncated`,
+          : `the input ends after chunk ${this.counter + sealed.length / SEALED_CHUNK_SIZE - 1} without a final chunk: it was truncated`,
       );
     }
     if (final && sealed.length % SEALED_CHUNK_SIZE < TAG_LENGTH) {
@@ -199,10 +188,10 @@ export class PayloadOpener {
     const count = final
       ? Math.floor(sealed.length / SEALED_CHUNK_SIZE) + 1
       : sealed.length / SEALED_CHUNK_SIZE;
-    const { ok, bytes } = await this.#cipher.open(this.#counter, sealed, out, final);
+    const { ok, bytes } = await this.cipher.open(this.counter, sealed, out, final);
     if (ok < count) {
-      const failed = this.#counter + ok;
-      this.#finished = true;
+      const failed = this.counter + ok;
+      this.finished = true;
       if (final && ok === count - 1) {
         const last = sealed.subarray((count - 1) * SEALED_CHUNK_SIZE);
         if (await this.#hasTrailingData(failed, last)) {
@@ -221,8 +210,8 @@ export class PayloadOpener {
         `chunk ${failed} failed authentication: the object is corrupted or was tampered with (or its chunks reordered)`,
       );
     }
-    this.#counter += count;
-    this.#finished = final;
+    this.counter += count;
+    this.finished = final;
     return bytes;
   }
 
@@ -233,7 +222,7 @@ export class PayloadOpener {
   async #hasTrailingData(counter: number, tail: Uint8Array): Promise<boolean> {
     const scratch = new Uint8Array(CHUNK_SIZE);
     for (let length = TAG_LENGTH; length < tail.length; length++) {
-      if ((await this.#cipher.open(counter, tail.subarray(0, length), scratch, true)).ok === 1) return true;
+      if ((await this.cipher.open(counter, tail.subarray(0, length), scratch, true)).ok === 1) return true;
     }
     return false;
   }
