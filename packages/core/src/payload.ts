@@ -95,7 +95,10 @@ abstract class PayloadRun {
   protected counter = 0;
   protected finished = false;
 
-  /** @internal `first`: the counter of the first chunk (random access starts mid-payload). */
+  /**
+   * Built by `createSealer` / `createOpener` (a {@link PayloadCipher} cannot be made outside core).
+   * @param first - The counter of the first chunk: random access starts mid-payload.
+   */
   constructor(cipher: PayloadCipher, first = 0) {
     this.cipher = cipher;
     this.counter = first;
