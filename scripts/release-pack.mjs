@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util';
 
 const root = resolve(import.meta.dirname, '..');
 /** Publishable packages, dependencies first. */
-const PACKAGES = ['core', 'sos', 'cli'];
+const PACKAGES = ['native', 'core', 'sos', 'cli'];
 /** Ranges only a workspace-aware package manager understands. */
 const UNINSTALLABLE_RANGE = /^(workspace|link|file|portal):/;
 
