@@ -5,7 +5,6 @@
  * upload leaves nothing, and a CORS rule that hides headers is named.
  */
 import {
-  GetObjectCommand,
   ListObjectsV2Command,
   PutBucketCorsCommand,
   PutObjectCommand,
@@ -21,7 +20,7 @@ import { launchChromium } from '../harness/chromium.ts';
 import { openReadyPage } from '../harness/page.ts';
 import { startTestServer } from '../harness/server.ts';
 import { pattern, toHex } from '../pages/pattern.ts';
-import { sha256hex } from './helpers.ts';
+import { sha256hex, storedBytes } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const key = pattern(32, 11);
@@ -81,10 +80,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-async function stored(bucket: string, k: string, extra: object = {}): Promise<Uint8Array> {
-  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k, ...extra }));
-  return out.Body!.transformToByteArray();
-}
+const stored = (bucket: string, k: string, extra = {}) => storedBytes(client, bucket, k, extra);
 
 test('the browser entry bundles for platform browser without a Node built-in; the page has no Buffer or process', async () => {
   const entry = new URL('../../packages/sos/src/index.browser.ts', import.meta.url).pathname;
