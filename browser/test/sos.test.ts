@@ -104,6 +104,7 @@ describe('with the CORS rule of sdkCorsRule', () => {
   test('a client-side upload of 24 MiB (multipart, parts in flight) opens in Node; the page downloads it whole and ranged', async () => {
     const size = 24 * MiB + 77;
     const k = 'sealed/big.bin';
+    const t0 = performance.now();
     const up = await main.call('upload', {
       key: k,
       size,
@@ -112,6 +113,7 @@ describe('with the CORS rule of sdkCorsRule', () => {
       partSize: 5 * MiB,
       queueSize: 3,
     });
+    const uploadSeconds = (performance.now() - t0) / 1000;
     expect(up.error).toBeUndefined();
     expect(up.result).toMatchObject({ plaintextSize: size, partSize: 5 * MiB });
     const loaded = up.progress.map((p: { loaded: number }) => p.loaded);
@@ -126,7 +128,11 @@ describe('with the CORS rule of sdkCorsRule', () => {
       sha256hex(plain),
     );
 
+    const t1 = performance.now();
     const whole = await main.call('download', { key: k, keyHex: toHex(key), identity: true });
+    console.log(
+      `Chromium -> RGW through the SDK entry, 24 MiB client-side: upload ${uploadSeconds.toFixed(1)} s, download and decrypt ${((performance.now() - t1) / 1000).toFixed(1)} s`,
+    );
     expect(whole.error).toBeUndefined();
     expect(whole).toMatchObject({ size, objectSize: size, length: size, sha256: sha256hex(plain) });
     const ranged = await main.call('download', {
