@@ -239,6 +239,64 @@ async function roundTrip(backend?: BackendName) {
   }
 }
 
+/** The test source alone (pattern slices through a stream into a sink): the cost outside sealing. */
+async function sourceThroughput(total: number) {
+  const t0 = performance.now();
+  await generated(total).pipeTo(new WritableStream({ write: () => {} }));
+  return { mbPerSecond: total / 1e6 / ((performance.now() - t0) / 1000) };
+}
+
+/**
+ * encryptStream fed one premade buffer of `chunkBytes` over and over (no source cost), to see how
+ * the size of the writes into the stream matters.
+ */
+async function sealChunksThroughput(total: number, chunkBytes: number) {
+  const block = pattern(chunkBytes, 9);
+  let sent = 0;
+  const source = new ReadableStream<Uint8Array>(
+    {
+      pull(c) {
+        if (sent >= total) return c.close();
+        c.enqueue(block);
+        sent += block.length;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const t0 = performance.now();
+  await source
+    .pipeThrough(encryptStream({ recipients: [new Uint8Array(32).fill(1)], backend: 'webcrypto' }))
+    .pipeTo(new WritableStream({ write: () => {} }));
+  return { mbPerSecond: sent / 1e6 / ((performance.now() - t0) / 1000), chunkBytes };
+}
+
+/**
+ * subtleInFlight as the WebCrypto backend does it: a fresh nonce per chunk and each result copied
+ * into an output batch, `inFlight` chunks awaited together.
+ */
+async function subtleWithCopies(total: number, inFlight: number) {
+  const key = await crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']);
+  const plain = pattern(inFlight * 16384, 3) as Uint8Array<ArrayBuffer>;
+  const out = new Uint8Array(inFlight * 16400);
+  const chunks = Math.ceil(total / 16384);
+  const t0 = performance.now();
+  for (let i = 0; i < chunks; i += inFlight) {
+    const batch: Promise<void>[] = [];
+    for (let j = 0; j < Math.min(inFlight, chunks - i); j++) {
+      const iv = new Uint8Array(12);
+      new DataView(iv.buffer).setUint32(8, i + j);
+      const params = { name: 'AES-GCM', iv, additionalData: new Uint8Array(0) };
+      batch.push(
+        crypto.subtle
+          .encrypt(params, key, plain.subarray(j * 16384, (j + 1) * 16384))
+          .then((r) => out.set(new Uint8Array(r), j * 16400)),
+      );
+    }
+    await Promise.all(batch);
+  }
+  return { mbPerSecond: (chunks * 16384) / 1e6 / ((performance.now() - t0) / 1000), inFlight };
+}
+
 Object.assign(globalThis, {
   coreTest: {
     vectors,
@@ -247,6 +305,9 @@ Object.assign(globalThis, {
     readRange,
     sealThroughput,
     subtleInFlight,
+    sourceThroughput,
+    sealChunksThroughput,
+    subtleWithCopies,
     streamThrough,
     automaticBackend,
     roundTrip,

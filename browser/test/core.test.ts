@@ -212,6 +212,21 @@ test('in-page throughput (reported, not asserted)', async () => {
       `crypto.subtle.encrypt, 16 KiB chunks, ${inFlight} in flight: ${r.mbPerSecond.toFixed(0)} MB/s`,
     );
   }
+  // what limits encryptStream: the test source, the size of the writes, the backend's copies
+  const source = await call<{ mbPerSecond: number }>('sourceThroughput', size);
+  lines.push(`the test source alone (1 MiB slices into a sink): ${source.mbPerSecond.toFixed(0)} MB/s`);
+  for (const chunkBytes of [16384, 1 << 20, 4 << 20]) {
+    const r = await call<{ mbPerSecond: number }>('sealChunksThroughput', size, chunkBytes);
+    lines.push(
+      `encryptStream, webcrypto, premade writes of ${chunkBytes / 1024} KiB: ${r.mbPerSecond.toFixed(0)} MB/s`,
+    );
+  }
+  for (const inFlight of [1, 64]) {
+    const r = await call<{ mbPerSecond: number }>('subtleWithCopies', size, inFlight);
+    lines.push(
+      `crypto.subtle.encrypt with fresh nonces and results copied, ${inFlight} in flight: ${r.mbPerSecond.toFixed(0)} MB/s`,
+    );
+  }
   console.log(`Chromium throughput:\n  ${lines.join('\n  ')}`);
   expect(stream.mbPerSecond).toBeGreaterThan(0);
 }, 120_000);

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import {
   GetBucketCorsCommand,
-  GetObjectCommand,
   ListObjectsV2Command,
   PutBucketCorsCommand,
   PutObjectCommand,
@@ -24,7 +23,7 @@ import { launchChromium } from '../harness/chromium.ts';
 import { openReadyPage } from '../harness/page.ts';
 import { startTestServer } from '../harness/server.ts';
 import { pattern, toHex } from '../pages/pattern.ts';
-import { sha256hex } from './helpers.ts';
+import { sha256hex, storedBytes } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const key = pattern(32, 5);
@@ -76,10 +75,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-async function stored(bucket: string, k: string): Promise<Uint8Array> {
-  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
-  return out.Body!.transformToByteArray();
-}
+const stored = (bucket: string, k: string, extra = {}) => storedBytes(client, bucket, k, extra);
 
 test('the page side of presigned transfers bundles for the browser without a Node built-in or the AWS SDK', async () => {
   const entry = new URL('../../packages/sos/src/presigned/index.ts', import.meta.url).pathname;

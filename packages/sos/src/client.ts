@@ -5,29 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, type AgentOptions } from 'node:https';
-import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { type EndpointOptions, resolveEndpoint, type SosCredentials } from './client-options.ts';
 import { SosError } from './errors.ts';
 import { registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
-import { sosEndpoint } from './zones.ts';
-
-/** Static credentials; omit them to use the AWS default chain (environment, profile, ...). */
-export interface SosCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
 
 /** A CA certificate: PEM text, PEM bytes, or the path of a PEM file. */
 export type CaCertificate = string | Uint8Array;
 
 /** Options of {@link createSosClient}. Give exactly one of `zone` and `endpoint`. */
-export interface SosClientOptions {
-  /** An Exoscale SOS zone, e.g. `ch-gva-2`; the endpoint becomes `https://sos-<zone>.exo.io`. */
-  zone?: string;
-  /** Any S3 endpoint URL, e.g. `https://127.0.0.1:8443`. */
-  endpoint?: string;
+export interface SosClientOptions extends EndpointOptions {
   /** Signing region; default: the zone, else `AWS_REGION`, `AWS_DEFAULT_REGION`, else `us-east-1`. */
   region?: string;
   /** Credentials; default: the AWS SDK's default provider chain. */
@@ -37,10 +25,6 @@ export interface SosClientOptions {
    * paths). Default: the file named by `AWS_CA_BUNDLE`, when set.
    */
   ca?: CaCertificate | readonly CaCertificate[];
-  /** Allow a plain `http://` endpoint, only on a loopback host (for local tests). Default false. */
-  allowInsecureHttp?: boolean;
-  /** Path-style addressing; default true for IP and loopback endpoints, false otherwise. */
-  forcePathStyle?: boolean;
   /** Most sockets kept open to the endpoint (parallel parts and ranged reads). Default 64. */
   maxSockets?: number;
   /**
@@ -69,36 +53,13 @@ export interface SosClientOptions {
  * const local = createSosClient({ endpoint: 'https://127.0.0.1:8443', ca: '/tmp/sealstream-s3/tls/cert.pem' });
  */
 export function createSosClient(options: SosClientOptions): S3Client {
-  if (typeof options !== 'object' || options === null) {
-    throw new SosError(
-      'INVALID_ARGUMENT',
-      `"options" expected an object, got ${options === null ? 'null' : typeof options}`,
-    );
-  }
-  const { zone, endpoint } = options;
-  if ((zone === undefined) === (endpoint === undefined)) {
-    throw new SosError('INVALID_ARGUMENT', 'expected exactly one of "zone" and "endpoint"');
-  }
-  const url = parseEndpoint(zone !== undefined ? sosEndpoint(zone) : endpoint!);
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const loopback = isLoopback(host);
-  if (url.protocol === 'http:') {
-    if (!options.allowInsecureHttp) {
-      throw new SosError(
-        'INSECURE_ENDPOINT',
-        `refusing plain http endpoint ${url.origin}: credentials and data would cross the network unencrypted; use https (set allowInsecureHttp only for a loopback test server)`,
-      );
-    }
-    if (!loopback) {
-      throw new SosError(
-        'INSECURE_ENDPOINT',
-        `refusing plain http endpoint ${url.origin}: allowInsecureHttp applies only to loopback hosts (localhost, 127.0.0.0/8, ::1)`,
-      );
-    }
-  }
-
+  const resolved = resolveEndpoint(options);
   const region =
-    options.region ?? zone ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    options.region ??
+    resolved.zone ??
+    process.env.AWS_REGION ??
+    process.env.AWS_DEFAULT_REGION ??
+    'us-east-1';
   const extraCa = loadCa(options.ca ?? process.env.AWS_CA_BUNDLE);
   const timeouts = resolveTimeouts(options.timeouts);
   const agent = new ConnectTimedAgent(timeouts.connectMs, {
@@ -110,10 +71,10 @@ export function createSosClient(options: SosClientOptions): S3Client {
 
   const client = new S3Client({
     ...options.clientConfig,
-    endpoint: url.origin + (url.pathname === '/' ? '' : url.pathname),
+    endpoint: resolved.endpoint,
     region,
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
-    forcePathStyle: options.forcePathStyle ?? (isIP(host) !== 0 || loopback),
+    forcePathStyle: resolved.forcePathStyle,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {
@@ -160,46 +121,11 @@ class ConnectTimedAgent extends Agent {
   }
 }
 
-function parseEndpoint(text: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch (cause) {
-    throw new SosError(
-      'INVALID_ARGUMENT',
-      `"endpoint" expected an absolute URL, got ${JSON.stringify(text)}`,
-      { cause },
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new SosError(
-      'INVALID_ARGUMENT',
-      `"endpoint" expected an https:// URL, got protocol ${url.protocol}`,
-    );
-  }
-  if (url.search || url.hash || url.username || url.password) {
-    throw new SosError(
-      'INVALID_ARGUMENT',
-      `"endpoint" must not carry credentials, a query or a fragment: ${url.origin}`,
-    );
-  }
-  return url;
-}
-
-/** True for `localhost`, 127.0.0.0/8 and ::1 (also IPv4-mapped). */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(h) || /^::ffff:127\./.test(h);
-  return false;
-}
-
 function loadCa(input: CaCertificate | readonly CaCertificate[] | undefined): string[] {
   if (input === undefined || input === '') return [];
   const list = Array.isArray(input) ? input : [input as CaCertificate];
   return list.map((item, i) => {
-    if (item instanceof Uint8Array) return Buffer.from(item).toString('utf8');
+    if (item instanceof Uint8Array) return new TextDecoder().decode(item);
     if (typeof item !== 'string') {
       throw new SosError(
         'INVALID_ARGUMENT',

@@ -1,35 +1,9 @@
 /**
  * `@sealstream/sos`: move objects to and from Exoscale SOS and S3-compatible stores over TLS,
- * streaming, with SSE-C (server-side encryption with customer keys).
+ * streaming, with SSE-C (server-side encryption with customer keys). The Node entry: clients with
+ * extra CA certificates and the AWS default credential chain, and files uploaded by path.
  * @module
  */
-export type { BodyInput } from './body.ts';
-export {
-  type CaCertificate,
-  createSosClient,
-  isLoopback,
-  type SosClientOptions,
-  type SosCredentials,
-} from './client.ts';
-export type { Encryption, SseCOptions } from './encryption.ts';
-export { isSosError, SosError, type SosErrorCode, UploadNotAbortedError } from './errors.ts';
-export { parseSseCKeyMap, type SseCKeyMap, type SseCKeyMapEntry } from './key-map.ts';
-export {
-  type GetObjectOptions,
-  type GetObjectResult,
-  getObject,
-  type HeadObjectOptions,
-  type HeadObjectResult,
-  headObject,
-  type ObjectLocation,
-  type PutObjectOptions,
-  type PutObjectResult,
-  putObject,
-} from './objects.ts';
-export { type ByteRange, parseRange, type RangeInput, type ResolvedRange, resolveRange } from './range.ts';
-export { type RekeyObjectOptions, type RekeyObjectResult, rekeyObject } from './rekey.ts';
-export { type ByteSource, type ObjectPin, type S3ObjectRef, S3RangeSource } from './s3-source.ts';
-export { type SseCParams, sseCParams } from './sse-c.ts';
-export { DEFAULT_TIMEOUTS, type SosTimeouts } from './timeouts.ts';
-export { choosePartSize, growingPartSize, LIMITS, type UploadProgress } from './upload.ts';
-export { isSosZone, SOS_ZONES, type SosZone, sosEndpoint } from './zones.ts';
+export { type CaCertificate, createSosClient, type SosClientOptions } from './client.ts';
+export { putObject } from './objects.node.ts';
+export * from './shared.ts';

@@ -3,8 +3,6 @@
  * encryption applied on every request that needs it.
  * @module
  */
-
-import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -13,7 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, encryptStream, MAX_HEADER_LENGTH } from '@sealstream/core';
-import { type BodyInput, type OpenedBody, openBody, toWebStream } from './body.ts';
+import { type BodyInput, openBody, readerOf, toWebStream } from './body.ts';
 import { describeObject, type Fetcher, identityFor, openObject, recipientsOf } from './client-side.ts';
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
@@ -48,7 +46,10 @@ export interface ObjectLocation {
 
 /** Options of {@link putObject}. */
 export interface PutObjectOptions extends ObjectLocation {
-  /** The data: a Node `Readable`, a web `ReadableStream`, bytes, or a file path (streamed). */
+  /**
+   * The data: bytes, a `Blob`/`File`, a web `ReadableStream`, a Node `Readable`, or (Node only) a
+   * file path (streamed).
+   */
   body: BodyInput;
   /** `'none'`, or `{ sseC: { key } }` / `{ sseC: { keyMap, alias } }`. */
   encryption: Encryption;
@@ -92,8 +93,8 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
   const { client, bucket, key } = checkLocation(options);
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   const queueSize = checkQueueSize(options.queueSize);
-  const opened = await openBody(options.body);
-  let body: UploadBody = asUploadBody(opened.body);
+  const opened = openBody(options.body);
+  let stream = opened.body;
   let storedSize = opened.size;
   let plainCount = 0;
   let partSize: number;
@@ -107,7 +108,7 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
     const sealed = toWebStream(opened.body)
       .pipeThrough(counter((n) => (plainCount += n)))
       .pipeThrough(encrypt);
-    body = Readable.fromWeb(sealed as import('node:stream/web').ReadableStream<Uint8Array>);
+    stream = sealed;
     storedSize = undefined;
     // an upper bound of the sealed size keeps the part count under 10,000
     partSize = choosePartSize(
@@ -117,21 +118,20 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
   } else {
     partSize = choosePartSize(opened.size, options.partSize);
   }
+  // read through our own reader, so a failure can cancel the chain back to the source
+  const reader = stream instanceof Uint8Array ? undefined : readerOf(stream);
   const params: Omit<PutObjectCommandInput, 'Body'> & { Body: UploadBody } = {
     Bucket: bucket,
     Key: key,
-    Body: body,
+    Body: reader ?? (stream as Uint8Array),
     ...(storedSize !== undefined ? { ContentLength: storedSize } : {}),
     ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
     ...(options.metadata !== undefined ? { Metadata: options.metadata } : {}),
     ...encryption.sseC,
   };
   const result = await uploadObject({
-    onFailure: () => {
-      // stop the source first, then the sealing chain fed by it
-      if (opened.body instanceof Readable) opened.body.destroy();
-      if (body instanceof Readable && body !== opened.body) body.destroy();
-    },
+    // cancelling the last stream cancels the sealing chain and the source it pipes from
+    onFailure: () => reader?.cancel(),
     client,
     params,
     // a body of unknown size may need more than 10,000 parts of the first size
@@ -449,9 +449,4 @@ function counter(add: (n: number) => void): TransformStream<Uint8Array, Uint8Arr
       controller.enqueue(chunk);
     },
   });
-}
-
-/** Node `Readable`s and web `ReadableStream`s are both async iterables of chunks in Node. */
-function asUploadBody(body: OpenedBody['body']): UploadBody {
-  return body instanceof Uint8Array ? body : (body as AsyncIterable<Uint8Array>);
 }

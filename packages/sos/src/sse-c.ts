@@ -3,8 +3,8 @@
  * the server's answer, and mapping of the server's errors to typed ones.
  * @module
  */
-import { createHash } from 'node:crypto';
-import { parseKey } from '@sealstream/core';
+import { md5 } from '@noble/hashes/legacy.js';
+import { formatKey, parseKey } from '@sealstream/core';
 import { SosError } from './errors.ts';
 
 /** The request parameters that carry an SSE-C key (the SDK turns them into x-amz-server-side-encryption-customer-* headers). */
@@ -32,11 +32,11 @@ export function sseCParams(key: Uint8Array | string): SseCParams {
       `"sseC.key" expected 32 bytes or key text, got ${bytes instanceof Uint8Array ? `${bytes.length} bytes` : typeof bytes}`,
     );
   }
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // MD5 is what S3 defines for the key's fingerprint; noble's, so browsers (no MD5 in WebCrypto) compute it too
   return {
     SSECustomerAlgorithm: 'AES256',
-    SSECustomerKey: b.toString('base64'),
-    SSECustomerKeyMD5: createHash('md5').update(b).digest('base64'),
+    SSECustomerKey: formatKey(bytes),
+    SSECustomerKeyMD5: base64(md5(bytes)),
   };
 }
 
@@ -118,6 +118,12 @@ export async function mapSseCError(
     );
   }
   return err;
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
 }
 
 function describe(err: unknown): string {
