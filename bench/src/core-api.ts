@@ -6,11 +6,27 @@
 import { Duplex } from 'node:stream';
 import type * as Core from '@sealstream/core';
 
-export const BACKENDS = ['node', 'webcrypto', 'noble'] as const satisfies readonly Core.BackendName[];
-export type Backend = (typeof BACKENDS)[number];
+export const BACKENDS = [
+  'native',
+  'node',
+  'webcrypto',
+  'noble',
+] as const satisfies readonly Core.BackendName[];
+/** A backend by name, or undefined for the automatic choice (what a user gets by default). */
+export type Backend = (typeof BACKENDS)[number] | undefined;
 
-/** The three functions the bench calls; typed from the core so that a change of contract fails typecheck. */
-export type CoreApi = Pick<typeof Core, 'generateKey' | 'encryptStream' | 'decryptStream'>;
+/** The functions the bench calls; typed from the core so that a change of contract fails typecheck. */
+export type CoreApi = Pick<
+  typeof Core,
+  | 'generateKey'
+  | 'encryptStream'
+  | 'decryptStream'
+  | 'createSealer'
+  | 'createOpener'
+  | 'sealedLength'
+  | 'resolveBackend'
+  | 'backendReport'
+>;
 
 export type CoreLoad = { ok: true; core: CoreApi } | { ok: false; reason: string };
 
@@ -28,7 +44,16 @@ async function load(): Promise<CoreLoad> {
   } catch (err) {
     return { ok: false, reason: `@sealstream/core could not be loaded: ${(err as Error).message}` };
   }
-  const names = ['generateKey', 'encryptStream', 'decryptStream'] as const;
+  const names = [
+    'generateKey',
+    'encryptStream',
+    'decryptStream',
+    'createSealer',
+    'createOpener',
+    'sealedLength',
+    'resolveBackend',
+    'backendReport',
+  ] as const;
   const missing = names.filter((name) => typeof mod[name] !== 'function');
   if (missing.length > 0) {
     return { ok: false, reason: `@sealstream/core does not export ${missing.join(', ')} yet` };

@@ -28,7 +28,7 @@ export interface Codec {
   note: string;
 }
 
-/** sealstream's own codec: the core's web streams adapted to Node streams, node:crypto backend. */
+/** sealstream's own codec: the core's web streams adapted to Node streams, the automatic backend. */
 export function sealstreamCodec(core: CoreApi): Codec {
   const key = core.generateKey();
   const open = (path: string) => createReadStream(path, { highWaterMark: READ_SIZE });
@@ -37,9 +37,9 @@ export function sealstreamCodec(core: CoreApi): Codec {
     id: 'sealstream',
     encryptFigure: 'file_pipeline_encrypt',
     decryptFigure: 'file_pipeline_decrypt',
-    encrypt: (src, dst) => pipeline(open(src), nodeEncrypt(core, key, 'node'), createWriteStream(dst)),
-    decrypt: (src, dst) => pipeline(open(src), nodeDecrypt(core, key, 'node'), createWriteStream(dst)),
-    note: 'fs read stream (1 MiB) -> Duplex.fromWeb(encryptStream) -> fs write stream, node backend',
+    encrypt: (src, dst) => pipeline(open(src), nodeEncrypt(core, key, undefined), createWriteStream(dst)),
+    decrypt: (src, dst) => pipeline(open(src), nodeDecrypt(core, key, undefined), createWriteStream(dst)),
+    note: `fs read stream (1 MiB) -> Duplex.fromWeb(encryptStream) -> fs write stream, ${core.resolveBackend().name} backend (automatic)`,
   };
 }
 

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Context } from './context.ts';
-import { type FamilyResult, figure, log } from './runner.ts';
+import { type FamilyResult, figure, log, type Measured } from './runner.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -20,6 +20,25 @@ export function parseOpensslSpeed(output: string): number {
   }
   const thousands = Number.parseFloat(last.trim().split(/\s+/)[1]!);
   return (thousands * 1000) / 1e6;
+}
+
+/**
+ * One `openssl speed` process, timed both ways for pairing with sealstream in the same round: with
+ * `-elapsed` its own figure is wall-clock MB/s, and the shell's `times` gives the CPU-seconds it used
+ * (user + system), from which MB per CPU-second follows (what `openssl speed` reports without
+ * `-elapsed`).
+ */
+export async function opensslPaired(seconds: number): Promise<Measured> {
+  const script = `openssl speed -elapsed -evp aes-256-gcm -bytes 16384 -seconds ${seconds} 2>&1; times`;
+  const { stdout } = await execFileAsync('sh', ['-c', script], { maxBuffer: 1 << 20 });
+  const mbPerSecond = parseOpensslSpeed(stdout);
+  const ops = /:\s*(\d+) AES-256-GCM'?s? in ([\d.]+)s/i.exec(stdout);
+  const children = [...stdout.matchAll(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/g)].at(-1);
+  if (!ops || !children)
+    throw new Error(`openssl speed: could not read its operations and CPU time:\n${stdout.slice(-500)}`);
+  const bytes = Number(ops[1]) * 16384;
+  const cpu = 60 * Number(children[1]) + Number(children[2]) + 60 * Number(children[3]) + Number(children[4]);
+  return { mbPerSecond, mbPerCpuSecond: bytes / 1e6 / cpu };
 }
 
 async function speed(seconds: number, processes: number): Promise<number> {

@@ -11,8 +11,12 @@ import { performance } from 'node:perf_hooks';
 export const FAMILIES = ['openssl', 'core', 'file', 'memory', 'peers', 's3'] as const;
 export type FamilyName = (typeof FAMILIES)[number];
 
-/** MB/s is 10^6 bytes per second, the unit `openssl speed` reports in (as 1000s of bytes). */
-export type Unit = 'MB/s' | 'MiB' | 'x' | 'bytes';
+/**
+ * MB/s is 10^6 bytes per second, the unit `openssl speed` reports in (as 1000s of bytes). MB/cpu-s is
+ * 10^6 bytes per CPU-second (user + system, every thread of the process): steadier than wall time on a
+ * shared machine, and what `openssl speed` measures by default (user CPU time).
+ */
+export type Unit = 'MB/s' | 'MB/cpu-s' | 'MiB' | 'x' | 'bytes';
 
 export interface Figure {
   name: string;
@@ -82,15 +86,34 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-/** One timed operation in a round: `run` processes `bytes` bytes and resolves when done. */
-export interface Op {
-  figure: string;
-  bytes: number;
-  run: () => Promise<void>;
+/** What an op that measures itself (another process) reports. */
+export interface Measured {
+  mbPerSecond: number;
+  mbPerCpuSecond: number;
 }
 
 /**
- * Runs every op once per round, for `rounds` rounds, and returns each op's samples in MB/s.
+ * One timed operation in a round: `run` processes `bytes` bytes and resolves when done. An op that
+ * runs in this process is timed here, wall clock and CPU; one that runs elsewhere returns its own
+ * {@link Measured} figures.
+ */
+export interface Op {
+  figure: string;
+  bytes: number;
+  /** Resolves with {@link Measured} figures when the work ran elsewhere; anything else is ignored. */
+  run: () => Promise<unknown>;
+}
+
+function isMeasured(value: unknown): value is Measured {
+  return typeof value === 'object' && value !== null && 'mbPerCpuSecond' in value && 'mbPerSecond' in value;
+}
+
+/** The key under which {@link runRounds} keeps an op's MB/cpu-s samples. */
+export const cpuKey = (figure: string) => `${figure}_cpu`;
+
+/**
+ * Runs every op once per round, for `rounds` rounds, and returns each op's samples in MB/s, and under
+ * {@link cpuKey} its samples in MB/cpu-s (this process's CPU time, all threads, during the op).
  *
  * The order rotates by one each round so that no op always runs first (cold) or right after the
  * heaviest one. `onRound` reports progress.
@@ -100,14 +123,28 @@ export async function runRounds(
   rounds: number,
   onRound?: (round: number, results: ReadonlyMap<string, number>) => void,
 ): Promise<Map<string, number[]>> {
-  const samples = new Map<string, number[]>(ops.map((op) => [op.figure, []]));
+  const samples = new Map<string, number[]>(
+    ops.flatMap((op) => [
+      [op.figure, []],
+      [cpuKey(op.figure), []],
+    ]),
+  );
   for (let round = 0; round < rounds; round++) {
     const thisRound = new Map<string, number>();
     for (let i = 0; i < ops.length; i++) {
       const op = ops[(i + round) % ops.length]!;
-      const ms = await timed(op.run);
-      const mbs = mbPerSecond(op.bytes, ms);
+      const cpu0 = process.cpuUsage();
+      const start = performance.now();
+      const result = await op.run();
+      const measured = isMeasured(result) ? result : undefined;
+      const ms = performance.now() - start;
+      const cpu = process.cpuUsage(cpu0);
+      const mbs = measured ? measured.mbPerSecond : mbPerSecond(op.bytes, ms);
+      const cpuMbs = measured
+        ? measured.mbPerCpuSecond
+        : mbPerSecond(op.bytes, (cpu.user + cpu.system) / 1e3);
       samples.get(op.figure)!.push(mbs);
+      samples.get(cpuKey(op.figure))!.push(cpuMbs);
       thisRound.set(op.figure, mbs);
     }
     onRound?.(round, thisRound);

@@ -2,24 +2,23 @@
  * Decryption: `decryptStream()` and `decrypt()` (SPEC §5.3, §6).
  * @module
  */
+import { allocUninitialized } from './alloc.ts';
 import { readU32 } from './bytes.ts';
+import { ChunkRuns } from './chunk-runs.ts';
 import { SealstreamError } from './errors.ts';
 import type { HeaderInfo } from './header.ts';
 import { HEADER_PRELUDE_LENGTH, parseHeader, readHeaderLength } from './header.ts';
 import {
-  chunkFailed,
-  cutShort,
   type DecryptOptions,
-  decryptChunks,
-  finalChunkError,
+  OpenedObject,
   type OpenedPayload,
   openPayload,
   openPrefixLength,
   type PreparedOpen,
   prepareOpen,
 } from './open.ts';
-import type { PayloadCipher } from './payload.ts';
-import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from './sizes.ts';
+import { openedLength, PayloadOpener } from './payload.ts';
+import { CHUNK_SIZE, SEALED_CHUNK_SIZE } from './sizes.ts';
 
 /** Options of {@link decryptStream}. */
 export interface DecryptStreamOptions extends DecryptOptions {
@@ -27,13 +26,35 @@ export interface DecryptStreamOptions extends DecryptOptions {
   onOpen?: (opened: { header: HeaderInfo; keyId: string | undefined }) => void;
 }
 
+/** Most chunks opened into one output buffer: large enqueues keep stream overhead off the hot path. */
 const BATCH_CHUNKS = 64;
-const EMIT_THRESHOLD = 16 * CHUNK_SIZE;
+
+/**
+ * Opens an object for a caller that drives the chunks itself (a tight file loop with reused buffers):
+ * the header is checked as {@link openHeader} does, and the payload is opened in order with the
+ * returned {@link PayloadOpener}, starting at `payloadStart`. {@link decryptStream} is the same thing
+ * as a stream.
+ * @param prefix - The start of the object: at least the header and the 56-byte payload prefix
+ *   ({@link openPrefixLength} of {@link readHeaderLength}).
+ * @throws {SealstreamError} as {@link openHeader}.
+ */
+export async function createOpener(
+  prefix: Uint8Array,
+  options: DecryptOptions,
+): Promise<{ opened: OpenedObject; payloadStart: number; opener: PayloadOpener }> {
+  const payload = await openPayload(prefix, options);
+  return {
+    opened: new OpenedObject(payload),
+    payloadStart: openPrefixLength(payload.info.headerLength),
+    opener: new PayloadOpener(payload.cipher),
+  };
+}
 
 /**
  * A TransformStream that decrypts a sealstream v1 object. Each chunk is authenticated before any of
  * its plaintext is released; the stream errors (never ends cleanly) on truncation, tampering,
- * trailing data or a wrong key. Memory stays bounded whatever the size.
+ * trailing data or a wrong key. Memory stays bounded whatever the size. Each buffer it enqueues is a
+ * fresh one, never written again.
  * @example
  * const plain = sealedStream.pipeThrough(decryptStream({ keys: [key] }));
  * @throws {SealstreamError} through the stream: header errors, `NO_MATCHING_KEY`,
@@ -53,39 +74,17 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
     invalid = err;
   }
   let opened: OpenedPayload | undefined;
-  let cipher: PayloadCipher;
-  const pending = new Uint8Array(SEALED_CHUNK_SIZE); // a partial sealed chunk carried between writes
-  let pendingLength = 0;
-  let counter = 0;
-  let batch = new Uint8Array(BATCH_CHUNKS * CHUNK_SIZE);
-  let batchLength = 0;
+  let opener: PayloadOpener;
+  // Whole sealed chunks are never the final one (it is always shorter), so they are opened as soon
+  // as they are complete; only a partial sealed chunk waits for the next write or for flush.
+  const runs = new ChunkRuns(SEALED_CHUNK_SIZE, CHUNK_SIZE, BATCH_CHUNKS);
+  const open = (sealed: Uint8Array, out: Uint8Array) => opener.open(sealed, out, false);
 
-  const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
-    if (batchLength === 0) return;
-    controller.enqueue(batch.subarray(0, batchLength));
-    batch = new Uint8Array(BATCH_CHUNKS * CHUNK_SIZE);
-    batchLength = 0;
-  };
-  // Opens whole sealed chunks (a multiple of SEALED_CHUNK_SIZE); none of them can be the final one.
-  const openWhole = async (sealed: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
-    let offset = 0;
-    while (offset < sealed.length) {
-      const room = BATCH_CHUNKS - batchLength / CHUNK_SIZE;
-      const n = Math.min(room, (sealed.length - offset) / SEALED_CHUNK_SIZE);
-      const part = sealed.subarray(offset, offset + n * SEALED_CHUNK_SIZE);
-      const { ok } = await cipher.open(counter, part, batch.subarray(batchLength), false);
-      if (ok < n) throw chunkFailed(counter + ok);
-      batchLength += n * CHUNK_SIZE;
-      counter += n;
-      offset += part.length;
-      if (batchLength === batch.length) emit(controller);
-    }
-  };
   const openHead = async (): Promise<boolean> => {
     const h = readHeaderLength(head());
     if (h === undefined || headLength < openPrefixLength(h)) return false;
     opened = await openPayload(head(), prepared!);
-    cipher = opened.cipher;
+    opener = new PayloadOpener(opened.cipher);
     options.onOpen?.({ header: opened.info, keyId: opened.keyId });
     headBuffer = new Uint8Array(0);
     return true;
@@ -122,21 +121,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
         if (!opened) return;
         chunk = chunk.subarray(taken);
       }
-      let offset = 0;
-      if (pendingLength > 0) {
-        offset = Math.min(SEALED_CHUNK_SIZE - pendingLength, chunk.length);
-        pending.set(chunk.subarray(0, offset), pendingLength);
-        pendingLength += offset;
-        if (pendingLength < SEALED_CHUNK_SIZE) return;
-        await openWhole(pending, controller);
-        pendingLength = 0;
-      }
-      const whole = Math.floor((chunk.length - offset) / SEALED_CHUNK_SIZE) * SEALED_CHUNK_SIZE;
-      if (whole > 0) await openWhole(chunk.subarray(offset, offset + whole), controller);
-      offset += whole;
-      pending.set(chunk.subarray(offset), 0);
-      pendingLength = chunk.length - offset;
-      if (batchLength >= EMIT_THRESHOLD) emit(controller);
+      await runs.push(chunk, open, (out) => controller.enqueue(out));
     },
     async flush(controller) {
       if (!opened) {
@@ -152,13 +137,10 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
           );
         }
       }
-      if (pendingLength < TAG_LENGTH) throw cutShort(counter, pendingLength);
-      if (batch.length - batchLength < CHUNK_SIZE) emit(controller);
-      const last = pending.subarray(0, pendingLength);
-      const { ok, bytes } = await cipher.open(counter, last, batch.subarray(batchLength), true);
-      if (ok !== 1) throw await finalChunkError(cipher, counter, last);
-      batchLength += bytes;
-      emit(controller);
+      const last = runs.pending;
+      const out = allocUninitialized(openedLength(last.length, true));
+      const bytes = await opener.open(last, out, true);
+      if (bytes > 0) controller.enqueue(out);
     },
   });
 }
@@ -190,20 +172,7 @@ export async function decrypt(sealed: Uint8Array, options: DecryptOptions): Prom
   if (sealed.length === 0) throw new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
   const opened = await openPayload(sealed, prepared);
   const payload = sealed.subarray(openPrefixLength(opened.info.headerLength));
-  const full = Math.floor(payload.length / SEALED_CHUNK_SIZE);
-  const rest = payload.length - full * SEALED_CHUNK_SIZE;
-  if (rest >= TAG_LENGTH) return decryptChunks(opened.cipher, 0, payload, true);
-  // No valid final chunk: as the stream would, authenticate the whole chunks first, then report the cut.
-  const scratch = new Uint8Array(BATCH_CHUNKS * CHUNK_SIZE);
-  for (let k = 0; k < full; k += BATCH_CHUNKS) {
-    const n = Math.min(BATCH_CHUNKS, full - k);
-    const { ok } = await opened.cipher.open(
-      k,
-      payload.subarray(k * SEALED_CHUNK_SIZE, (k + n) * SEALED_CHUNK_SIZE),
-      scratch,
-      false,
-    );
-    if (ok < n) throw chunkFailed(k + ok);
-  }
-  throw cutShort(full, rest);
+  const out = new Uint8Array(openedLength(payload.length, true));
+  await new PayloadOpener(opened.cipher).open(payload, out, true);
+  return out;
 }

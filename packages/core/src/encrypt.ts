@@ -3,12 +3,14 @@
  * @module
  */
 import { type BackendChoice, resolveBackend } from './aead/backend.ts';
+import { allocUninitialized } from './alloc.ts';
 import { concat, randomBytes } from './bytes.ts';
+import { ChunkRuns } from './chunk-runs.ts';
 import { SealstreamError } from './errors.ts';
 import { checkIdentity, encodeContext, encodeRecipientsBlock } from './header.ts';
 import { derivePayloadKeys } from './kdf.ts';
 import { KEY_LENGTH } from './keys.ts';
-import { PayloadCipher } from './payload.ts';
+import { PayloadCipher, PayloadSealer, sealedLength } from './payload.ts';
 import { type Recipient, toWrappers } from './recipients/input.ts';
 import { wrapDataKey } from './recipients/wrap.ts';
 import { CHUNK_SIZE, SALT_LENGTH, SEALED_CHUNK_SIZE } from './sizes.ts';
@@ -25,7 +27,7 @@ export interface EncryptOptions {
   _random?: (length: number) => Uint8Array;
 }
 
-/** Chunks sealed before output is handed on: large enqueues keep stream overhead off the hot path. */
+/** Most chunks sealed into one output buffer: large enqueues keep stream overhead off the hot path. */
 const BATCH_CHUNKS = 64;
 
 /** Builds the header and payload keys of a new object. */
@@ -49,8 +51,32 @@ async function begin(options: EncryptOptions): Promise<{ prefix: Uint8Array; cip
 }
 
 /**
+ * Starts a new object for a caller that drives the chunks itself (a tight file loop with reused
+ * buffers): the bytes that go first (header, salt, commitment) and a {@link PayloadSealer} for the
+ * payload. {@link encryptStream} is the same thing as a stream.
+ * @example
+ * const { prefix, sealer } = await createSealer({ recipients: [key] });
+ * await write(prefix);
+ * const plain = new Uint8Array(64 * CHUNK_SIZE), out = new Uint8Array(sealedLength(plain.length, true));
+ * for (;;) {
+ *   const n = await readFull(plain); // whole chunks until the end of the input
+ *   const final = n < plain.length;
+ *   await write(out.subarray(0, await sealer.seal(plain.subarray(0, n), out, final)));
+ *   if (final) break;
+ * }
+ * @throws {SealstreamError} `INVALID_ARGUMENT`, `INVALID_KEY` for bad options.
+ */
+export async function createSealer(
+  options: EncryptOptions,
+): Promise<{ prefix: Uint8Array; sealer: PayloadSealer }> {
+  const { prefix, cipher } = await begin(options);
+  return { prefix, sealer: new PayloadSealer(cipher) };
+}
+
+/**
  * A TransformStream that encrypts a plaintext stream into a sealstream v1 object.
- * Memory stays bounded (about 1 MiB of batch plus one 16 KiB chunk) whatever the size.
+ * Memory stays bounded (one 16 KiB partial chunk, plus output of up to 64 sealed chunks per enqueue)
+ * whatever the size. Each buffer it enqueues is a fresh one, never written again.
  * @example
  * // Web streams
  * await file.stream().pipeThrough(encryptStream({ recipients: [key] })).pipeTo(destination);
@@ -59,41 +85,14 @@ async function begin(options: EncryptOptions): Promise<{ prefix: Uint8Array; cip
  * @throws {SealstreamError} `INVALID_ARGUMENT`, `INVALID_KEY` (through the stream) for bad options.
  */
 export function encryptStream(options: EncryptOptions): TransformStream<Uint8Array, Uint8Array> {
-  let cipher: PayloadCipher;
-  const pending = new Uint8Array(CHUNK_SIZE); // a partial chunk carried between writes
-  let pendingLength = 0;
-  let counter = 0;
-  let batch = new Uint8Array(BATCH_CHUNKS * SEALED_CHUNK_SIZE);
-  let batchLength = 0;
-
-  const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
-    if (batchLength === 0) return;
-    controller.enqueue(batch.subarray(0, batchLength));
-    batch = new Uint8Array(BATCH_CHUNKS * SEALED_CHUNK_SIZE);
-    batchLength = 0;
-  };
-  // Seals whole chunks from `plain` (a multiple of CHUNK_SIZE), emitting full batches.
-  const sealWhole = async (plain: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
-    let offset = 0;
-    while (offset < plain.length) {
-      const room = BATCH_CHUNKS - batchLength / SEALED_CHUNK_SIZE;
-      const n = Math.min(room, (plain.length - offset) / CHUNK_SIZE);
-      batchLength += await cipher.seal(
-        counter,
-        plain.subarray(offset, offset + n * CHUNK_SIZE),
-        batch.subarray(batchLength),
-        false,
-      );
-      counter += n;
-      offset += n * CHUNK_SIZE;
-      if (batchLength === batch.length) emit(controller);
-    }
-  };
+  let sealer: PayloadSealer;
+  const runs = new ChunkRuns(CHUNK_SIZE, SEALED_CHUNK_SIZE, BATCH_CHUNKS);
+  const seal = (plain: Uint8Array, out: Uint8Array) => sealer.seal(plain, out, false);
 
   return new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
-      const begun = await begin(options);
-      cipher = begun.cipher;
+      const begun = await createSealer(options);
+      sealer = begun.sealer;
       controller.enqueue(begun.prefix);
     },
     async transform(chunk, controller) {
@@ -103,33 +102,13 @@ export function encryptStream(options: EncryptOptions): TransformStream<Uint8Arr
           `encryptStream expects Uint8Array chunks, got ${typeof chunk}`,
         );
       }
-      let offset = 0;
-      if (pendingLength > 0) {
-        offset = Math.min(CHUNK_SIZE - pendingLength, chunk.length);
-        pending.set(chunk.subarray(0, offset), pendingLength);
-        pendingLength += offset;
-        if (pendingLength < CHUNK_SIZE) return;
-        await sealWhole(pending, controller);
-        pendingLength = 0;
-      }
-      // Whole chunks straight from the input, without copying them first.
-      const whole = Math.floor((chunk.length - offset) / CHUNK_SIZE) * CHUNK_SIZE;
-      if (whole > 0) await sealWhole(chunk.subarray(offset, offset + whole), controller);
-      offset += whole;
-      pending.set(chunk.subarray(offset), 0);
-      pendingLength = chunk.length - offset;
-      // Hand on what is sealed once it is worth an enqueue, so slow sources still flow.
-      if (batchLength >= 16 * SEALED_CHUNK_SIZE) emit(controller);
+      await runs.push(chunk, seal, (out) => controller.enqueue(out));
     },
     async flush(controller) {
-      if (batch.length - batchLength < SEALED_CHUNK_SIZE) emit(controller);
-      batchLength += await cipher.seal(
-        counter,
-        pending.subarray(0, pendingLength),
-        batch.subarray(batchLength),
-        true,
-      );
-      emit(controller);
+      const last = runs.pending;
+      const out = allocUninitialized(sealedLength(last.length, true));
+      await sealer.seal(last, out, true);
+      controller.enqueue(out);
     },
   });
 }
@@ -144,8 +123,7 @@ export async function encrypt(plaintext: Uint8Array, options: EncryptOptions): P
     throw new SealstreamError('INVALID_ARGUMENT', `encrypt expects a Uint8Array, got ${typeof plaintext}`);
   }
   const { prefix, cipher } = await begin(options);
-  const chunks = Math.floor(plaintext.length / CHUNK_SIZE) + 1;
-  const out = new Uint8Array(prefix.length + plaintext.length + chunks * 16);
+  const out = new Uint8Array(prefix.length + sealedLength(plaintext.length, true));
   out.set(prefix, 0);
   await cipher.seal(0, plaintext, out.subarray(prefix.length), true);
   return out;

@@ -5,8 +5,14 @@
  * followed by a C2SP chunked-encryption (Cobblestone-256) payload.
  * @module
  */
-export type { BackendChoice, BackendName, ChunkCipher, CipherBackend } from './aead/backend.ts';
-export { resolveBackend } from './aead/backend.ts';
+export type {
+  BackendChoice,
+  BackendName,
+  BackendReport,
+  ChunkCipher,
+  CipherBackend,
+} from './aead/backend.ts';
+export { BACKEND_ENV, backendReport, resolveBackend } from './aead/backend.ts';
 export {
   formatPrivateKeyFile,
   formatRecipientsFile,
@@ -17,8 +23,8 @@ export {
   parseRecipient,
   parseRecipientsFile,
 } from './age-keys.ts';
-export { type DecryptStreamOptions, decrypt, decryptStream } from './decrypt.ts';
-export { type EncryptOptions, encrypt, encryptStream } from './encrypt.ts';
+export { createOpener, type DecryptStreamOptions, decrypt, decryptStream } from './decrypt.ts';
+export { createSealer, type EncryptOptions, encrypt, encryptStream } from './encrypt.ts';
 export { type ErrorCode, isSealstreamError, SealstreamError } from './errors.ts';
 export {
   type HeaderInfo,
@@ -36,6 +42,7 @@ export {
 } from './keyring.ts';
 export { formatKey, generateKey, KEY_LENGTH, type KeyInput, keyId, parseKey } from './keys.ts';
 export { type DecryptOptions, OpenedObject, openHeader, openPrefixLength, type RangePlan } from './open.ts';
+export { openedLength, PayloadOpener, PayloadSealer, sealedLength } from './payload.ts';
 export {
   type ByteRange,
   DEFAULT_PARALLEL_WINDOWS,

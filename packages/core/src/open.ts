@@ -8,15 +8,8 @@ import { checkPayloadPrefix, committedPayloadKeys } from './commitment.ts';
 import { SealstreamError } from './errors.ts';
 import { checkIdentity, describeHeader, type HeaderInfo, type ParsedHeader, parseHeader } from './header.ts';
 import { Keyring, type KeysInput, resolveLimits, type WorkLimits } from './keyring.ts';
-import { PayloadCipher } from './payload.ts';
-import {
-  CHUNK_SIZE,
-  chunkOffset,
-  PAYLOAD_PREFIX_LENGTH,
-  plaintextSize,
-  SEALED_CHUNK_SIZE,
-  TAG_LENGTH,
-} from './sizes.ts';
+import { openedLength, PayloadCipher, PayloadOpener } from './payload.ts';
+import { CHUNK_SIZE, chunkOffset, PAYLOAD_PREFIX_LENGTH, plaintextSize } from './sizes.ts';
 
 /** Options to open (decrypt) an object. */
 export interface DecryptOptions extends WorkLimits {
@@ -230,7 +223,7 @@ export function openPrefixLength(headerLength: number): number {
 /**
  * Decrypts consecutive sealed chunks from `first`; with `final`, the last one must authenticate as the
  * final chunk (SPEC §6.3). Returns their plaintext only when every chunk authenticates.
- * @throws {SealstreamError} `CHUNK_AUTH_FAILED`, or `TRAILING_DATA` (SPEC §10) when the final one fails.
+ * @throws {SealstreamError} `CHUNK_AUTH_FAILED`, `TRUNCATED`, or `TRAILING_DATA` (SPEC §10) when the final one fails.
  */
 export async function decryptChunks(
   cipher: PayloadCipher,
@@ -238,47 +231,9 @@ export async function decryptChunks(
   sealed: Uint8Array,
   final: boolean,
 ): Promise<Uint8Array> {
-  const full = Math.floor(sealed.length / SEALED_CHUNK_SIZE);
-  const chunks = final ? full + 1 : full;
-  const out = new Uint8Array(final ? sealed.length - chunks * TAG_LENGTH : full * CHUNK_SIZE);
-  const { ok } = await cipher.open(first, sealed, out, final);
-  if (ok === chunks) return out;
-  if (final && ok === full)
-    throw await finalChunkError(cipher, first + full, sealed.subarray(full * SEALED_CHUNK_SIZE));
-  throw chunkFailed(first + ok);
-}
-
-/** The error for chunk `index`, not the final one, failing authentication. */
-export function chunkFailed(index: number): SealstreamError {
-  return new SealstreamError(
-    'CHUNK_AUTH_FAILED',
-    `chunk ${index} failed authentication: the object is corrupted or was tampered with (or its chunks reordered)`,
-  );
-}
-
-/**
- * The error for a last sealed chunk `tail` (16 to 16399 bytes) at `counter` that does not authenticate
- * as the final chunk (SPEC §10): `TRAILING_DATA` when a strict prefix of it does (a valid object with
- * bytes appended), else `CHUNK_AUTH_FAILED`. At most 16383 trial decryptions, on this error path only.
- */
-export async function finalChunkError(
-  cipher: PayloadCipher,
-  counter: number,
-  tail: Uint8Array,
-): Promise<SealstreamError> {
-  const scratch = new Uint8Array(CHUNK_SIZE);
-  for (let length = TAG_LENGTH; length < tail.length; length++) {
-    if ((await cipher.open(counter, tail.subarray(0, length), scratch, true)).ok === 1) {
-      return new SealstreamError(
-        'TRAILING_DATA',
-        'unexpected data after the end of the encrypted object: it was extended or concatenated with something else',
-      );
-    }
-  }
-  return new SealstreamError(
-    'CHUNK_AUTH_FAILED',
-    `the final chunk (${counter}) failed authentication: the object was truncated mid-chunk, corrupted or tampered with`,
-  );
+  const out = new Uint8Array(openedLength(sealed.length, final));
+  await new PayloadOpener(cipher, first).open(sealed, out, final);
+  return out;
 }
 
 /**
@@ -297,19 +252,4 @@ export function checkRange(
     );
   }
   return { start, end };
-}
-
-/**
- * The error for an input that ends without a valid final chunk (SPEC §10, case 1): after `full`
- * whole sealed chunks and `rest` (0 to 15) more bytes.
- */
-export function cutShort(full: number, rest: number): SealstreamError {
-  return new SealstreamError(
-    'TRUNCATED',
-    rest > 0
-      ? 'the input ends inside a chunk tag: it was truncated'
-      : full === 0
-        ? 'the input ends right after the header, with no chunk: it was truncated'
-        : `the input ends after chunk ${full - 1} without a final chunk: it was truncated`,
-  );
 }

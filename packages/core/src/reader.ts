@@ -176,13 +176,15 @@ class Sealed implements SealedObject {
 
   /**
    * Reads and decrypts the chunks holding plaintext `[start, end)`; when `end` is the size, through
-   * the final chunk (SPEC §8), which also covers the empty range at the end of an empty object.
+   * the final chunk (SPEC §8), which also covers the empty range at the end of an empty object. A
+   * range that ends inside the final chunk reads it whole, to the end of the object.
    */
   async #window(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
     const h = this.header.headerLength;
     const first = Math.floor(start / CHUNK_SIZE);
-    const final = end === this.size;
-    const last = final ? Math.floor(this.size / CHUNK_SIZE) : Math.floor((end - 1) / CHUNK_SIZE);
+    const finalChunk = Math.floor(this.size / CHUNK_SIZE);
+    const last = end === this.size ? finalChunk : Math.floor((end - 1) / CHUNK_SIZE);
+    const final = last === finalChunk;
     const from = chunkOffset(first, h);
     const to = final ? this.storedSize : chunkOffset(last + 1, h);
     const sealed =

@@ -94,6 +94,22 @@ describe('reads', () => {
     );
   }, 180_000);
 
+  test('a range that ends inside the final chunk, short of the end, reads that chunk to the end of the object', async () => {
+    const n = 4 * C + 77;
+    const plain = pattern(n, 5);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const object = await openSealed(bytesSource(sealed), { keys: [key], windowSize: C, parallel: 2 });
+    for (const range of [
+      { start: 0, end: 4 * C + 1 },
+      { start: 4 * C, end: n - 1 },
+      { start: 3 * C + 5, end: 4 * C + 40 },
+    ]) {
+      const want = plain.subarray(range.start, range.end);
+      expect(await object.read(range)).toEqual(want);
+      expect(await collect(object.stream(range))).toEqual(want);
+    }
+  });
+
   test('ranges that are empty, reversed, fractional or past the end are RANGE_NOT_SATISFIABLE', async () => {
     const sealed = await encrypt(pattern(100), { recipients: [key] });
     const object = await openSealed(bytesSource(sealed), { keys: [key] });

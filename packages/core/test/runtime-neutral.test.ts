@@ -23,7 +23,8 @@ afterEach(() => {
 });
 
 test('without process.getBuiltinModule (a browser), the default backend is WebCrypto and round trips work', async () => {
-  vi.stubGlobal('process', { ...process, getBuiltinModule: undefined });
+  // A browser: no built-in modules, and no environment (so no SEALSTREAM_BACKEND either).
+  vi.stubGlobal('process', { ...process, env: {}, getBuiltinModule: undefined });
   vi.resetModules();
   const core = await import('../src/index.ts');
   expect(core.resolveBackend().name).toBe('webcrypto');

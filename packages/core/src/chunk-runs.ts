@@ -1,0 +1,69 @@
+/**
+ * The hot loop shared by encryptStream and decryptStream: writes of any size in, whole units (plain
+ * chunks or sealed chunks) out in runs, each run processed straight into a fresh output buffer sized
+ * for exactly what it holds. Only a partial unit is carried between writes.
+ * @module
+ */
+import { allocUninitialized } from './alloc.ts';
+
+/** Processes whole units of `input` into `out` and returns the bytes written. */
+export type RunStep = (input: Uint8Array, out: Uint8Array) => Promise<number>;
+
+export class ChunkRuns {
+  readonly #inUnit: number;
+  readonly #outUnit: number;
+  readonly #maxUnits: number;
+  readonly #pending: Uint8Array;
+  #pendingLength = 0;
+
+  /**
+   * @param inUnit - Bytes of a whole unit in.
+   * @param outUnit - Bytes it becomes.
+   * @param maxUnits - Most units in one output buffer.
+   */
+  constructor(inUnit: number, outUnit: number, maxUnits: number) {
+    this.#inUnit = inUnit;
+    this.#outUnit = outUnit;
+    this.#maxUnits = maxUnits;
+    this.#pending = new Uint8Array(inUnit);
+  }
+
+  /** The partial unit carried so far. */
+  get pending(): Uint8Array {
+    return this.#pending.subarray(0, this.#pendingLength);
+  }
+
+  /**
+   * Takes one write: every whole unit it completes goes through `step`, into output buffers that are
+   * handed to `emit` and never touched again.
+   */
+  async push(chunk: Uint8Array, step: RunStep, emit: (out: Uint8Array) => void): Promise<void> {
+    const unit = this.#inUnit;
+    let offset = 0;
+    let whole = Math.floor((this.#pendingLength + chunk.length) / unit);
+    while (whole > 0) {
+      const n = Math.min(whole, this.#maxUnits);
+      const out = allocUninitialized(n * this.#outUnit);
+      let at = 0;
+      let left = n;
+      if (this.#pendingLength > 0) {
+        // Complete the carried unit first; it is the only one that is copied.
+        const take = unit - this.#pendingLength;
+        this.#pending.set(chunk.subarray(0, take), this.#pendingLength);
+        offset = take;
+        this.#pendingLength = 0;
+        at = await step(this.#pending, out);
+        left--;
+      }
+      if (left > 0) {
+        const end = offset + left * unit;
+        await step(chunk.subarray(offset, end), out.subarray(at));
+        offset = end;
+      }
+      emit(out);
+      whole -= n;
+    }
+    this.#pending.set(chunk.subarray(offset), this.#pendingLength);
+    this.#pendingLength += chunk.length - offset;
+  }
+}

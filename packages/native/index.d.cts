@@ -1,0 +1,41 @@
+/** An AES-256-GCM key prepared in OpenSSL: one cipher context per direction. Opaque. */
+export type GcmHandle = { readonly __sealstreamGcm: unique symbol };
+
+/** The addon's functions (see src/gcm.c for the exact contract). */
+export interface NativeAddon {
+  gcm(key: Uint8Array): GcmHandle;
+  seal(
+    handle: GcmHandle,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    aad: Uint8Array | null,
+  ): void;
+  open(
+    handle: GcmHandle,
+    nonce: Uint8Array,
+    sealed: Uint8Array,
+    out: Uint8Array,
+    aad: Uint8Array | null,
+  ): boolean;
+  sealRun(
+    handle: GcmHandle,
+    nonces: Uint8Array,
+    plain: Uint8Array,
+    out: Uint8Array,
+    chunkSize: number,
+  ): number;
+  openRun(
+    handle: GcmHandle,
+    nonces: Uint8Array,
+    sealed: Uint8Array,
+    out: Uint8Array,
+    chunkSize: number,
+  ): number;
+}
+
+/** The addon and where it was loaded from, or why it could not be. */
+export type NativeLoad = { addon: NativeAddon; path: string } | { addon: undefined; reason: string };
+
+/** Loads the addon once; never throws. */
+export function load(): NativeLoad;

@@ -1,0 +1,65 @@
+'use strict';
+// Builds the addon from src/ with node-gyp, against the headers installed beside this node (Node's
+// own N-API and OpenSSL headers) when they are there, so no download is needed.
+//
+//   node scripts/build.cjs             build into build/Release (fails loudly: for developers)
+//   node scripts/build.cjs --prebuild  the same, then copy the binary to prebuilds/<platform>/ to commit
+//   node scripts/build.cjs --install   the package's install script: nothing to do when a binary for
+//                                      this machine loads; otherwise try a build from source, and
+//                                      never fail the install (core falls back to node:crypto)
+
+const { execFileSync } = require('node:child_process');
+const { copyFileSync, existsSync, mkdirSync } = require('node:fs');
+const { dirname, join } = require('node:path');
+
+const root = join(__dirname, '..');
+const mode = process.argv[2] ?? '';
+
+/** node-gyp: the one the package manager points at, else the one bundled with npm beside node. */
+function nodeGyp() {
+  const fromEnv = process.env.npm_config_node_gyp;
+  if (fromEnv && existsSync(fromEnv)) return [process.execPath, fromEnv];
+  const prefix = dirname(dirname(process.execPath));
+  for (const lib of ['lib/node_modules', 'node_modules']) {
+    const bundled = join(prefix, lib, 'npm/node_modules/node-gyp/bin/node-gyp.js');
+    if (existsSync(bundled)) return [process.execPath, bundled];
+  }
+  return ['node-gyp'];
+}
+
+function build() {
+  const args = ['rebuild'];
+  const prefix = dirname(dirname(process.execPath));
+  if (existsSync(join(prefix, 'include/node/node_api.h'))) args.push(`--nodedir=${prefix}`);
+  const [cmd, ...pre] = nodeGyp();
+  execFileSync(cmd, [...pre, ...args], { cwd: root, stdio: mode === '--install' ? 'pipe' : 'inherit' });
+}
+
+if (mode === '--install') {
+  if (process.env.SEALSTREAM_NATIVE_SKIP_BUILD) process.exit(0);
+  if (require('../index.cjs').load().addon) process.exit(0);
+  try {
+    build();
+    console.log('@sealstream/native: built from source');
+  } catch (err) {
+    console.log(
+      `@sealstream/native: not built (${String(err.message).split('\n')[0]}); sealstream uses node:crypto instead`,
+    );
+  }
+  process.exit(0);
+}
+
+build();
+if (mode === '--prebuild') {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(
+      `--prebuild: prebuilt binaries are made on linux-x64 (glibc), not ${process.platform}-${process.arch}`,
+    );
+  }
+  const dir = join(root, 'prebuilds', 'linux-x64-glibc');
+  mkdirSync(dir, { recursive: true });
+  const target = join(dir, 'sealstream_native.node');
+  copyFileSync(join(root, 'build', 'Release', 'sealstream_native.node'), target);
+  execFileSync('strip', ['--strip-unneeded', target]);
+  console.log(`wrote ${target}`);
+}
