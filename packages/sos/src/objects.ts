@@ -12,11 +12,12 @@ import {
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ciphertextSize, encryptStream, MAX_HEADER_LENGTH } from '@sealstream/core';
-import { type BodyInput, type OpenedBody, openBody, toWebStream } from './body.ts';
+import { ciphertextSize, createSealer, MAX_HEADER_LENGTH } from '@sealstream/core';
+import { type BodyInput, type OpenedBody, openBody } from './body.ts';
 import { describeObject, type Fetcher, identityFor, openObject, recipientsOf } from './client-side.ts';
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
+import type { Sealing } from './parts.ts';
 import {
   type ByteRange,
   notSatisfiable,
@@ -93,21 +94,18 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   const queueSize = checkQueueSize(options.queueSize);
   const opened = await openBody(options.body);
-  let body: UploadBody = asUploadBody(opened.body);
+  const body: UploadBody = asUploadBody(opened.body);
   let storedSize = opened.size;
   let plainCount = 0;
   let partSize: number;
   const clientSide = encryption.clientSide;
+  let sealing: Sealing | undefined;
   if (clientSide) {
-    // plaintext -> encryptStream -> counted -> upload; the sealed size is known only at the end
-    const encrypt = encryptStream({
+    // the body is sealed while it is cut into parts; the sealed size is known only at the end
+    sealing = await createSealer({
       recipients: recipientsOf(clientSide),
       identity: identityFor(clientSide, bucket, key),
     });
-    const sealed = toWebStream(opened.body)
-      .pipeThrough(counter((n) => (plainCount += n)))
-      .pipeThrough(encrypt);
-    body = Readable.fromWeb(sealed as import('node:stream/web').ReadableStream<Uint8Array>);
     storedSize = undefined;
     // an upper bound of the sealed size keeps the part count under 10,000
     partSize = choosePartSize(
@@ -128,10 +126,10 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
   };
   const result = await uploadObject({
     onFailure: () => {
-      // stop the source first, then the sealing chain fed by it
       if (opened.body instanceof Readable) opened.body.destroy();
-      if (body instanceof Readable && body !== opened.body) body.destroy();
     },
+    sealing,
+    onPlaintext: (n) => (plainCount += n),
     client,
     params,
     // a body of unknown size may need more than 10,000 parts of the first size
@@ -440,15 +438,6 @@ export function checkQueueSize(queueSize: number | undefined): number {
     throw new SosError('INVALID_ARGUMENT', `"queueSize" expected an integer from 1 to 64, got ${queueSize}`);
   }
   return queueSize;
-}
-
-function counter(add: (n: number) => void): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream({
-    transform(chunk, controller) {
-      add(chunk.byteLength);
-      controller.enqueue(chunk);
-    },
-  });
 }
 
 /** Node `Readable`s and web `ReadableStream`s are both async iterables of chunks in Node. */
