@@ -3,12 +3,13 @@
  * @module
  */
 import { Duplex } from 'node:stream';
-import { decryptStream, encryptStream } from '@sealstream/core';
+import { decryptStream } from '@sealstream/core';
 import { usage } from '../exit.ts';
 import { counting, openInput, refuseBinaryToTerminal, writeOutput } from '../io.ts';
 import { describeRecipients, gatherKeys, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation } from '../location.ts';
 import { formatBytes, NO_PROGRESS, type Reporter } from '../report.ts';
+import { sealingTransform } from '../sealing.ts';
 
 /** Flags of `encrypt` and `decrypt`. */
 export interface LocalFlags extends KeyFlags {
@@ -49,15 +50,29 @@ export async function encryptCommand(
   }
   const opened = await openInput(source);
   reporter.dataOnStdout = output.kind === 'stdio';
-  const sealer = encryptStream({
-    recipients: keys.recipients,
-    ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
-  });
-  const {
-    bytesIn: plain,
-    bytesOut: sealed,
-    seconds,
-  } = await transformFile('encrypt', opened, output, sealer, reporter);
+  const progress = reporter.progress('encrypt', opened.size);
+  let plain = 0;
+  let sealed = 0;
+  const started = performance.now();
+  try {
+    await writeOutput(output, [
+      opened.stream,
+      sealingTransform(
+        {
+          recipients: keys.recipients,
+          ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
+        },
+        (n) => {
+          plain += n;
+          progress.add(n);
+        },
+      ),
+      counting(NO_PROGRESS, (n) => (sealed += n)),
+    ]);
+  } finally {
+    progress.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
 
   reporter.result(
     {
