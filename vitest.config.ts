@@ -6,6 +6,7 @@ const unit = [
   'packages/sos/test/key-map.test.ts',
   'packages/sos/test/range.test.ts',
   'packages/sos/test/entry-edges.test.ts',
+  'packages/sos/test/parts.test.ts',
 ];
 
 // `sealstream-src` resolves workspace packages to their TypeScript sources, so tests need no build.

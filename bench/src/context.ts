@@ -21,6 +21,8 @@ export interface Sizes {
   memoryStream: number;
   /** The object of the S3 figures (1 GiB). */
   s3Object: number;
+  /** The client-side upload whose peak RSS is measured (`peak_rss_mib_upload_2gib`). */
+  uploadRss: number;
   /** `openssl speed -seconds` per run. */
   opensslSeconds: number;
 }
@@ -30,6 +32,7 @@ export const FULL_SIZES: Sizes = {
   file: GiB,
   memoryStream: 4 * GiB,
   s3Object: GiB,
+  uploadRss: 2 * GiB,
   opensslSeconds: 3,
 };
 
@@ -39,6 +42,7 @@ export const QUICK_SIZES: Sizes = {
   file: 32 * MiB,
   memoryStream: 256 * MiB,
   s3Object: 32 * MiB,
+  uploadRss: 64 * MiB,
   opensslSeconds: 1,
 };
 

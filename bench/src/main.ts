@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { runCliVsAge } from './cli.ts';
 import { type Context, FULL_SIZES, makeTmp, QUICK_SIZES, RESULTS_DIR, removeTmp } from './context.ts';
 import { runCore } from './core.ts';
 import { loadCore } from './core-api.ts';
@@ -107,6 +108,10 @@ function ratios(figures: Figure[]): Figure[] {
         [`file_pipeline_decrypt_vs_${peer}`, 'file_pipeline_decrypt', `peer_${peer}_decrypt`, 'peers'],
       ],
     ),
+    ['cli_encrypt_vs_age_go', 'cli_encrypt', 'cli_age_go_encrypt', 'file'],
+    ['cli_decrypt_vs_age_go', 'cli_decrypt', 'cli_age_go_decrypt', 'file'],
+    ['cli_encrypt_vs_age_go_cpu', 'cli_encrypt_cpu', 'cli_age_go_encrypt_cpu', 'file'],
+    ['cli_decrypt_vs_age_go_cpu', 'cli_decrypt_cpu', 'cli_age_go_decrypt_cpu', 'file'],
     ['upload_encrypted_vs_plain', 'upload_encrypted', 'upload_plain', 's3'],
     ['download_decrypted_vs_plain', 'download_decrypted', 'download_plain', 's3'],
   ];
@@ -126,21 +131,13 @@ function ratios(figures: Figure[]): Figure[] {
 const JUDGED: Array<[string, FamilyName, string]> = [
   ['core_encrypt_default_vs_openssl', 'core', ''],
   ['core_decrypt_default_vs_openssl', 'core', ''],
-  [
-    'cli_encrypt_vs_age_go',
-    'file',
-    'the CLI file figures are not in the bench yet (the CLI file loop comes in a later wave)',
-  ],
-  [
-    'cli_decrypt_vs_age_go',
-    'file',
-    'the CLI file figures are not in the bench yet (the CLI file loop comes in a later wave)',
-  ],
+  ['cli_encrypt_vs_age_go', 'file', ''],
+  ['cli_decrypt_vs_age_go', 'file', ''],
   ['upload_encrypted_vs_plain', 's3', ''],
   ['download_decrypted_vs_plain', 's3', ''],
-  ['peak_rss_mib_upload_2gib', 's3', 'the 2 GiB upload memory figure is not in the bench yet'],
+  ['peak_rss_mib_upload_2gib', 's3', ''],
   ['ranged_read_bytes_fetched', 's3', ''],
-  ['ranged_read_requests', 's3', 'the request count of a ranged read is not in the bench yet'],
+  ['ranged_read_requests', 's3', ''],
 ];
 
 function notYetMeasured(figures: Figure[], skipped: Skip[], ctx: Context): Skip[] {
@@ -172,6 +169,7 @@ async function main(): Promise<number> {
     ['openssl', ctx.only.has('openssl'), () => runOpenssl(ctx)],
     ['core', ctx.only.has('core'), () => runCore(ctx)],
     ['file, peers', ctx.only.has('file') || ctx.only.has('peers'), () => runFileAndPeers(ctx)],
+    ['file, cli vs age', ctx.only.has('file'), () => runCliVsAge(ctx)],
     ['memory', ctx.only.has('memory'), () => runMemory(ctx)],
     ['s3', ctx.only.has('s3'), () => runS3(ctx)],
   ];

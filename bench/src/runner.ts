@@ -16,7 +16,7 @@ export type FamilyName = (typeof FAMILIES)[number];
  * 10^6 bytes per CPU-second (user + system, every thread of the process): steadier than wall time on a
  * shared machine, and what `openssl speed` measures by default (user CPU time).
  */
-export type Unit = 'MB/s' | 'MB/cpu-s' | 'MiB' | 'x' | 'bytes';
+export type Unit = 'MB/s' | 'MB/cpu-s' | 'MiB' | 'x' | 'bytes' | 'requests';
 
 export interface Figure {
   name: string;

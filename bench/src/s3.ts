@@ -3,10 +3,15 @@
 // queue. Plus the bytes a 1-byte ranged read of an encrypted object fetches. Skipped, with the
 // reason, when no server is configured or the transport package cannot be loaded.
 
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CreateBucketCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type Context, formatBytes, MiB } from './context.ts';
+import { BENCH_DIR, type Context, formatBytes, MiB } from './context.ts';
+
+const execFileAsync = promisify(execFile);
+
 import { loadCore } from './core-api.ts';
 import { checkingSink, countingSink, randomBytes } from './data.ts';
 import { type FamilyResult, type Figure, figure, log, type Op, runRounds } from './runner.ts';
@@ -41,7 +46,7 @@ interface SosApi {
 type Encryption = 'none' | { clientSide: { keys: Uint8Array[] } };
 
 const FIGURES =
-  'upload_encrypted, upload_plain, download_decrypted, download_plain, ranged_read_bytes_fetched';
+  'upload_encrypted, upload_plain, download_decrypted, download_plain, ranged_read_bytes_fetched, ranged_read_requests, peak_rss_mib_upload_2gib';
 
 function skipAll(reason: string): FamilyResult {
   return { figures: [], skips: [{ family: 's3', what: FIGURES, reason }] };
@@ -62,11 +67,12 @@ async function loadSos(): Promise<SosApi | string> {
   }
 }
 
-/** Counts the body bytes of every GetObject response the client receives. */
-function countFetched(client: S3Client): { bytes: number } {
-  const counter = { bytes: 0 };
+/** Counts the GetObject requests the client sends and the body bytes of their responses. */
+function countFetched(client: S3Client): { bytes: number; requests: number } {
+  const counter = { bytes: 0, requests: 0 };
   client.middlewareStack.add(
     (next, context) => async (args) => {
+      if (context.commandName === 'GetObjectCommand') counter.requests++;
       const result = await next(args);
       if (context.commandName === 'GetObjectCommand') {
         counter.bytes += (result.output as { ContentLength?: number }).ContentLength ?? 0;
@@ -76,6 +82,25 @@ function countFetched(client: S3Client): { bytes: number } {
     { step: 'initialize', name: 'sealstreamBenchCountFetched' },
   );
   return counter;
+}
+
+const MEASURE = join(BENCH_DIR, '..', 'packages', 'sos', 'scripts', 'measure.ts');
+
+/** Peak RSS in MiB of one client-side upload of `bytes` from a generated stream, in a child process. */
+async function uploadPeakRss(bucket: string, bytes: number): Promise<number> {
+  const args = ['--conditions=sealstream-src', '--import', 'tsx', MEASURE, '--child-upload'];
+  const { stdout } = await execFileAsync(process.execPath, args, {
+    cwd: BENCH_DIR,
+    env: {
+      ...process.env,
+      MEASURE_BUCKET: bucket,
+      MEASURE_RSS_BYTES: String(bytes),
+      MEASURE_UPLOADS: '1',
+    },
+    timeout: 30 * 60_000,
+  });
+  const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as { maxRss: number };
+  return report.maxRss / MiB;
 }
 
 export async function runS3(ctx: Context): Promise<FamilyResult> {
@@ -156,6 +181,7 @@ export async function runS3(ctx: Context): Promise<FamilyResult> {
     // A 1-byte ranged read in the middle of the encrypted object: the header, then one chunk.
     const offset = Math.floor(size / 2) + 12_345;
     fetched.bytes = 0;
+    fetched.requests = 0;
     const got = await sos.getObject({
       client,
       bucket,
@@ -168,6 +194,29 @@ export async function runS3(ctx: Context): Promise<FamilyResult> {
       figure('ranged_read_bytes_fetched', 's3', 'bytes', [fetched.bytes], {
         bytes: size,
         note: `GetObject body bytes for a 1-byte read at offset ${offset} of an encrypted object`,
+      }),
+      figure('ranged_read_requests', 's3', 'requests', [fetched.requests], {
+        bytes: size,
+        note: `GetObject requests sent for the same 1-byte read (retries included)`,
+      }),
+    );
+
+    // Peak RSS of a client-side upload of unknown size (a generated stream), default settings, in a
+    // fresh process: sos's measure script in its child mode. The object is deleted at once.
+    const rssBytes = ctx.sizes.uploadRss;
+    const peaks: number[] = [];
+    for (let run = 0; run < ctx.memoryRuns; run++) {
+      const mib = await uploadPeakRss(bucket, rssBytes);
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'rss-0' })).catch(() => {});
+      peaks.push(mib);
+      log(
+        `  run ${run + 1}/${ctx.memoryRuns}: peak_rss_mib_upload_2gib ${mib.toFixed(1)} MiB (${formatBytes(rssBytes)})`,
+      );
+    }
+    figures.push(
+      figure('peak_rss_mib_upload_2gib', 's3', 'MiB', peaks, {
+        bytes: rssBytes,
+        note: 'peak RSS of a child process uploading a stream of unknown size with client-side encryption, default part size and queue (packages/sos/scripts/measure.ts --child-upload)',
       }),
     );
     return { figures, skips: [] };

@@ -9,6 +9,7 @@ import { rootCertificates } from 'node:tls';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { type EndpointOptions, resolveEndpoint, type SosCredentials } from './client-options.ts';
 import { SosError } from './errors.ts';
+import { sendBodiesInSlices } from './sliced-body.ts';
 import { registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
 
 /** A CA certificate: PEM text, PEM bytes, or the path of a PEM file. */
@@ -85,6 +86,8 @@ export function createSosClient(options: SosClientOptions): S3Client {
     },
   });
   registerTimeouts(client, timeouts);
+  // parts go to the socket a slice at a time, so TLS never holds a whole part twice
+  sendBodiesInSlices(client);
   return client;
 }
 

@@ -10,11 +10,12 @@ import {
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ciphertextSize, encryptStream, MAX_HEADER_LENGTH } from '@sealstream/core';
-import { type BodyInput, openBody, readerOf, toWebStream } from './body.ts';
+import { ciphertextSize, createSealer, MAX_HEADER_LENGTH } from '@sealstream/core';
+import { type BodyInput, openBody, readerOf } from './body.ts';
 import { describeObject, type Fetcher, identityFor, openObject, recipientsOf } from './client-side.ts';
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
+import type { Sealing } from './parts.ts';
 import {
   type ByteRange,
   notSatisfiable,
@@ -94,21 +95,17 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   const queueSize = checkQueueSize(options.queueSize);
   const opened = openBody(options.body);
-  let stream = opened.body;
   let storedSize = opened.size;
   let plainCount = 0;
   let partSize: number;
   const clientSide = encryption.clientSide;
+  let sealing: Sealing | undefined;
   if (clientSide) {
-    // plaintext -> encryptStream -> counted -> upload; the sealed size is known only at the end
-    const encrypt = encryptStream({
+    // the body is sealed while it is cut into parts; the sealed size is known only at the end
+    sealing = await createSealer({
       recipients: recipientsOf(clientSide),
       identity: identityFor(clientSide, bucket, key),
     });
-    const sealed = toWebStream(opened.body)
-      .pipeThrough(counter((n) => (plainCount += n)))
-      .pipeThrough(encrypt);
-    stream = sealed;
     storedSize = undefined;
     // an upper bound of the sealed size keeps the part count under 10,000
     partSize = choosePartSize(
@@ -119,19 +116,21 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
     partSize = choosePartSize(opened.size, options.partSize);
   }
   // read through our own reader, so a failure can cancel the chain back to the source
-  const reader = stream instanceof Uint8Array ? undefined : readerOf(stream);
+  const reader = opened.body instanceof Uint8Array ? undefined : readerOf(opened.body);
   const params: Omit<PutObjectCommandInput, 'Body'> & { Body: UploadBody } = {
     Bucket: bucket,
     Key: key,
-    Body: reader ?? (stream as Uint8Array),
+    Body: reader ?? (opened.body as Uint8Array),
     ...(storedSize !== undefined ? { ContentLength: storedSize } : {}),
     ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
     ...(options.metadata !== undefined ? { Metadata: options.metadata } : {}),
     ...encryption.sseC,
   };
   const result = await uploadObject({
-    // cancelling the last stream cancels the sealing chain and the source it pipes from
+    // cancelling our reader cancels the source it reads from
     onFailure: () => reader?.cancel(),
+    sealing,
+    onPlaintext: (n) => (plainCount += n),
     client,
     params,
     // a body of unknown size may need more than 10,000 parts of the first size
@@ -440,13 +439,4 @@ export function checkQueueSize(queueSize: number | undefined): number {
     throw new SosError('INVALID_ARGUMENT', `"queueSize" expected an integer from 1 to 64, got ${queueSize}`);
   }
   return queueSize;
-}
-
-function counter(add: (n: number) => void): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream({
-    transform(chunk, controller) {
-      add(chunk.byteLength);
-      controller.enqueue(chunk);
-    },
-  });
 }

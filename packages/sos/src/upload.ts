@@ -18,6 +18,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { SosError, UploadNotAbortedError } from './errors.ts';
+import { PartReader, type PartSource, type Sealing, SealingPartReader, type UploadBody } from './parts.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
 import { cleanupSendOptions, mapTransportError } from './timeouts.ts';
 
@@ -103,6 +104,13 @@ export interface UploadObjectOptions {
    * the upload, so a multipart upload is aborted before any object appears.
    */
   checkPart?: ((output: SseCEchoOutput) => void) | undefined;
+  /**
+   * Encrypts the body on the way (core's `createSealer()`): chunks are sealed straight into the part
+   * buffers. The stored size is then known only at the end.
+   */
+  sealing?: Sealing | undefined;
+  /** With `sealing`: called with the plaintext bytes read from the body. */
+  onPlaintext?: ((bytes: number) => void) | undefined;
 }
 
 /** What the upload functions report. */
@@ -117,8 +125,7 @@ export interface UploadResult {
   parts: number;
 }
 
-/** A body the uploader reads: bytes, a Node `Readable` or a web `ReadableStream` (both async iterable). */
-export type UploadBody = Uint8Array | AsyncIterable<Uint8Array>;
+export type { UploadBody } from './parts.ts';
 
 /**
  * Uploads a body as one PutObject when it fits in one part, else as a multipart upload with up to
@@ -133,7 +140,9 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
   const { Body, ...rest } = params;
   const { partSize } = options;
   const sizeOf = typeof partSize === 'number' ? () => partSize : partSize;
-  const reader = new PartReader(Body, signal);
+  const reader: PartSource = options.sealing
+    ? new SealingPartReader(Body, options.sealing, options.onPlaintext ?? (() => {}), signal, abortedError)
+    : new PartReader(Body, signal, abortedError);
   const onFailure = () => {
     reader.cancel(new SosError('ABORTED', 'upload failed: reading the body was stopped'));
     options.onFailure?.();
@@ -208,6 +217,7 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
       loaded += size;
       options.onProgress?.({ loaded, total });
     },
+    onPartStored: (body) => reader.release(body),
   });
   return { ...result, partSize: first.byteLength };
 }
@@ -241,6 +251,8 @@ export interface MultipartOptions {
   onFailure?: (() => void) | undefined;
   /** Called with the size of each part the server has stored. */
   onPartDone?: ((size: number) => void) | undefined;
+  /** Called with the bytes of each part the server has stored: the caller may reuse them. */
+  onPartStored?: ((body: Uint8Array) => void) | undefined;
 }
 
 /**
@@ -300,6 +312,7 @@ export async function runMultipart(
         parts.push({ PartNumber: job.partNumber, ETag: out.ETag });
         size += job.body.byteLength;
         options.onPartDone?.(job.body.byteLength);
+        options.onPartStored?.(job.body);
       } else {
         const out = await client
           .send(
@@ -446,85 +459,6 @@ async function abortLostUploads(
     }
   } catch {
     // best effort: the store is unreachable, and so is any upload it may hold
-  }
-}
-
-/**
- * Cuts a body into parts of the sizes asked for. A part is copied into one buffer unless a
- * single incoming chunk already holds it. Reads race the abort signal, so a stalled source does
- * not hold up an abort.
- */
-class PartReader {
-  readonly #iterator: AsyncIterator<Uint8Array> | undefined;
-  #bytes: Uint8Array | undefined;
-  #pending: Uint8Array | undefined;
-  readonly #stop = new AbortController();
-
-  constructor(body: UploadBody, signal: AbortSignal | undefined) {
-    if (body instanceof Uint8Array) {
-      this.#bytes = body;
-    } else {
-      this.#iterator = body[Symbol.asyncIterator]();
-    }
-    if (signal?.aborted) this.cancel(abortedError(signal));
-    signal?.addEventListener('abort', () => this.cancel(abortedError(signal)), { once: true });
-  }
-
-  /** Makes the read in progress, and every later one, fail with `reason`. */
-  cancel(reason: unknown): void {
-    this.#stop.abort(reason);
-  }
-
-  /**
-   * The next chunk, or the stop reason once cancelled. (Not `Promise.race` with one long-lived
-   * promise: each race leaves a reaction on it that keeps its chunk alive until the upload ends.)
-   */
-  #next(): Promise<IteratorResult<Uint8Array>> {
-    const stop = this.#stop.signal;
-    return new Promise((resolve, reject) => {
-      const onStop = () => reject(stop.reason);
-      stop.addEventListener('abort', onStop, { once: true });
-      this.#iterator!.next()
-        .then(resolve, reject)
-        .finally(() => stop.removeEventListener('abort', onStop));
-    });
-  }
-
-  /** Up to `size` bytes; fewer only at the end of the body, none once it is over. */
-  async read(size: number): Promise<Uint8Array> {
-    this.#stop.signal.throwIfAborted();
-    if (this.#bytes !== undefined) {
-      const part = this.#bytes.subarray(0, size);
-      this.#bytes = this.#bytes.subarray(part.byteLength);
-      return part;
-    }
-    let buffer: Uint8Array | undefined;
-    let filled = 0;
-    while (filled < size) {
-      let chunk = this.#pending;
-      this.#pending = undefined;
-      if (chunk === undefined) {
-        const { value, done } = await this.#next();
-        if (done) break;
-        if (!(value instanceof Uint8Array)) {
-          throw new SosError(
-            'INVALID_ARGUMENT',
-            `"body" stream must yield bytes, got ${typeof value} (an encoding set?)`,
-          );
-        }
-        chunk = value;
-      }
-      if (filled === 0 && chunk.byteLength >= size) {
-        if (chunk.byteLength > size) this.#pending = chunk.subarray(size);
-        return chunk.subarray(0, size);
-      }
-      buffer ??= new Uint8Array(size);
-      const take = Math.min(size - filled, chunk.byteLength);
-      buffer.set(chunk.subarray(0, take), filled);
-      filled += take;
-      if (take < chunk.byteLength) this.#pending = chunk.subarray(take);
-    }
-    return buffer === undefined ? new Uint8Array(0) : buffer.subarray(0, filled);
   }
 }
 

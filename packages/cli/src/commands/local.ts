@@ -3,12 +3,13 @@
  * @module
  */
 import { Duplex } from 'node:stream';
-import { decryptStream, encryptStream } from '@sealstream/core';
+import { decryptStream } from '@sealstream/core';
 import { usage } from '../exit.ts';
 import { counting, openInput, refuseBinaryToTerminal, writeOutput } from '../io.ts';
 import { describeRecipients, gatherKeys, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation } from '../location.ts';
 import { formatBytes, NO_PROGRESS, type Reporter } from '../report.ts';
+import { sealingTransform } from '../sealing.ts';
 
 /** Flags of `encrypt` and `decrypt`. */
 export interface LocalFlags extends KeyFlags {
@@ -49,15 +50,19 @@ export async function encryptCommand(
   }
   const opened = await openInput(source);
   reporter.dataOnStdout = output.kind === 'stdio';
-  const sealer = encryptStream({
-    recipients: keys.recipients,
-    ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
-  });
   const {
     bytesIn: plain,
     bytesOut: sealed,
     seconds,
-  } = await transformFile('encrypt', opened, output, sealer, reporter);
+  } = await transformFile('encrypt', opened, output, reporter, (countIn) => [
+    sealingTransform(
+      {
+        recipients: keys.recipients,
+        ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
+      },
+      countIn,
+    ),
+  ]);
 
   reporter.result(
     {
@@ -102,7 +107,10 @@ export async function decryptCommand(
       reporter.info(keyId ? `opened with key ID ${keyId}` : 'opened with a passphrase');
     },
   });
-  const { bytesOut: plain, seconds } = await transformFile('decrypt', opened, output, opener, reporter);
+  const { bytesOut: plain, seconds } = await transformFile('decrypt', opened, output, reporter, (countIn) => [
+    counting(NO_PROGRESS, countIn),
+    Duplex.fromWeb(opener),
+  ]);
 
   reporter.result(
     {
@@ -119,15 +127,16 @@ export async function decryptCommand(
 }
 
 /**
- * Pipes an opened input through a sealstream transform into the output, with progress on the input
- * side; counts the bytes on both sides and times the run.
+ * Pipes an opened input through the stages `middle` makes into the output, with progress on the
+ * input side (the stages call `countIn` with the bytes they take in); counts the bytes on both sides
+ * and times the run.
  */
 async function transformFile(
   label: string,
   opened: Awaited<ReturnType<typeof openInput>>,
   output: Parameters<typeof writeOutput>[0],
-  transform: TransformStream<Uint8Array, Uint8Array>,
   reporter: Reporter,
+  middle: (countIn: (bytes: number) => void) => Duplex[],
 ): Promise<{ bytesIn: number; bytesOut: number; seconds: number }> {
   const progress = reporter.progress(label, opened.size);
   let bytesIn = 0;
@@ -136,8 +145,10 @@ async function transformFile(
   try {
     await writeOutput(output, [
       opened.stream,
-      counting(progress, (n) => (bytesIn += n)),
-      Duplex.fromWeb(transform),
+      ...middle((n) => {
+        bytesIn += n;
+        progress.add(n);
+      }),
       counting(NO_PROGRESS, (n) => (bytesOut += n)),
     ]);
   } finally {
