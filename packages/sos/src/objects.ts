@@ -212,17 +212,19 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
       stats: { bytesFetched: 0 },
     };
     const got = await openObject(fetcher, encryption.clientSide, range, parallel);
+    // what the store said about the object, from the answer every read is pinned to
+    const facts = got.source.facts;
     return {
       body: got.body,
       size: got.size,
       objectSize: got.objectSize,
       range: got.range,
-      etag: undefined,
-      versionId: options.versionId,
-      contentType: undefined,
-      metadata: {},
-      lastModified: undefined,
-      header: { keyIds: got.header.keyIds, identity: got.header.identity },
+      etag: facts?.etag,
+      versionId: facts?.versionId,
+      contentType: facts?.contentType,
+      metadata: facts?.metadata ?? {},
+      lastModified: facts?.lastModified,
+      header: { keyIds: got.sealed.header.keyIds, identity: got.sealed.header.identity },
       stats: fetcher.stats,
     };
   }
