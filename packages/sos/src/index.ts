@@ -22,6 +22,8 @@ export {
   type HeadObjectResult,
   headObject,
   type ObjectLocation,
+  type ObjectSourceOptions,
+  openObjectSource,
   type PutObjectOptions,
   type PutObjectResult,
   putObject,

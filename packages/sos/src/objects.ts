@@ -14,7 +14,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, encryptStream, MAX_HEADER_LENGTH } from '@sealstream/core';
 import { type BodyInput, type OpenedBody, openBody, toWebStream } from './body.ts';
-import { describeObject, type Fetcher, identityFor, openObject, recipientsOf } from './client-side.ts';
+import {
+  describeObject,
+  type Fetcher,
+  identityFor,
+  openObject,
+  openS3Source,
+  recipientsOf,
+} from './client-side.ts';
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
 import {
@@ -296,6 +303,38 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
     header: undefined,
     stats: source.stats,
   };
+}
+
+/** Options of {@link openObjectSource}. */
+export interface ObjectSourceOptions extends ObjectLocation {
+  /** `'none'` or SSE-C: what the store needs to hand out the stored bytes (a client-side layer is not opened). */
+  encryption: Encryption;
+  versionId?: string;
+  /** Aborts the first GET. */
+  signal?: AbortSignal;
+}
+
+/**
+ * An object's stored bytes as a random-access byte source for core's reader (`openSealed`,
+ * `inspectSealed`): ranged GETs pinned to the first answer's ETag/version, resumed, safe with
+ * servers that ignore `Range`. The first GET asks for 64 KiB, kept to serve later reads inside it.
+ * @throws {SealstreamError} `TRUNCATED` for an empty object; {@link SosError} SSE-C and transport errors.
+ * @example
+ * const source = await openObjectSource({ client, bucket, key, encryption: 'none' });
+ * const facts = await inspectSealed(source); // recipients, identity, plaintext size
+ */
+export async function openObjectSource(options: ObjectSourceOptions): Promise<S3RangeSource> {
+  const { client, bucket, key } = checkLocation(options);
+  const encryption = await resolveEncryption(client, options.encryption, bucket, key);
+  return openS3Source({
+    client,
+    bucket,
+    key,
+    versionId: options.versionId,
+    encryption,
+    signal: options.signal,
+    stats: { bytesFetched: 0 },
+  });
 }
 
 /** Options of {@link headObject}. */
