@@ -217,8 +217,11 @@ class Sealed implements SealedObject {
   async #window(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
     const h = this.header.headerLength;
     const first = Math.floor(start / CHUNK_SIZE);
-    const final = end === this.size;
-    const last = final ? Math.floor(this.size / CHUNK_SIZE) : Math.floor((end - 1) / CHUNK_SIZE);
+    // The final chunk is the one holding the last byte (index size / 16384, empty when the size is a
+    // multiple): a read reaching the end needs it, and so does one that ends inside it.
+    const finalIndex = Math.floor(this.size / CHUNK_SIZE);
+    const final = end === this.size || Math.floor((end - 1) / CHUNK_SIZE) === finalIndex;
+    const last = final ? finalIndex : Math.floor((end - 1) / CHUNK_SIZE);
     const from = chunkOffset(first, h);
     const to = final ? this.storedSize : chunkOffset(last + 1, h);
     const sealed =

@@ -16,7 +16,7 @@ import {
 } from '@sealstream/core';
 import type { ResolvedEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
-import { type ByteRange, notSatisfiable, type ResolvedRange, resolveRange } from './range.ts';
+import { type ByteRange, FIRST_GET, notSatisfiable, type ResolvedRange, resolveRange } from './range.ts';
 import { type FetchStats, S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
 
@@ -57,13 +57,6 @@ export function recipientsOf(options: ClientSideOptions): Recipient | Recipient[
   }
   return options.keys;
 }
-
-/**
- * Bytes asked for by the first GET of an object. Core's reader opens a header from its first 4 KiB,
- * but a round trip costs more than 60 KiB on any link: asking for 64 KiB at once serves the header
- * of any object and the whole of a small one from one request (the source keeps these bytes).
- */
-const FIRST_GET = 64 * 1024;
 
 /** Where to fetch from, and how. */
 export interface Fetcher {

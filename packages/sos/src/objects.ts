@@ -67,9 +67,25 @@ export interface PutObjectOptions extends ObjectLocation {
   signal?: AbortSignal;
   /** Called as bytes reach the server. */
   onProgress?: (progress: UploadProgress) => void;
+  /**
+   * The stored object's fields, as `PutObject` (and, for a multipart upload, `CreateMultipartUpload`)
+   * take them, whatever the encryption. With client-side encryption they describe the plaintext but
+   * are stored in the clear: put nothing secret in them, and know that a `contentEncoding` such as
+   * `gzip` makes HTTP clients that honour it try to decode ciphertext.
+   */
   contentType?: string;
-  /** User metadata (`x-amz-meta-*`). */
+  /** User metadata (`x-amz-meta-*`), stored in the clear. */
   metadata?: Record<string, string>;
+  /** Object tags (`x-amz-tagging`), stored in the clear. */
+  tags?: Record<string, string>;
+  /** Storage class, e.g. `STANDARD` (what a store accepts is its own). */
+  storageClass?: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  /** The `Expires` header served with the object (not a lifecycle rule). */
+  expires?: Date;
 }
 
 /** What {@link putObject} reports. */
@@ -129,8 +145,7 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
     Key: key,
     Body: body,
     ...(storedSize !== undefined ? { ContentLength: storedSize } : {}),
-    ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
-    ...(options.metadata !== undefined ? { Metadata: options.metadata } : {}),
+    ...objectFields(options),
     ...encryption.sseC,
   };
   const result = await uploadObject({
@@ -481,6 +496,60 @@ export function checkQueueSize(queueSize: number | undefined): number {
     throw new SosError('INVALID_ARGUMENT', `"queueSize" expected an integer from 1 to 64, got ${queueSize}`);
   }
   return queueSize;
+}
+
+/**
+ * The `PutObject` fields a caller set, checked: a wrong type is a caller mistake, reported before
+ * any byte is sent rather than as a store's 400 halfway through a multipart upload.
+ * @throws {SosError} `INVALID_ARGUMENT`.
+ */
+function objectFields(options: PutObjectOptions): Partial<Omit<PutObjectCommandInput, 'Body'>> {
+  const fields: Partial<Omit<PutObjectCommandInput, 'Body'>> = {};
+  const text = [
+    ['contentType', 'ContentType'],
+    ['storageClass', 'StorageClass'],
+    ['cacheControl', 'CacheControl'],
+    ['contentDisposition', 'ContentDisposition'],
+    ['contentEncoding', 'ContentEncoding'],
+    ['contentLanguage', 'ContentLanguage'],
+  ] as const;
+  for (const [name, field] of text) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value === '') {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `"${name}" expected a non-empty string, got ${JSON.stringify(value)}`,
+      );
+    }
+    (fields as Record<string, string>)[field] = value;
+  }
+  if (options.metadata !== undefined) fields.Metadata = stringRecord(options.metadata, 'metadata');
+  if (options.tags !== undefined) {
+    fields.Tagging = new URLSearchParams(Object.entries(stringRecord(options.tags, 'tags'))).toString();
+  }
+  if (options.expires !== undefined) {
+    if (!(options.expires instanceof Date) || Number.isNaN(options.expires.getTime())) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `"expires" expected a valid Date, got ${String(options.expires)}`,
+      );
+    }
+    fields.Expires = options.expires;
+  }
+  return fields;
+}
+
+function stringRecord(value: unknown, name: string): Record<string, string> {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.values(value).some((v) => typeof v !== 'string')
+  ) {
+    throw new SosError('INVALID_ARGUMENT', `"${name}" expected an object of string values`);
+  }
+  return value as Record<string, string>;
 }
 
 function counter(add: (n: number) => void): TransformStream<Uint8Array, Uint8Array> {
