@@ -10,6 +10,7 @@ import {
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   type PutObjectCommandInput,
+  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, encryptStream, MAX_HEADER_LENGTH } from '@sealstream/core';
@@ -165,6 +166,26 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
       ? { checkPart: (out) => assertSseCApplied(out, encryption.sseC!, `put ${bucket}/${key}`) }
       : {}),
   });
+  if (result.parts > 0 && params.Tagging !== undefined) {
+    // Ceph RGW drops x-amz-tagging on CreateMultipartUpload (AWS keeps it): set the tags on the
+    // completed object, the version just written
+    try {
+      await client.send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(result.versionId !== undefined ? { VersionId: result.versionId } : {}),
+          Tagging: { TagSet: Object.entries(options.tags!).map(([Key, Value]) => ({ Key, Value })) },
+        }),
+      );
+    } catch (err) {
+      throw new SosError(
+        'SERVER_FAULT',
+        `put ${bucket}/${key}: the object was stored, but setting its tags failed (${(err as Error)?.message ?? err}); set them again with PutObjectTagging`,
+        { cause: err },
+      );
+    }
+  }
   return {
     size: result.size,
     plaintextSize: clientSide ? plainCount : result.size,
@@ -526,7 +547,10 @@ function objectFields(options: PutObjectOptions): Partial<Omit<PutObjectCommandI
   }
   if (options.metadata !== undefined) fields.Metadata = stringRecord(options.metadata, 'metadata');
   if (options.tags !== undefined) {
-    fields.Tagging = new URLSearchParams(Object.entries(stringRecord(options.tags, 'tags'))).toString();
+    // RFC 3986 encoding: URLSearchParams' `+` for a space is kept literally by stores
+    fields.Tagging = Object.entries(stringRecord(options.tags, 'tags'))
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
   }
   if (options.expires !== undefined) {
     if (!(options.expires instanceof Date) || Number.isNaN(options.expires.getTime())) {
