@@ -70,6 +70,17 @@ export interface Fetcher {
   stats: FetchStats;
 }
 
+/** A fetcher of one object (a version, when given) with a fresh byte count. */
+export function fetcherFor(
+  where: { client: S3Client; bucket: string; key: string },
+  encryption: ResolvedEncryption,
+  versionId: string | undefined,
+  signal: AbortSignal | undefined,
+): Fetcher {
+  const { client, bucket, key } = where;
+  return { client, bucket, key, versionId, encryption, signal, stats: { bytesFetched: 0 } };
+}
+
 /**
  * The object as a byte source pinned to the first answer's ETag/version (see {@link S3RangeSource}),
  * opened with one GET of its first 64 KiB; with SSE-C every answer must confirm the key.

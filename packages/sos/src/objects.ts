@@ -17,7 +17,7 @@ import { ciphertextSize, encryptStream, MAX_HEADER_LENGTH } from '@sealstream/co
 import { type BodyInput, type OpenedBody, openBody, toWebStream } from './body.ts';
 import {
   describeObject,
-  type Fetcher,
+  fetcherFor,
   identityFor,
   openObject,
   openS3Source,
@@ -245,15 +245,7 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
     if (!Number.isSafeInteger(parallel) || parallel < 1 || parallel > 64) {
       throw new SosError('INVALID_ARGUMENT', `"parallel" expected an integer from 1 to 64, got ${parallel}`);
     }
-    const fetcher: Fetcher = {
-      client,
-      bucket,
-      key,
-      versionId: options.versionId,
-      encryption,
-      signal: options.signal,
-      stats: { bytesFetched: 0 },
-    };
+    const fetcher = fetcherFor(options, encryption, options.versionId, options.signal);
     const got = await openObject(fetcher, encryption.clientSide, range, parallel);
     // what the store said about the object, from the answer every read is pinned to
     const facts = got.source.facts;
@@ -362,15 +354,7 @@ export interface ObjectSourceOptions extends ObjectLocation {
 export async function openObjectSource(options: ObjectSourceOptions): Promise<S3RangeSource> {
   const { client, bucket, key } = checkLocation(options);
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
-  return openS3Source({
-    client,
-    bucket,
-    key,
-    versionId: options.versionId,
-    encryption,
-    signal: options.signal,
-    stats: { bytesFetched: 0 },
-  });
+  return openS3Source(fetcherFor(options, encryption, options.versionId, options.signal));
 }
 
 /** Options of {@link headObject}. */
@@ -419,15 +403,9 @@ export async function headObject(options: HeadObjectOptions): Promise<HeadObject
   let header: HeadObjectResult['header'];
   if (encryption.clientSide) {
     // one small ranged read: the header gives key IDs, and its length the exact plaintext size
-    const described = await describeObject({
-      client,
-      bucket,
-      key,
-      versionId: options.versionId ?? out.VersionId,
-      encryption,
-      signal: undefined,
-      stats: { bytesFetched: 0 },
-    });
+    const described = await describeObject(
+      fetcherFor(options, encryption, options.versionId ?? out.VersionId, undefined),
+    );
     size = described.size;
     header = { keyIds: described.header.keyIds, identity: described.header.identity };
   }

@@ -8,6 +8,7 @@ import type { Rewrapped } from '@sealstream/core';
 import {
   type ClientSideOptions,
   type Fetcher,
+  fetcherFor,
   identityFor,
   openS3Sealed,
   openS3Source,
@@ -165,15 +166,7 @@ async function copyRekey(
   );
   // pin what we read to this version (versioned buckets) and this ETag (servers that honour it)
   const versionId = options.versionId ?? head.VersionId;
-  const fetcher: Fetcher = {
-    client,
-    bucket,
-    key,
-    versionId,
-    encryption: { clientSide: from, sseC: undefined },
-    signal,
-    stats: { bytesFetched: 0 },
-  };
+  const fetcher = fetcherFor(options, { clientSide: from, sseC: undefined }, versionId, signal);
   const {
     source,
     rewrapped: { header, payloadOffset: oldHeaderLength },
@@ -250,15 +243,7 @@ async function streamRekey(
   queueSize: number,
 ): Promise<RekeyObjectResult> {
   const { client, bucket, key, signal } = options;
-  const fetcher: Fetcher = {
-    client,
-    bucket,
-    key,
-    versionId: options.versionId,
-    encryption: from,
-    signal,
-    stats: { bytesFetched: 0 },
-  };
+  const fetcher = fetcherFor(options, from, options.versionId, signal);
   let source: S3RangeSource;
   let lead: Uint8Array = new Uint8Array(0);
   let payloadOffset = 0;
