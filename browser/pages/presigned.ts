@@ -69,7 +69,7 @@ async function download(key: string, keyHex: string, range?: [number, number], i
     const object = await openSealed(source, { keys: [fromHex(keyHex)], identity });
     const parts: Uint8Array[] = [];
     let length = 0;
-    for await (const part of object.stream({ readSize: 4 << 20 }) as unknown as AsyncIterable<Uint8Array>) {
+    for await (const part of object.stream() as unknown as AsyncIterable<Uint8Array>) {
       parts.push(part.slice());
       length += part.length;
     }
@@ -79,14 +79,14 @@ async function download(key: string, keyHex: string, range?: [number, number], i
       whole.set(p, offset);
       offset += p.length;
     }
-    const slice = range ? toHex(await object.readRange(range[0], range[1])) : undefined;
+    const slice = range ? toHex(await object.read({ start: range[0], end: range[1] })) : undefined;
     return {
       ok: true as const,
       size: object.size,
       length,
       sha256: await sha256(whole),
       slice,
-      keyId: object.opened.keyId,
+      keyId: object.keyId,
     };
   } catch (err) {
     return { ok: false as const, error: failure(err) };

@@ -191,7 +191,7 @@ async function showRange(key: string) {
   const end = Number($<HTMLInputElement>('range-end').value);
   try {
     const object = await open(key);
-    const bytes = await object.readRange(start, Math.min(end, object.size));
+    const bytes = await object.read({ start, end: Math.min(end, object.size) });
     const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
     preview.textContent = `${key} [${start}, ${start + bytes.length}) of ${object.size} bytes:\n${text}`;
     preview.hidden = false;

@@ -209,6 +209,52 @@ describe('inspect, cat and rekey', () => {
     expect(out.code).toBe(2);
   });
 
+  it('cat --range is exact at chunk boundaries and inside the final chunk (through core reader)', async () => {
+    // 300000 bytes: the final chunk holds [294912, 300000)
+    for (const [a, b] of [
+      [0, 0],
+      [16383, 16384],
+      [294911, 294912],
+      [295000, 299000],
+      [299999, 299999],
+    ] as const) {
+      const r = await run(['cat', '--key-file', k1, '--range', `bytes=${a}-${b}`, join(dir, 'sealed')]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.equals(plain.subarray(a, b + 1))).toBe(true);
+    }
+    const k3 = join(dir, 'k3');
+    expect((await run(['keygen', '-o', k3, '--quiet'])).code).toBe(0);
+    const wrong = await run(['cat', '--key-file', k3, '--range', 'bytes=0-9', join(dir, 'sealed')]);
+    expect(wrong.code).toBe(3);
+  });
+
+  it('inspect: a file shorter than the magic is not sealstream; a cut header is TRUNCATED', async () => {
+    writeFileSync(join(dir, 'short'), 'seal');
+    const short = await run(['inspect', '--json', join(dir, 'short')]);
+    expect(short.code).toBe(0);
+    expect(JSON.parse(short.stdout.toString()).sealstream).toBe(false);
+    writeFileSync(join(dir, 'cut'), readFileSync(join(dir, 'sealed')).subarray(0, 40));
+    const cut = await run(['inspect', join(dir, 'cut')]);
+    expect(cut.code).not.toBe(0);
+    expect(cut.stderr).toMatch(/truncated/i);
+  });
+
+  it('rekey --add of a key that is already a recipient has nothing to add (exit 2)', async () => {
+    const r = await run([
+      'rekey',
+      '--key-file',
+      k1,
+      '--to-key-file',
+      k1,
+      '--add',
+      join(dir, 'sealed'),
+      '-o',
+      join(dir, 'same'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('nothing to add');
+  });
+
   it('rekey replaces the recipients and keeps the payload', async () => {
     const before = readFileSync(join(dir, 'sealed'));
     const r = await run([

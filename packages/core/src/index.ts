@@ -48,9 +48,11 @@ export {
   DEFAULT_PARALLEL_WINDOWS,
   DEFAULT_WINDOW_SIZE,
   FIRST_READ,
+  inspectSealed,
   type OpenSealedOptions,
   openSealed,
   type Rewrapped,
+  type SealedFacts,
   type SealedObject,
 } from './reader.ts';
 export type { PassphraseInput, Recipient } from './recipients/input.ts';

@@ -7,7 +7,7 @@
  */
 import { concat } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
-import { encodeRecipientsBlock, type HeaderInfo, inspectHeader, readHeaderLength } from './header.ts';
+import { encodeRecipientsBlock, type HeaderInfo, inspectHeader, MAGIC, readHeaderLength } from './header.ts';
 import {
   checkRange,
   type DecryptOptions,
@@ -119,13 +119,49 @@ export async function openSealed(source: ByteSource, options: OpenSealedOptions)
   return new Sealed(source, opened, prefix, size, windowSize, parallel);
 }
 
+/** What {@link inspectSealed} learns from a header, without any key. */
+export interface SealedFacts {
+  /** What the header says (recipients, identity, header length). */
+  header: HeaderInfo;
+  /** Plaintext size in bytes, exact (SPEC §8). */
+  size: number;
+  /** Stored (sealed) size in bytes. */
+  storedSize: number;
+}
+
+/**
+ * Reads and parses the header of a sealed object from a byte source, without keys: what `inspect`
+ * and a store's `headObject` report. Reads like {@link openSealed} (a small first read, then
+ * exactly the rest of the header).
+ * @returns The facts, or `undefined` when the source does not start with the sealstream magic
+ *   (including sources shorter than it): it is not a sealstream object at all.
+ * @throws {SealstreamError} header errors and `TRUNCATED` for a sealstream object cut short; and
+ *   whatever the source throws.
+ */
+export async function inspectSealed(
+  source: ByteSource,
+  options: { signal?: AbortSignal } = {},
+): Promise<SealedFacts | undefined> {
+  checkSource(source);
+  const first = await readExactly(source, 0, Math.min(FIRST_READ, source.size), options.signal);
+  if (first.length < MAGIC.length || MAGIC.some((b, i) => first[i] !== b)) return undefined;
+  const prefix = await readOpenPrefix(source, options.signal, first);
+  const header = inspectHeader(prefix);
+  return { header, size: plaintextSize(source.size, header.headerLength), storedSize: source.size };
+}
+
 /**
  * Reads what opening needs: `FIRST_READ` bytes (or the whole object if smaller), then, only if the
- * header is longer, exactly the rest of it and the payload prefix.
+ * header is longer, exactly the rest of it and the payload prefix. `firstRead` is that first read
+ * when the caller already made it.
  */
-async function readOpenPrefix(source: ByteSource, signal: AbortSignal | undefined): Promise<Uint8Array> {
+async function readOpenPrefix(
+  source: ByteSource,
+  signal: AbortSignal | undefined,
+  firstRead?: Uint8Array,
+): Promise<Uint8Array> {
   if (source.size === 0) throw new SealstreamError('TRUNCATED', 'the object is empty: no sealstream header');
-  const first = await readExactly(source, 0, Math.min(FIRST_READ, source.size), signal);
+  const first = firstRead ?? (await readExactly(source, 0, Math.min(FIRST_READ, source.size), signal));
   const h = readHeaderLength(first);
   if (h === undefined) {
     throw new SealstreamError(
@@ -182,9 +218,11 @@ class Sealed implements SealedObject {
   async #window(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
     const h = this.header.headerLength;
     const first = Math.floor(start / CHUNK_SIZE);
-    const finalChunk = Math.floor(this.size / CHUNK_SIZE);
-    const last = end === this.size ? finalChunk : Math.floor((end - 1) / CHUNK_SIZE);
-    const final = last === finalChunk;
+    // The final chunk is the one holding the last byte (index size / 16384, empty when the size is a
+    // multiple): a read reaching the end needs it, and so does one that ends inside it.
+    const finalIndex = Math.floor(this.size / CHUNK_SIZE);
+    const final = end === this.size || Math.floor((end - 1) / CHUNK_SIZE) === finalIndex;
+    const last = final ? finalIndex : Math.floor((end - 1) / CHUNK_SIZE);
     const from = chunkOffset(first, h);
     const to = final ? this.storedSize : chunkOffset(last + 1, h);
     const sealed =
@@ -204,7 +242,14 @@ class Sealed implements SealedObject {
   stream(range?: ByteRange, options: { signal?: AbortSignal } = {}): ReadableStream<Uint8Array> {
     const { start, end } = this.#range(range);
     const controller = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const signal = controller.signal;
+    // The caller's signal is referenced by this stream's own callbacks: AbortSignal.any() holds its
+    // sources weakly, and a collected AbortSignal.timeout() would never fire.
+    const callerSignal = options.signal;
+    const onCallerAbort = () => controller.abort(callerSignal?.reason);
+    if (callerSignal?.aborted) onCallerAbort();
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    const release = () => callerSignal?.removeEventListener('abort', onCallerAbort);
     const inFlight: Promise<Uint8Array>[] = [];
     let next = start;
     let started = false;
@@ -223,17 +268,27 @@ class Sealed implements SealedObject {
           // An empty object still authenticates its (empty) final chunk before the stream ends.
           while (inFlight.length < this.#parallel && (next < end || !started)) startWindow();
           const window = inFlight.shift();
-          if (window === undefined) return stream.close();
+          if (window === undefined) {
+            release();
+            return stream.close();
+          }
           try {
             const bytes = await window;
             if (bytes.length > 0) stream.enqueue(bytes);
-            if (inFlight.length === 0 && next >= end) stream.close();
+            if (inFlight.length === 0 && next >= end) {
+              release();
+              stream.close();
+            }
           } catch (err) {
+            release();
             controller.abort();
             throw err;
           }
         },
-        cancel: () => controller.abort(),
+        cancel: (reason) => {
+          release();
+          controller.abort(reason);
+        },
       },
       { highWaterMark: 0 },
     );

@@ -5,24 +5,20 @@
  */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
-  decrypt,
-  type HeaderInfo,
-  inspectHeader,
+  inspectSealed,
   Keyring,
   type KeysInput,
-  type OpenedObject,
-  openHeader,
-  openPrefixLength,
-  plaintextSize,
+  openSealed,
   type Recipient,
-  readHeaderLength,
+  type SealedFacts,
+  type SealedObject,
   SealstreamError,
 } from '@sealstream/core';
 import type { ResolvedEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
-import { type ByteRange, notSatisfiable, type ResolvedRange, resolveRange } from './range.ts';
+import { type ByteRange, FIRST_GET, notSatisfiable, type ResolvedRange, resolveRange } from './range.ts';
 import { type FetchStats, S3RangeSource } from './s3-source.ts';
-import { httpStatus, mapSseCError } from './sse-c.ts';
+import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
 
 /** Client-side encryption settings. */
 export interface ClientSideOptions {
@@ -62,9 +58,6 @@ export function recipientsOf(options: ClientSideOptions): Recipient | Recipient[
   return options.keys;
 }
 
-/** First read of an object: enough for most headers in one request. */
-const FIRST_READ = 64 * 1024;
-
 /** Where to fetch from, and how. */
 export interface Fetcher {
   client: S3Client;
@@ -75,51 +68,53 @@ export interface Fetcher {
   signal: AbortSignal | undefined;
   /** Ciphertext bytes fetched so far (shared by copies, for reporting). */
   stats: FetchStats;
-  /** The object, pinned to the first answer's ETag/version once the first read is done. */
-  source?: S3RangeSource;
+}
+
+/** A fetcher of one object (a version, when given) with a fresh byte count. */
+export function fetcherFor(
+  where: { client: S3Client; bucket: string; key: string },
+  encryption: ResolvedEncryption,
+  versionId: string | undefined,
+  signal: AbortSignal | undefined,
+): Fetcher {
+  const { client, bucket, key } = where;
+  return { client, bucket, key, versionId, encryption, signal, stats: { bytesFetched: 0 } };
 }
 
 /**
- * Fetches ciphertext bytes `[start, end)` (clamped to the object's end). The first call opens the
- * object and pins every later one to the same ETag/version (see {@link S3RangeSource}).
- * @returns The bytes and the object's total size.
+ * The object as a byte source pinned to the first answer's ETag/version (see {@link S3RangeSource}),
+ * opened with one GET of its first 64 KiB; with SSE-C every answer must confirm the key.
+ * @throws {SealstreamError} `TRUNCATED` for an empty object; {@link SosError} SSE-C and transport errors.
  */
-export async function fetchBytes(
-  f: Fetcher,
-  start: number,
-  end: number,
-): Promise<{ bytes: Uint8Array; size: number }> {
-  if (f.source !== undefined) {
-    const stop = Math.min(end, f.source.size);
-    const bytes = await f.source.read(Math.min(start, stop), stop, f.signal);
-    return { bytes, size: f.source.size };
-  }
+export async function openS3Source(f: Fetcher): Promise<S3RangeSource> {
+  const what = `get ${f.bucket}/${f.key}`;
+  const sseC = f.encryption.sseC;
   try {
-    const { source, bytes } = await S3RangeSource.open(
+    const { source } = await S3RangeSource.open(
       {
         client: f.client,
         bucket: f.bucket,
         key: f.key,
         versionId: f.versionId,
-        sseC: f.encryption.sseC,
+        sseC,
+        ...(sseC ? { check: (out) => assertSseCApplied(out, sseC, what) } : {}),
       },
-      start,
-      end,
+      0,
+      FIRST_GET,
       { signal: f.signal, stats: f.stats },
     );
-    f.source = source;
-    return { bytes, size: source.size };
+    return source;
   } catch (err) {
     if (httpStatus(err) === 416) {
       throw new SealstreamError(
         'TRUNCATED',
-        `${f.bucket}/${f.key} is empty or shorter than a sealstream header: it is not a sealstream object or was truncated`,
+        `${f.bucket}/${f.key} is empty: it is not a sealstream object or was truncated`,
         { cause: err },
       );
     }
     throw await mapSseCError(err, {
-      what: `get ${f.bucket}/${f.key}`,
-      sentKey: f.encryption.sseC !== undefined,
+      what,
+      sentKey: sseC !== undefined,
       probe: async () =>
         (await f.client.send(new HeadObjectCommand({ Bucket: f.bucket, Key: f.key, VersionId: f.versionId })))
           .$metadata.httpStatusCode,
@@ -127,47 +122,44 @@ export async function fetchBytes(
   }
 }
 
-/** The header of an object, read with one small ranged GET (two for very large headers). */
-export async function readPrefix(
+/**
+ * Opens a client-side encrypted object from the store with core's reader: the header is read,
+ * the key found (a passphrase's scrypt runs once), the commitment and identity checked.
+ */
+export async function openS3Sealed(
   f: Fetcher,
-): Promise<{ prefix: Uint8Array; headerLength: number; ciphertextSize: number }> {
-  let { bytes, size } = await fetchBytes(f, 0, FIRST_READ);
-  const headerLength = readHeaderLength(bytes);
-  if (headerLength === undefined) {
+  options: ClientSideOptions,
+  parallel?: number,
+): Promise<{ source: S3RangeSource; sealed: SealedObject }> {
+  const source = await openS3Source(f);
+  const identity = identityFor(options, f.bucket, f.key);
+  const sealed = await openSealed(source, {
+    keys: options.keys,
+    ...(identity !== undefined ? { identity } : {}),
+    ...(options.maxWorkFactor !== undefined ? { maxWorkFactor: options.maxWorkFactor } : {}),
+    ...(parallel !== undefined ? { parallel } : {}),
+    ...(f.signal !== undefined ? { signal: f.signal } : {}),
+  });
+  return { source, sealed };
+}
+
+/** What `headObject` learns from the header of a client-side encrypted object, without keys. */
+export async function describeObject(f: Fetcher): Promise<SealedFacts> {
+  const source = await openS3Source(f);
+  const facts = await inspectSealed(source, f.signal ? { signal: f.signal } : {});
+  if (facts === undefined) {
     throw new SealstreamError(
-      'TRUNCATED',
-      `${f.bucket}/${f.key} ends inside the sealstream header (${size} bytes): it was truncated`,
+      'HEADER_INVALID',
+      `${f.bucket}/${f.key} is not a sealstream object: the magic bytes "sealstream" are missing`,
     );
   }
-  const need = Math.min(openPrefixLength(headerLength), size);
-  if (bytes.byteLength < need) {
-    const more = await fetchBytes(f, bytes.byteLength, need);
-    const joined = new Uint8Array(bytes.byteLength + more.bytes.byteLength);
-    joined.set(bytes);
-    joined.set(more.bytes, bytes.byteLength);
-    bytes = joined;
-  }
-  return { prefix: bytes, headerLength, ciphertextSize: size };
+  return facts;
 }
-
-/** What `headObject` learns from the header of a client-side encrypted object. */
-export async function describeObject(
-  f: Fetcher,
-): Promise<{ header: HeaderInfo; size: number; ciphertextSize: number }> {
-  const { prefix, headerLength, ciphertextSize } = await readPrefix(f);
-  const header = inspectHeader(prefix);
-  return { header, size: plaintextSize(ciphertextSize, headerLength), ciphertextSize };
-}
-
-/** Plaintext bytes decrypted per ranged GET when streaming. */
-const WINDOW = 8 * 1024 * 1024;
 
 /**
- * Opens an object for reading, whole or a plaintext range. Fetches the header first (one small
- * ranged GET, whose bytes are reused when they cover the data), then streams window by window:
- * each window is one ranged GET of just the chunks it needs, up to `parallel` windows in flight,
- * output kept in order. Memory stays about `parallel x 8 MiB`. A range that touches the end
- * includes the final chunk, so truncation is detected.
+ * Opens an object for reading, whole or a plaintext range, through core's reader over ranged GETs:
+ * one GET for the header (and the whole of a small object), then windows of chunks, `parallel` at
+ * a time, in order. A range that touches the end includes the final chunk, so truncation is detected.
  */
 export async function openObject(
   f: Fetcher,
@@ -179,99 +171,29 @@ export async function openObject(
   size: number;
   objectSize: number;
   range: ResolvedRange | undefined;
-  header: HeaderInfo;
+  source: S3RangeSource;
+  sealed: SealedObject;
 }> {
-  const { prefix, ciphertextSize } = await readPrefix(f);
-  const identity = identityFor(options, f.bucket, f.key);
-  const { maxWorkFactor } = options;
-  const opened: OpenedObject = await openHeader(prefix, { keys: options.keys, identity, maxWorkFactor });
-  const objectSize = opened.plaintextSize(ciphertextSize);
-  if (range === undefined && prefix.byteLength >= ciphertextSize) {
-    // the first read holds the whole object (small or empty): decrypt and authenticate it at once
-    const plain = await decrypt(prefix.subarray(0, ciphertextSize), {
-      keys: options.keys,
-      identity,
-      maxWorkFactor,
-    });
+  const { source, sealed } = await openS3Sealed(f, options, parallel);
+  const objectSize = sealed.size;
+  const streamOptions = f.signal ? { signal: f.signal } : {};
+  if (range === undefined) {
     return {
-      body: streamOf(plain),
-      size: plain.byteLength,
+      body: sealed.stream(undefined, streamOptions),
+      size: objectSize,
       objectSize,
       range: undefined,
-      header: opened.info,
+      source,
+      sealed,
     };
   }
   let resolved: ResolvedRange;
   try {
-    resolved = range === undefined ? { start: 0, end: objectSize - 1 } : resolveRange(range, objectSize);
+    resolved = resolveRange(range, objectSize);
   } catch (err) {
-    throw range === undefined ? err : notSatisfiable(range, objectSize, err);
+    throw notSatisfiable(range, objectSize, err);
   }
-  const stop = resolved.end + 1;
-  let next = resolved.start;
-  const inFlight: Promise<Uint8Array>[] = [];
-  const controller = new AbortController();
-  // the caller's signal stays referenced by the body's callbacks below: AbortSignal.any() alone
-  // holds its sources weakly, and a collected AbortSignal.timeout() never fires
-  const callerSignal = f.signal;
-  const onCallerAbort = () => controller.abort(callerSignal?.reason);
-  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-  const release = () => callerSignal?.removeEventListener('abort', onCallerAbort);
-  const fetcher: Fetcher = { ...f, signal: controller.signal };
-  const startWindow = () => {
-    // windows after the first start on a window boundary: no chunk is fetched twice
-    const windowEnd = Math.min(stop, (Math.floor(next / WINDOW) + 1) * WINDOW);
-    const plan = opened.planRange({ start: next, end: windowEnd }, ciphertextSize);
-    next = windowEnd;
-    const sealed =
-      plan.ciphertextEnd <= prefix.byteLength
-        ? Promise.resolve(prefix.subarray(plan.ciphertextStart, plan.ciphertextEnd))
-        : fetchBytes(fetcher, plan.ciphertextStart, plan.ciphertextEnd).then((r) => r.bytes);
-    const window = sealed.then((bytes) => opened.decryptRange(plan, bytes));
-    window.catch(() => {}); // surfaced in order by pull()
-    inFlight.push(window);
-  };
-  const body = new ReadableStream<Uint8Array>(
-    {
-      async pull(stream) {
-        while (inFlight.length < parallel && next < stop) startWindow();
-        const window = inFlight.shift();
-        if (window === undefined) {
-          release();
-          stream.close();
-          return;
-        }
-        try {
-          stream.enqueue(await window);
-        } catch (err) {
-          release();
-          controller.abort();
-          throw callerSignal?.aborted
-            ? new SosError('ABORTED', 'download aborted', { cause: callerSignal.reason })
-            : err;
-        }
-      },
-      cancel(reason) {
-        release();
-        controller.abort(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return {
-    body,
-    size: stop - resolved.start,
-    objectSize,
-    range: range === undefined ? undefined : resolved,
-    header: opened.info,
-  };
-}
-
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(bytes);
-      controller.close();
-    },
-  });
+  // sos ranges are HTTP's (end inclusive); core's are [start, end)
+  const body = sealed.stream({ start: resolved.start, end: resolved.end + 1 }, streamOptions);
+  return { body, size: resolved.end + 1 - resolved.start, objectSize, range: resolved, source, sealed };
 }

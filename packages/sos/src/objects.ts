@@ -8,11 +8,19 @@ import {
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   type PutObjectCommandInput,
+  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ciphertextSize, createSealer, MAX_HEADER_LENGTH } from '@sealstream/core';
 import { type BodyInput, openBody, readerOf } from './body.ts';
-import { describeObject, type Fetcher, identityFor, openObject, recipientsOf } from './client-side.ts';
+import {
+  describeObject,
+  fetcherFor,
+  identityFor,
+  openObject,
+  openS3Source,
+  recipientsOf,
+} from './client-side.ts';
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
 import type { Sealing } from './parts.ts';
@@ -62,9 +70,25 @@ export interface PutObjectOptions extends ObjectLocation {
   signal?: AbortSignal;
   /** Called as bytes reach the server. */
   onProgress?: (progress: UploadProgress) => void;
+  /**
+   * The stored object's fields, as `PutObject` (and, for a multipart upload, `CreateMultipartUpload`)
+   * take them, whatever the encryption. With client-side encryption they describe the plaintext but
+   * are stored in the clear: put nothing secret in them, and know that a `contentEncoding` such as
+   * `gzip` makes HTTP clients that honour it try to decode ciphertext.
+   */
   contentType?: string;
-  /** User metadata (`x-amz-meta-*`). */
+  /** User metadata (`x-amz-meta-*`), stored in the clear. */
   metadata?: Record<string, string>;
+  /** Object tags (`x-amz-tagging`), stored in the clear. */
+  tags?: Record<string, string>;
+  /** Storage class, e.g. `STANDARD` (what a store accepts is its own). */
+  storageClass?: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  /** The `Expires` header served with the object (not a lifecycle rule). */
+  expires?: Date;
 }
 
 /** What {@link putObject} reports. */
@@ -122,8 +146,7 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
     Key: key,
     Body: reader ?? (opened.body as Uint8Array),
     ...(storedSize !== undefined ? { ContentLength: storedSize } : {}),
-    ...(options.contentType !== undefined ? { ContentType: options.contentType } : {}),
-    ...(options.metadata !== undefined ? { Metadata: options.metadata } : {}),
+    ...objectFields(options),
     ...encryption.sseC,
   };
   const result = await uploadObject({
@@ -142,6 +165,26 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
       ? { checkPart: (out) => assertSseCApplied(out, encryption.sseC!, `put ${bucket}/${key}`) }
       : {}),
   });
+  if (result.parts > 0 && params.Tagging !== undefined) {
+    // Ceph RGW drops x-amz-tagging on CreateMultipartUpload (AWS keeps it): set the tags on the
+    // completed object, the version just written
+    try {
+      await client.send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(result.versionId !== undefined ? { VersionId: result.versionId } : {}),
+          Tagging: { TagSet: Object.entries(options.tags!).map(([Key, Value]) => ({ Key, Value })) },
+        }),
+      );
+    } catch (err) {
+      throw new SosError(
+        'SERVER_FAULT',
+        `put ${bucket}/${key}: the object was stored, but setting its tags failed (${(err as Error)?.message ?? err}); set them again with PutObjectTagging`,
+        { cause: err },
+      );
+    }
+  }
   return {
     size: result.size,
     plaintextSize: clientSide ? plainCount : result.size,
@@ -201,27 +244,21 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
     if (!Number.isSafeInteger(parallel) || parallel < 1 || parallel > 64) {
       throw new SosError('INVALID_ARGUMENT', `"parallel" expected an integer from 1 to 64, got ${parallel}`);
     }
-    const fetcher: Fetcher = {
-      client,
-      bucket,
-      key,
-      versionId: options.versionId,
-      encryption,
-      signal: options.signal,
-      stats: { bytesFetched: 0 },
-    };
+    const fetcher = fetcherFor(options, encryption, options.versionId, options.signal);
     const got = await openObject(fetcher, encryption.clientSide, range, parallel);
+    // what the store said about the object, from the answer every read is pinned to
+    const facts = got.source.facts;
     return {
       body: got.body,
       size: got.size,
       objectSize: got.objectSize,
       range: got.range,
-      etag: undefined,
-      versionId: options.versionId,
-      contentType: undefined,
-      metadata: {},
-      lastModified: undefined,
-      header: { keyIds: got.header.keyIds, identity: got.header.identity },
+      etag: facts?.etag,
+      versionId: facts?.versionId,
+      contentType: facts?.contentType,
+      metadata: facts?.metadata ?? {},
+      lastModified: facts?.lastModified,
+      header: { keyIds: got.sealed.header.keyIds, identity: got.sealed.header.identity },
       stats: fetcher.stats,
     };
   }
@@ -295,6 +332,30 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
   };
 }
 
+/** Options of {@link openObjectSource}. */
+export interface ObjectSourceOptions extends ObjectLocation {
+  /** `'none'` or SSE-C: what the store needs to hand out the stored bytes (a client-side layer is not opened). */
+  encryption: Encryption;
+  versionId?: string;
+  /** Aborts the first GET. */
+  signal?: AbortSignal;
+}
+
+/**
+ * An object's stored bytes as a random-access byte source for core's reader (`openSealed`,
+ * `inspectSealed`): ranged GETs pinned to the first answer's ETag/version, resumed, safe with
+ * servers that ignore `Range`. The first GET asks for 64 KiB, kept to serve later reads inside it.
+ * @throws {SealstreamError} `TRUNCATED` for an empty object; {@link SosError} SSE-C and transport errors.
+ * @example
+ * const source = await openObjectSource({ client, bucket, key, encryption: 'none' });
+ * const facts = await inspectSealed(source); // recipients, identity, plaintext size
+ */
+export async function openObjectSource(options: ObjectSourceOptions): Promise<S3RangeSource> {
+  const { client, bucket, key } = checkLocation(options);
+  const encryption = await resolveEncryption(client, options.encryption, bucket, key);
+  return openS3Source(fetcherFor(options, encryption, options.versionId, options.signal));
+}
+
 /** Options of {@link headObject}. */
 export interface HeadObjectOptions extends ObjectLocation {
   encryption: Encryption;
@@ -341,15 +402,9 @@ export async function headObject(options: HeadObjectOptions): Promise<HeadObject
   let header: HeadObjectResult['header'];
   if (encryption.clientSide) {
     // one small ranged read: the header gives key IDs, and its length the exact plaintext size
-    const described = await describeObject({
-      client,
-      bucket,
-      key,
-      versionId: options.versionId ?? out.VersionId,
-      encryption,
-      signal: undefined,
-      stats: { bytesFetched: 0 },
-    });
+    const described = await describeObject(
+      fetcherFor(options, encryption, options.versionId ?? out.VersionId, undefined),
+    );
     size = described.size;
     header = { keyIds: described.header.keyIds, identity: described.header.identity };
   }
@@ -439,4 +494,61 @@ export function checkQueueSize(queueSize: number | undefined): number {
     throw new SosError('INVALID_ARGUMENT', `"queueSize" expected an integer from 1 to 64, got ${queueSize}`);
   }
   return queueSize;
+}
+
+/**
+ * The `PutObject` fields a caller set, checked: a wrong type is a caller mistake, reported before
+ * any byte is sent rather than as a store's 400 halfway through a multipart upload.
+ * @throws {SosError} `INVALID_ARGUMENT`.
+ */
+function objectFields(options: PutObjectOptions): Partial<Omit<PutObjectCommandInput, 'Body'>> {
+  const fields: Partial<Omit<PutObjectCommandInput, 'Body'>> = {};
+  const text = [
+    ['contentType', 'ContentType'],
+    ['storageClass', 'StorageClass'],
+    ['cacheControl', 'CacheControl'],
+    ['contentDisposition', 'ContentDisposition'],
+    ['contentEncoding', 'ContentEncoding'],
+    ['contentLanguage', 'ContentLanguage'],
+  ] as const;
+  for (const [name, field] of text) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value === '') {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `"${name}" expected a non-empty string, got ${JSON.stringify(value)}`,
+      );
+    }
+    (fields as Record<string, string>)[field] = value;
+  }
+  if (options.metadata !== undefined) fields.Metadata = stringRecord(options.metadata, 'metadata');
+  if (options.tags !== undefined) {
+    // RFC 3986 encoding: URLSearchParams' `+` for a space is kept literally by stores
+    fields.Tagging = Object.entries(stringRecord(options.tags, 'tags'))
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
+  }
+  if (options.expires !== undefined) {
+    if (!(options.expires instanceof Date) || Number.isNaN(options.expires.getTime())) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `"expires" expected a valid Date, got ${String(options.expires)}`,
+      );
+    }
+    fields.Expires = options.expires;
+  }
+  return fields;
+}
+
+function stringRecord(value: unknown, name: string): Record<string, string> {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.values(value).some((v) => typeof v !== 'string')
+  ) {
+    throw new SosError('INVALID_ARGUMENT', `"${name}" expected an object of string values`);
+  }
+  return value as Record<string, string>;
 }

@@ -4,6 +4,14 @@
  */
 import { SosError } from './errors.ts';
 
+/**
+ * Bytes asked for by the first GET of a sealed object (S3 or presigned). Core's reader opens a
+ * header from its first 4 KiB, but a round trip costs more than 60 KiB on any link: 64 KiB at once
+ * serves the header of any object and the whole of a small one from one request; the byte source
+ * keeps these bytes and answers later reads inside them itself.
+ */
+export const FIRST_GET = 64 * 1024;
+
 /** A byte range: HTTP text (`bytes=0-99`, `bytes=100-`, `bytes=-100`) or `{ start, end? }` with `end` inclusive. */
 export type RangeInput = string | { start: number; end?: number };
 

@@ -4,29 +4,20 @@
  * @module
  */
 import { HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
-import {
-  inspectHeader,
-  Keyring,
-  openPrefixLength,
-  readHeaderLength,
-  SealstreamError,
-} from '@sealstream/core';
+import type { Rewrapped } from '@sealstream/core';
 import {
   type ClientSideOptions,
   type Fetcher,
-  fetchBytes,
+  fetcherFor,
   identityFor,
-  readPrefix,
+  openS3Sealed,
+  openS3Source,
   recipientsOf,
 } from './client-side.ts';
-import {
-  type Encryption,
-  type ResolvedEncryption,
-  resolveEncryption,
-  type SseCOptions,
-} from './encryption.ts';
+import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
-import { checkLocation, checkQueueSize, getObject, type ObjectLocation } from './objects.ts';
+import { checkLocation, checkQueueSize, type ObjectLocation } from './objects.ts';
+import type { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied } from './sse-c.ts';
 import {
   choosePartSize,
@@ -143,29 +134,22 @@ function layer(value: unknown): string {
   return value === undefined ? 'no' : 'yes';
 }
 
-/** A header rewrapped for the new recipients, after checking the identity the caller expects. */
-async function rewrapHeader(
-  prefix: Uint8Array,
+/**
+ * Opens the object with the current keys (core's reader checks the identity the caller expects)
+ * and rewraps its data key for the new recipients (core decides keep, add and duplicates).
+ */
+async function rewrapObject(
+  f: Fetcher,
   from: ClientSideOptions,
   to: ClientSideOptions,
-  where: { bucket: string; key: string },
   keepExisting: boolean | undefined,
-): Promise<{ header: Uint8Array; oldHeaderLength: number }> {
-  const expected = identityFor(from, where.bucket, where.key);
-  if (expected !== undefined) {
-    const found = inspectHeader(prefix).identity;
-    if (found !== expected) {
-      throw new SealstreamError(
-        'IDENTITY_MISMATCH',
-        `expected the object ${JSON.stringify(expected)}, but ${where.bucket}/${where.key} is ${found === undefined ? 'not bound to any identity' : `bound to ${JSON.stringify(found)}`}: it was moved, copied or swapped; not re-keyed`,
-      );
-    }
-  }
-  return Keyring.from(from.keys).rewrap(prefix, {
+): Promise<{ source: Awaited<ReturnType<typeof openS3Sealed>>['source']; rewrapped: Rewrapped }> {
+  const { source, sealed } = await openS3Sealed(f, from);
+  const rewrapped = await sealed.rewrap({
     recipients: recipientsOf(to),
-    maxWorkFactor: from.maxWorkFactor,
     ...(keepExisting !== undefined ? { keepExisting } : {}),
   });
+  return { source, rewrapped };
 }
 
 /** Client-side only: rewrite the header, copy the payload server-side when the object is large. */
@@ -182,19 +166,14 @@ async function copyRekey(
   );
   // pin what we read to this version (versioned buckets) and this ETag (servers that honour it)
   const versionId = options.versionId ?? head.VersionId;
-  const fetcher: Fetcher = {
-    client,
-    bucket,
-    key,
-    versionId,
-    encryption: { clientSide: from, sseC: undefined },
-    signal,
-    stats: { bytesFetched: 0 },
-  };
-  const { prefix, ciphertextSize: size } = await readPrefix(fetcher);
+  const fetcher = fetcherFor(options, { clientSide: from, sseC: undefined }, versionId, signal);
+  const {
+    source,
+    rewrapped: { header, payloadOffset: oldHeaderLength },
+  } = await rewrapObject(fetcher, from, to, options.keepExisting);
+  const size = source.size;
   // copies are pinned to what the reads saw, not to the HEAD before them
-  const etag = fetcher.source?.pin.etag ?? head.ETag;
-  const { header, oldHeaderLength } = await rewrapHeader(prefix, from, to, options, options.keepExisting);
+  const etag = source.pin.etag ?? head.ETag;
   const newSize = size - oldHeaderLength + header.byteLength;
   const partSize = choosePartSize(newSize, options.partSize);
   const createParams = {
@@ -210,7 +189,7 @@ async function copyRekey(
   };
 
   if (size < 2 * partSize) {
-    const old = await readRange(fetcher, prefix, oldHeaderLength, size);
+    const old = await source.read(oldHeaderLength, size, signal);
     const result = await uploadObject({
       client,
       params: { ...createParams, Body: concat(header, old), ContentLength: newSize },
@@ -224,7 +203,7 @@ async function copyRekey(
 
   // part 1: the new header and the first partSize bytes after the old header (>= 5 MiB in all)
   const firstEnd = oldHeaderLength + partSize;
-  const firstPart = concat(header, await readRange(fetcher, prefix, oldHeaderLength, firstEnd));
+  const firstPart = concat(header, await source.read(oldHeaderLength, firstEnd, signal));
   const copySource =
     `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` +
     (versionId !== undefined ? `?versionId=${encodeURIComponent(versionId)}` : '');
@@ -253,20 +232,6 @@ async function copyRekey(
   return report('copy', size, result, fetcher.stats.bytesFetched, firstPart.byteLength, size - firstEnd);
 }
 
-/** Ciphertext bytes `[start, end)`, taken from the prefix already read where it covers them. */
-async function readRange(f: Fetcher, prefix: Uint8Array, start: number, end: number): Promise<Uint8Array> {
-  if (end <= prefix.byteLength) return prefix.subarray(start, end);
-  const from = Math.max(start, prefix.byteLength);
-  const { bytes } = await fetchBytes(f, from, end);
-  if (bytes.byteLength !== end - from) {
-    throw new SosError(
-      'OBJECT_CHANGED',
-      `${f.bucket}/${f.key} changed while being re-keyed (expected ${end - from} bytes at ${from}, got ${bytes.byteLength}); nothing was written`,
-    );
-  }
-  return start >= prefix.byteLength ? bytes : concat(prefix.subarray(start), bytes);
-}
-
 /**
  * SSE-C (possibly around client-side encryption): one GET with the old key streams into an
  * upload with the new key; the client-side header, if any, is swapped on the way.
@@ -278,57 +243,35 @@ async function streamRekey(
   queueSize: number,
 ): Promise<RekeyObjectResult> {
   const { client, bucket, key, signal } = options;
-  const sseCFrom = (options.encryption as { sseC: SseCOptions }).sseC;
-  const got = await getObject({
-    client,
-    bucket,
-    key,
-    encryption: { sseC: sseCFrom },
-    ...(options.versionId !== undefined ? { versionId: options.versionId } : {}),
-    ...(signal !== undefined ? { signal } : {}),
-  });
-  const size = got.size;
-  const reader = got.body.getReader();
-  let received = 0;
-  const read = async () => {
-    const r = await reader.read();
-    if (!r.done) received += r.value.byteLength;
-    return r;
-  };
+  const fetcher = fetcherFor(options, from, options.versionId, signal);
+  let source: S3RangeSource;
   let lead: Uint8Array = new Uint8Array(0);
-  let newSize = size;
-  try {
-    if (from.clientSide && to.clientSide) {
-      // read up to the header and payload prefix, then rewrap
-      for (;;) {
-        const headerLength = readHeaderLength(lead);
-        if (headerLength !== undefined && lead.byteLength >= openPrefixLength(headerLength)) break;
-        const r = await read();
-        if (r.done) break;
-        lead = concat(lead, r.value);
-      }
-      const { header, oldHeaderLength } = await rewrapHeader(
-        lead,
-        from.clientSide,
-        to.clientSide,
-        options,
-        options.keepExisting,
-      );
-      lead = concat(header, lead.subarray(oldHeaderLength));
-      newSize = size - oldHeaderLength + header.byteLength;
-    }
-  } catch (err) {
-    await reader.cancel().catch(() => {});
-    throw err;
+  let payloadOffset = 0;
+  if (from.clientSide && to.clientSide) {
+    // the client-side header is swapped on the way: core opens and rewraps it
+    const opened = await rewrapObject(fetcher, from.clientSide, to.clientSide, options.keepExisting);
+    source = opened.source;
+    lead = opened.rewrapped.header;
+    payloadOffset = opened.rewrapped.payloadOffset;
+  } else {
+    source = await openS3Source(fetcher);
   }
+  const size = source.size;
+  const newSize = size - payloadOffset + lead.byteLength;
+  const facts = source.facts;
+  const rest = source.stream(payloadOffset, size, signal).getReader();
+  let received = 0;
   async function* body(): AsyncGenerator<Uint8Array> {
     if (lead.byteLength > 0) yield lead;
-    for (let r = await read(); !r.done; r = await read()) yield r.value;
+    for (let r = await rest.read(); !r.done; r = await rest.read()) {
+      received += r.value.byteLength;
+      yield r.value;
+    }
     // a connection cut short must not complete the upload with a truncated object
-    if (received !== size) {
+    if (received !== size - payloadOffset) {
       throw new SosError(
         'DOWNLOAD_INCOMPLETE',
-        `${bucket}/${key}: the download ended after ${received} of ${size} bytes; nothing was written`,
+        `${bucket}/${key}: the download ended after ${received} of ${size - payloadOffset} bytes; nothing was written`,
       );
     }
   }
@@ -339,8 +282,8 @@ async function streamRekey(
       Key: key,
       Body: body() as UploadBody,
       ContentLength: newSize,
-      ...(got.contentType !== undefined ? { ContentType: got.contentType } : {}),
-      ...(Object.keys(got.metadata).length > 0 ? { Metadata: got.metadata } : {}),
+      ...(facts?.contentType !== undefined ? { ContentType: facts.contentType } : {}),
+      ...(facts !== undefined && Object.keys(facts.metadata).length > 0 ? { Metadata: facts.metadata } : {}),
       ...to.sseC,
     },
     partSize: choosePartSize(newSize, options.partSize),
@@ -348,11 +291,11 @@ async function streamRekey(
     signal,
     onProgress: options.onProgress,
     onFailure: () => {
-      reader.cancel().catch(() => {});
+      rest.cancel().catch(() => {});
     },
     checkPart: (out) => assertSseCApplied(out, to.sseC!, `rekey ${bucket}/${key}`),
   });
-  return report('stream', size, result, received, result.size, 0);
+  return report('stream', size, result, fetcher.stats.bytesFetched, result.size, 0);
 }
 
 function report(

@@ -4,19 +4,11 @@
  * @module
  */
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import type { ByteSource } from '@sealstream/core';
 import { SosError } from './errors.ts';
 import { parseContentRange } from './range.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
 import { isConnectionError, isTimeoutError, mapTransportError } from './timeouts.ts';
-
-// TODO(merge): import ByteSource from @sealstream/core (AGREEMENTS.md §2) once h10-core lands.
-/** A random-access source of an object's stored (sealed) bytes. */
-export interface ByteSource {
-  /** Total size of the stored object in bytes. */
-  readonly size: number;
-  /** Returns exactly the bytes [start, end) (end exclusive), or throws. Honors `signal`. */
-  read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
-}
 
 /** Resumes of a broken body before a read gives up, counted since the last byte received. */
 export const DEFAULT_RESUMES = 4;
@@ -41,6 +33,15 @@ export interface ObjectPin {
   versionId: string | undefined;
 }
 
+/** What the first answer says about the object (the same version every later read is pinned to). */
+export interface ObjectFacts {
+  etag: string | undefined;
+  versionId: string | undefined;
+  contentType: string | undefined;
+  metadata: Record<string, string>;
+  lastModified: Date | undefined;
+}
+
 /** Bytes fetched so far (shared with the caller, for reporting). */
 export interface FetchStats {
   bytesFetched: number;
@@ -60,14 +61,24 @@ export class S3RangeSource implements ByteSource {
   readonly #ref: S3ObjectRef;
   readonly #pin: ObjectPin;
   readonly #resumes: number;
+  /** Bytes `[0, head.length)` of the pinned version, already received: reads inside them cost no request. */
+  readonly #head: Uint8Array;
   readonly stats: FetchStats;
+  /** What the first answer said about the object; undefined when built from a pin alone. */
+  readonly facts: ObjectFacts | undefined;
 
-  constructor(ref: S3ObjectRef, pin: ObjectPin, options: { resumes?: number; stats?: FetchStats } = {}) {
+  constructor(
+    ref: S3ObjectRef,
+    pin: ObjectPin,
+    options: { resumes?: number; stats?: FetchStats; head?: Uint8Array; facts?: ObjectFacts } = {},
+  ) {
     this.#ref = ref;
     this.#pin = pin;
     this.size = pin.size;
     this.#resumes = options.resumes ?? DEFAULT_RESUMES;
     this.stats = options.stats ?? { bytesFetched: 0 };
+    this.#head = options.head ?? new Uint8Array(0);
+    this.facts = options.facts;
   }
 
   /** The pin of this source (size, ETag, version). */
@@ -77,7 +88,8 @@ export class S3RangeSource implements ByteSource {
 
   /**
    * Opens an object with a first ranged GET of `[start, end)` and returns the source pinned to
-   * its answer, with the bytes (fewer when the object is shorter).
+   * its answer, with the bytes (fewer when the object is shorter). When `start` is 0 the source
+   * keeps those bytes and serves later reads inside them without a request.
    * @throws {SosError} `RANGE_NOT_SATISFIABLE` (416, e.g. an empty object) is left to the caller
    *   as the SDK's error; `TIMEOUT`, `SERVER_FAULT`, `DOWNLOAD_INCOMPLETE`, `ABORTED`.
    */
@@ -90,9 +102,18 @@ export class S3RangeSource implements ByteSource {
     const stats = options.stats ?? { bytesFetched: 0 };
     const out = await send(ref, undefined, start, end, options.signal);
     const pin = pinOf(out, ref);
-    const source = new S3RangeSource(ref, pin, { ...options, stats });
+    const facts: ObjectFacts = {
+      etag: out.ETag || undefined,
+      versionId: out.VersionId ?? ref.versionId,
+      contentType: out.ContentType,
+      metadata: out.Metadata ?? {},
+      lastModified: out.LastModified,
+    };
+    const reader = new S3RangeSource(ref, pin, { ...options, stats, facts });
     const stop = Math.min(end, pin.size);
-    const bytes = await source.#collect(start, stop, options.signal, out);
+    const bytes = await reader.#collect(start, stop, options.signal, out);
+    const source =
+      start === 0 ? new S3RangeSource(ref, pin, { ...options, stats, head: bytes, facts }) : reader;
     return { source, bytes };
   }
 
@@ -115,6 +136,10 @@ export class S3RangeSource implements ByteSource {
       );
     }
     if (start === end) return new Uint8Array(0);
+    if (end <= this.#head.length) {
+      if (signal?.aborted) throw aborted(signal, undefined);
+      return this.#head.subarray(start, end);
+    }
     return this.#collect(start, end, signal, undefined);
   }
 
@@ -197,6 +222,12 @@ export class S3RangeSource implements ByteSource {
     first: () => GetObjectCommandOutput | undefined,
   ): AsyncGenerator<Uint8Array> {
     let position = start;
+    if (position < this.#head.length && end > position) {
+      // already received with the first answer (and counted then)
+      const stop = Math.min(end, this.#head.length);
+      yield this.#head.subarray(position, stop);
+      position = stop;
+    }
     let failures = 0;
     let lastFailure: unknown;
     while (position < end) {

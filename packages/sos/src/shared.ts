@@ -18,12 +18,14 @@ export {
   type HeadObjectResult,
   headObject,
   type ObjectLocation,
+  type ObjectSourceOptions,
+  openObjectSource,
   type PutObjectOptions,
   type PutObjectResult,
 } from './objects.ts';
 export { type ByteRange, parseRange, type RangeInput, type ResolvedRange, resolveRange } from './range.ts';
 export { type RekeyObjectOptions, type RekeyObjectResult, rekeyObject } from './rekey.ts';
-export { type ByteSource, type ObjectPin, type S3ObjectRef, S3RangeSource } from './s3-source.ts';
+export { type ObjectFacts, type ObjectPin, type S3ObjectRef, S3RangeSource } from './s3-source.ts';
 export { type SseCParams, sseCParams } from './sse-c.ts';
 export { DEFAULT_TIMEOUTS, type SosTimeouts } from './timeouts.ts';
 export { choosePartSize, growingPartSize, LIMITS, type UploadProgress } from './upload.ts';

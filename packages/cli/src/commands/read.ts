@@ -4,23 +4,26 @@
  * @module
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { Duplex, Readable } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
+  type ByteSource,
   decryptStream,
-  type HeaderInfo,
-  inspectHeader,
-  MAX_HEADER_LENGTH,
-  openHeader,
-  openPrefixLength,
-  PAYLOAD_PREFIX_LENGTH,
-  plaintextSize,
-  readHeaderLength,
+  inspectSealed,
+  openSealed,
+  type SealedFacts,
 } from '@sealstream/core';
-import { getObject, headObject, isSosError, parseRange, resolveRange } from '@sealstream/sos';
+import {
+  getObject,
+  headObject,
+  isSosError,
+  openObjectSource,
+  parseRange,
+  resolveRange,
+} from '@sealstream/sos';
 import { encryptionFor, type SseCFlags, storeEncryption } from '../encryption.ts';
 import { CliError, EXIT, inContext } from '../exit.ts';
+import { FileSource } from '../file-source.ts';
 import { counting, fromWeb, interrupted, openInput, statInput, writeOutput } from '../io.ts';
 import type { KeyFlags } from '../keys.ts';
 import { formatLocation, parseLocation, type RemoteLocation } from '../location.ts';
@@ -33,9 +36,6 @@ export interface CatFlags extends KeyFlags, SseCFlags, StoreFlags {
   bind?: boolean;
   identity?: string;
 }
-
-/** Plaintext decrypted per read when serving a range of a local file. */
-const WINDOW = 8 * 1024 * 1024;
 
 /** Runs `cat`. */
 export async function catCommand(target: string, flags: CatFlags, reporter: Reporter): Promise<void> {
@@ -88,78 +88,51 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
       await writeOutput({ kind: 'stdio' }, [input.stream, counting(progress), Duplex.fromWeb(opener)]);
       return;
     }
-    await statInput(at.path);
-    const file = await open(at.path, 'r');
+    // a range of a local file: core's reader fetches just the chunks that hold it
+    const source = await FileSource.open(at.path);
     try {
-      const fileSize = (await file.stat()).size;
-      const prefix = await readLocalPrefix(file, fileSize);
-      const opened = await openHeader(prefix, {
+      const sealed = await openSealed(source, {
         keys,
         maxWorkFactor,
         ...(identity !== undefined ? { identity } : {}),
       });
-      const r = resolveRange(range, opened.plaintextSize(fileSize));
+      // --range is HTTP text (end inclusive); core's ranges are [start, end)
+      const r = resolveRange(range, sealed.size);
       progress.setTotal(r.end + 1 - r.start);
-      async function* windows(): AsyncGenerator<Uint8Array> {
-        for (let start = r.start; start <= r.end; ) {
-          const end = Math.min(r.end + 1, (Math.floor(start / WINDOW) + 1) * WINDOW);
-          const plan = opened.planRange({ start, end }, fileSize);
-          const sealed = Buffer.alloc(plan.ciphertextEnd - plan.ciphertextStart);
-          await file.read(sealed, 0, sealed.length, plan.ciphertextStart);
-          yield await opened.decryptRange(plan, sealed);
-          start = end;
-        }
-      }
-      await writeOutput({ kind: 'stdio' }, [Readable.from(windows()), counting(progress)]);
+      await writeOutput({ kind: 'stdio' }, [
+        fromWeb(sealed.stream({ start: r.start, end: r.end + 1 }, { signal: interrupted })),
+        counting(progress),
+      ]);
     } finally {
-      await file.close();
+      await source.close();
     }
   } finally {
     progress.stop();
   }
 }
 
-/** The header and payload prefix of a local sealed file. */
-async function readLocalPrefix(
-  file: Awaited<ReturnType<typeof open>>,
-  fileSize: number,
-): Promise<Uint8Array> {
-  const first = Buffer.alloc(Math.min(fileSize, 64 * 1024));
-  await file.read(first, 0, first.length, 0);
-  const h = readHeaderLength(first);
-  if (h === undefined) return first; // too short: openHeader reports the truncation
-  const need = Math.min(openPrefixLength(h), fileSize);
-  if (need <= first.length) return first;
-  const all = Buffer.alloc(need);
-  await file.read(all, 0, need, 0);
-  return all;
-}
-
 /** Flags of `inspect`. */
 export interface InspectFlags extends SseCFlags, StoreFlags {}
-
-const MAGIC = Buffer.from('sealstream');
 
 /** Runs `inspect`. */
 export async function inspectCommand(target: string, flags: InspectFlags, reporter: Reporter): Promise<void> {
   const at = parseLocation(target, 'target');
   if (at.kind === 'stdio') throw new CliError(EXIT.USAGE, 'inspect needs a file or an object, not stdin');
-  let stored: number;
-  let head: Uint8Array;
   const facts: Record<string, unknown> = { command: 'inspect', target: formatLocation(at) };
+  let stored: number;
+  let sealed: SealedFacts | undefined;
   if (at.kind === 'local') {
-    stored = (await statInput(at.path)).size;
-    const file = await open(at.path, 'r');
+    const source = await FileSource.open(at.path);
     try {
-      head = Buffer.alloc(Math.min(stored, MAX_HEADER_LENGTH + PAYLOAD_PREFIX_LENGTH));
-      await file.read(head, 0, head.length, 0);
+      stored = source.size;
+      sealed = await inspectSealed(source);
     } finally {
-      await file.close();
+      await source.close();
     }
   } else {
     const remote = await inContext(formatLocation(at), () => readRemoteHead(at, flags, reporter));
     Object.assign(facts, remote.facts);
-    if (remote.head === undefined) {
+    if (remote.source === undefined) {
       facts.size = remote.size;
       facts.sealstream = null;
       reporter.answer(
@@ -173,8 +146,9 @@ export async function inspectCommand(target: string, flags: InspectFlags, report
       );
       return;
     }
-    stored = remote.size!;
-    head = remote.head;
+    stored = remote.source.size;
+    const source = remote.source;
+    sealed = await inContext(formatLocation(at), () => inspectSealed(source, { signal: interrupted }));
   }
   facts.size = stored;
   const lines = [formatLocation(at), `  stored      ${stored} bytes`];
@@ -182,14 +156,14 @@ export async function inspectCommand(target: string, flags: InspectFlags, report
     const s = facts.sseC as { required: boolean; keyMD5?: string };
     lines.push(`  SSE-C       ${s.required ? `yes (key MD5 ${s.keyMD5})` : 'no'}`);
   }
-  if (head.length < MAGIC.length || !MAGIC.equals(Buffer.from(head.subarray(0, MAGIC.length)))) {
+  if (sealed === undefined) {
     facts.sealstream = false;
     lines.push('  format      not a sealstream object (no "sealstream" magic)');
     reporter.answer(facts, lines.join('\n'));
     return;
   }
-  const info: HeaderInfo = inspectHeader(head);
-  const plain = plaintextSize(stored, info.headerLength);
+  const info = sealed.header;
+  const plain = sealed.size;
   Object.assign(facts, {
     sealstream: true,
     version: info.version,
@@ -221,12 +195,15 @@ export async function inspectCommand(target: string, flags: InspectFlags, report
   reporter.answer(facts, lines.join('\n'));
 }
 
-/** Reads what can be read of an object's start: without a key for SSE-C objects, only that it is one, and its size. */
+/**
+ * Opens an object's stored bytes as a source: without a key for SSE-C objects, only that it is one,
+ * and its size.
+ */
 async function readRemoteHead(
   at: RemoteLocation,
   flags: InspectFlags,
   reporter: Reporter,
-): Promise<{ head: Uint8Array | undefined; size: number | undefined; facts: Record<string, unknown> }> {
+): Promise<{ source: ByteSource | undefined; size: number | undefined; facts: Record<string, unknown> }> {
   const client = clientFor(at, flags);
   const settings = await storeEncryption(flags, reporter, 'open');
   // inspect looks without keys: a map that does not cover the object just gives none
@@ -252,16 +229,16 @@ async function readRemoteHead(
     const entry = list.Contents?.find((o) => o.Key === at.key);
     facts.sseC = { required: true };
     facts.lastModified = entry?.LastModified?.toISOString() ?? null;
-    return { head: undefined, size: entry?.Size, facts };
+    return { source: undefined, size: entry?.Size, facts };
   }
-  if (size === 0) return { head: new Uint8Array(0), size, facts };
-  const got = await getObject({
+  // an empty object has no bytes to fetch (a ranged GET of it is not satisfiable)
+  if (size === 0) return { source: { size: 0, read: async () => new Uint8Array(0) }, size, facts };
+  const source = await openObjectSource({
     client,
     bucket: at.bucket,
     key: at.key,
     encryption,
-    range: `bytes=0-${MAX_HEADER_LENGTH + PAYLOAD_PREFIX_LENGTH - 1}`,
     signal: interrupted,
   });
-  return { head: new Uint8Array(await new Response(got.body).arrayBuffer()), size, facts };
+  return { source, size, facts };
 }

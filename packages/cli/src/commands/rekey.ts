@@ -1,16 +1,16 @@
 /**
  * `sealstream rekey`: new keys for a local file or an object. Client-side, only the recipients
  * block of the header changes (SPEC §5): the data key is re-wrapped for the new recipients and
- * the payload is kept byte for byte. SSE-C objects are re-encrypted by the store under a new key.
+ * the payload is kept byte for byte. SSE-C objects are streamed down with the old key and up with the new one.
  * @module
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { inspectHeader, Keyring, keyId } from '@sealstream/core';
+import { openSealed, type Rewrapped } from '@sealstream/core';
 import { type SseCFlags, storeEncryption } from '../encryption.ts';
 import { CliError, EXIT, usage } from '../exit.ts';
-import { interrupted, statInput, writeOutput } from '../io.ts';
+import { FileSource } from '../file-source.ts';
+import { interrupted, writeOutput } from '../io.ts';
 import {
   describeRecipients,
   gatherKeys,
@@ -78,37 +78,33 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
       'rekey needs a current key to open the file',
       'give --key-file FILE, --passphrase or --passphrase-file FILE',
     );
-  const size = (await statInput(at.path)).size;
-  const file = await open(at.path, 'r');
-  let rewrapped: Awaited<ReturnType<Keyring['rewrap']>>;
+  const source = await FileSource.open(at.path);
+  let rewrapped: Rewrapped;
   let before: string[];
   try {
-    const prefix = Buffer.alloc(Math.min(size, 19 + 16384 + 65536 + 56));
-    await file.read(prefix, 0, prefix.length, 0);
-    before = inspectHeader(prefix).keyIds;
-    // with --add, a key that is already a recipient is not added a second time
-    const recipients = flags.add
-      ? fresh.recipients.filter((r) => !(r instanceof Uint8Array && before.includes(keyId(r))))
-      : fresh.recipients;
-    if (recipients.length === 0) throw usage('every new key is already a recipient: nothing to add');
-    rewrapped = await new Keyring(old.recipients).rewrap(prefix, {
-      recipients,
-      maxWorkFactor: old.maxWorkFactor,
-      keepExisting: flags.add === true,
+    // core's reader opens the header and decides what is kept, added and deduplicated
+    const sealed = await openSealed(source, {
+      keys: old.recipients,
+      ...(old.maxWorkFactor !== undefined ? { maxWorkFactor: old.maxWorkFactor } : {}),
     });
+    before = sealed.header.keyIds;
+    rewrapped = await sealed.rewrap({ recipients: fresh.recipients, keepExisting: flags.add === true });
+    // with --add, a key that is already a recipient is not added a second time
+    if (flags.add && rewrapped.keyIds.length === before.length && fresh.passphrases === 0)
+      throw usage('every new key is already a recipient: nothing to add');
   } finally {
-    await file.close();
+    await source.close();
   }
   const output = flags.output === undefined ? at : parseLocation(flags.output, 'output');
   if (output.kind === 'remote') throw usage('rekey -o writes a local file');
   const path = at.path;
   async function* bytes(): AsyncGenerator<Uint8Array> {
     yield rewrapped.header;
-    yield* createReadStream(path, { start: rewrapped.oldHeaderLength, highWaterMark: 1 << 20 });
+    yield* createReadStream(path, { start: rewrapped.payloadOffset, highWaterMark: 1 << 20 });
   }
   if (interrupted.aborted) throw interrupted.reason;
   await writeOutput(output, [Readable.from(bytes())]);
-  const after = inspectHeader(rewrapped.header).keyIds;
+  const after = rewrapped.keyIds;
   reporter.result(
     {
       command: 'rekey',

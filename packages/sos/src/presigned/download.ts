@@ -1,38 +1,19 @@
 /**
- * Sealed downloads from a presigned GET URL: a random-access byte source pinned to one ETag, and
- * decryption of the whole object or of a plaintext range. Runtime-neutral.
+ * Sealed downloads from a presigned GET URL: a random-access byte source pinned to one ETag, read
+ * by core's reader (`openSealed`) for the whole object or a plaintext range. Runtime-neutral.
  * @module
  */
-import {
-  type DecryptOptions,
-  decryptStream,
-  type OpenedObject,
-  openHeader,
-  openPrefixLength,
-  readHeaderLength,
-} from '@sealstream/core';
-import { parseContentRange } from '../range.ts';
+import type { ByteSource } from '@sealstream/core';
+import { FIRST_GET, parseContentRange } from '../range.ts';
 import { PresignedTransferError } from './errors.ts';
 import { failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
-
-// TODO(merge): import ByteSource from @sealstream/core (AGREEMENTS.md §2)
-/** A random-access source of an object's stored (sealed) bytes. */
-export interface ByteSource {
-  /** Total size of the stored object in bytes. */
-  readonly size: number;
-  /** Returns exactly the bytes [start, end) (end exclusive), or throws. Honors `signal`. */
-  read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
-}
 
 /** Where to read: a presigned GET URL, or a function that returns a fresh one for each request. */
 export type UrlSource = string | (() => string | Promise<string>);
 
-/** Bytes read by the first request: the header of almost any object, and its size and ETag. */
-const FIRST_READ = 64 * 1024;
-
 /**
- * A {@link ByteSource} over a presigned GET URL. Every read after the first carries `If-Match`
- * with the ETag seen first, so a read never mixes two versions of an object.
+ * A `ByteSource` over a presigned GET URL, for core's `openSealed`. Every read after the first
+ * carries `If-Match` with the ETag seen first, so a read never mixes two versions of an object.
  */
 export class PresignedSource implements ByteSource {
   readonly size: number;
@@ -54,7 +35,8 @@ export class PresignedSource implements ByteSource {
   }
 
   /**
-   * Opens a source with one ranged GET of the first 64 KiB, which tells the size and ETag.
+   * Opens a source with one ranged GET of the first 64 KiB ({@link FIRST_GET}), which tells the size
+   * and ETag.
    * @throws {PresignedTransferError} `CORS_HEADER_HIDDEN` when the bucket's CORS rule hides `ETag`
    *   or `Content-Range`; `NOT_FOUND`, `ACCESS_DENIED`, `NETWORK_ERROR`, `TIMEOUT`, `SERVER_FAULT`.
    */
@@ -66,7 +48,7 @@ export class PresignedSource implements ByteSource {
     const name = options.name ?? 'download';
     const what = `${name}: first read`;
     const res = await send(
-      { url: get, method: 'GET', headers: { range: `bytes=0-${FIRST_READ - 1}` }, what },
+      { url: get, method: 'GET', headers: { range: `bytes=0-${FIRST_GET - 1}` }, what },
       options,
       options.signal,
     );
@@ -86,7 +68,7 @@ export class PresignedSource implements ByteSource {
       // A store that ignores Range sends everything: keep the first 64 KiB and cancel the rest.
       const etag = requireHeader(res, 'ETag', what);
       const size = Number(res.headers.get('Content-Length'));
-      const bytes = await readPrefix(res, Math.min(FIRST_READ, size));
+      const bytes = await readPrefix(res, Math.min(FIRST_GET, size));
       first = { size, etag, bytes };
     } else if (res.status === 416) {
       // An empty object: nothing to read, which is not a sealstream object either.
@@ -153,62 +135,6 @@ interface First {
   size: number;
   etag: string;
   bytes: Uint8Array;
-}
-
-/** A sealed object opened for reading: its header is authenticated, the key known. */
-export interface OpenedSealedObject {
-  opened: OpenedObject;
-  /** Plaintext size. */
-  size: number;
-  /** Plaintext bytes [start, end), end exclusive: only the chunks that hold them are fetched. */
-  readRange(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
-  /**
-   * The whole plaintext as a stream: ranged reads of `readSize` sealed bytes (default 8 MiB), each
-   * pinned to the ETag, decrypted as they arrive. Errors (never ends cleanly) on tampering or truncation.
-   */
-  stream(options?: { readSize?: number; signal?: AbortSignal }): ReadableStream<Uint8Array>;
-}
-
-/**
- * Opens a sealed object from a byte source: reads and authenticates its header with the keys given.
- * TODO(merge): core's reader over ByteSource (h10-core) replaces the range part of this.
- * @throws core errors (`NO_MATCHING_KEY`, `HEADER_INVALID`, `TRUNCATED`, ...) and the source's errors.
- */
-export async function openSealed(source: ByteSource, options: DecryptOptions): Promise<OpenedSealedObject> {
-  const head =
-    source instanceof PresignedSource ? source.head : await source.read(0, Math.min(source.size, FIRST_READ));
-  let prefix = head;
-  const h = readHeaderLength(head);
-  if (h === undefined || head.length < openPrefixLength(h)) {
-    // readHeaderLength throws HEADER_TOO_LARGE past the format's limit, so this read is bounded.
-    const length = h === undefined ? Math.min(source.size, 1 << 20) : openPrefixLength(h);
-    prefix = await source.read(0, Math.min(source.size, length));
-  }
-  const opened = await openHeader(prefix, options);
-  const size = opened.plaintextSize(source.size);
-  return {
-    opened,
-    size,
-    async readRange(start, end, signal) {
-      const plan = opened.planRange({ start, end }, source.size);
-      return opened.decryptRange(plan, await source.read(plan.ciphertextStart, plan.ciphertextEnd, signal));
-    },
-    stream({ readSize = 8 * 1024 * 1024, signal } = {}) {
-      let offset = 0;
-      const sealed = new ReadableStream<Uint8Array>(
-        {
-          async pull(c) {
-            if (offset >= source.size) return c.close();
-            const end = Math.min(source.size, offset + readSize);
-            c.enqueue(await source.read(offset, end, signal));
-            offset = end;
-          },
-        },
-        { highWaterMark: 0 },
-      );
-      return sealed.pipeThrough(decryptStream(options));
-    },
-  };
 }
 
 async function readPrefix(res: Response, length: number): Promise<Uint8Array> {

@@ -4,13 +4,15 @@
  * process); the server side that presigns is `@sealstream/sos/presign`.
  * @module
  */
+/** Core's reader, re-exported: `openSealed(await PresignedSource.open(url), { keys })`. */
 export {
+  type ByteRange,
   type ByteSource,
-  type OpenedSealedObject,
+  type OpenSealedOptions,
   openSealed,
-  PresignedSource,
-  type UrlSource,
-} from './download.ts';
+  type SealedObject,
+} from '@sealstream/core';
+export { PresignedSource, type UrlSource } from './download.ts';
 export {
   isPresignedTransferError,
   type PresignedErrorCode,
