@@ -74,9 +74,17 @@ function asciiKey(text: string): Uint8Array | undefined {
 async function singleSseCKey(flags: SseCFlags, reporter: Reporter): Promise<Uint8Array | undefined> {
   const algorithm = flags.sseC === true || flags.sseC === SSE_C_ALGORITHM;
   const keyText = algorithm ? undefined : (flags.sseC as string | undefined);
-  const given = [keyText, flags.sseCFile, flags.sseCKey, flags.encryptKey, flags.encC?.length ? flags.encC : undefined];
+  const given = [
+    keyText,
+    flags.sseCFile,
+    flags.sseCKey,
+    flags.encryptKey,
+    flags.encC?.length ? flags.encC : undefined,
+  ];
   if (given.filter((f) => f !== undefined).length > 1) {
-    throw usage('give one SSE-C key: one of --sse-c KEY, --sse-c-key, --sse-c-file, --enc-c and --encrypt-key');
+    throw usage(
+      'give one SSE-C key: one of --sse-c KEY, --sse-c-key, --sse-c-file, --enc-c and --encrypt-key',
+    );
   }
   if (algorithm && flags.sseCKey === undefined && flags.sseCFile === undefined) {
     throw usage(
@@ -135,7 +143,11 @@ export async function storeEncryption(
     const encC = flags.encC?.length ? flags.encC.join(',') : undefined;
     const text = encC ?? flags.encryptKey ?? nonEmpty(process.env.SEALSTREAM_ENCRYPT_KEY);
     const from =
-      encC !== undefined ? '--enc-c' : flags.encryptKey !== undefined ? '--encrypt-key' : 'SEALSTREAM_ENCRYPT_KEY';
+      encC !== undefined
+        ? '--enc-c'
+        : flags.encryptKey !== undefined
+          ? '--encrypt-key'
+          : 'SEALSTREAM_ENCRYPT_KEY';
     if (encC !== undefined || flags.encryptKey !== undefined) {
       warnKeyOnCommandLine(reporter, from, 'prefer the SEALSTREAM_ENCRYPT_KEY environment variable');
     }
@@ -143,7 +155,10 @@ export async function storeEncryption(
   }
   if (
     noEncryption &&
-    (keys.recipients.length > 0 || sseCKey !== undefined || flags.encryptKey !== undefined || flags.encC?.length)
+    (keys.recipients.length > 0 ||
+      sseCKey !== undefined ||
+      flags.encryptKey !== undefined ||
+      flags.encC?.length)
   ) {
     throw usage('--no-encryption stores objects as they are: drop it, or drop the keys given with it');
   }

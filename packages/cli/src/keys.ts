@@ -11,12 +11,12 @@ import {
   DEFAULT_MAX_WORK_FACTOR,
   isSealstreamError,
   keyId,
+  type PrivateKey,
+  PublicKeyRecipient,
   parseAgeKeyText,
   parseKey,
   parseRecipient,
   parseRecipientsFile,
-  PrivateKey,
-  PublicKeyRecipient,
   type Recipient,
   type RecipientInfo,
 } from '@sealstream/core';
@@ -237,15 +237,13 @@ export function maxWorkFactorOf(flags: KeyFlags): number | undefined {
 
 /** True when any client-side key flag of {@link KeyFlags} is set. */
 export function hasKeyFlags(flags: KeyFlags): boolean {
-  return [
-    flags.keyFile,
-    flags.key,
-    flags.privateKeyFile,
-    flags.recipient,
-    flags.recipientsFile,
-  ].some((list) => list !== undefined && list.length > 0) ||
+  return (
+    [flags.keyFile, flags.key, flags.privateKeyFile, flags.recipient, flags.recipientsFile].some(
+      (list) => list !== undefined && list.length > 0,
+    ) ||
     flags.passphrase === true ||
-    flags.passphraseFile !== undefined;
+    flags.passphraseFile !== undefined
+  );
 }
 
 /**
@@ -307,10 +305,14 @@ export async function gatherKeys(
     for (const key of await readKeyFile(path, names.keyFile)) add(key, `${names.keyFile} ${path}`);
   }
   for (const path of flags.privateKeyFile ?? []) {
-    for (const key of await readKeyFile(path, names.privateKeyFile)) add(key, `${names.privateKeyFile} ${path}`);
+    for (const key of await readKeyFile(path, names.privateKeyFile))
+      add(key, `${names.privateKeyFile} ${path}`);
   }
   for (const [i, text] of (flags.recipient ?? []).entries()) {
-    add(parsePublicKey(() => parseRecipient(text), `${names.recipient} #${i + 1}`), `${names.recipient} #${i + 1}`);
+    add(
+      parsePublicKey(() => parseRecipient(text), `${names.recipient} #${i + 1}`),
+      `${names.recipient} #${i + 1}`,
+    );
   }
   for (const path of flags.recipientsFile ?? []) {
     const text = (await readSecretFile(path, names.recipientsFile)).toString('utf8');

@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { inspectHeader, Keyring, keyId, PrivateKey, PublicKeyRecipient } from '@sealstream/core';
 import { type SseCFlags, storeEncryption } from '../encryption.ts';
-import { CliError, EXIT, usage } from '../exit.ts';
+import { usage } from '../exit.ts';
 import { interrupted, statInput, writeOutput } from '../io.ts';
 import {
   type GatheredKeys,
