@@ -76,11 +76,10 @@ export async function keygen(flags: KeygenFlags, reporter: Reporter): Promise<vo
     return;
   }
   await writeKeyFile(flags.out, text, flags.force === true);
+  if (publicKey) reporter.info(`private key written to ${flags.out} (key ID ${id})`);
   reporter.result(
     { ...facts, file: flags.out },
-    publicKey
-      ? `private key written to ${flags.out} (key ID ${id})\nPublic key: ${publicKey}`
-      : `key ID ${id} written to ${flags.out}`,
+    publicKey ? `Public key: ${publicKey}` : `key ID ${id} written to ${flags.out}`,
   );
 }
 
