@@ -64,7 +64,7 @@ export const KEY_FLAG_NAMES: KeyFlagNames = {
 
 /** Keys gathered from the flags. */
 export interface GatheredKeys {
-  /** Raw keys, private and public keys, and passphrases, in the order given. */
+  /** Raw keys, private and public keys, and passphrases: by flag (key files, -i, -r, -R, --key, passphrases), each in the order given. */
   recipients: Recipient[];
   /** Key IDs of the raw keys and public keys (of private keys: their public key's), for reports. */
   keyIds: string[];
@@ -187,8 +187,14 @@ const READ_FAILURES: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a folder',
 };
 
+/** Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`). */
 async function readSecretFile(path: string, flag: string): Promise<Buffer> {
   try {
+    if (path === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
     return await readFile(path);
   } catch (cause) {
     const code = (cause as { code?: string }).code;

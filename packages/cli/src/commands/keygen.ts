@@ -106,7 +106,7 @@ async function writeKeyFile(path: string, text: string, replace: boolean): Promi
 
 /** `keygen -y FILE`: the public key of each private key in FILE, one per line (age-keygen -y's output). */
 async function printPublicKeys(path: string, reporter: Reporter): Promise<void> {
-  const keys = await readKeyFile(path === '-' ? '/dev/stdin' : path, 'keygen -y');
+  const keys = await readKeyFile(path, 'keygen -y');
   const publicKeys = keys.map((key, i) => {
     if (key instanceof PrivateKey) return key.recipient.toString();
     throw new CliError(
@@ -138,7 +138,7 @@ async function printPublicKeys(path: string, reporter: Reporter): Promise<void> 
 export async function keyIdCommand(files: string[], reporter: Reporter): Promise<void> {
   const keys: { file: string; type: string; keyId: string; publicKey: string | null }[] = [];
   for (const file of files) {
-    for (const key of await readKeyFile(file === '-' ? '/dev/stdin' : file, 'key-id')) {
+    for (const key of await readKeyFile(file, 'key-id')) {
       const { keyId: id } = describeKey(key);
       if (key instanceof Uint8Array) keys.push({ file, type: 'raw', keyId: id, publicKey: null });
       else {
