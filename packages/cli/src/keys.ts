@@ -141,6 +141,7 @@ export function parseKeyMaterial(text: string, where: string): KeyMaterial {
       throw new CliError(
         EXIT.KEY,
         `${where}: ${err.message} (a key is 32 bytes as base64, e.g. from \`sealstream keygen\` or \`openssl rand -base64 32\`, 64 hex digits, or an age key from \`age-keygen\`)`,
+        { cause: err },
       );
     }
     throw err;
@@ -156,6 +157,7 @@ export function parseKeyText(text: string, where: string): Uint8Array {
       throw new CliError(
         EXIT.KEY,
         `${where}: ${err.message} (a key is 32 bytes as base64, e.g. from \`sealstream keygen\` or \`openssl rand -base64 32\`, or 64 hex digits)`,
+        { cause: err },
       );
     }
     throw err;
@@ -361,7 +363,8 @@ function parsePublicKey<T>(parse: () => T, where: string): T {
   try {
     return parse();
   } catch (err) {
-    if (isSealstreamError(err, 'INVALID_KEY')) throw new CliError(EXIT.KEY, `${where}: ${err.message}`);
+    if (isSealstreamError(err, 'INVALID_KEY'))
+      throw new CliError(EXIT.KEY, `${where}: ${err.message}`, { cause: err });
     throw err;
   }
 }

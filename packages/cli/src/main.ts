@@ -70,7 +70,9 @@ function keyOptions(
   }
   return cmd.option(
     '--max-work-factor <logN>',
-    'highest passphrase work factor to open, 10 to 22 (default 20); to write above 20, confirm with the same value as --work-factor',
+    purpose === 'seal'
+      ? 'highest passphrase work factor to open, 10 to 22 (default 20); to write above 20, confirm with the same value as --work-factor'
+      : 'highest passphrase work factor to open, 10 to 22 (default 20): scrypt above it is refused before any work',
   );
 }
 
