@@ -290,6 +290,7 @@ describe('output', () => {
     expect(cat.code).toBe(0);
     expect(cat.stdout.equals(plain)).toBe(true);
     expect(JSON.parse(cat.stderr.trim().split('\n').pop()!)).toEqual({ command: 'cat', ok: true });
+    expect((await run(['cp', '--key-file', rawKey, plainFile, `s3://${bucket}/json/cs`])).code).toBe(0);
     const otherKey = join(dir, 'other.key');
     writeFileSync(otherKey, randomBytes(32));
     const cases: [string[], string, number][] = [
@@ -299,7 +300,7 @@ describe('output', () => {
       [['cat', '--json', `s3://${bucket}/no/such/object`, '--key-file', rawKey], 'NOT_FOUND', 5],
       [['decrypt', '--json', '--key-file', otherKey, sealed], 'NO_MATCHING_KEY', 3],
       [
-        ['cp', '--json', '--sse-c-file', rawKey, `s3://${bucket}/raw/cs`, join(dir, 'wrong')],
+        ['cp', '--json', '--sse-c-file', rawKey, `s3://${bucket}/json/cs`, join(dir, 'wrong')],
         'SSE_C_NOT_APPLIED',
         3,
       ],
