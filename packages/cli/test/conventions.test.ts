@@ -215,48 +215,26 @@ describe('store settings', () => {
     expect(none.stderr).toContain('services');
   });
 
+  /** `cp --no-encryption` of the plain file with `flags`: the store settings are what is tested. */
+  const plainUpload = (flags: string[], env?: Record<string, string>) =>
+    run(['cp', '--no-encryption', ...flags, plainFile, `s3://${bucket}/settings`], env ? { env } : {});
+
   it('plain http: refused with a hint naming --allow-http; with it, loopback is tried (and a timeout flag is taken)', async () => {
-    const refused = await run([
-      'cp',
-      '--no-encryption',
-      '--endpoint',
-      'http://127.0.0.1:9',
-      plainFile,
-      `s3://${bucket}/h`,
-    ]);
+    const refused = await plainUpload(['--endpoint', 'http://127.0.0.1:9']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--allow-http');
-    const tried = await run([
-      'cp',
-      '--no-encryption',
+    const tried = await plainUpload([
       '--endpoint',
       'http://127.0.0.1:9',
       '--allow-http',
       '--connect-timeout',
       '2',
-      plainFile,
-      `s3://${bucket}/h`,
     ]);
     expect(tried.code, tried.stderr).toBe(6); // connection refused: a network failure, not a usage error
-    const remote = await run([
-      'cp',
-      '--no-encryption',
-      '--endpoint',
-      'http://192.0.2.1',
-      '--allow-http',
-      plainFile,
-      `s3://${bucket}/h`,
-    ]);
+    const remote = await plainUpload(['--endpoint', 'http://192.0.2.1', '--allow-http']);
     expect(remote.code).toBe(2);
     expect(remote.stderr).toContain('only to this machine');
-    const badTimeout = await run([
-      'cp',
-      '--no-encryption',
-      '--read-timeout',
-      '0',
-      plainFile,
-      `s3://${bucket}/h`,
-    ]);
+    const badTimeout = await plainUpload(['--read-timeout', '0']);
     expect(badTimeout.code).toBe(2);
     expect(badTimeout.stderr).toContain('--read-timeout');
   });
@@ -264,19 +242,12 @@ describe('store settings', () => {
   it('a self-signed certificate without its CA gets a hint naming --ca-bundle; wrong credentials one naming them', async () => {
     const env = storeEnv();
     delete (env as Record<string, string | undefined>).AWS_CA_BUNDLE;
-    const tls = await run(['cp', '--no-encryption', '--read-timeout', '20', plainFile, `s3://${bucket}/t`], {
-      env,
-    });
+    const tls = await plainUpload(['--read-timeout', '20'], env);
     expect(tls.code).toBe(6);
     expect(tls.stderr).toContain('--ca-bundle');
-    const withCa = await run(
-      ['cp', '--no-encryption', '--ca-bundle', storeEnv().AWS_CA_BUNDLE!, plainFile, `s3://${bucket}/t`],
-      { env },
-    );
+    const withCa = await plainUpload(['--ca-bundle', storeEnv().AWS_CA_BUNDLE!], env);
     expect(withCa.code, withCa.stderr).toBe(0);
-    const creds = await run(['cp', '--no-encryption', plainFile, `s3://${bucket}/t`], {
-      env: storeEnv({ AWS_SECRET_ACCESS_KEY: 'not-the-secret' }),
-    });
+    const creds = await plainUpload([], storeEnv({ AWS_SECRET_ACCESS_KEY: 'not-the-secret' }));
     expect(creds.code).toBe(3);
     expect(creds.stderr).toMatch(/hint: .*credentials/);
   });
