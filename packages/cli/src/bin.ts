@@ -8,7 +8,7 @@
  */
 
 /** Flags whose value is key material (`--key KEY` or `--key=KEY`); `--key-file` and the like are not. */
-const KEY_FLAG = /^--(key|to-key|sse-c|to-sse-c|encrypt-key)(=|$)/;
+const KEY_FLAG = /^--(key|to-key|sse-c|sse-c-key|to-sse-c|encrypt-key|enc-c|to-encrypt-key)(=|$)/;
 
 if (process.argv.some((arg) => KEY_FLAG.test(arg))) {
   // overwrites (and zero-fills) the original argument memory; process.argv keeps its copy

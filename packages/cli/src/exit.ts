@@ -211,10 +211,11 @@ export async function inContext<T>(what: string, fn: () => Promise<T>): Promise<
 }
 
 const HINTS: Partial<Record<ErrorCode | SosErrorCode, string>> = {
-  SSE_C_KEY_REQUIRED: 'give the SSE-C key with --sse-c-file FILE (or --encrypt-key)',
+  SSE_C_KEY_REQUIRED: 'give the SSE-C key with --sse-c-file FILE (or --sse-c-key fileb://FILE, --enc-c)',
   SSE_C_KEY_MISMATCH: 'the SSE-C key given is not the one the object was stored with',
   SSE_C_NOT_APPLIED: 'the object is not stored with SSE-C: drop --sse-c, --sse-c-file or --encrypt-key',
-  NO_MATCHING_KEY: 'give the right key with --key-file FILE (repeatable) or the passphrase',
+  NO_MATCHING_KEY:
+    'give the right key with --key-file FILE or -i FILE (repeatable), or the passphrase; `sealstream inspect` shows the key IDs it is sealed to',
   HEADER_INVALID: '`sealstream inspect` tells whether this is a sealstream file',
   TIMEOUT: 'the store did not answer in time: check the network and the endpoint, then try again',
   SERVER_FAULT: 'the store answered something unusable: try again later',

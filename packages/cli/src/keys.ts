@@ -1,5 +1,7 @@
 /**
- * Where key material comes from: key files, passphrase files and the terminal prompt. A key on
+ * Where key material comes from: key files (raw keys as text or as 32 bytes, age private and
+ * public keys), age recipients files, `-r` public keys, passphrase files, the terminal prompt and
+ * the environment (`SEALSTREAM_KEY`, `SEALSTREAM_KEY_FILE`, `SEALSTREAM_PRIVATE_KEY_FILE`). A key on
  * the command line is accepted (mc compatibility for SSE-C) with a warning. No function here puts
  * a key or passphrase in an error message.
  * @module
@@ -9,8 +11,14 @@ import {
   DEFAULT_MAX_WORK_FACTOR,
   isSealstreamError,
   keyId,
+  type PrivateKey,
+  PublicKeyRecipient,
+  parseAgeKeyText,
   parseKey,
+  parseRecipient,
+  parseRecipientsFile,
   type Recipient,
+  type RecipientInfo,
 } from '@sealstream/core';
 import { CliError, EXIT, usage } from './exit.ts';
 import { promptHidden } from './prompt.ts';
@@ -20,23 +28,58 @@ import type { Reporter } from './report.ts';
 export interface KeyFlags {
   keyFile?: string[];
   key?: string[];
+  /** `-i`: age private key files (age's identity files; any key file is accepted). */
+  privateKeyFile?: string[];
+  /** `-r`: age public keys (`age1…`, `age1pq1…`), to seal to. */
+  recipient?: string[];
+  /** `-R`: age recipients files, to seal to. */
+  recipientsFile?: string[];
   passphrase?: boolean;
   passphraseFile?: string;
   workFactor?: string;
   maxWorkFactor?: string;
 }
 
+/** The flag names a command uses for {@link KeyFlags} (rekey's new keys are `--to-…`). */
+export interface KeyFlagNames {
+  keyFile: string;
+  key: string;
+  privateKeyFile: string;
+  recipient: string;
+  recipientsFile: string;
+  passphrase: string;
+  passphraseFile: string;
+}
+
+/** The names of the flags of {@link KeyFlags} on most commands. */
+export const KEY_FLAG_NAMES: KeyFlagNames = {
+  keyFile: '--key-file',
+  key: '--key',
+  privateKeyFile: '--private-key-file',
+  recipient: '--recipient',
+  recipientsFile: '--recipients-file',
+  passphrase: '--passphrase',
+  passphraseFile: '--passphrase-file',
+};
+
 /** Keys gathered from the flags. */
 export interface GatheredKeys {
-  /** Raw keys and passphrases, in the order given. */
+  /** Raw keys, private and public keys, and passphrases: by flag (key files, -i, -r, -R, --key, passphrases), each in the order given. */
   recipients: Recipient[];
-  /** Key IDs of the raw keys, for reports. */
+  /** Key IDs of the raw keys and public keys (of private keys: their public key's), for reports. */
   keyIds: string[];
+  /** How each key is named in reports: `key ID` for raw keys, `x25519 public key ID` for the others. */
+  labels: string[];
   /** Number of passphrases. */
   passphrases: number;
   /** The highest passphrase work factor to accept when opening (`--max-work-factor`); the core's default when undefined. */
   maxWorkFactor: number | undefined;
+  /** The environment variable the keys came from, when none was given on the command line. */
+  fromEnvironment: string | undefined;
 }
+
+/** One key read from a key file or key text: a raw key, an age private key or an age public key. */
+export type KeyMaterial = Uint8Array | PrivateKey | PublicKeyRecipient;
 
 /** Says once per run that a key was seen on the command line. */
 export function warnKeyOnCommandLine(reporter: Reporter, flag: string, better: string): void {
@@ -46,18 +89,66 @@ export function warnKeyOnCommandLine(reporter: Reporter, flag: string, better: s
   // bin.ts wiped it from the process list at start-up; it was visible until then, so the warning stands
 }
 
-/** Reads a file holding one or more keys (one per line; blank lines and `#` comments ignored). */
-export async function readKeyFile(path: string, flag: string): Promise<Uint8Array[]> {
-  const text = await readSecretFile(path, flag);
-  const lines = text
+/** Size of a key file holding the key's 32 bytes as they are (`openssl rand 32 > key`). */
+const BINARY_KEY_FILE_SIZE = 32;
+
+/**
+ * Reads a key file: 32 bytes exactly are a raw key as bytes (`openssl rand 32`, aws-cli's
+ * `fileb://`); any other file is text, one key per line (blank lines and `#` comments ignored):
+ * a raw key (base64 or 64 hex digits, `sealstream keygen`, `openssl rand -base64 32`), an age
+ * private key (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`: `age-keygen` files work as they are)
+ * or an age public key (`age1…`, `age1pq1…`). No key text is 32 bytes long, so the two forms
+ * cannot be mistaken for each other.
+ */
+export async function readKeyFile(path: string, flag: string): Promise<KeyMaterial[]> {
+  const bytes = await readSecretFile(path, flag);
+  if (bytes.length === BINARY_KEY_FILE_SIZE) return [new Uint8Array(bytes)];
+  const lines = bytes
+    .toString('utf8')
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
   if (lines.length === 0) throw new CliError(EXIT.KEY, `${flag} ${path} holds no key`);
-  return lines.map((line, i) => parseKeyText(line, `${flag} ${path}, line ${i + 1}`));
+  if (lines[0]!.startsWith('age-encryption.org/') || lines[0]!.startsWith('-----BEGIN AGE')) {
+    throw new CliError(
+      EXIT.KEY,
+      `${flag} ${path} is encrypted with age; decrypt it with \`age -d\` first (passphrase-protected key files are not supported)`,
+    );
+  }
+  return lines.map((line, i) => parseKeyMaterial(line, `${flag} ${path}, line ${i + 1}`));
 }
 
-/** Parses key text; the error names where the key came from, never the key. */
+/** Reads a file that must hold exactly one raw key (SSE-C): as text, or as its 32 bytes. */
+export async function readRawKeyFile(path: string, flag: string): Promise<Uint8Array> {
+  const keys = await readKeyFile(path, flag);
+  if (keys.length !== 1) throw usage(`${flag} ${path} must hold exactly one key, it holds ${keys.length}`);
+  const key = keys[0]!;
+  if (!(key instanceof Uint8Array)) {
+    throw new CliError(
+      EXIT.KEY,
+      `${flag} ${path} holds an age key; SSE-C takes a 256-bit key (base64, 64 hex digits, or 32 bytes)`,
+    );
+  }
+  return key;
+}
+
+/** Parses one key's text: an age key when written as one, else a raw key. The error names `where`, never the key. */
+export function parseKeyMaterial(text: string, where: string): KeyMaterial {
+  try {
+    return parseAgeKeyText(text) ?? parseKey(text);
+  } catch (err) {
+    if (isSealstreamError(err, 'INVALID_KEY')) {
+      throw new CliError(
+        EXIT.KEY,
+        `${where}: ${err.message} (a key is 32 bytes as base64, e.g. from \`sealstream keygen\` or \`openssl rand -base64 32\`, 64 hex digits, or an age key from \`age-keygen\`)`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+/** Parses raw key text; the error names where the key came from, never the key. */
 export function parseKeyText(text: string, where: string): Uint8Array {
   try {
     return parseKey(text);
@@ -66,28 +157,53 @@ export function parseKeyText(text: string, where: string): Uint8Array {
       throw new CliError(
         EXIT.KEY,
         `${where}: ${err.message} (a key is 32 bytes as base64, e.g. from \`sealstream keygen\` or \`openssl rand -base64 32\`, or 64 hex digits)`,
+        { cause: err },
       );
     }
     throw err;
   }
 }
 
+/** The key ID of a key, and how reports name it. */
+export function describeKey(key: KeyMaterial): { keyId: string; label: string } {
+  if (key instanceof Uint8Array) {
+    const id = keyId(key);
+    return { keyId: id, label: `key ${id}` };
+  }
+  return { keyId: key.keyId, label: `${key.type} public key ${key.keyId}` };
+}
+
 /** Reads a passphrase file: its first line, without the line ending. */
 export async function readPassphraseFile(path: string, flag = '--passphrase-file'): Promise<string> {
-  const text = await readSecretFile(path, flag);
+  const text = (await readSecretFile(path, flag)).toString('utf8');
   const first = text.split(/\r?\n/, 1)[0] ?? '';
   if (first === '') throw new CliError(EXIT.KEY, `${flag} ${path}: the first line is empty`);
   return first;
 }
 
-async function readSecretFile(path: string, flag: string): Promise<string> {
+/** Why a key or passphrase file could not be read, in words. */
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+};
+
+/** Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`). */
+async function readSecretFile(path: string, flag: string): Promise<Buffer> {
   try {
-    return await readFile(path, 'utf8');
+    if (path === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+    return await readFile(path);
   } catch (cause) {
     const code = (cause as { code?: string }).code;
+    const why = (code && READ_FAILURES[code]) ?? code ?? (cause as Error).message;
     throw new CliError(
       code === 'ENOENT' ? EXIT.NOT_FOUND : EXIT.ERROR,
-      `${flag} ${path} cannot be read: ${code ?? (cause as Error).message}`,
+      `${flag} ${path} cannot be read: ${why}`,
       { cause },
     );
   }
@@ -127,38 +243,95 @@ export function maxWorkFactorOf(flags: KeyFlags): number | undefined {
   return logNOf(flags.maxWorkFactor, '--max-work-factor');
 }
 
+/** True when any client-side key flag of {@link KeyFlags} is set. */
+export function hasKeyFlags(flags: KeyFlags): boolean {
+  return (
+    [flags.keyFile, flags.key, flags.privateKeyFile, flags.recipient, flags.recipientsFile].some(
+      (list) => list !== undefined && list.length > 0,
+    ) ||
+    flags.passphrase === true ||
+    flags.passphraseFile !== undefined
+  );
+}
+
 /**
- * Gathers keys and passphrases from the flags.
- * @param purpose - `seal` prompts twice for a new passphrase; `open` once.
+ * Keys from the environment, for runs that give none on the command line (CI systems pass secrets
+ * this way): `SEALSTREAM_KEY` (one key's text: raw, or an age private key; to seal, also an age
+ * public key), `SEALSTREAM_KEY_FILE` and `SEALSTREAM_PRIVATE_KEY_FILE` (a key file's path).
+ */
+async function environmentKeys(): Promise<{ keys: KeyMaterial[]; from: string } | undefined> {
+  const keys: KeyMaterial[] = [];
+  const from: string[] = [];
+  const text = nonEmpty(process.env.SEALSTREAM_KEY);
+  if (text !== undefined) {
+    keys.push(parseKeyMaterial(text, 'SEALSTREAM_KEY'));
+    from.push('SEALSTREAM_KEY');
+  }
+  for (const name of ['SEALSTREAM_KEY_FILE', 'SEALSTREAM_PRIVATE_KEY_FILE']) {
+    const path = nonEmpty(process.env[name]);
+    if (path === undefined) continue;
+    keys.push(...(await readKeyFile(path, name)));
+    from.push(name);
+  }
+  return keys.length === 0 ? undefined : { keys, from: from.join(', ') };
+}
+
+/**
+ * Gathers keys and passphrases from the flags, or else from the environment.
+ * @param purpose - `seal` prompts twice for a new passphrase and seals to public keys (a private
+ *   key seals to its public key); `open` prompts once, and refuses public keys, which open nothing.
+ * @param options.environment - Whether keys may come from the environment when no key flag is
+ *   set (false for new keys, and when another kind of encryption was chosen on the command line).
  */
 export async function gatherKeys(
   flags: KeyFlags,
   reporter: Reporter,
   purpose: 'seal' | 'open',
-  names = {
-    keyFile: '--key-file',
-    key: '--key',
-    passphrase: '--passphrase',
-    passphraseFile: '--passphrase-file',
-  },
+  names: KeyFlagNames = KEY_FLAG_NAMES,
+  options: { environment?: boolean } = {},
 ): Promise<GatheredKeys> {
   const recipients: Recipient[] = [];
   const keyIds: string[] = [];
+  const labels: string[] = [];
   let passphrases = 0;
+  let fromEnvironment: string | undefined;
   const workFactor = workFactorOf(flags);
   const maxWorkFactor = maxWorkFactorOf(flags);
-  for (const path of flags.keyFile ?? []) {
-    for (const key of await readKeyFile(path, names.keyFile)) {
-      recipients.push(key);
-      keyIds.push(keyId(key));
+  const add = (key: KeyMaterial, where: string) => {
+    if (purpose === 'open' && key instanceof PublicKeyRecipient) {
+      throw new CliError(
+        EXIT.KEY,
+        `${where} is a public key (age1…), which can only seal: to open, give its private key with -i FILE`,
+      );
     }
+    const { keyId: id, label } = describeKey(key);
+    recipients.push(key);
+    keyIds.push(id);
+    labels.push(label);
+  };
+  for (const path of flags.keyFile ?? []) {
+    for (const key of await readKeyFile(path, names.keyFile)) add(key, `${names.keyFile} ${path}`);
+  }
+  for (const path of flags.privateKeyFile ?? []) {
+    for (const key of await readKeyFile(path, names.privateKeyFile))
+      add(key, `${names.privateKeyFile} ${path}`);
+  }
+  for (const [i, text] of (flags.recipient ?? []).entries()) {
+    add(
+      parsePublicKey(() => parseRecipient(text), `${names.recipient} #${i + 1}`),
+      `${names.recipient} #${i + 1}`,
+    );
+  }
+  for (const path of flags.recipientsFile ?? []) {
+    const text = (await readSecretFile(path, names.recipientsFile)).toString('utf8');
+    const where = `${names.recipientsFile} ${path}`;
+    for (const key of parsePublicKey(() => parseRecipientsFile(text), where)) add(key, where);
   }
   if (flags.key && flags.key.length > 0) {
-    warnKeyOnCommandLine(reporter, names.key, `prefer ${names.keyFile} FILE`);
+    warnKeyOnCommandLine(reporter, names.key, `prefer ${names.keyFile} FILE or SEALSTREAM_KEY`);
     flags.key.forEach((text, i) => {
-      const key = parseKeyText(text, `${names.key} #${i + 1}`);
-      recipients.push(key);
-      keyIds.push(keyId(key));
+      const where = `${names.key} #${i + 1}`;
+      add(parseKeyMaterial(text, where), where);
     });
   }
   if (flags.passphraseFile !== undefined) {
@@ -175,13 +348,43 @@ export async function gatherKeys(
     recipients.push(workFactor === undefined ? { passphrase } : { passphrase, workFactor });
     passphrases++;
   }
-  return { recipients, keyIds, passphrases, maxWorkFactor };
+  if (recipients.length === 0 && options.environment !== false) {
+    const env = await environmentKeys();
+    if (env !== undefined) {
+      for (const key of env.keys) add(key, env.from);
+      fromEnvironment = env.from;
+    }
+  }
+  return { recipients, keyIds, labels, passphrases, maxWorkFactor, fromEnvironment };
+}
+
+/** Parses age public-key text, with the error naming where it came from (public keys are not secret). */
+function parsePublicKey<T>(parse: () => T, where: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (isSealstreamError(err, 'INVALID_KEY'))
+      throw new CliError(EXIT.KEY, `${where}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }
 
 /** Describes who data is sealed to, for reports: key IDs and a passphrase count. */
-export function describeRecipients(keys: GatheredKeys): string {
-  const parts = keys.keyIds.map((id) => `key ${id}`);
+export function describeRecipients(keys: Pick<GatheredKeys, 'labels' | 'passphrases'>): string {
+  const parts = [...keys.labels];
   if (keys.passphrases)
     parts.push(keys.passphrases === 1 ? 'a passphrase' : `${keys.passphrases} passphrases`);
   return parts.join(', ');
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** How reports name one recipient of a header (`inspectHeader(...).recipients`). */
+export function recipientLabel(r: RecipientInfo): string {
+  if (r.type === 'key') return `key ${r.keyId}`;
+  if (r.type === 'passphrase') return `passphrase (scrypt logN ${r.workFactor})`;
+  if (r.type === 'unknown') return `unknown type ${r.name}`;
+  return `${r.type} public key ${r.keyId}`;
 }

@@ -4,61 +4,98 @@
  * documented exit codes (see `exit.ts` and the README).
  * @module
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { cpCommand } from './commands/cp.ts';
-import { keygen } from './commands/keygen.ts';
+import { keygen, keyIdCommand } from './commands/keygen.ts';
 import { decryptCommand, encryptCommand } from './commands/local.ts';
 import { lsCommand } from './commands/ls.ts';
 import { catCommand, inspectCommand } from './commands/read.ts';
 import { rekeyEntry } from './commands/rekey-prefix.ts';
-import { describeError, EXIT, exitCodeOf, hintFor } from './exit.ts';
+import { describeError, EXIT, exitCodeOf } from './exit.ts';
+import { failureJson, hintOf, usageJson } from './failure.ts';
 import { handleSignals, interruption } from './io.ts';
 import { warnStalePartialsWith } from './pending.ts';
 import { Reporter } from './report.ts';
 import { drainStderr, drainStdout, watchStandardStreams } from './stdout.ts';
-import { destroyClients } from './store.ts';
+import { destroyClients, loadProfile } from './store.ts';
 
 const VERSION = '0.1.0';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Options that pick keys to seal with or to open with. */
-function keyOptions(cmd: Command, purpose: 'seal' | 'open'): Command {
+function keyOptions(
+  cmd: Command,
+  purpose: 'seal' | 'open',
+  shorts: { recipient: boolean } = { recipient: false },
+): Command {
   const verb = purpose === 'seal' ? 'encrypt to' : 'try';
-  return cmd
+  cmd
     .option(
       '--key-file <file>',
-      `${verb} the key(s) in FILE (one base64 or hex key per line); repeatable`,
+      `${verb} the key(s) in FILE: raw keys (base64 or hex, one a line, or the 32 bytes as they are), age private keys (AGE-SECRET-KEY-…)${purpose === 'seal' ? ', age public keys (age1…)' : ''}; repeatable`,
       collect,
     )
+    .option(
+      '-i, --private-key-file <file>',
+      `${verb} the age private key(s) in FILE (age -i, e.g. from age-keygen or keygen --type x25519|pq); repeatable. (--identity is the object binding here, not a key)`,
+      collect,
+    );
+  if (purpose === 'seal') {
+    cmd
+      .option(
+        shorts.recipient ? '-r, --recipient <key>' : '--recipient <key>',
+        'encrypt to the age public key KEY (age1… or age1pq1…); repeatable',
+        collect,
+      )
+      .option(
+        shorts.recipient ? '-R, --recipients-file <file>' : '--recipients-file <file>',
+        'encrypt to the age public keys in FILE (age -R format); repeatable',
+        collect,
+      );
+  }
+  cmd
     .option(
       '--key <key>',
-      `${verb} KEY (visible in the process list: prefer --key-file); repeatable`,
+      `${verb} KEY (visible in the process list: prefer --key-file or SEALSTREAM_KEY); repeatable`,
       collect,
     )
-    .option(
-      '--passphrase',
-      `${purpose === 'seal' ? 'encrypt to' : 'try'} a passphrase typed at a terminal prompt`,
-    )
-    .option('--passphrase-file <file>', `${verb} the passphrase on the first line of FILE`)
-    .option('--work-factor <logN>', 'scrypt work factor (logN) of a new passphrase, 10 to 22 (default 18)')
-    .option(
-      '--max-work-factor <logN>',
-      'highest passphrase work factor to open, 10 to 22 (default 20); to write above 20, confirm with the same value as --work-factor',
+    .option('--passphrase', `${verb} a passphrase typed at a terminal prompt`)
+    .option('--passphrase-file <file>', `${verb} the passphrase on the first line of FILE`);
+  if (purpose === 'seal') {
+    cmd.option(
+      '--work-factor <logN>',
+      'scrypt work factor (logN) of a new passphrase, 10 to 22 (default 18)',
     );
+  }
+  return cmd.option(
+    '--max-work-factor <logN>',
+    purpose === 'seal'
+      ? 'highest passphrase work factor to open, 10 to 22 (default 20); to write above 20, confirm with the same value as --work-factor'
+      : 'highest passphrase work factor to open, 10 to 22 (default 20): scrypt above it is refused before any work',
+  );
 }
 
 /** SSE-C options. */
 function sseCOptions(cmd: Command): Command {
   return cmd
-    .option('--sse-c-file <file>', 'SSE-C: the store encrypts with the key in FILE')
+    .option('--sse-c-file <file>', 'SSE-C: the store encrypts with the key in FILE (text, or the 32 bytes)')
     .option(
-      '--sse-c <key>',
-      'SSE-C with KEY given here, as mc takes it (visible in the process list: prefer --sse-c-file)',
+      '--sse-c [AES256|key]',
+      'SSE-C. As in aws-cli, AES256 (or no value) names the algorithm and --sse-c-key gives the key; any other value is the key itself, as mc took it (visible in the process list)',
+    )
+    .option(
+      '--sse-c-key <key>',
+      "SSE-C key, as aws-cli takes it: fileb://FILE (the key's 32 bytes), file://FILE (a key file), or the key (32 characters, base64 or hex; visible in the process list)",
+    )
+    .option(
+      '--enc-c <entry>',
+      "SSE-C keys by prefix, as mc takes them: 'ALIAS/bucket/prefix=KEY' (ALIAS: a zone of sos:// URLs, or any one name for s3:// URLs); repeatable; also from SEALSTREAM_ENCRYPT_KEY",
+      collect,
     )
     .option(
       '--encrypt-key <map>',
-      "SSE-C keys by prefix, mc style: 'ALIAS/bucket/prefix=KEY,...' (ALIAS is s3, or the zone of sos:// URLs; also from SEALSTREAM_ENCRYPT_KEY)",
+      "SSE-C keys by prefix, mc's older spelling: 'ALIAS/bucket/prefix=KEY,...'",
     );
 }
 
@@ -70,9 +107,23 @@ function storeOptions(cmd: Command): Command {
       'S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile)',
     )
     .option('--zone <zone>', 'Exoscale SOS zone, e.g. ch-gva-2 (endpoint https://sos-ZONE.exo.io)')
-    .option('--ca <file>', 'extra CA certificate(s) to trust, PEM (default: AWS_CA_BUNDLE)')
+    .option(
+      '--ca-bundle <file>',
+      'extra CA certificate(s) to trust, PEM (default: AWS_CA_BUNDLE, the profile)',
+    )
+    .addOption(new Option('--ca <file>', 'the same as --ca-bundle').hideHelp())
     .option('--region <region>', 'signing region (default: the zone, AWS_REGION, the profile, us-east-1)')
-    .option('--profile <name>', 'AWS profile for credentials and settings (default: AWS_PROFILE)');
+    .option('--profile <name>', 'AWS profile for credentials and settings (default: AWS_PROFILE)')
+    .option(
+      '--allow-http',
+      'allow a plain http:// endpoint on this machine (127.0.0.1, ::1, localhost): a local test server',
+    )
+    .option('--connect-timeout <s>', 'seconds to connect to the store (default 10)')
+    .option('--read-timeout <s>', 'seconds without a byte sent or received on a connection (default 30)')
+    .option(
+      '--request-timeout <s>',
+      'seconds for one request until the answer starts, sending its body included (default 600)',
+    );
 }
 
 /** Output options. */
@@ -107,11 +158,28 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
     root
       .command('keygen')
       .description(
-        'generate a 256-bit key (printed as base64, or written to a file with mode 0600); its key ID goes to stderr',
+        "generate a key: by default a 256-bit key (base64; its key ID goes to stderr); with --type x25519 or pq an age key pair (the private key file as age-keygen writes it; its public key goes to stderr). -y FILE prints the public keys of FILE's private keys, as age-keygen -y",
+      )
+      .option(
+        '-t, --type <type>',
+        'raw (default), x25519 (age1… keys) or pq (ML-KEM-768 + X25519, age1pq1… keys)',
       )
       .option('-o, --out <file>', 'write the key to FILE (created with mode 0600) instead of stdout')
-      .option('-f, --force', 'replace FILE if it exists'),
+      .option('-f, --force', 'replace FILE if it exists')
+      .option(
+        '-y <file>',
+        'print the public key of each private key in FILE (- for stdin) instead of making a key',
+      ),
   ).action((options) => run((r) => keygen(options, r), options));
+
+  outputOptions(
+    root
+      .command('key-id')
+      .description(
+        'print the key ID of every key in key files (raw keys, age private and public keys), and the public key of age keys: what inspect and ls show',
+      )
+      .argument('<file...>', 'key files, recipients files or private key files (- for stdin)'),
+  ).action((files, options) => run((r) => keyIdCommand(files, r), options));
 
   outputOptions(
     keyOptions(
@@ -128,6 +196,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
           'bind the data to an identity (e.g. bucket/key), checked by decrypt --identity',
         ),
       'seal',
+      { recipient: true },
     ),
   ).action((input, options) => run((r) => encryptCommand(input, options, r), options));
 
@@ -165,7 +234,10 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
               '--no-encryption',
               'upload without any encryption: the store gets the data as it is (needed when no key is given)',
             )
-            .option('--parallel <n>', 'files transferred at once with --recursive (default 4)')
+            .option(
+              '--parallel <n>',
+              'files transferred at once with --recursive (default 4); ignored, with a warning, for one file',
+            )
             .option(
               '--bind',
               'client-side: bind each object to its bucket/key on upload, require it on download',
@@ -213,7 +285,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
           root
             .command('rekey')
             .description(
-              'give a file or an object new keys: client-side only the header changes; SSE-C objects are re-encrypted by the store',
+              'give a file or an object new keys: client-side only the header changes (the payload is kept byte for byte); SSE-C objects are streamed down and up again under the new key, through this machine, never stored unencrypted',
             )
             .argument('<target>', 'local file, s3://bucket/key or sos://zone/bucket/key')
             .option('--to-key-file <file>', 'new recipient: the key(s) in FILE; repeatable', collect)
@@ -222,7 +294,21 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
               'new recipient KEY (visible in the process list: prefer --to-key-file); repeatable',
               collect,
             )
+            .option(
+              '--to-recipient <key>',
+              'new recipient: the age public key KEY (age1… or age1pq1…); repeatable',
+              collect,
+            )
+            .option(
+              '--to-recipients-file <file>',
+              'new recipients: the age public keys in FILE; repeatable',
+              collect,
+            )
             .option('--to-passphrase', 'new recipient: a passphrase typed at a prompt')
+            .option(
+              '--work-factor <logN>',
+              'scrypt work factor (logN) of a new passphrase, 10 to 22 (default 18)',
+            )
             .option('--to-passphrase-file <file>', 'new recipient: the passphrase on the first line of FILE')
             .option('--add', 'keep the current recipients and add the new ones (default: replace them)')
             .option('--to-sse-c-file <file>', 'SSE-C: the new key, in FILE')
@@ -267,30 +353,104 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
   return root;
 }
 
+/**
+ * Options that may come before the subcommand (`sealstream --profile x cp ...`), as in aws-cli,
+ * and whether each takes a value. They are moved after the subcommand, where they are defined.
+ */
+const GLOBAL_OPTIONS: Record<string, boolean> = {
+  '--endpoint': true,
+  '--zone': true,
+  '--ca': true,
+  '--ca-bundle': true,
+  '--region': true,
+  '--profile': true,
+  '--connect-timeout': true,
+  '--read-timeout': true,
+  '--request-timeout': true,
+  '--allow-http': false,
+  '--json': false,
+  '--quiet': false,
+  '-q': false,
+};
+
+/**
+ * The arguments with the global options given before the subcommand moved after it. Anything
+ * else before the subcommand (`--help`, `--version`, an unknown option) leaves the arguments as
+ * they are, for commander to handle.
+ */
+export function hoistGlobalOptions(argv: readonly string[], commands: readonly string[]): string[] {
+  const head = argv.slice(0, 2);
+  const rest = argv.slice(2);
+  const moved: string[] = [];
+  let i = 0;
+  while (i < rest.length) {
+    const arg = rest[i]!;
+    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
+    const takesValue = GLOBAL_OPTIONS[name];
+    if (takesValue === undefined) break;
+    const width = takesValue && !arg.includes('=') ? 2 : 1;
+    moved.push(...rest.slice(i, i + width));
+    i += width;
+  }
+  if (moved.length === 0 || !commands.includes(rest[i] ?? '')) return [...argv];
+  return [...head, rest[i]!, ...moved, ...rest.slice(i + 1)];
+}
+
 /** Runs the command line; resolves to the exit code once every byte of output is written. */
 export async function main(argv: string[]): Promise<number> {
   // the SDK warns that its releases after January 2027 need Node 22; this build's pinned SDK runs on 20
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   handleSignals();
   watchStandardStreams();
-  let reporter = new Reporter({});
+  // before parsing: a command line that does not parse is reported as JSON too
+  let reporter = new Reporter({ json: argv.includes('--json') });
   let code: number = EXIT.OK;
+  let commandName: string | undefined;
   const root = program(async (work, flags) => {
     reporter = new Reporter(flags as { quiet?: boolean; json?: boolean });
     const current = reporter;
     warnStalePartialsWith((message) => current.warn(message));
+    await loadProfile((flags as { profile?: string }).profile);
     await work(reporter);
+    // every command answers `--json` with a JSON line, also those whose output is data (cat)
+    if (current.json && !current.resulted) current.result({ command: commandName, ok: true }, undefined);
   });
+  let usageMessage: string | undefined;
+  root.configureOutput({
+    outputError: (text, write) => {
+      usageMessage = text.trim().replace(/^error: /, '');
+      write(text);
+    },
+  });
+  for (const command of root.commands) {
+    command.configureOutput({
+      outputError: (text, write) => {
+        usageMessage = text.trim().replace(/^error: /, '');
+        write(text);
+      },
+    });
+    command.hook('preAction', (cmd) => {
+      commandName = cmd.name();
+    });
+  }
   const fail = (err: unknown) => {
     const failure = interruption(err) ?? err;
     code = exitCodeOf(failure);
-    reporter.error(describeError(failure), hintFor(failure));
+    reporter.failure(failureJson(failure), describeError(failure), hintOf(failure));
   };
   try {
-    await root.parseAsync(argv);
+    await root.parseAsync(
+      hoistGlobalOptions(
+        argv,
+        root.commands.map((c) => c.name()),
+      ),
+    );
   } catch (err) {
-    if (err instanceof CommanderError) code = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    else fail(err);
+    if (err instanceof CommanderError) {
+      code = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (code !== EXIT.OK && reporter.json)
+        reporter.result(usageJson(usageMessage ?? err.message), undefined);
+    } else fail(err);
   } finally {
     destroyClients();
   }

@@ -38,7 +38,8 @@ export function formatBytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return i === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+  // rates are fractions: bytes are shown whole
+  return i === 0 ? `${Math.round(n)} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
 }
 
 /** Terminal reporting for one command run. */
@@ -47,6 +48,8 @@ export class Reporter {
   readonly json: boolean;
   /** True when stdout carries data (so `--json` results go to stderr). */
   dataOnStdout = false;
+  /** True once the command printed its result or answer. */
+  resulted = false;
   readonly #stderr: NodeJS.WriteStream;
   #bar: SingleBar | undefined;
 
@@ -73,8 +76,21 @@ export class Reporter {
     if (hint) this.#line(`sealstream: hint: ${hint}`);
   }
 
+  /**
+   * A failed run: with `--json`, `value` as one JSON line (on stdout, or on stderr when stdout
+   * carries data), and the message on stderr too when the JSON went to stdout; else the message.
+   */
+  failure(value: Record<string, unknown>, message: string, hint?: string): void {
+    if (this.json) {
+      this.result(value, undefined);
+      if (this.dataOnStdout) return;
+    }
+    this.error(message, hint);
+  }
+
   /** The result: JSON (stdout, or stderr when stdout carries data) with `--json`, else `text` on stderr unless quiet. */
   result(value: Record<string, unknown>, text: string | undefined): void {
+    this.resulted = true;
     if (this.json) {
       const line = `${safeJson(value)}\n`;
       if (this.dataOnStdout) this.#stderr.write(line);
@@ -86,6 +102,7 @@ export class Reporter {
 
   /** A result that is the command's answer (`inspect`): JSON with `--json`, else `text` on stdout. */
   answer(value: Record<string, unknown>, text: string): void {
+    this.resulted = true;
     queueStdout(this.json ? `${safeJson(value)}\n` : `${printable(text)}\n`);
   }
 

@@ -122,6 +122,17 @@ describe('key text never in any output', () => {
         { args: ['cat', target], env: { SEALSTREAM_ENCRYPT_KEY: map }, secret: map.includes(bad) ? bad : k },
       ]),
       { args: ['rekey', '--key-file', keyFile, '--to-key', bad, plain], secret: bad },
+      // the spellings and sources added for aws-cli, mc and CI users
+      { args: ['cp', '--sse-c', 'AES256', '--sse-c-key', bad, plain, target], secret: bad },
+      {
+        args: ['cp', '--sse-c-key', `file://${file('ssec-text-bad', `${bad}\n`)}`, plain, target],
+        secret: bad,
+      },
+      { args: ['cp', '--enc-c', `myminio/some-bucket=${bad}`, plain, target], secret: bad },
+      { args: ['cp', '--enc-c', `a/some-bucket=${k}`, '--enc-c', `b/x=${k}`, plain, target], secret: k },
+      { args: ['cp', '--json', plain, target], env: { SEALSTREAM_KEY: bad }, secret: bad },
+      { args: ['cat', target], env: { SEALSTREAM_KEY_FILE: file('env-bad', `${badHex}\n`) }, secret: badHex },
+      { args: ['encrypt', '--json', plain], env: { SEALSTREAM_KEY: k }, secret: k, ok: true },
       { args: ['rekey', '--sse-c-file', keyFile, '--to-sse-c', bad, target], secret: bad },
     ];
     for (const c of cases) {
@@ -129,10 +140,50 @@ describe('key text never in any output', () => {
         env: storeEnv({ AWS_ENDPOINT_URL_S3: 'https://127.0.0.1:9', ...c.env }),
       });
       const what = `${c.args.join(' ')} ${JSON.stringify(c.env ?? {})}`;
+
       if (c.ok) expect(r.code, `${what}\n${r.stderr}`).toBe(0);
       else expect(r.code, `${what}\n${r.stderr}`).not.toBe(0);
       expectNoKey(r.stdout.toString('latin1') + r.stderr, c.secret, what);
       if (c.secret !== k) expectNoKey(r.stdout.toString('latin1') + r.stderr, k, what);
+    }
+  });
+
+  it('age private keys: malformed, or given where a public key belongs, never echoed', async () => {
+    const made = join(dir, 'age-secret.key');
+    expect((await run(['keygen', '--type', 'x25519', '-o', made, '-q'])).code).toBe(0);
+    const secret = readFileSync(made, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
+    const body = secret.slice('AGE-SECRET-KEY-1'.length);
+    const broken = `AGE-SECRET-KEY-1${body.slice(0, -1)}${body.endsWith('Q') ? 'P' : 'Q'}`; // checksum fails
+    const plain = join(dir, 'plain-for-age');
+    writeFileSync(plain, 'hello');
+    const brokenFile = join(dir, 'age-broken.key');
+    writeFileSync(brokenFile, `# created: now\n${broken}\n`);
+    const cases: string[][] = [
+      ['encrypt', '-i', brokenFile, plain],
+      ['decrypt', '--key-file', brokenFile, plain],
+      ['encrypt', '-r', secret, plain], // a private key where a public key belongs
+      ['encrypt', '-R', made, plain],
+      ['keygen', '-y', brokenFile],
+      ['key-id', brokenFile],
+      ['encrypt', '--json', plain],
+    ];
+    for (const args of cases) {
+      const r = await run(args, { env: storeEnv({ SEALSTREAM_KEY: broken }) });
+      expect(r.code, `${args.join(' ')}\n${r.stderr}`).not.toBe(0);
+      const out = r.stdout.toString('latin1') + r.stderr;
+      for (const piece of [body.slice(0, 12), body.slice(20, 32), body.slice(-12), broken.slice(-12)])
+        expect(out, `${args.join(' ')}: ${piece}`).not.toContain(piece);
+    }
+    // keygen -y and key-id of a good key file print the public key only
+    for (const args of [
+      ['keygen', '-y', made],
+      ['key-id', '--json', made],
+    ]) {
+      const r = await run(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.toString() + r.stderr).not.toContain(body.slice(0, 12));
     }
   });
 

@@ -19,7 +19,7 @@ import {
 } from '../encryption.ts';
 import { CliError, describeError, EXIT, exitCodeOf, inContext, usage } from '../exit.ts';
 import { counting, fromWeb, interrupted, openInput, statInput, writeOutput } from '../io.ts';
-import type { KeyFlags } from '../keys.ts';
+import { hasKeyFlags, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { formatBytes, type Progress, type Reporter } from '../report.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
@@ -31,6 +31,12 @@ export interface CpFlags extends KeyFlags, SseCFlags, StoreFlags {
   recursive?: boolean;
   parallel?: string;
   bind?: boolean;
+}
+
+/** A local entry that `cp -r` does not copy, and why. */
+interface Skipped {
+  path: string;
+  reason: string;
 }
 
 /** One copy to make. */
@@ -60,16 +66,8 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
   const to = parseLocation(dst, 'destination');
   const parallel = parallelOf(flags.parallel);
   if (from.kind !== 'remote' && to.kind !== 'remote') {
-    const keyFlags = [
-      flags.keyFile?.length,
-      flags.key?.length,
-      flags.passphrase,
-      flags.passphraseFile,
-      flags.sseC,
-      flags.sseCFile,
-      flags.encryptKey,
-    ];
-    if (keyFlags.some((f) => f)) {
+    const keyFlags = [flags.sseC, flags.sseCKey, flags.sseCFile, flags.encryptKey, flags.encC?.length];
+    if (hasKeyFlags(flags) || keyFlags.some((f) => f)) {
       throw usage(
         'cp between local paths does not encrypt or decrypt',
         'use sealstream encrypt / sealstream decrypt',
@@ -77,11 +75,19 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
     }
   }
   const settings = await storeEncryption(flags, reporter, to.kind === 'remote' ? 'seal' : 'open');
+  const skipped: Skipped[] = [];
   const jobs = flags.recursive
-    ? await inContext(`listing ${src}`, () => planRecursive(from, to, flags))
+    ? await inContext(`listing ${src}`, () => planRecursive(from, to, flags, skipped))
     : [await planOne(from, to)];
+  if (!flags.recursive && flags.parallel !== undefined) {
+    reporter.warn('--parallel is ignored for one file: it sets how many files --recursive copies at once');
+  }
+  for (const s of skipped) reporter.warn(`skipped ${s.path}: ${s.reason}`);
   if (jobs.length === 0) {
-    reporter.result({ command: 'cp', files: [], size: 0, seconds: 0 }, `nothing to copy under ${src}`);
+    reporter.result(
+      { command: 'cp', files: [], skipped, size: 0, seconds: 0 },
+      `nothing to copy under ${src}`,
+    );
     return;
   }
   // every object's encryption is decided before a byte moves: an upload without any key, or an
@@ -129,12 +135,13 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
         error: describeError(f.error),
         exitCode: exitCodeOf(f.error),
       })),
+      skipped,
       size,
       seconds,
     },
     one
       ? `copied ${one.source} -> ${one.destination}: ${formatBytes(one.size)}${protectionText(one)}${rate}`
-      : `copied ${done.length} of ${jobs.length} files, ${formatBytes(size)}${rate}`,
+      : `copied ${done.length} of ${jobs.length} files, ${formatBytes(size)}${rate}${skipped.length ? `; skipped ${skipped.length} (symbolic links and special files, named above)` : ''}`,
   );
   if (failed.length > 0) {
     const first = failed[0]!.error;
@@ -196,7 +203,12 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-async function planRecursive(from: Location, to: Location, flags: StoreFlags): Promise<Job[]> {
+async function planRecursive(
+  from: Location,
+  to: Location,
+  flags: StoreFlags,
+  skipped: Skipped[],
+): Promise<Job[]> {
   if (from.kind === 'stdio' || to.kind === 'stdio')
     throw usage('--recursive copies folders and prefixes, not stdin/stdout');
   const jobs: Job[] = [];
@@ -207,7 +219,7 @@ async function planRecursive(from: Location, to: Location, flags: StoreFlags): P
   if (from.kind === 'local') {
     const info = await statInput(from.path);
     if (!info.isDirectory()) throw usage(`${from.path} is not a folder; drop --recursive to copy one file`);
-    for await (const file of walk(from.path)) {
+    for await (const file of walk(from.path, skipped)) {
       const rel = relative(from.path, file.path).split(sep).join('/');
       jobs.push({ from: { kind: 'local', path: file.path }, to: target(rel), size: file.size });
     }
@@ -241,13 +253,19 @@ function asPrefix(key: string): string {
   return key === '' || key.endsWith('/') ? key : `${key}/`;
 }
 
-async function* walk(dir: string): AsyncGenerator<{ path: string; size: number }> {
+/**
+ * The regular files under `dir`, in name order. Symbolic links are not followed (a link may lead
+ * out of the folder, or in a loop) and, like sockets and devices, are reported in `skipped`.
+ */
+async function* walk(dir: string, skipped: Skipped[]): AsyncGenerator<{ path: string; size: number }> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const e of entries) {
     const path = join(dir, e.name);
-    if (e.isDirectory()) yield* walk(path);
+    if (e.isDirectory()) yield* walk(path, skipped);
     else if (e.isFile()) yield { path, size: (await stat(path)).size };
+    else if (e.isSymbolicLink()) skipped.push({ path, reason: 'a symbolic link (not followed)' });
+    else skipped.push({ path, reason: 'not a regular file' });
   }
 }
 

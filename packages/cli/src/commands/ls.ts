@@ -128,6 +128,7 @@ export async function lsCommand(target: string, flags: LsFlags, reporter: Report
     }
   });
   await write(json ? `],"totals":${safeJson(totals)}}\n` : totalsText(at, totals));
+  reporter.resulted = true; // the JSON document above is the result
   if (firstError !== undefined) {
     const failures = totals.byLabel.get('error')?.objects ?? 0;
     throw new CliError(

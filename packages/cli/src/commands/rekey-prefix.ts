@@ -14,14 +14,14 @@ import { type Encryption, parseSseCKeyMap, rekeyObject, type SseCKeyMap } from '
 import { storeEncryption } from '../encryption.ts';
 import { CliError, describeError, EXIT, exitCodeOf, usage } from '../exit.ts';
 import { interrupted } from '../io.ts';
-import { gatherKeys, warnKeyOnCommandLine } from '../keys.ts';
+import { warnKeyOnCommandLine } from '../keys.ts';
 import { listPages } from '../listing.ts';
 import { formatLocation, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { printable, probeProtection } from '../protection.ts';
 import { formatBytes, type Reporter } from '../report.ts';
 import { clientFor } from '../store.ts';
 import { parallelOf, pool } from './cp.ts';
-import { newSseCKey, type RekeyFlags, rekeyCommand } from './rekey.ts';
+import { newKeys, newSseCKey, type RekeyFlags, rekeyCommand } from './rekey.ts';
 
 /** Flags of `rekey` that only `-r` takes. */
 export interface RekeyPrefixFlags extends RekeyFlags {
@@ -68,12 +68,7 @@ export async function rekeyPrefixCommand(
     );
   }
   const parallel = flags.parallel === undefined ? DEFAULT_PARALLEL : parallelOf(flags.parallel);
-  const fresh = await gatherKeys({ keyFile: flags.toKeyFile, key: flags.toKey }, reporter, 'seal', {
-    keyFile: '--to-key-file',
-    key: '--to-key',
-    passphrase: '--to-passphrase',
-    passphraseFile: '--to-passphrase-file',
-  });
+  const fresh = await newKeys(flags, reporter);
   const newSseC = await newSseCKey(flags, reporter);
   let newSseCMap: SseCKeyMap | undefined;
   if (flags.toEncryptKey !== undefined) {

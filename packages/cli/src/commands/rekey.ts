@@ -6,17 +6,18 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { openSealed, type Rewrapped } from '@sealstream/core';
+import { inspectHeader, openSealed, type Rewrapped } from '@sealstream/core';
 import { type SseCFlags, storeEncryption } from '../encryption.ts';
-import { CliError, EXIT, usage } from '../exit.ts';
+import { usage } from '../exit.ts';
 import { FileSource } from '../file-source.ts';
 import { interrupted, writeOutput } from '../io.ts';
 import {
-  describeRecipients,
+  type GatheredKeys,
   gatherKeys,
   type KeyFlags,
   parseKeyText,
-  readKeyFile,
+  readRawKeyFile,
+  recipientLabel,
   warnKeyOnCommandLine,
 } from '../keys.ts';
 import { formatLocation, parseLocation } from '../location.ts';
@@ -28,6 +29,8 @@ import { rekeyRemote } from './rekey-remote.ts';
 export interface RekeyFlags extends KeyFlags, SseCFlags, StoreFlags {
   toKeyFile?: string[];
   toKey?: string[];
+  toRecipient?: string[];
+  toRecipientsFile?: string[];
   toPassphrase?: boolean;
   toPassphraseFile?: string;
   toSseC?: string;
@@ -41,24 +44,7 @@ export interface RekeyFlags extends KeyFlags, SseCFlags, StoreFlags {
 export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: Reporter): Promise<void> {
   const at = parseLocation(target, 'target');
   if (at.kind === 'stdio') throw usage('rekey needs a file or an object, not stdin');
-  const fresh = await gatherKeys(
-    {
-      keyFile: flags.toKeyFile,
-      key: flags.toKey,
-      passphrase: flags.toPassphrase,
-      passphraseFile: flags.toPassphraseFile,
-      workFactor: flags.workFactor,
-      maxWorkFactor: flags.maxWorkFactor,
-    },
-    reporter,
-    'seal',
-    {
-      keyFile: '--to-key-file',
-      key: '--to-key',
-      passphrase: '--to-passphrase',
-      passphraseFile: '--to-passphrase-file',
-    },
-  );
+  const fresh = await newKeys(flags, reporter);
   const newSseC = await newSseCKey(flags, reporter);
   if (fresh.recipients.length === 0 && newSseC === undefined) {
     throw usage(
@@ -104,6 +90,7 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
   }
   if (interrupted.aborted) throw interrupted.reason;
   await writeOutput(output, [Readable.from(bytes())]);
+  const afterInfo = inspectHeader(rewrapped.header);
   const after = rewrapped.keyIds;
   reporter.result(
     {
@@ -115,7 +102,7 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
       passphrases: fresh.passphrases,
       sseC: false,
     },
-    `rekeyed ${formatLocation(at)}${output === at ? '' : ` -> ${formatLocation(output)}`}: now sealed to ${describeRecipients({ ...fresh, keyIds: after })}${flags.add ? ' (existing recipients kept)' : ''}; payload unchanged`,
+    `rekeyed ${formatLocation(at)}${output === at ? '' : ` -> ${formatLocation(output)}`}: now sealed to ${afterInfo.recipients.map(recipientLabel).join(', ')}${flags.add ? ' (existing recipients kept)' : ''}; payload unchanged`,
   );
 }
 
@@ -126,11 +113,34 @@ export async function newSseCKey(flags: RekeyFlags, reporter: Reporter): Promise
     warnKeyOnCommandLine(reporter, '--to-sse-c', 'prefer --to-sse-c-file FILE');
     return parseKeyText(flags.toSseC, '--to-sse-c');
   }
-  if (flags.toSseCFile !== undefined) {
-    const keys = await readKeyFile(flags.toSseCFile, '--to-sse-c-file');
-    if (keys.length !== 1)
-      throw new CliError(EXIT.USAGE, `--to-sse-c-file ${flags.toSseCFile} must hold exactly one key`);
-    return keys[0];
-  }
+  if (flags.toSseCFile !== undefined) return readRawKeyFile(flags.toSseCFile, '--to-sse-c-file');
   return undefined;
+}
+
+/** The new client-side keys of `rekey` (`--to-…` flags; never from the environment). */
+export function newKeys(flags: RekeyFlags, reporter: Reporter): Promise<GatheredKeys> {
+  return gatherKeys(
+    {
+      keyFile: flags.toKeyFile,
+      key: flags.toKey,
+      recipient: flags.toRecipient,
+      recipientsFile: flags.toRecipientsFile,
+      passphrase: flags.toPassphrase,
+      passphraseFile: flags.toPassphraseFile,
+      workFactor: flags.workFactor,
+      maxWorkFactor: flags.maxWorkFactor,
+    },
+    reporter,
+    'seal',
+    {
+      keyFile: '--to-key-file',
+      key: '--to-key',
+      privateKeyFile: '--to-key-file',
+      recipient: '--to-recipient',
+      recipientsFile: '--to-recipients-file',
+      passphrase: '--to-passphrase',
+      passphraseFile: '--to-passphrase-file',
+    },
+    { environment: false },
+  );
 }
