@@ -98,9 +98,11 @@ describe('passphrase prompt', () => {
 
   it('a key on the command line is out of the process list while the prompt waits', async () => {
     const key = readFileSync(join(dir, 'key'), 'utf8').trim();
-    const command = [process.execPath, bin, 'cat', '--passphrase', '--sse-c', key, `s3://${bucket}/none`]
+    // `exec`: the shell that script(1) starts must not linger with the key in its own argv;
+    // only our process is under test here
+    const command = `exec ${[process.execPath, bin, 'cat', '--passphrase', '--sse-c', key, `s3://${bucket}/none`]
       .map(quote)
-      .join(' ');
+      .join(' ')}`;
     const child = spawn('script', ['-qefc', command, '/dev/null'], {
       env: { ...storeEnv(), TERM: 'xterm' },
     });
@@ -111,7 +113,7 @@ describe('passphrase prompt', () => {
     while (!output.includes('passphrase: ') && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     expect(output).toContain('passphrase: ');
-    // every process under script: the shell (if any) and node
+    // every process under script (node, once the shell has exec'd it)
     const lines: string[] = [];
     const walk = (pid: number) => {
       lines.push(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
