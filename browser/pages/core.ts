@@ -1,6 +1,6 @@
 /**
  * Test page for @sealstream/core in Chromium: vectors, round trips with the Node side through the
- * test server, random access over HTTP Range, throughput and memory probes. Each function is
+ * test server, random access over HTTP Range and the memory probe. Each function is
  * called by browser/test/core.test.ts through `page.evaluate`.
  */
 import {
@@ -169,40 +169,6 @@ async function readRange(name: string, keyHex: string, start: number, end: numbe
   };
 }
 
-/** Seals `total` bytes with encryptStream and throws the output away; MB/s (10^6 bytes per second). */
-async function sealThroughput(total: number, backend: BackendName) {
-  const t0 = performance.now();
-  let out = 0;
-  await generated(total)
-    .pipeThrough(encryptStream({ recipients: [new Uint8Array(32).fill(1)], backend }))
-    .pipeTo(new WritableStream({ write: (c) => void (out += c.length) }));
-  const seconds = (performance.now() - t0) / 1000;
-  return { mbPerSecond: total / 1e6 / seconds, seconds, sealed: out };
-}
-
-/**
- * A prototype of several chunks in flight: AES-GCM over `total` bytes in 16 KiB calls to
- * crypto.subtle.encrypt, `inFlight` of them awaited together (what a batched WebCrypto backend
- * would do). Measures the ceiling, not the format: nonces are not the format's.
- */
-async function subtleInFlight(total: number, inFlight: number) {
-  const key = await crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']);
-  const chunk = pattern(16384, 3) as Uint8Array<ArrayBuffer>;
-  const chunks = Math.ceil(total / chunk.length);
-  const t0 = performance.now();
-  for (let i = 0; i < chunks; i += inFlight) {
-    const batch: Promise<ArrayBuffer>[] = [];
-    for (let j = i; j < Math.min(chunks, i + inFlight); j++) {
-      const iv = new Uint8Array(12);
-      new DataView(iv.buffer).setUint32(8, j);
-      batch.push(crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, chunk));
-    }
-    await Promise.all(batch);
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  return { mbPerSecond: (chunks * chunk.length) / 1e6 / seconds, inFlight };
-}
-
 /** Seals then opens `total` bytes as one pipeline, for the memory probe; returns plaintext bytes out. */
 async function streamThrough(total: number) {
   const key = new Uint8Array(32).fill(2);
@@ -239,75 +205,12 @@ async function roundTrip(backend?: BackendName) {
   }
 }
 
-/** The test source alone (pattern slices through a stream into a sink): the cost outside sealing. */
-async function sourceThroughput(total: number) {
-  const t0 = performance.now();
-  await generated(total).pipeTo(new WritableStream({ write: () => {} }));
-  return { mbPerSecond: total / 1e6 / ((performance.now() - t0) / 1000) };
-}
-
-/**
- * encryptStream fed one premade buffer of `chunkBytes` over and over (no source cost), to see how
- * the size of the writes into the stream matters.
- */
-async function sealChunksThroughput(total: number, chunkBytes: number) {
-  const block = pattern(chunkBytes, 9);
-  let sent = 0;
-  const source = new ReadableStream<Uint8Array>(
-    {
-      pull(c) {
-        if (sent >= total) return c.close();
-        c.enqueue(block);
-        sent += block.length;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  const t0 = performance.now();
-  await source
-    .pipeThrough(encryptStream({ recipients: [new Uint8Array(32).fill(1)], backend: 'webcrypto' }))
-    .pipeTo(new WritableStream({ write: () => {} }));
-  return { mbPerSecond: sent / 1e6 / ((performance.now() - t0) / 1000), chunkBytes };
-}
-
-/**
- * subtleInFlight as the WebCrypto backend does it: a fresh nonce per chunk and each result copied
- * into an output batch, `inFlight` chunks awaited together.
- */
-async function subtleWithCopies(total: number, inFlight: number) {
-  const key = await crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']);
-  const plain = pattern(inFlight * 16384, 3) as Uint8Array<ArrayBuffer>;
-  const out = new Uint8Array(inFlight * 16400);
-  const chunks = Math.ceil(total / 16384);
-  const t0 = performance.now();
-  for (let i = 0; i < chunks; i += inFlight) {
-    const batch: Promise<void>[] = [];
-    for (let j = 0; j < Math.min(inFlight, chunks - i); j++) {
-      const iv = new Uint8Array(12);
-      new DataView(iv.buffer).setUint32(8, i + j);
-      const params = { name: 'AES-GCM', iv, additionalData: new Uint8Array(0) };
-      batch.push(
-        crypto.subtle
-          .encrypt(params, key, plain.subarray(j * 16384, (j + 1) * 16384))
-          .then((r) => out.set(new Uint8Array(r), j * 16400)),
-      );
-    }
-    await Promise.all(batch);
-  }
-  return { mbPerSecond: (chunks * 16384) / 1e6 / ((performance.now() - t0) / 1000), inFlight };
-}
-
 Object.assign(globalThis, {
   coreTest: {
     vectors,
     sealToServer,
     openFromServer,
     readRange,
-    sealThroughput,
-    subtleInFlight,
-    sourceThroughput,
-    sealChunksThroughput,
-    subtleWithCopies,
     streamThrough,
     automaticBackend,
     roundTrip,

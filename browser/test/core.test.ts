@@ -1,7 +1,6 @@
 /**
  * @sealstream/core in Debian's Chromium: the vectors on WebCrypto and noble, round trips between
- * the page and Node, random access over HTTP Range, the insecure-context rule, and in-page
- * throughput (reported, never asserted).
+ * the page and Node, random access over HTTP Range and the insecure-context rule (throughput: throughput.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { decrypt, encrypt } from '@sealstream/core';
@@ -198,35 +197,3 @@ describe('an insecure context', () => {
   });
 });
 
-test('in-page throughput (reported, not asserted)', async () => {
-  const size = 64 * 1024 * 1024;
-  const stream = await call<{ mbPerSecond: number }>('sealThroughput', size, 'webcrypto');
-  const noble = await call<{ mbPerSecond: number }>('sealThroughput', 8 * 1024 * 1024, 'noble');
-  const lines = [
-    `encryptStream, webcrypto backend: ${stream.mbPerSecond.toFixed(0)} MB/s`,
-    `encryptStream, noble backend: ${noble.mbPerSecond.toFixed(0)} MB/s`,
-  ];
-  for (const inFlight of [1, 4, 16, 64]) {
-    const r = await call<{ mbPerSecond: number }>('subtleInFlight', size, inFlight);
-    lines.push(
-      `crypto.subtle.encrypt, 16 KiB chunks, ${inFlight} in flight: ${r.mbPerSecond.toFixed(0)} MB/s`,
-    );
-  }
-  // what limits encryptStream: the test source, the size of the writes, the backend's copies
-  const source = await call<{ mbPerSecond: number }>('sourceThroughput', size);
-  lines.push(`the test source alone (1 MiB slices into a sink): ${source.mbPerSecond.toFixed(0)} MB/s`);
-  for (const chunkBytes of [16384, 1 << 20, 4 << 20]) {
-    const r = await call<{ mbPerSecond: number }>('sealChunksThroughput', size, chunkBytes);
-    lines.push(
-      `encryptStream, webcrypto, premade writes of ${chunkBytes / 1024} KiB: ${r.mbPerSecond.toFixed(0)} MB/s`,
-    );
-  }
-  for (const inFlight of [1, 64]) {
-    const r = await call<{ mbPerSecond: number }>('subtleWithCopies', size, inFlight);
-    lines.push(
-      `crypto.subtle.encrypt with fresh nonces and results copied, ${inFlight} in flight: ${r.mbPerSecond.toFixed(0)} MB/s`,
-    );
-  }
-  console.log(`Chromium throughput:\n  ${lines.join('\n  ')}`);
-  expect(stream.mbPerSecond).toBeGreaterThan(0);
-}, 120_000);

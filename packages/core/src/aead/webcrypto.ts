@@ -4,6 +4,7 @@ import { NONCE_LENGTH } from '../nonce.ts';
 import { TAG_LENGTH } from '../sizes.ts';
 import type { ChunkCipher, CipherBackend } from './backend.ts';
 import { chunkViews, openLayout, sealLayout } from './runs.ts';
+import { takeInOrder, WEBCRYPTO_WINDOW } from './webcrypto-window.ts';
 
 const GCM = 'AES-GCM';
 const KW = 'AES-KW';
@@ -44,46 +45,53 @@ export function webcryptoBackend(): CipherBackend {
           if (plain) out.set(plain, 0);
           return plain !== undefined;
         },
-        // Every chunk of a run is issued before the first is awaited: the renderer pays its per-call cost
-        // (about 30 us of main-thread CPU per 16 KiB call in Chromium) back to back while the results
-        // come in, and each result is copied into place as it settles. One algorithm object and one
-        // IV buffer serve the whole run: encrypt() and decrypt() copy their parameters and their input
-        // before returning, so both (and the caller's buffers) are free again at once.
+        // The chunks of a run are issued back to back, up to WEBCRYPTO_WINDOW unsettled at a time, and
+        // each result is copied into place as its turn comes: the renderer pays its per-call cost (about
+        // 30 us of CPU per 16 KiB call in Chromium) while earlier results come in. One algorithm object
+        // and one IV buffer serve the whole run: encrypt() and decrypt() copy their parameters and their
+        // input before returning, so both (and the caller's buffers) are free again at once.
         async sealRun(nonces, plain, out, chunkSize) {
           const layout = sealLayout(nonces, plain, out, chunkSize);
           const algorithm = { name: GCM, iv: new Uint8Array(NONCE_LENGTH) as Bytes };
-          const pending = new Array<Promise<void>>(layout.count);
-          for (let i = 0; i < layout.count; i++) {
-            const v = chunkViews(i, layout, chunkSize, 'seal', plain, out, nonces);
-            algorithm.iv.set(v.nonce);
-            pending[i] = subtle.encrypt(algorithm, k, b(v.input)).then((r) => v.out.set(new Uint8Array(r)));
-          }
-          await Promise.all(pending);
+          const views = (i: number) => chunkViews(i, layout, chunkSize, 'seal', plain, out, nonces);
+          await takeInOrder(
+            layout.count,
+            WEBCRYPTO_WINDOW,
+            (i) => {
+              const v = views(i);
+              algorithm.iv.set(v.nonce);
+              return subtle.encrypt(algorithm, k, b(v.input));
+            },
+            (i, sealed) => {
+              views(i).out.set(new Uint8Array(sealed));
+              return true;
+            },
+          );
           return plain.length + layout.count * TAG_LENGTH;
         },
-        // Results are copied into place only once the whole run has settled, in order, up to the first
-        // chunk that fails (zeroed; later chunks are not touched, as the contract says).
+        // Taken in order: a chunk's plaintext is written only once it and every chunk before it have
+        // authenticated; the first that fails is zeroed and nothing after it is written.
         async openRun(nonces, sealed, out, chunkSize) {
           const layout = openLayout(nonces, sealed, out, chunkSize);
           const algorithm = { name: GCM, iv: new Uint8Array(NONCE_LENGTH) as Bytes };
-          const views = new Array<ReturnType<typeof chunkViews>>(layout.count);
-          const pending = new Array<Promise<ArrayBuffer | undefined>>(layout.count);
-          for (let i = 0; i < layout.count; i++) {
-            const v = chunkViews(i, layout, chunkSize, 'open', sealed, out, nonces);
-            views[i] = v;
-            algorithm.iv.set(v.nonce);
-            pending[i] = subtle.decrypt(algorithm, k, b(v.input)).catch(() => undefined);
-          }
-          const opened = await Promise.all(pending);
-          for (let i = 0; i < layout.count; i++) {
-            const plain = opened[i];
-            if (!plain) {
-              views[i]!.out.fill(0);
-              return i;
-            }
-            views[i]!.out.set(new Uint8Array(plain));
-          }
-          return layout.count;
+          const views = (i: number) => chunkViews(i, layout, chunkSize, 'open', sealed, out, nonces);
+          return takeInOrder(
+            layout.count,
+            WEBCRYPTO_WINDOW,
+            (i) => {
+              const v = views(i);
+              algorithm.iv.set(v.nonce);
+              return subtle.decrypt(algorithm, k, b(v.input)).catch(() => undefined);
+            },
+            (i, plain) => {
+              if (!plain) {
+                views(i).out.fill(0);
+                return false;
+              }
+              views(i).out.set(new Uint8Array(plain));
+              return true;
+            },
+          );
         },
       };
     },
