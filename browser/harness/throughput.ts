@@ -65,7 +65,11 @@ export async function openThroughputPage(): Promise<ThroughputPage> {
     const opened = { server, browser };
     return {
       async measure(probes, bytes, rounds) {
-        const out = probes.map((p) => ({ label: p.label, mbPerSecond: [] as number[], mbPerCpuSecond: [] as number[] }));
+        const out = probes.map((p) => ({
+          label: p.label,
+          mbPerSecond: [] as number[],
+          mbPerCpuSecond: [] as number[],
+        }));
         // one unrecorded run each: the page's code is optimized and its buffers are allocated
         for (const p of probes) await run(p, Math.min(bytes, 16 << 20));
         for (let round = 0; round < rounds; round++) {
@@ -91,10 +95,10 @@ export async function openThroughputPage(): Promise<ThroughputPage> {
 }
 
 function callProbe(page: Page, probe: Probe, bytes: number): Promise<number> {
-  return page.evaluate(
-    ([fn, args]) => (globalThis as any).throughput[fn as string](...(args as unknown[])),
-    [probe.fn, [bytes, ...(probe.args ?? [])]] as const,
-  );
+  return page.evaluate(([fn, args]) => (globalThis as any).throughput[fn as string](...(args as unknown[])), [
+    probe.fn,
+    [bytes, ...(probe.args ?? [])],
+  ] as const);
 }
 
 /**

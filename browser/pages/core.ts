@@ -5,14 +5,18 @@
  */
 import {
   type BackendName,
+  CHUNK_SIZE,
+  createOpener,
   decrypt,
   decryptStream,
+  encrypt,
   encryptStream,
   isSealstreamError,
   openHeader,
   openPrefixLength,
   readHeaderLength,
   resolveBackend,
+  SEALED_CHUNK_SIZE,
 } from '@sealstream/core';
 import { fromHex, generated, pattern, toHex } from './pattern.ts';
 
@@ -205,6 +209,71 @@ async function roundTrip(backend?: BackendName) {
   }
 }
 
+/** Deterministic randomness for sealing the same bytes in the page and in Node (tests only; Node's side is in webcrypto-runs.test.ts). */
+function fixedRandom(): (length: number) => Uint8Array {
+  let n = 0;
+  return (length) => pattern(length, 1000 + n++);
+}
+
+/**
+ * Seals pattern(size, 21) to `keyHex` with fixed randomness, streamed in `writeSize` writes and whole
+ * with encrypt(): both SHA-256s and the length, for comparison with Node's backends.
+ */
+async function sealFixed(size: number, writeSize: number, keyHex: string, backend: BackendName) {
+  const plain = pattern(size, 21);
+  const options = () => ({ recipients: [fromHex(keyHex)], backend, _random: fixedRandom() });
+  const streamed = await collect(streamOf(plain, writeSize).pipeThrough(encryptStream(options())));
+  if (streamed.error) throw streamed.error;
+  const whole = await encrypt(plain, options());
+  return { length: whole.length, whole: await sha256(whole), streamed: await sha256(streamed.bytes) };
+}
+
+/**
+ * Seals pattern(size, 22) in the page, flips one bit of sealed chunk `flipChunk`, and opens it three
+ * ways on WebCrypto: decryptStream fed `writeSize` writes (what it released before failing, and
+ * whether that is the plaintext's prefix), decrypt() (whole), and one PayloadOpener call over the
+ * whole payload (what its output holds after the failure).
+ */
+async function openTampered(size: number, flipChunk: number, writeSize: number) {
+  const key = new Uint8Array(32).fill(6);
+  const plain = pattern(size, 22);
+  const sealed = await encrypt(plain, { recipients: [key], backend: 'webcrypto' });
+  const start = openPrefixLength(readHeaderLength(sealed)!);
+  sealed[start + flipChunk * SEALED_CHUNK_SIZE + 100]! ^= 1;
+  const options = { keys: [key], backend: 'webcrypto' as const };
+
+  const streamed = await collect(streamOf(sealed, writeSize).pipeThrough(decryptStream(options)));
+  const released = streamed.bytes;
+  const prefixOk = toHex(released) === toHex(plain.subarray(0, released.length));
+
+  let wholeCode = 'success';
+  try {
+    await decrypt(sealed, options);
+  } catch (err) {
+    wholeCode = codeOf(err);
+  }
+
+  const { opener, payloadStart } = await createOpener(sealed.subarray(0, start), options);
+  const out = new Uint8Array(size).fill(0xaa);
+  let openerCode = 'success';
+  try {
+    await opener.open(sealed.subarray(payloadStart), out, true);
+  } catch (err) {
+    openerCode = codeOf(err);
+  }
+  const cut = flipChunk * CHUNK_SIZE;
+  return {
+    streamCode: codeOf(streamed.error),
+    released: released.length,
+    prefixOk,
+    wholeCode,
+    openerCode,
+    openerBefore: toHex(out.subarray(0, cut)) === toHex(plain.subarray(0, cut)),
+    openerFailedZeroed: out.subarray(cut, cut + CHUNK_SIZE).every((b) => b === 0),
+    openerAfterUntouched: out.subarray(cut + CHUNK_SIZE).every((b) => b === 0xaa),
+  };
+}
+
 Object.assign(globalThis, {
   coreTest: {
     vectors,
@@ -212,6 +281,8 @@ Object.assign(globalThis, {
     openFromServer,
     readRange,
     streamThrough,
+    sealFixed,
+    openTampered,
     automaticBackend,
     roundTrip,
   },

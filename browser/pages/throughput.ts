@@ -123,7 +123,8 @@ async function opener(total: number): Promise<number> {
   const out = new Uint8Array(RUN * CHUNK_SIZE);
   return timed(async () => {
     let at = 0;
-    for (; at + step < payload.length; at += step) await opener.open(payload.subarray(at, at + step), out, false);
+    for (; at + step < payload.length; at += step)
+      await opener.open(payload.subarray(at, at + step), out, false);
     await opener.open(payload.subarray(at), out, true);
   });
 }

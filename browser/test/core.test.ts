@@ -196,4 +196,3 @@ describe('an insecure context', () => {
     expect(await call('automaticBackend')).toEqual({ name: 'webcrypto', secure: true });
   });
 });
-

@@ -10,10 +10,13 @@ function scrambled() {
     issued.push(i);
     most = Math.max(most, ++inFlight);
     return new Promise<number>((resolve) =>
-      setTimeout(() => {
-        inFlight--;
-        resolve(i * 10);
-      }, (i * 7) % 5),
+      setTimeout(
+        () => {
+          inFlight--;
+          resolve(i * 10);
+        },
+        (i * 7) % 5,
+      ),
     );
   };
   return { issue, issued, most: () => most };
@@ -49,8 +52,7 @@ describe('takeInOrder', () => {
     const onUnhandled = (e: unknown) => unhandled.push(e);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const issue = (i: number) =>
-        i >= 3 ? Promise.reject(new Error(`call ${i}`)) : Promise.resolve(i);
+      const issue = (i: number) => (i >= 3 ? Promise.reject(new Error(`call ${i}`)) : Promise.resolve(i));
       await expect(takeInOrder(10, 5, issue, () => true)).rejects.toThrow('call 3');
       await new Promise((r) => setTimeout(r, 20));
       expect(unhandled).toEqual([]);
