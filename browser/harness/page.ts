@@ -22,7 +22,12 @@ export async function openReadyPage(browser: Browser, url: string): Promise<Read
   });
   await page.goto(url);
   try {
-    await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      // typed without the DOM library: the bench (Node-only types) imports this harness too
+      () => (globalThis as unknown as { document: { title: string } }).document.title === 'ready',
+      undefined,
+      { timeout: 20_000 },
+    );
   } catch (err) {
     throw new Error(`the test page at ${url} did not get ready: ${errors.join('; ') || String(err)}`);
   }

@@ -95,10 +95,12 @@ export async function openThroughputPage(): Promise<ThroughputPage> {
 }
 
 function callProbe(page: Page, probe: Probe, bytes: number): Promise<number> {
-  return page.evaluate(([fn, args]) => (globalThis as any).throughput[fn as string](...(args as unknown[])), [
-    probe.fn,
-    [bytes, ...(probe.args ?? [])],
-  ] as const);
+  type Probes = Record<string, (...args: unknown[]) => Promise<number>>;
+  const args: unknown[] = [bytes, ...(probe.args ?? [])];
+  return page.evaluate(
+    ([fn, args]) => (globalThis as unknown as { throughput: Probes }).throughput[fn]!(...args),
+    [probe.fn, args] as [string, unknown[]],
+  );
 }
 
 /**
