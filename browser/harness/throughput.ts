@@ -20,7 +20,14 @@ import { startTestServer, type TestServer } from './server.ts';
 export const BASELINE_MB_PER_SECOND = 110;
 
 /** The probes, as named in the page. */
-export type ProbeName = 'subtle' | 'subtleStream' | 'sealer' | 'opener' | 'encrypt' | 'decrypt';
+export type ProbeName =
+  | 'subtle'
+  | 'subtleStream'
+  | 'workerStream'
+  | 'sealer'
+  | 'opener'
+  | 'encrypt'
+  | 'decrypt';
 
 /** One probe to run: its page function and the arguments after the size. */
 export interface Probe {
@@ -47,10 +54,18 @@ export interface ThroughputPage {
 /** Launches Chromium on the throughput page. */
 export async function openThroughputPage(): Promise<ThroughputPage> {
   const bundle = await bundleForBrowser(new URL('../pages/throughput.ts', import.meta.url).pathname);
+  const worker = await bundleForBrowser(new URL('../pages/throughput-worker.ts', import.meta.url).pathname);
   let server: TestServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await startTestServer({ script: bundle.code });
+    server = await startTestServer({
+      script: bundle.code,
+      route: (req, res) => {
+        if (req.url !== '/worker.js') return false;
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(worker.code);
+        return true;
+      },
+    });
     browser = await launchChromium();
     const { page, errors } = await openReadyPage(browser, server.origin);
     const cdp = await browser.newBrowserCDPSession();
@@ -136,6 +151,8 @@ export const WEBCRYPTO_PROBES: Probe[] = [
   { label: 'browser_subtle_16k_16_in_flight', fn: 'subtle', args: [16] },
   { label: 'browser_subtle_16k_64_in_flight', fn: 'subtle', args: [64] },
   { label: 'browser_subtle_stream', fn: 'subtleStream' },
+  { label: 'browser_subtle_stream_1_worker', fn: 'workerStream', args: [1, 4] },
+  { label: 'browser_subtle_stream_2_workers', fn: 'workerStream', args: [2, 4] },
   { label: 'browser_webcrypto_sealer', fn: 'sealer' },
   { label: 'browser_webcrypto_opener', fn: 'opener' },
   { label: 'browser_webcrypto_encrypt', fn: 'encrypt' },
