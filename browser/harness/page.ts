@@ -33,3 +33,15 @@ export async function openReadyPage(browser: Browser, url: string): Promise<Read
   }
   return { page, errors };
 }
+
+/**
+ * Calls `fn` of the object the page script put on `globalThis[name]` with `args`, in the page, and
+ * returns its result (structured-cloned back).
+ */
+export function callInPage<T>(page: Page, name: string, fn: string, ...args: unknown[]): Promise<T> {
+  type Api = Record<string, (...args: unknown[]) => unknown>;
+  return page.evaluate(
+    ([name, fn, args]) => (globalThis as unknown as Record<string, Api>)[name]![fn]!(...args),
+    [name, fn, args] as [string, string, unknown[]],
+  ) as Promise<T>;
+}

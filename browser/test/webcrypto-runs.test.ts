@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bundleForBrowser } from '../harness/bundle.ts';
 import { launchChromium } from '../harness/chromium.ts';
-import { openReadyPage } from '../harness/page.ts';
+import { callInPage, openReadyPage } from '../harness/page.ts';
 import { startTestServer, type TestServer } from '../harness/server.ts';
 import { pattern } from '../pages/pattern.ts';
 import { sha256hex } from './helpers.ts';
@@ -22,11 +22,7 @@ let browser: Browser;
 let server: TestServer;
 let page: Page;
 let errors: string[];
-const call = <T>(fn: string, ...args: unknown[]): Promise<T> =>
-  page.evaluate(([fn, args]) => (globalThis as any).coreTest[fn as string](...(args as unknown[])), [
-    fn,
-    args,
-  ] as const);
+const call = <T>(fn: string, ...args: unknown[]) => callInPage<T>(page, 'coreTest', fn, ...args);
 
 beforeAll(async () => {
   const bundle = await bundleForBrowser(new URL('../pages/core.ts', import.meta.url).pathname);
