@@ -1,4 +1,4 @@
-// pnpm bench [--quick] [--only openssl,core,file,memory,peers,s3] [--runs N]
+// pnpm bench [--quick] [--only openssl,core,file,memory,peers,s3,browser] [--runs N]
 //
 // Measures every figure in one process run (so that ratios compare like with like on a noisy
 // machine), then writes bench/results/latest.{json,md,svg} (results/quick/ with --quick, results/only/
