@@ -1,4 +1,4 @@
-// pnpm bench [--quick] [--only openssl,core,file,memory,peers,s3] [--runs N]
+// pnpm bench [--quick] [--only openssl,core,file,memory,peers,s3,browser] [--runs N]
 //
 // Measures every figure in one process run (so that ratios compare like with like on a noisy
 // machine), then writes bench/results/latest.{json,md,svg} (results/quick/ with --quick, results/only/
@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { runBrowser } from './browser.ts';
 import { runCliVsAge } from './cli.ts';
 import { type Context, FULL_SIZES, makeTmp, QUICK_SIZES, RESULTS_DIR, removeTmp } from './context.ts';
 import { runCore } from './core.ts';
@@ -172,6 +173,7 @@ async function main(): Promise<number> {
     ['file, cli vs age', ctx.only.has('file'), () => runCliVsAge(ctx)],
     ['memory', ctx.only.has('memory'), () => runMemory(ctx)],
     ['s3', ctx.only.has('s3'), () => runS3(ctx)],
+    ['browser', ctx.only.has('browser'), () => runBrowser(ctx)],
   ];
   try {
     for (const [name, selected, step] of steps) {
@@ -206,7 +208,13 @@ async function main(): Promise<number> {
   const results: Results = {
     date: new Date().toISOString(),
     mode: ctx.quick ? 'quick' : 'full',
-    runs: { openssl: ctx.runs, core: ctx.runs, file: ctx.fileRuns, memory: ctx.memoryRuns },
+    runs: {
+      openssl: ctx.runs,
+      core: ctx.runs,
+      file: ctx.fileRuns,
+      memory: ctx.memoryRuns,
+      browser: ctx.runs,
+    },
     durationSeconds: (performance.now() - start) / 1000,
     machine: describeMachine(),
     sizes: ctx.sizes,

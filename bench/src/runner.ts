@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 
 /** The families of figures, one module each; `--only` takes these names. */
-export const FAMILIES = ['openssl', 'core', 'file', 'memory', 'peers', 's3'] as const;
+export const FAMILIES = ['openssl', 'core', 'file', 'memory', 'peers', 's3', 'browser'] as const;
 export type FamilyName = (typeof FAMILIES)[number];
 
 /**

@@ -20,6 +20,7 @@ const COLORS: Record<FamilyName, string> = {
   memory: '#2563a8',
   peers: '#d9822b',
   s3: '#2f855a',
+  browser: '#805ad5',
 };
 
 const TITLES: Record<FamilyName, string> = {
@@ -29,6 +30,7 @@ const TITLES: Record<FamilyName, string> = {
   memory: 'Peak RSS',
   peers: 'Peers, same file, same rounds',
   s3: 'S3, local server',
+  browser: 'Chromium, WebCrypto in the page',
 };
 
 function esc(text: string): string {

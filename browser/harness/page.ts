@@ -22,9 +22,26 @@ export async function openReadyPage(browser: Browser, url: string): Promise<Read
   });
   await page.goto(url);
   try {
-    await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      // typed without the DOM library: the bench (Node-only types) imports this harness too
+      () => (globalThis as unknown as { document: { title: string } }).document.title === 'ready',
+      undefined,
+      { timeout: 20_000 },
+    );
   } catch (err) {
     throw new Error(`the test page at ${url} did not get ready: ${errors.join('; ') || String(err)}`);
   }
   return { page, errors };
+}
+
+/**
+ * Calls `fn` of the object the page script put on `globalThis[name]` with `args`, in the page, and
+ * returns its result (structured-cloned back).
+ */
+export function callInPage<T>(page: Page, name: string, fn: string, ...args: unknown[]): Promise<T> {
+  type Api = Record<string, (...args: unknown[]) => unknown>;
+  return page.evaluate(
+    ([name, fn, args]) => (globalThis as unknown as Record<string, Api>)[name]![fn]!(...args),
+    [name, fn, args] as [string, string, unknown[]],
+  ) as Promise<T>;
 }

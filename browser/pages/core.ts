@@ -1,18 +1,22 @@
 /**
  * Test page for @sealstream/core in Chromium: vectors, round trips with the Node side through the
- * test server, random access over HTTP Range, throughput and memory probes. Each function is
+ * test server, random access over HTTP Range and the memory probe. Each function is
  * called by browser/test/core.test.ts through `page.evaluate`.
  */
 import {
   type BackendName,
+  CHUNK_SIZE,
+  createOpener,
   decrypt,
   decryptStream,
+  encrypt,
   encryptStream,
   isSealstreamError,
   openHeader,
   openPrefixLength,
   readHeaderLength,
   resolveBackend,
+  SEALED_CHUNK_SIZE,
 } from '@sealstream/core';
 import { fromHex, generated, pattern, toHex } from './pattern.ts';
 
@@ -169,40 +173,6 @@ async function readRange(name: string, keyHex: string, start: number, end: numbe
   };
 }
 
-/** Seals `total` bytes with encryptStream and throws the output away; MB/s (10^6 bytes per second). */
-async function sealThroughput(total: number, backend: BackendName) {
-  const t0 = performance.now();
-  let out = 0;
-  await generated(total)
-    .pipeThrough(encryptStream({ recipients: [new Uint8Array(32).fill(1)], backend }))
-    .pipeTo(new WritableStream({ write: (c) => void (out += c.length) }));
-  const seconds = (performance.now() - t0) / 1000;
-  return { mbPerSecond: total / 1e6 / seconds, seconds, sealed: out };
-}
-
-/**
- * A prototype of several chunks in flight: AES-GCM over `total` bytes in 16 KiB calls to
- * crypto.subtle.encrypt, `inFlight` of them awaited together (what a batched WebCrypto backend
- * would do). Measures the ceiling, not the format: nonces are not the format's.
- */
-async function subtleInFlight(total: number, inFlight: number) {
-  const key = await crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']);
-  const chunk = pattern(16384, 3) as Uint8Array<ArrayBuffer>;
-  const chunks = Math.ceil(total / chunk.length);
-  const t0 = performance.now();
-  for (let i = 0; i < chunks; i += inFlight) {
-    const batch: Promise<ArrayBuffer>[] = [];
-    for (let j = i; j < Math.min(chunks, i + inFlight); j++) {
-      const iv = new Uint8Array(12);
-      new DataView(iv.buffer).setUint32(8, j);
-      batch.push(crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, chunk));
-    }
-    await Promise.all(batch);
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  return { mbPerSecond: (chunks * chunk.length) / 1e6 / seconds, inFlight };
-}
-
 /** Seals then opens `total` bytes as one pipeline, for the memory probe; returns plaintext bytes out. */
 async function streamThrough(total: number) {
   const key = new Uint8Array(32).fill(2);
@@ -239,62 +209,69 @@ async function roundTrip(backend?: BackendName) {
   }
 }
 
-/** The test source alone (pattern slices through a stream into a sink): the cost outside sealing. */
-async function sourceThroughput(total: number) {
-  const t0 = performance.now();
-  await generated(total).pipeTo(new WritableStream({ write: () => {} }));
-  return { mbPerSecond: total / 1e6 / ((performance.now() - t0) / 1000) };
+/** Deterministic randomness for sealing the same bytes in the page and in Node (tests only; Node's side is in webcrypto-runs.test.ts). */
+function fixedRandom(): (length: number) => Uint8Array {
+  let n = 0;
+  return (length) => pattern(length, 1000 + n++);
 }
 
 /**
- * encryptStream fed one premade buffer of `chunkBytes` over and over (no source cost), to see how
- * the size of the writes into the stream matters.
+ * Seals pattern(size, 21) to `keyHex` with fixed randomness, streamed in `writeSize` writes and whole
+ * with encrypt(): both SHA-256s and the length, for comparison with Node's backends.
  */
-async function sealChunksThroughput(total: number, chunkBytes: number) {
-  const block = pattern(chunkBytes, 9);
-  let sent = 0;
-  const source = new ReadableStream<Uint8Array>(
-    {
-      pull(c) {
-        if (sent >= total) return c.close();
-        c.enqueue(block);
-        sent += block.length;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  const t0 = performance.now();
-  await source
-    .pipeThrough(encryptStream({ recipients: [new Uint8Array(32).fill(1)], backend: 'webcrypto' }))
-    .pipeTo(new WritableStream({ write: () => {} }));
-  return { mbPerSecond: sent / 1e6 / ((performance.now() - t0) / 1000), chunkBytes };
+async function sealFixed(size: number, writeSize: number, keyHex: string, backend: BackendName) {
+  const plain = pattern(size, 21);
+  const options = () => ({ recipients: [fromHex(keyHex)], backend, _random: fixedRandom() });
+  const streamed = await collect(streamOf(plain, writeSize).pipeThrough(encryptStream(options())));
+  if (streamed.error) throw streamed.error;
+  const whole = await encrypt(plain, options());
+  return { length: whole.length, whole: await sha256(whole), streamed: await sha256(streamed.bytes) };
 }
 
 /**
- * subtleInFlight as the WebCrypto backend does it: a fresh nonce per chunk and each result copied
- * into an output batch, `inFlight` chunks awaited together.
+ * Seals pattern(size, 22) in the page, flips one bit of sealed chunk `flipChunk`, and opens it three
+ * ways on WebCrypto: decryptStream fed `writeSize` writes (what it released before failing, and
+ * whether that is the plaintext's prefix), decrypt() (whole), and one PayloadOpener call over the
+ * whole payload (what its output holds after the failure).
  */
-async function subtleWithCopies(total: number, inFlight: number) {
-  const key = await crypto.subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']);
-  const plain = pattern(inFlight * 16384, 3) as Uint8Array<ArrayBuffer>;
-  const out = new Uint8Array(inFlight * 16400);
-  const chunks = Math.ceil(total / 16384);
-  const t0 = performance.now();
-  for (let i = 0; i < chunks; i += inFlight) {
-    const batch: Promise<void>[] = [];
-    for (let j = 0; j < Math.min(inFlight, chunks - i); j++) {
-      const iv = new Uint8Array(12);
-      new DataView(iv.buffer).setUint32(8, i + j);
-      const params = { name: 'AES-GCM', iv, additionalData: new Uint8Array(0) };
-      batch.push(
-        crypto.subtle
-          .encrypt(params, key, plain.subarray(j * 16384, (j + 1) * 16384))
-          .then((r) => out.set(new Uint8Array(r), j * 16400)),
-      );
-    }
-    await Promise.all(batch);
+async function openTampered(size: number, flipChunk: number, writeSize: number) {
+  const key = new Uint8Array(32).fill(6);
+  const plain = pattern(size, 22);
+  const sealed = await encrypt(plain, { recipients: [key], backend: 'webcrypto' });
+  const start = openPrefixLength(readHeaderLength(sealed)!);
+  sealed[start + flipChunk * SEALED_CHUNK_SIZE + 100]! ^= 1;
+  const options = { keys: [key], backend: 'webcrypto' as const };
+
+  const streamed = await collect(streamOf(sealed, writeSize).pipeThrough(decryptStream(options)));
+  const released = streamed.bytes;
+  const prefixOk = toHex(released) === toHex(plain.subarray(0, released.length));
+
+  let wholeCode = 'success';
+  try {
+    await decrypt(sealed, options);
+  } catch (err) {
+    wholeCode = codeOf(err);
   }
-  return { mbPerSecond: (chunks * 16384) / 1e6 / ((performance.now() - t0) / 1000), inFlight };
+
+  const { opener, payloadStart } = await createOpener(sealed.subarray(0, start), options);
+  const out = new Uint8Array(size).fill(0xaa);
+  let openerCode = 'success';
+  try {
+    await opener.open(sealed.subarray(payloadStart), out, true);
+  } catch (err) {
+    openerCode = codeOf(err);
+  }
+  const cut = flipChunk * CHUNK_SIZE;
+  return {
+    streamCode: codeOf(streamed.error),
+    released: released.length,
+    prefixOk,
+    wholeCode,
+    openerCode,
+    openerBefore: toHex(out.subarray(0, cut)) === toHex(plain.subarray(0, cut)),
+    openerFailedZeroed: out.subarray(cut, cut + CHUNK_SIZE).every((b) => b === 0),
+    openerAfterUntouched: out.subarray(cut + CHUNK_SIZE).every((b) => b === 0xaa),
+  };
 }
 
 Object.assign(globalThis, {
@@ -303,12 +280,9 @@ Object.assign(globalThis, {
     sealToServer,
     openFromServer,
     readRange,
-    sealThroughput,
-    subtleInFlight,
-    sourceThroughput,
-    sealChunksThroughput,
-    subtleWithCopies,
     streamThrough,
+    sealFixed,
+    openTampered,
     automaticBackend,
     roundTrip,
   },

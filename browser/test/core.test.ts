@@ -1,7 +1,6 @@
 /**
  * @sealstream/core in Debian's Chromium: the vectors on WebCrypto and noble, round trips between
- * the page and Node, random access over HTTP Range, the insecure-context rule, and in-page
- * throughput (reported, never asserted).
+ * the page and Node, random access over HTTP Range and the insecure-context rule (throughput: throughput.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { decrypt, encrypt } from '@sealstream/core';
@@ -10,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Vector } from '../../packages/core/scripts/generate-vectors.ts';
 import { bundleForBrowser } from '../harness/bundle.ts';
 import { launchChromium } from '../harness/chromium.ts';
-import { openReadyPage } from '../harness/page.ts';
+import { callInPage, openReadyPage } from '../harness/page.ts';
 import { startTestServer, type TestServer } from '../harness/server.ts';
 import type { Outcome } from '../pages/core.ts';
 import { pattern, toHex } from '../pages/pattern.ts';
@@ -23,11 +22,7 @@ let browser: Browser;
 let server: TestServer;
 let page: Page;
 let errors: string[];
-const call = <T>(fn: string, ...args: unknown[]): Promise<T> =>
-  page.evaluate(([fn, args]) => (globalThis as any).coreTest[fn as string](...(args as unknown[])), [
-    fn,
-    args,
-  ] as const);
+const call = <T>(fn: string, ...args: unknown[]) => callInPage<T>(page, 'coreTest', fn, ...args);
 
 beforeAll(async () => {
   const bundle = await bundleForBrowser(new URL('../pages/core.ts', import.meta.url).pathname);
@@ -197,36 +192,3 @@ describe('an insecure context', () => {
     expect(await call('automaticBackend')).toEqual({ name: 'webcrypto', secure: true });
   });
 });
-
-test('in-page throughput (reported, not asserted)', async () => {
-  const size = 64 * 1024 * 1024;
-  const stream = await call<{ mbPerSecond: number }>('sealThroughput', size, 'webcrypto');
-  const noble = await call<{ mbPerSecond: number }>('sealThroughput', 8 * 1024 * 1024, 'noble');
-  const lines = [
-    `encryptStream, webcrypto backend: ${stream.mbPerSecond.toFixed(0)} MB/s`,
-    `encryptStream, noble backend: ${noble.mbPerSecond.toFixed(0)} MB/s`,
-  ];
-  for (const inFlight of [1, 4, 16, 64]) {
-    const r = await call<{ mbPerSecond: number }>('subtleInFlight', size, inFlight);
-    lines.push(
-      `crypto.subtle.encrypt, 16 KiB chunks, ${inFlight} in flight: ${r.mbPerSecond.toFixed(0)} MB/s`,
-    );
-  }
-  // what limits encryptStream: the test source, the size of the writes, the backend's copies
-  const source = await call<{ mbPerSecond: number }>('sourceThroughput', size);
-  lines.push(`the test source alone (1 MiB slices into a sink): ${source.mbPerSecond.toFixed(0)} MB/s`);
-  for (const chunkBytes of [16384, 1 << 20, 4 << 20]) {
-    const r = await call<{ mbPerSecond: number }>('sealChunksThroughput', size, chunkBytes);
-    lines.push(
-      `encryptStream, webcrypto, premade writes of ${chunkBytes / 1024} KiB: ${r.mbPerSecond.toFixed(0)} MB/s`,
-    );
-  }
-  for (const inFlight of [1, 64]) {
-    const r = await call<{ mbPerSecond: number }>('subtleWithCopies', size, inFlight);
-    lines.push(
-      `crypto.subtle.encrypt with fresh nonces and results copied, ${inFlight} in flight: ${r.mbPerSecond.toFixed(0)} MB/s`,
-    );
-  }
-  console.log(`Chromium throughput:\n  ${lines.join('\n  ')}`);
-  expect(stream.mbPerSecond).toBeGreaterThan(0);
-}, 120_000);

@@ -1,8 +1,10 @@
 /** WebCrypto backend: browsers, Deno, Bun, workers, and Node. @module */
 
+import { NONCE_LENGTH } from '../nonce.ts';
 import { TAG_LENGTH } from '../sizes.ts';
 import type { ChunkCipher, CipherBackend } from './backend.ts';
-import { chunkViews, openLayout, sealLayout } from './runs.ts';
+import { chunkViews, openLayout, type RunLayout, sealLayout } from './runs.ts';
+import { takeInOrder, WEBCRYPTO_WINDOW } from './webcrypto-window.ts';
 
 const GCM = 'AES-GCM';
 const KW = 'AES-KW';
@@ -13,6 +15,44 @@ let instance: CipherBackend | undefined;
 // WebCrypto's types want ArrayBuffer-backed views; ours may be views of any buffer.
 type Bytes = Uint8Array<ArrayBuffer>;
 const b = (bytes: Uint8Array) => bytes as Bytes;
+
+/** A run of chunks and which way it goes, as {@link chunkViews} takes it. */
+interface Run {
+  layout: RunLayout;
+  chunkSize: number;
+  direction: 'seal' | 'open';
+  input: Uint8Array;
+  out: Uint8Array;
+  nonces: Uint8Array;
+}
+
+/**
+ * Calls `call` on every chunk of `run` (up to {@link WEBCRYPTO_WINDOW} unsettled) and hands each
+ * result with the chunk's output view to `place`, in order, until `place` returns false. One
+ * algorithm object and one IV buffer serve the whole run: encrypt() and decrypt() copy their
+ * parameters and their input before returning, so both (and the caller's buffers) are free again
+ * at once.
+ * @returns How many chunks were placed.
+ */
+function eachChunk<T>(
+  run: Run,
+  call: (algorithm: { name: string; iv: Bytes }, input: Bytes) => Promise<T>,
+  place: (out: Uint8Array, result: T) => boolean,
+): Promise<number> {
+  const algorithm = { name: GCM, iv: new Uint8Array(NONCE_LENGTH) as Bytes };
+  const views = (i: number) =>
+    chunkViews(i, run.layout, run.chunkSize, run.direction, run.input, run.out, run.nonces);
+  return takeInOrder(
+    run.layout.count,
+    WEBCRYPTO_WINDOW,
+    (i) => {
+      const v = views(i);
+      algorithm.iv.set(v.nonce);
+      return call(algorithm, b(v.input));
+    },
+    (i, result) => place(views(i).out, result),
+  );
+}
 
 /** The WebCrypto backend. */
 export function webcryptoBackend(): CipherBackend {
@@ -43,32 +83,37 @@ export function webcryptoBackend(): CipherBackend {
           if (plain) out.set(plain, 0);
           return plain !== undefined;
         },
-        // Every chunk of a run in flight at once (WebCrypto may spread them over threads). encrypt() and
-        // decrypt() copy their inputs before returning, so the caller's buffers are free again at once.
+        // The chunks of a run are issued back to back, up to WEBCRYPTO_WINDOW unsettled at a time, and
+        // each result is copied into place as its turn comes: the renderer pays its per-call cost (about
+        // 30 us of CPU per 16 KiB call in Chromium) while earlier results come in.
         async sealRun(nonces, plain, out, chunkSize) {
           const layout = sealLayout(nonces, plain, out, chunkSize);
-          const views = Array.from({ length: layout.count }, (_, i) =>
-            chunkViews(i, layout, chunkSize, 'seal', plain, out, nonces),
+          await eachChunk(
+            { layout, chunkSize, direction: 'seal', input: plain, out, nonces },
+            (algorithm, input) => subtle.encrypt(algorithm, k, input),
+            (dest, sealed) => {
+              dest.set(new Uint8Array(sealed));
+              return true;
+            },
           );
-          const sealed = await Promise.all(views.map((v) => subtle.encrypt(params(v.nonce), k, b(v.input))));
-          for (let i = 0; i < sealed.length; i++) views[i]!.out.set(new Uint8Array(sealed[i]!), 0);
           return plain.length + layout.count * TAG_LENGTH;
         },
+        // Taken in order: a chunk's plaintext is written only once it and every chunk before it have
+        // authenticated; the first that fails is zeroed and nothing after it is written.
         async openRun(nonces, sealed, out, chunkSize) {
           const layout = openLayout(nonces, sealed, out, chunkSize);
-          const views = Array.from({ length: layout.count }, (_, i) =>
-            chunkViews(i, layout, chunkSize, 'open', sealed, out, nonces),
+          return eachChunk(
+            { layout, chunkSize, direction: 'open', input: sealed, out, nonces },
+            (algorithm, input) => subtle.decrypt(algorithm, k, input).catch(() => undefined),
+            (dest, plain) => {
+              if (!plain) {
+                dest.fill(0);
+                return false;
+              }
+              dest.set(new Uint8Array(plain));
+              return true;
+            },
           );
-          const opened = await Promise.all(views.map((v) => open(v.nonce, v.input)));
-          for (let i = 0; i < opened.length; i++) {
-            const plain = opened[i];
-            if (!plain) {
-              views[i]!.out.fill(0);
-              return i;
-            }
-            views[i]!.out.set(plain, 0);
-          }
-          return layout.count;
         },
       };
     },
