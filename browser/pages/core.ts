@@ -18,20 +18,9 @@ import {
   resolveBackend,
   SEALED_CHUNK_SIZE,
 } from '@sealstream/core';
+import type { Vector } from '../../packages/core/scripts/generate-vectors.ts';
+import { vectorOpenOptions } from '../../packages/core/test/vector-options.ts';
 import { fromHex, generated, pattern, toHex } from './pattern.ts';
-
-interface Vector {
-  name: string;
-  keys: string[];
-  /** Raw keys as text the reader parses, and age private keys (SPEC §3.1, §5.6). */
-  keyTexts?: string[];
-  privateKeys?: string[];
-  passphrases: string[];
-  identity?: string;
-  maxWorkFactor?: number;
-  maxTotalWorkFactor?: number;
-  file: string;
-}
 
 /** What a decryption produced: its error code (or 'success'), and the output's length and SHA-256. */
 export interface Outcome {
@@ -82,18 +71,7 @@ async function vectors(backend: BackendName): Promise<Outcome[]> {
   const list: Vector[] = await (await fetch('/vectors.json')).json();
   const out: Outcome[] = [];
   for (const v of list) {
-    const options = {
-      keys: [
-        ...v.keys.map(fromHex),
-        ...(v.keyTexts ?? []),
-        ...(v.privateKeys ?? []),
-        ...v.passphrases.map((passphrase) => ({ passphrase })),
-      ],
-      identity: v.identity,
-      maxWorkFactor: v.maxWorkFactor,
-      maxTotalWorkFactor: v.maxTotalWorkFactor,
-      backend,
-    };
+    const options = vectorOpenOptions(v, backend);
     const file = fromHex(v.file);
     let whole: Uint8Array = new Uint8Array(0);
     let error: unknown;

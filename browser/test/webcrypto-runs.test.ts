@@ -3,9 +3,10 @@
  * as Node's backends at the edges of a run and of the in-flight window, and a tampered chunk in the
  * middle of a run failing that whole run, with a typed error, before any of its plaintext leaves.
  */
-import { encrypt } from '@sealstream/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+// core's sources, not the package: `_random` (fixed randomness) is internal, absent from the published types
+import { encrypt } from '../../packages/core/src/index.ts';
 import { bundleForBrowser } from '../harness/bundle.ts';
 import { launchChromium } from '../harness/chromium.ts';
 import { callInPage, openReadyPage } from '../harness/page.ts';

@@ -4,23 +4,11 @@ import { describe, expect, test } from 'vitest';
 import type { Vector } from '../scripts/generate-vectors.ts';
 import { bytesSource, decrypt, decryptStream, isSealstreamError, openSealed } from '../src/index.ts';
 import { BACKENDS, hex, runTransform, sha256hex, split } from './helpers.ts';
+import { vectorOpenOptions } from './vector-options.ts';
 
 const vectors: Vector[] = JSON.parse(
   readFileSync(new URL('./vectors/sealstream-v1.json', import.meta.url), 'utf8'),
 );
-
-const optionsOf = (v: Vector, backend: (typeof BACKENDS)[number]) => ({
-  keys: [
-    ...v.keys.map(hex),
-    ...(v.keyTexts ?? []),
-    ...(v.privateKeys ?? []),
-    ...v.passphrases.map((passphrase) => ({ passphrase })),
-  ],
-  identity: v.identity,
-  maxWorkFactor: v.maxWorkFactor,
-  maxTotalWorkFactor: v.maxTotalWorkFactor,
-  backend,
-});
 
 function checkOutcome(v: Vector, output: Uint8Array, error: unknown) {
   if (v.expect === 'success') {
@@ -59,7 +47,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     let output: Uint8Array = new Uint8Array(0);
     let error: unknown;
     try {
-      output = await decrypt(hex(v.file), optionsOf(v, backend));
+      output = await decrypt(hex(v.file), vectorOpenOptions(v, backend));
     } catch (e) {
       error = e;
     }
@@ -70,7 +58,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
 
   test.each(vectors.map((v) => [v.name, v] as const))('%s: streamed in 1000-byte writes', async (_, v) => {
     const { output, error } = await runTransform(
-      decryptStream(optionsOf(v, backend)),
+      decryptStream(vectorOpenOptions(v, backend)),
       split(hex(v.file), 1000),
     );
     checkOutcome(v, output, error);
@@ -78,7 +66,10 @@ describe.each(BACKENDS)('%s backend', (backend) => {
 });
 
 test.each(vectors.map((v) => [v.name, v] as const))('%s: byte by byte (node)', async (_, v) => {
-  const { output, error } = await runTransform(decryptStream(optionsOf(v, 'node')), split(hex(v.file), 1));
+  const { output, error } = await runTransform(
+    decryptStream(vectorOpenOptions(v, 'node')),
+    split(hex(v.file), 1),
+  );
   checkOutcome(v, output, error);
 });
 
@@ -88,7 +79,7 @@ test.each(vectors.map((v) => [v.name, v] as const))(
     let output: Uint8Array = new Uint8Array(0);
     let error: unknown;
     try {
-      const object = await openSealed(bytesSource(hex(v.file)), optionsOf(v, 'node'));
+      const object = await openSealed(bytesSource(hex(v.file)), vectorOpenOptions(v, 'node'));
       output = await object.read();
     } catch (e) {
       error = e;
