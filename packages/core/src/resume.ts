@@ -126,7 +126,8 @@ export class ResumableSealing {
     const to = end - p;
     const last = Math.floor((to - 1) / SEALED_CHUNK_SIZE);
     const plain = new Uint8Array(Math.min(BATCH_CHUNKS, last + 1) * CHUNK_SIZE);
-    const sealed = new Uint8Array(plain.length + BATCH_CHUNKS * TAG_LENGTH);
+    // a batch that ends the plaintext on a chunk boundary seals the empty final chunk too
+    const sealed = new Uint8Array(plain.length + (BATCH_CHUNKS + 1) * TAG_LENGTH);
     for (let chunk = Math.floor(from / SEALED_CHUNK_SIZE); chunk <= last; chunk += BATCH_CHUNKS) {
       const count = Math.min(BATCH_CHUNKS, last - chunk + 1);
       const plainStart = chunk * CHUNK_SIZE;
