@@ -93,6 +93,18 @@ export class ResumableSealing {
   }
 
   /**
+   * The plaintext that the sealed object's bytes `[start, end)` are sealed from: the chunks they
+   * overlap (empty for a range inside the prefix). What {@link sealRange} reads.
+   */
+  plaintextRange(start: number, end: number): { start: number; end: number } {
+    const p = this.prefix.length;
+    if (end <= p || end <= start) return { start: 0, end: 0 };
+    const first = Math.floor((Math.max(start, p) - p) / SEALED_CHUNK_SIZE);
+    const last = Math.floor((end - p - 1) / SEALED_CHUNK_SIZE);
+    return { start: first * CHUNK_SIZE, end: Math.min(this.size, (last + 1) * CHUNK_SIZE) };
+  }
+
+  /**
    * Writes the sealed object's bytes `[start, end)` into `out` (prefix included where the range
    * covers it), reading only the plaintext of the chunks the range overlaps: a part of a multipart
    * upload regenerated from the file alone. Scratch memory stays about 1 MiB whatever the range.

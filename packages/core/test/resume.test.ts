@@ -149,8 +149,8 @@ describe('sealing from the middle gives the bytes of an uninterrupted seal', () 
     const object = new Uint8Array(sealing.sealedSize);
     await sealing.sealRange(0, object.length, object, reader(plain));
     const facts = await inspectSealed(bytesSource(object));
-    expect(facts.size).toBe(size);
-    expect(facts.header.identity).toBe('x/y');
+    expect(facts?.size).toBe(size);
+    expect(facts?.header.identity).toBe('x/y');
     const opened = await openSealed(bytesSource(object), { keys: key, identity: 'x/y' });
     expect(Buffer.compare(await opened.read(), plain)).toBe(0);
   });
@@ -199,5 +199,21 @@ describe('refusals', () => {
       createResumableSealing({ recipients: [generateKey()] }, -1).catch((e) => e.code),
     ]);
     expect(codes).toEqual(Array(5).fill('INVALID_ARGUMENT'));
+  });
+});
+
+test('plaintextRange names the chunks a sealed range overlaps', async () => {
+  const size = 3 * CHUNK_SIZE + 10;
+  const sealing = await createResumableSealing({ recipients: [generateKey()] }, size);
+  const p = sealing.prefix.length;
+  expect(sealing.plaintextRange(0, p)).toEqual({ start: 0, end: 0 });
+  expect(sealing.plaintextRange(0, p + 1)).toEqual({ start: 0, end: CHUNK_SIZE });
+  expect(sealing.plaintextRange(p + SEALED_CHUNK_SIZE - 1, p + SEALED_CHUNK_SIZE + 1)).toEqual({
+    start: 0,
+    end: 2 * CHUNK_SIZE,
+  });
+  expect(sealing.plaintextRange(p + 3 * SEALED_CHUNK_SIZE, sealing.sealedSize)).toEqual({
+    start: 3 * CHUNK_SIZE,
+    end: size,
   });
 });
