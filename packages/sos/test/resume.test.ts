@@ -3,6 +3,7 @@
  * sent): an upload interrupted at several points is continued from its journal, and the result is
  * the object an uninterrupted upload gives, with nothing left behind and no key on disk.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -493,7 +494,9 @@ describe('refusals', () => {
 
   it('bodies that cannot be read again: NOT_RESUMABLE, nothing sent', async () => {
     const journal = join(dir, 'not-resumable.journal');
-    for (const body of [Readable.from([new Uint8Array(10)]), new Uint8Array(10), '/dev/stdin', dir]) {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const body of [Readable.from([new Uint8Array(10)]), new Uint8Array(10), fifo, '/dev/null', dir]) {
       const err = await putObject({
         client: direct,
         bucket,

@@ -7,7 +7,7 @@
  * @module
  */
 import { hkdfSync } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   AbortMultipartUploadCommand,
@@ -209,7 +209,7 @@ async function upload(
         ...(plan.sealing ? { header: Buffer.from(plan.sealing.prefix).toString('base64') } : {}),
         plan: { partSize, size: source.size, sealedSize: total, parts: plan.parts },
         source,
-        parts: skipped,
+        parts: [...skipped],
       };
       await writer.write(journal);
     },
@@ -465,7 +465,8 @@ async function listParts(
         }),
       );
     } catch (err) {
-      if (httpStatus(err) === 404 && (err as { name?: string }).name === 'NoSuchUpload') return undefined;
+      // NoSuchUpload (AWS); Ceph RGW answers NoSuchKey for an upload it no longer has
+      if (httpStatus(err) === 404 && (err as { name?: string }).name !== 'NoSuchBucket') return undefined;
       throw mapTransportError(
         err,
         `list the parts of upload ${journal.uploadId} of ${journal.bucket}/${journal.key}`,
@@ -535,9 +536,10 @@ async function abandon(client: S3Client, journal: Journal, journalPath: string):
 }
 
 async function openSource(path: string): Promise<FileHandle> {
-  let file: FileHandle;
+  // stat before opening: opening a FIFO for reading would wait for a writer
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    file = await open(path, 'r');
+    info = await stat(path);
   } catch (cause) {
     throw new SosError(
       'INVALID_ARGUMENT',
@@ -545,15 +547,21 @@ async function openSource(path: string): Promise<FileHandle> {
       { cause },
     );
   }
-  const info = await file.stat();
   if (!info.isFile()) {
-    await file.close();
     throw new SosError(
       'NOT_RESUMABLE',
       `"body" ${path} is not a regular file (a pipe, a device, a directory): it cannot be read again from an offset`,
     );
   }
-  return file;
+  try {
+    return await open(path, 'r');
+  } catch (cause) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"body" file ${path} cannot be read: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
 }
 
 /** Parts of the file as it is (no client-side layer). */
