@@ -362,6 +362,12 @@ async function continuePlan(
     // the server no longer knows the upload: completed after all, or aborted (by hand, by a lifecycle rule)
     const completed = await completedObject(client, journal, encryption.sseC);
     if (completed !== undefined) {
+      options.resume?.onResume?.({
+        uploadId: journal.uploadId,
+        partsSkipped: journal.plan.parts,
+        bytesSkipped: journal.plan.sealedSize,
+        partsTotal: journal.plan.parts,
+      });
       return {
         kind: 'completed',
         result: {
