@@ -85,11 +85,12 @@ async function proxied(): Promise<{ proxy: FaultProxy; client: S3Client; close: 
   };
 }
 
-/** Aborts `controller` once `condition()` holds (polled every 2 ms); returns a stop function. */
-function abortWhen(controller: AbortController, condition: () => boolean): () => void {
+/** Calls `interrupt` once `condition()` holds (polled every 2 ms); returns a stop function. */
+function abortWhen(controller: AbortController, condition: () => boolean, interrupt: () => void): () => void {
   const timer = setInterval(() => {
+    if (controller.signal.aborted) return clearInterval(timer);
     if (condition()) {
-      controller.abort(new Error('interrupted by the test'));
+      interrupt();
       clearInterval(timer);
     }
   }, 2);
@@ -195,6 +196,8 @@ async function cleanUpload(mode: Mode, clientKey: Uint8Array, sseKey: Uint8Array
  */
 interface Interruption {
   name: string;
+  /** How: the caller's AbortSignal (default), or the store becoming unreachable (until the resume). */
+  how?: 'abort' | 'outage';
   /** Stop once this holds; `loaded` is what the server stored, `sent` what went through the proxy. */
   when: (loaded: number, sent: number, sealedSize: number) => boolean;
 }
@@ -204,6 +207,11 @@ const POINTS: Interruption[] = [
   { name: 'between parts (2 stored)', when: (loaded) => loaded >= 2 * PART },
   { name: 'during the last part', when: (_l, sent, total) => sent >= total - MiB },
   { name: 'before complete (all parts stored)', when: (loaded, _s, total) => loaded >= total },
+  {
+    name: 'during complete (store unreachable)',
+    how: 'outage',
+    when: (loaded, _s, total) => loaded >= total,
+  },
 ];
 
 /**
@@ -228,7 +236,11 @@ async function interruptAndResume(
     const controller = new AbortController();
     let loaded = 0;
     let total = Number.POSITIVE_INFINITY;
-    const stop = abortWhen(controller, () => point.when(loaded, proxy.forwarded.up, total));
+    const interrupt = () => {
+      if (point.how === 'outage') proxy.outage('reset');
+      else controller.abort(new Error('interrupted by the test'));
+    };
+    const stop = abortWhen(controller, () => point.when(loaded, proxy.forwarded.up, total), interrupt);
     const first = await putObject({
       client,
       bucket,
@@ -241,14 +253,15 @@ async function interruptAndResume(
       onProgress: (p) => {
         loaded = p.loaded;
         total = p.total ?? total;
-        if (point.when(loaded, proxy.forwarded.up, total))
-          controller.abort(new Error('interrupted by the test'));
+        if (point.when(loaded, proxy.forwarded.up, total)) interrupt();
       },
       resume: { journal },
     }).catch((e) => e);
     stop();
     expect(first.name, String(first)).toBe('UploadResumableError');
-    expect(first.code).toBe('ABORTED');
+    // the store gone: a reset or a timeout, whichever the SDK meets first
+    expect(point.how === 'outage' ? ['SERVER_FAULT', 'TIMEOUT'] : ['ABORTED']).toContain(first.code);
+    proxy.outage(false);
     expect(first.message).toContain(journal);
     expect(first.message).not.toContain('no parts were left');
     expect(await uploadsOf(key), 'the upload is kept for the resume').toBe(1);

@@ -211,7 +211,10 @@ async function upload(
         source,
         parts: [...skipped],
       };
-      await writer.write(journal);
+      await writer.write(journal).catch((err) => {
+        journal = undefined;
+        throw err;
+      });
     },
     next: async () => {
       const n = missing.shift();
@@ -243,8 +246,12 @@ async function upload(
         );
       }
     },
+    // kept once a journal records it (a continued upload has one already): an upload nothing can
+    // resume is aborted as usual
     keepOnFailure: (uploadId, err) =>
-      new UploadResumableError({ bucket, key, uploadId, journal: writer.path }, err),
+      journal === undefined && plan.existing === undefined
+        ? undefined
+        : new UploadResumableError({ bucket, key, uploadId, journal: writer.path }, err),
     ...checkPartOf(encryption, bucket, key),
   });
   await writer.remove();
