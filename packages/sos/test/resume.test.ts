@@ -31,6 +31,7 @@ import { openPayload } from '../../core/src/open.ts';
 import {
   createSosClient,
   type Encryption,
+  type PutObjectOptions,
   type PutObjectResult,
   putObject,
   sseCParams,
@@ -222,6 +223,7 @@ async function interruptAndResume(
   mode: Mode,
   point: Interruption,
   between?: (journalPath: string, journal: Journal) => Promise<void>,
+  label = point.name,
 ): Promise<PutObjectResult> {
   const clientKey = generateKey();
   const sseKey = generateKey();
@@ -241,14 +243,9 @@ async function interruptAndResume(
       else controller.abort(new Error('interrupted by the test'));
     };
     const stop = abortWhen(controller, () => point.when(loaded, proxy.forwarded.up, total), interrupt);
-    const first = await putObject({
-      client,
-      bucket,
-      key,
-      body: path,
-      encryption,
-      partSize: PART,
-      queueSize: 2,
+    const put = (extra: Partial<PutObjectOptions>) =>
+      putObject({ client, bucket, key, body: path, encryption, partSize: PART, queueSize: 2, ...extra });
+    const first = await put({
       signal: controller.signal,
       onProgress: (p) => {
         loaded = p.loaded;
@@ -282,16 +279,7 @@ async function interruptAndResume(
 
     // the resume
     let info: unknown;
-    const result = await putObject({
-      client,
-      bucket,
-      key,
-      body: path,
-      encryption,
-      partSize: PART,
-      queueSize: 2,
-      resume: { journal, onResume: (i) => (info = i) },
-    });
+    const result = await put({ resume: { journal, onResume: (i) => (info = i) } });
     const sentTotal = proxy.forwarded.up;
     expect(info).toEqual({
       uploadId: j.uploadId,
@@ -328,7 +316,7 @@ async function interruptAndResume(
     }
     const resent = sentFirst + (sentTotal - sentFirst) - clean;
     measured.push(
-      `  ${mode.padEnd(11)} ${point.name.padEnd(36)} first attempt sent ${(sentFirst / MiB).toFixed(2)} MiB, ` +
+      `  ${mode.padEnd(11)} ${label.padEnd(44)} first attempt sent ${(sentFirst / MiB).toFixed(2)} MiB, ` +
         `resume sent ${((sentTotal - sentFirst) / MiB).toFixed(2)} MiB, skipped ${result.resumed?.partsSkipped} parts; ` +
         `re-sent ${(resent / MiB).toFixed(2)} MiB (${(resent / PART).toFixed(2)} parts) over an uninterrupted upload`,
     );
@@ -354,40 +342,50 @@ describe.each(['sse-c', 'both', 'none'] as const)('the same with encryption %s',
 
 describe('holes and disagreements between the journal and the server', () => {
   it('a part the server holds but the journal lost, and a journaled part the server holds differently', async () => {
-    const result = await interruptAndResume('client-side', POINTS[3]!, async (journalPath, j) => {
-      // part 3 was stored but never journaled (a kill between the answer and the journal write)
-      const edited = { ...j, parts: j.parts.filter((p) => p.number !== 3) };
-      writeFileSync(journalPath, JSON.stringify(edited), { mode: 0o600 });
-      // part 2 on the server is not what the journal says (another ETag): it must be sent again
-      await direct.send(
-        new UploadPartCommand({
-          Bucket: j.bucket,
-          Key: j.key,
-          UploadId: j.uploadId,
-          PartNumber: 2,
-          Body: new Uint8Array(PART),
-        }),
-      );
-    });
+    const result = await interruptAndResume(
+      'client-side',
+      POINTS[3]!,
+      async (journalPath, j) => {
+        // part 3 was stored but never journaled (a kill between the answer and the journal write)
+        const edited = { ...j, parts: j.parts.filter((p) => p.number !== 3) };
+        writeFileSync(journalPath, JSON.stringify(edited), { mode: 0o600 });
+        // part 2 on the server is not what the journal says (another ETag): it must be sent again
+        await direct.send(
+          new UploadPartCommand({
+            Bucket: j.bucket,
+            Key: j.key,
+            UploadId: j.uploadId,
+            PartNumber: 2,
+            Body: new Uint8Array(PART),
+          }),
+        );
+      },
+      'hole: part 3 not journaled, part 2 differs',
+    );
     expect(result.resumed?.partsSkipped).toBe(3);
     expect(result.resumed?.bytesResent).toBe(2 * PART);
   });
 
   it('an upload completed with its journal still there (killed after the completion) is recognized', async () => {
-    const result = await interruptAndResume('client-side', POINTS[3]!, async (_path, j) => {
-      await direct.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: j.bucket,
-          Key: j.key,
-          UploadId: j.uploadId,
-          MultipartUpload: {
-            Parts: [...j.parts]
-              .sort((a, b) => a.number - b.number)
-              .map((p) => ({ PartNumber: p.number, ETag: p.etag })),
-          },
-        }),
-      );
-    });
+    const result = await interruptAndResume(
+      'client-side',
+      POINTS[3]!,
+      async (_path, j) => {
+        await direct.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: j.bucket,
+            Key: j.key,
+            UploadId: j.uploadId,
+            MultipartUpload: {
+              Parts: [...j.parts]
+                .sort((a, b) => a.number - b.number)
+                .map((p) => ({ PartNumber: p.number, ETag: p.etag })),
+            },
+          }),
+        );
+      },
+      'completed, journal left behind',
+    );
     expect(result.resumed).toEqual({ partsSkipped: 5, bytesSkipped: result.size, bytesResent: 0 });
   });
 });
@@ -503,6 +501,50 @@ describe('refusals', () => {
     expect(out.resumed).toBeUndefined();
     expect(Buffer.compare(await stored(key, encryption), data)).toBe(0);
     expect(exists(journal)).toBe(false);
+  });
+
+  it('a file changed during the upload: not completed (SOURCE_CHANGED), kept for a restart', async () => {
+    const { path, data } = sourceFile(12 * MiB);
+    const journal = join(dir, 'changed-during.journal');
+    const key = 'changed-during';
+    const encryption: Encryption = { clientSide: { keys: { passphrase: 'correct horse' } } };
+    const err = await putObject({
+      client: direct,
+      bucket,
+      key,
+      body: path,
+      encryption,
+      partSize: PART,
+      queueSize: 1,
+      onProgress: (p) => {
+        // the file is rewritten with other bytes in its middle after the first part went up
+        if (p.loaded === PART) writeFileSync(path, Buffer.concat([data, Buffer.from('more')]));
+      },
+      resume: { journal },
+    }).catch((e) => e);
+    expect(err.name).toBe('UploadResumableError');
+    expect(err.code).toBe('SOURCE_CHANGED');
+    expect(await uploadsOf(key)).toBe(1);
+    const again = (restart: boolean) =>
+      putObject({
+        client: direct,
+        bucket,
+        key,
+        body: path,
+        encryption,
+        partSize: PART,
+        resume: { journal, restart },
+      });
+    expect((await again(false).catch((e) => e)).code).toBe('SOURCE_CHANGED');
+    const out = await again(true);
+    expect(out.plaintextSize).toBe(data.length + 4);
+    expect(await uploadsOf(key)).toBe(0);
+    const got = await stored(key, 'none');
+    expect(
+      Buffer.from(await decrypt(got, { keys: { passphrase: 'correct horse' } }))
+        .subarray(data.length)
+        .toString(),
+    ).toBe('more');
   });
 
   it('bodies that cannot be read again: NOT_RESUMABLE, nothing sent', async () => {

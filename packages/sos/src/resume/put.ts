@@ -7,7 +7,7 @@
  * @module
  */
 import { hkdfSync } from 'node:crypto';
-import { type FileHandle, open, stat } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   AbortMultipartUploadCommand,
@@ -26,6 +26,7 @@ import {
   type ResumableSealing,
   resumeSealing,
 } from '@sealstream/core';
+import { statRegularFile } from '../body.node.ts';
 import { identityFor, recipientsOf } from '../client-side.ts';
 import { type ResolvedEncryption, resolveEncryption } from '../encryption.ts';
 import { SosError, UploadResumableError } from '../errors.ts';
@@ -549,23 +550,14 @@ async function abandon(client: S3Client, journal: Journal, journalPath: string):
 }
 
 async function openSource(path: string): Promise<FileHandle> {
-  // stat before opening: opening a FIFO for reading would wait for a writer
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(path);
-  } catch (cause) {
-    throw new SosError(
-      'INVALID_ARGUMENT',
-      `"body" file ${path} cannot be read: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  if (!info.isFile()) {
-    throw new SosError(
-      'NOT_RESUMABLE',
-      `"body" ${path} is not a regular file (a pipe, a device, a directory): it cannot be read again from an offset`,
-    );
-  }
+  await statRegularFile(
+    path,
+    () =>
+      new SosError(
+        'NOT_RESUMABLE',
+        `"body" ${path} is not a regular file (a pipe, a device, a directory): it cannot be read again from an offset`,
+      ),
+  );
   try {
     return await open(path, 'r');
   } catch (cause) {
