@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
@@ -37,6 +38,7 @@ import {
   sseCParams,
 } from '../src/index.ts';
 import type { Journal } from '../src/resume/journal.ts';
+import { listParts } from '../src/resume/put.ts';
 import { collect, useTestBucket } from './helpers.ts';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy.ts';
 
@@ -390,6 +392,24 @@ describe('holes and disagreements between the journal and the server', () => {
     );
     expect(result.resumed).toEqual({ partsSkipped: 5, bytesSkipped: result.size, bytesResent: 0 });
   });
+});
+
+it('ListParts is read page after page', async () => {
+  const key = 'paged';
+  const { UploadId } = await direct.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  try {
+    for (let n = 1; n <= 5; n++) {
+      await direct.send(
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n, Body: new Uint8Array(n) }),
+      );
+    }
+    const parts = await listParts(direct, { bucket, key, uploadId: UploadId! }, undefined, undefined, 2);
+    expect([...(parts?.keys() ?? [])].sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(parts?.get(4)?.Size).toBe(4);
+  } finally {
+    await direct.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }));
+  }
+  expect(await listParts(direct, { bucket, key, uploadId: UploadId! }, undefined, undefined)).toBeUndefined();
 });
 
 /** A first attempt interrupted after 2 parts: its journal, for the refusals. */

@@ -73,7 +73,7 @@ interface Plan {
   /** Client-side: the header bytes part 1 carries. */
   sealing: ResumableSealing | undefined;
   /** A continued upload: its ID and the parts the server holds that are trusted. */
-  existing: { uploadId: string; parts: JournalPart[]; resent: number } | undefined;
+  existing: { uploadId: string; created: string; parts: JournalPart[]; resent: number } | undefined;
 }
 
 /**
@@ -204,7 +204,7 @@ async function upload(
         bucket,
         key,
         uploadId,
-        created: new Date().toISOString(),
+        created: plan.existing?.created ?? new Date().toISOString(),
         encryption: modeOf(encryption),
         ...(encryption.sseC ? { sseCKeyCheck: sseCKeyCheck(encryption.sseC) } : {}),
         ...(plan.sealing ? { header: Buffer.from(plan.sealing.prefix).toString('base64') } : {}),
@@ -371,10 +371,10 @@ async function continuePlan(
     }
     maker = fileMaker(file, source.size);
   }
-  const listed = await listParts(client, journal, encryption.sseC);
+  const listed = await listParts(client, journal, encryption.sseC, options.signal);
   if (listed === undefined) {
     // the server no longer knows the upload: completed after all, or aborted (by hand, by a lifecycle rule)
-    const completed = await completedObject(client, journal, encryption.sseC);
+    const completed = await completedObject(client, journal, encryption.sseC, options.signal);
     if (completed !== undefined) {
       options.resume?.onResume?.({
         uploadId: journal.uploadId,
@@ -421,7 +421,7 @@ async function continuePlan(
       partSize: journal.plan.partSize,
       parts: journal.plan.parts,
       sealing,
-      existing: { uploadId: journal.uploadId, parts: trusted, resent },
+      existing: { uploadId: journal.uploadId, created: journal.created, parts: trusted, resent },
     },
   };
 }
@@ -462,13 +462,15 @@ async function reopenHeader(
 }
 
 /**
- * The parts the server holds for the journaled upload (every page of ListParts).
+ * The parts the server holds for the journaled upload (every page of ListParts, `pageSize` parts each).
  * @returns `undefined` when the server does not know the upload (NoSuchUpload).
  */
-async function listParts(
+export async function listParts(
   client: S3Client,
-  journal: Journal,
+  journal: Pick<Journal, 'bucket' | 'key' | 'uploadId'>,
   sseC: SseCParams | undefined,
+  signal: AbortSignal | undefined,
+  pageSize = 1000,
 ): Promise<Map<number, Part> | undefined> {
   const parts = new Map<number, Part>();
   let marker: string | undefined;
@@ -480,9 +482,11 @@ async function listParts(
           Bucket: journal.bucket,
           Key: journal.key,
           UploadId: journal.uploadId,
+          MaxParts: pageSize,
           ...(marker !== undefined ? { PartNumberMarker: marker } : {}),
           ...sseC,
         }),
+        signal ? { abortSignal: signal } : {},
       );
     } catch (err) {
       // NoSuchUpload (AWS); Ceph RGW answers NoSuchKey for an upload it no longer has
@@ -513,6 +517,7 @@ async function completedObject(
   client: S3Client,
   journal: Journal,
   sseC: SseCParams | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<{ etag: string; versionId: string | undefined } | undefined> {
   if (journal.parts.length !== journal.plan.parts) return undefined;
   const sorted = [...journal.parts].sort((a, b) => a.number - b.number);
@@ -521,6 +526,7 @@ async function completedObject(
   try {
     const out = await client.send(
       new HeadObjectCommand({ Bucket: journal.bucket, Key: journal.key, ...sseC }),
+      signal ? { abortSignal: signal } : {},
     );
     if (out.ETag === expected && out.ContentLength === journal.plan.sealedSize) {
       return { etag: out.ETag, versionId: out.VersionId };
