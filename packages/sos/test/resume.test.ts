@@ -15,6 +15,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   ListMultipartUploadsCommand,
   type S3Client,
   UploadPartCommand,
@@ -487,6 +488,7 @@ describe('refusals', () => {
         body: path,
         encryption: enc,
         partSize: PART,
+        tags: { kept: 'yes' },
         resume: { journal },
       });
     for (const other of [
@@ -502,6 +504,8 @@ describe('refusals', () => {
     expect(await uploadsOf(key)).toBe(1);
     const out = await put(encryption);
     expect(out.resumed?.partsSkipped).toBe(1);
+    const tags = await direct.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+    expect(tags.TagSet).toEqual([{ Key: 'kept', Value: 'yes' }]);
     const got = await stored(key, encryption);
     expect(Buffer.compare(await decrypt(got, { keys: clientKey }), data)).toBe(0);
   });

@@ -108,6 +108,8 @@ export async function putResumable(options: PutObjectOptions): Promise<PutObject
     if (journal !== undefined) {
       const checked = await continuePlan(options, journal, journalPath, source, encryption, file);
       if (checked.kind === 'completed') {
+        // the interruption may have come between the completion and the tagging
+        await applyTags(options, checked.result.versionId);
         await removeJournal(journalPath);
         return checked.result;
       }
