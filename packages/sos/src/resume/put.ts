@@ -41,7 +41,7 @@ import {
 import { assertSseCApplied, httpStatus, type SseCParams } from '../sse-c.ts';
 import { cleanupSendOptions, mapTransportError } from '../timeouts.ts';
 import { choosePartSize, runMultipart, uploadObject } from '../upload.ts';
-import { multipartEtag } from './etag.ts';
+import { md5Etag, multipartEtag } from './etag.ts';
 import { fingerprint, readAt, type SourceFingerprint, sourceDifference } from './fingerprint.ts';
 import {
   JOURNAL_FORMAT,
@@ -403,15 +403,36 @@ async function continuePlan(
     await removeJournal(journalPath);
     return { kind: 'plan', plan: undefined };
   }
-  // trust a part only when the server and the journal agree on it
+  // trust a part when the server and the journal agree on it, or when the server holds exactly
+  // the bytes the part must have (stored but not journaled: interrupted between the answer and the
+  // journal write, or the answer lost)
   const trusted: JournalPart[] = [];
   let resent = 0;
+  const bounds = (n: number): [number, number] => [
+    (n - 1) * journal.plan.partSize,
+    Math.min(n * journal.plan.partSize, journal.plan.sealedSize),
+  ];
   for (const part of journal.parts) {
     const server = listed.get(part.number);
     if (server !== undefined && server.ETag === part.etag && server.Size === part.size) trusted.push(part);
   }
   for (const [number, server] of listed) {
-    if (!trusted.some((p) => p.number === number)) resent += server.Size ?? 0;
+    if (trusted.some((p) => p.number === number) || number > journal.plan.parts) continue;
+    const [start, end] = bounds(number);
+    if (server.Size === end - start && server.ETag !== undefined) {
+      const bytes = new Uint8Array(end - start);
+      await maker.make(start, end, bytes);
+      if (md5Etag(bytes) === server.ETag) {
+        trusted.push({
+          number,
+          etag: server.ETag,
+          size: bytes.length,
+          plaintext: maker.plaintextRange(start, end),
+        });
+        continue;
+      }
+    }
+    resent += server.Size ?? 0;
   }
   for (const part of journal.parts) {
     if (!listed.has(part.number)) resent += part.size;
