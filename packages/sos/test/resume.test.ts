@@ -422,6 +422,16 @@ it('ListParts is read page after page', async () => {
   expect(await listParts(direct, { bucket, key, uploadId: UploadId! }, undefined, undefined)).toBeUndefined();
 });
 
+/** `putObject` of `body` to `key` of the test bucket (no proxy), in 5 MiB parts. */
+function putFile(
+  key: string,
+  body: PutObjectOptions['body'],
+  encryption: Encryption,
+  extra: Partial<PutObjectOptions> = {},
+): Promise<PutObjectResult> {
+  return putObject({ client: direct, bucket, key, body, encryption, partSize: PART, ...extra });
+}
+
 /** A first attempt interrupted after 2 parts: its journal, for the refusals. */
 async function interrupted(
   encryption: Encryption,
@@ -430,13 +440,7 @@ async function interrupted(
   const { path, data } = sourceFile(12 * MiB);
   const journal = join(dir, `${key}.journal`);
   const controller = new AbortController();
-  const err = await putObject({
-    client: direct,
-    bucket,
-    key,
-    body: path,
-    encryption,
-    partSize: PART,
+  const err = await putFile(key, path, encryption, {
     queueSize: 1,
     signal: controller.signal,
     onProgress: (p) => p.loaded >= PART && controller.abort(),
@@ -454,16 +458,7 @@ describe('refusals', () => {
     const encryption: Encryption = { clientSide: { keys: clientKey } };
     const key = 'changed-source';
     const { path, journal, j, data } = await interrupted(encryption, key);
-    const put = (extra = {}) =>
-      putObject({
-        client: direct,
-        bucket,
-        key,
-        body: path,
-        encryption,
-        partSize: PART,
-        resume: { journal, ...extra },
-      });
+    const put = (extra = {}) => putFile(key, path, encryption, { resume: { journal, ...extra } });
     // same size and mtime, first byte changed
     const changed = new Uint8Array(data);
     changed[0]! ^= 1;
@@ -489,17 +484,7 @@ describe('refusals', () => {
     const encryption: Encryption = { clientSide: { keys: clientKey }, sseC: { key: sseKey } };
     const key = 'other-key';
     const { path, journal, data } = await interrupted(encryption, key);
-    const put = (enc: Encryption) =>
-      putObject({
-        client: direct,
-        bucket,
-        key,
-        body: path,
-        encryption: enc,
-        partSize: PART,
-        tags: { kept: 'yes' },
-        resume: { journal },
-      });
+    const put = (enc: Encryption) => putFile(key, path, enc, { tags: { kept: 'yes' }, resume: { journal } });
     for (const other of [
       { clientSide: { keys: generateKey() }, sseC: { key: sseKey } },
       { clientSide: { keys: { passphrase: 'not the key' } }, sseC: { key: sseKey } },
@@ -525,13 +510,7 @@ describe('refusals', () => {
     const { path, journal, j, data } = await interrupted(encryption, key);
     await direct.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: j.uploadId }));
     let called = false;
-    const out = await putObject({
-      client: direct,
-      bucket,
-      key,
-      body: path,
-      encryption,
-      partSize: PART,
+    const out = await putFile(key, path, encryption, {
       resume: { journal, onResume: () => (called = true) },
     });
     expect(called).toBe(false);
@@ -545,13 +524,7 @@ describe('refusals', () => {
     const journal = join(dir, 'changed-during.journal');
     const key = 'changed-during';
     const encryption: Encryption = { clientSide: { keys: { passphrase: 'correct horse' } } };
-    const err = await putObject({
-      client: direct,
-      bucket,
-      key,
-      body: path,
-      encryption,
-      partSize: PART,
+    const err = await putFile(key, path, encryption, {
       queueSize: 1,
       onProgress: (p) => {
         // the file is rewritten with other bytes in its middle after the first part went up
@@ -562,16 +535,7 @@ describe('refusals', () => {
     expect(err.name).toBe('UploadResumableError');
     expect(err.code).toBe('SOURCE_CHANGED');
     expect(await uploadsOf(key)).toBe(1);
-    const again = (restart: boolean) =>
-      putObject({
-        client: direct,
-        bucket,
-        key,
-        body: path,
-        encryption,
-        partSize: PART,
-        resume: { journal, restart },
-      });
+    const again = (restart: boolean) => putFile(key, path, encryption, { resume: { journal, restart } });
     expect((await again(false).catch((e) => e)).code).toBe('SOURCE_CHANGED');
     const out = await again(true);
     expect(out.plaintextSize).toBe(data.length + 4);
@@ -589,14 +553,7 @@ describe('refusals', () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     for (const body of [Readable.from([new Uint8Array(10)]), new Uint8Array(10), fifo, '/dev/null', dir]) {
-      const err = await putObject({
-        client: direct,
-        bucket,
-        key: 'not-resumable',
-        body,
-        encryption: 'none',
-        resume: { journal },
-      }).catch((e) => e);
+      const err = await putFile('not-resumable', body, 'none', { resume: { journal } }).catch((e) => e);
       expect(err.code, String(body)).toBe('NOT_RESUMABLE');
     }
     expect(exists(journal)).toBe(false);
@@ -614,50 +571,24 @@ describe('refusals', () => {
       JSON.stringify(other),
     ]) {
       writeFileSync(journal, content);
-      const err = await putObject({
-        client: direct,
-        bucket,
-        key: 'bad',
-        body: path,
-        encryption: 'none',
-        resume: { journal },
-      }).catch((e) => e);
+      const err = await putFile('bad', path, 'none', { resume: { journal } }).catch((e) => e);
       expect(err.code, content).toBe('JOURNAL_INVALID');
       expect(readFileSync(journal, 'utf8')).toBe(content);
     }
     // a valid journal for another key
     const first = await interrupted('none', 'journal-owner');
-    const err = await putObject({
-      client: direct,
-      bucket,
-      key: 'not-the-owner',
-      body: first.path,
-      encryption: 'none',
+    const err = await putFile('not-the-owner', first.path, 'none', {
       resume: { journal: first.journal },
     }).catch((e) => e);
     expect(err.code).toBe('JOURNAL_INVALID');
-    await putObject({
-      client: direct,
-      bucket,
-      key: 'journal-owner',
-      body: first.path,
-      encryption: 'none',
-      resume: { journal: first.journal, restart: true },
-    });
+    await putFile('journal-owner', first.path, 'none', { resume: { journal: first.journal, restart: true } });
     expect(await uploadsOf('journal-owner')).toBe(0);
   });
 
   it('a small file goes up in one PutObject, with no journal', async () => {
     const { path, data } = sourceFile(1000);
     const journal = join(dir, 'small.journal');
-    const out = await putObject({
-      client: direct,
-      bucket,
-      key: 'small',
-      body: path,
-      encryption: { clientSide: { keys: clientKey } },
-      resume: { journal },
-    });
+    const out = await putFile('small', path, { clientSide: { keys: clientKey } }, { resume: { journal } });
     expect(out.partSize).toBe(0);
     expect(exists(journal)).toBe(false);
     expect(Buffer.compare(await decrypt(await stored('small', 'none'), { keys: clientKey }), data)).toBe(0);
