@@ -6,7 +6,7 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { ByteSource } from '@sealstream/core';
 import { SosError } from './errors.ts';
-import { parseContentRange } from './range.ts';
+import { bytesHeader, parseContentRange } from './range.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
 import { isConnectionError, isTimeoutError, mapTransportError } from './timeouts.ts';
 
@@ -308,7 +308,7 @@ async function send(
         Key: ref.key,
         ...(versionId !== undefined ? { VersionId: versionId } : {}),
         ...(pin?.etag !== undefined ? { IfMatch: pin.etag } : {}),
-        Range: `bytes=${start}-${end - 1}`,
+        Range: bytesHeader(start, end),
         ...ref.sseC,
       }),
       signal ? { abortSignal: signal } : {},
@@ -372,11 +372,11 @@ async function* bodyRange(
     if (range === undefined || range.start !== start) {
       throw new SosError(
         'SERVER_FAULT',
-        `the store answered bytes ${out.ContentRange ?? '(no Content-Range)'} to a request for ${start}-${end - 1}`,
+        `the store answered bytes ${out.ContentRange ?? '(no Content-Range)'} to a request for [${start}, ${end})`,
       );
     }
     offset = start;
-    bodyEnd = range.end + 1;
+    bodyEnd = range.end;
   } else {
     offset = 0; // RANGE_IGNORED: the whole object follows
     bodyEnd = out.ContentLength;
