@@ -5,16 +5,24 @@
  * first read (core's FIRST_READ) and the one sealed chunk holding the byte: two requests, under
  * 24 KiB, whatever the object's size. A read that reaches the end authenticates the final chunk.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CHUNK_SIZE, FIRST_READ, generateKey, openSealed, SEALED_CHUNK_SIZE } from '@sealstream/core';
+import {
+  CHUNK_SIZE,
+  FIRST_READ,
+  generateKey,
+  inspectSealed,
+  openSealed,
+  SEALED_CHUNK_SIZE,
+} from '@sealstream/core';
 import { describe, expect, inject, it } from 'vitest';
 import { getObject, openObjectSource, putObject } from '../src/index.ts';
 import { presignGet } from '../src/presign.ts';
 import { openSealed as openSealedPresigned, PresignedSource } from '../src/presigned/index.ts';
-import { bytes, codeOf, collect, useTestBucket } from './helpers.ts';
+import { bytes, codeOf, collect, testClient, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 /** issue 9's bound for a 1-byte read of a large object. */
@@ -208,5 +216,63 @@ describe('a read that reaches the end authenticates the final chunk', () => {
   it('the final chunk cut off: the object cannot be opened (TRUNCATED)', async () => {
     await storeRaw('final/cut', (sealed) => sealed.subarray(0, sealed.length - 100 - 16));
     expect(await codeOf(read('final/cut', 0, 1))).toBe('TRUNCATED');
+  });
+});
+
+describe('small reads keep their connection', () => {
+  // a body cut at its last byte used to close the connection: a listing of 500 small objects paid
+  // a TLS handshake (and a trust store parse) per object
+  it('sequential ranged reads and header reads of small objects reuse one connection', async () => {
+    const reader = testClient();
+    const key = generateKey();
+    await putObject({ client, bucket, key: 'small/plain', body: bytes(3000), encryption: 'none' });
+    for (let i = 0; i < 4; i++) {
+      await putObject({
+        client,
+        bucket,
+        key: `small/sealed-${i}`,
+        body: bytes(500 + i),
+        encryption: { clientSide: { keys: [key] } },
+      });
+    }
+    let responses = 0;
+    let fresh = 0;
+    const onResponse = (message: unknown) => {
+      responses++;
+      if (!(message as { request: { reusedSocket: boolean } }).request.reusedSocket) fresh++;
+    };
+    subscribe('http.client.response.finish', onResponse);
+    try {
+      for (let i = 0; i < 6; i++) {
+        const got = await getObject({
+          client: reader,
+          bucket,
+          key: 'small/plain',
+          encryption: 'none',
+          range: { start: i, end: i + 1 },
+        });
+        expect((await collect(got.body)).length).toBe(1);
+        const sealed = await getObject({
+          client: reader,
+          bucket,
+          key: `small/sealed-${i % 4}`,
+          encryption: { clientSide: { keys: [key] } },
+          range: 'bytes=-1',
+        });
+        expect((await collect(sealed.body)).length).toBe(1);
+        const source = await openObjectSource({
+          client: reader,
+          bucket,
+          key: `small/sealed-${i % 4}`,
+          encryption: 'none',
+        });
+        expect((await inspectSealed(source))?.size).toBe(500 + (i % 4));
+      }
+    } finally {
+      unsubscribe('http.client.response.finish', onResponse);
+      reader.destroy();
+    }
+    expect(responses).toBe(18);
+    expect(fresh).toBe(1);
   });
 });
