@@ -187,7 +187,7 @@ export async function runS3(ctx: Context): Promise<FamilyResult> {
       bucket,
       key: objects.sealed,
       encryption: sealed,
-      range: { start: offset, end: offset },
+      range: { start: offset, end: offset + 1 }, // [start, end): one byte
     });
     await got.body.pipeTo(checkingSink(plaintext.subarray(offset, offset + 1), 1, 's3 ranged read'));
     figures.push(

@@ -3,17 +3,8 @@
  * presigned part URLs with a progress bar, lists the bucket with each object's key IDs read from
  * its header (one small ranged GET), downloads and decrypts in the page, previews a byte range.
  */
-import {
-  formatKey,
-  generateKey,
-  inspectHeader,
-  isSealstreamError,
-  keyId,
-  parseKey,
-  plaintextSize,
-  type Recipient,
-} from '@sealstream/core';
-import { openSealed, PresignedSource, uploadSealed } from '@sealstream/sos/presigned';
+import { formatKey, generateKey, isSealstreamError, keyId, parseKey, type Recipient } from '@sealstream/core';
+import { inspectSealed, openSealed, PresignedSource, uploadSealed } from '@sealstream/sos/presigned';
 import { apiPresigner, listObjects, objectUrl } from './api-client.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -137,10 +128,16 @@ async function refresh() {
 async function describe(key: string, sizeCell: HTMLElement, recipientsCell: HTMLElement) {
   try {
     const source = await PresignedSource.open(() => objectUrl(key), { name: key });
-    const info = inspectHeader(source.head);
-    sizeCell.textContent = mib(plaintextSize(source.size, info.headerLength));
+    // core's reader reads the header: from the first GET, or one more for a long recipient list
+    const facts = await inspectSealed(source);
+    if (facts === undefined) {
+      sizeCell.textContent = mib(source.size);
+      recipientsCell.textContent = 'not a sealstream object';
+      return;
+    }
+    sizeCell.textContent = mib(facts.size);
     recipientsCell.replaceChildren(
-      ...info.recipients.map((r) => {
+      ...facts.header.recipients.map((r) => {
         const code = document.createElement('code');
         code.textContent =
           r.type === 'key'

@@ -1,18 +1,15 @@
 /**
  * How an object in a store is protected, found with one small ranged GET of its start (two when
  * it is stored with SSE-C and keys were given, one per key tried): client-side (the sealstream
- * header's recipients and identity, read without any key), SSE-C (and whether a given key is
+ * header's recipients and identity, read without any key by core's `inspectSealed` over the
+ * store's byte source, which reads only what the header needs), SSE-C (and whether a given key is
  * the one), or neither. Used by `ls` and `rekey -r`.
  * @module
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type HeaderInfo, inspectHeader, isSealstreamError, readHeaderLength } from '@sealstream/core';
-import { getObject, headObject, isSosError } from '@sealstream/sos';
+import { type HeaderInfo, inspectSealed, isSealstreamError } from '@sealstream/core';
+import { headObject, isSosError, openObjectSource } from '@sealstream/sos';
 import { interrupted } from './io.ts';
-
-/** Bytes read from the start of each object: a header with a few recipients fits (SPEC §4). */
-const FIRST_READ = 4096;
-const MAGIC = new TextEncoder().encode('sealstream');
 
 /** What the start of an object's content says about it. */
 export type Content =
@@ -74,38 +71,16 @@ async function readContent(object: ObjectRef, sseCKey: Uint8Array | undefined): 
     await headObject({ ...location, encryption });
     return { kind: 'plain' };
   }
-  const read = async (start: number, end: number) => {
-    const got = await getObject({
-      ...location,
-      encryption,
-      range: `bytes=${start}-${end - 1}`,
-      signal: interrupted,
-    });
-    return new Uint8Array(await new Response(got.body).arrayBuffer());
-  };
-  let head: Uint8Array = await read(0, Math.min(FIRST_READ, object.size));
-  if (!startsWithMagic(head)) return { kind: 'plain' };
+  // one GET of the first bytes core reads (more only for a header longer than them)
+  const source = await openObjectSource({ ...location, encryption, signal: interrupted });
   try {
-    const length = readHeaderLength(head);
-    if (length !== undefined && length > head.byteLength && length <= object.size) {
-      head = concat(head, await read(head.byteLength, length));
-    }
-    return { kind: 'sealed', header: inspectHeader(head) };
+    const facts = await inspectSealed(source, { signal: interrupted });
+    return facts === undefined ? { kind: 'plain' } : { kind: 'sealed', header: facts.header };
   } catch (err) {
+    // the store's own errors are errors; a header that does not parse is what the object is
     if (isSealstreamError(err) && !isSosError(err)) return { kind: 'invalid', code: err.code };
     throw err;
   }
-}
-
-function startsWithMagic(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= MAGIC.byteLength && MAGIC.every((b, i) => bytes[i] === b);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }
 
 /** How a header binds its object: to its own location, to another one, or not at all. */

@@ -209,6 +209,30 @@ describe('inspect, cat and rekey', () => {
     expect(out.code).toBe(2);
   });
 
+  it('cat --range names the last byte (HTTP text), with and without a key; an end past the file is clamped', async () => {
+    const sealed = join(dir, 'sealed');
+    const file = join(dir, 'plain');
+    for (const [args, want] of [
+      [['bytes=0-0', file], plain.subarray(0, 1)],
+      [['bytes=7-7', file], plain.subarray(7, 8)],
+      [[`bytes=${plain.length - 1}-`, file], plain.subarray(-1)],
+      [[`bytes=5-${plain.length + 1000}`, file], plain.subarray(5)],
+      [['--key-file', k1, 'bytes=0-0', sealed], plain.subarray(0, 1)],
+      [['--key-file', k1, `bytes=${plain.length - 1}-${plain.length - 1}`, sealed], plain.subarray(-1)],
+      [['--key-file', k1, `bytes=5-${plain.length + 1000}`, sealed], plain.subarray(5)],
+    ] as const) {
+      const flags = args.slice(0, -2);
+      const r = await run(['cat', ...flags, '--range', args.at(-2)!, args.at(-1)!]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout.equals(want), args.join(' ')).toBe(true);
+    }
+    // a start past the end, and a last byte before the first: usage errors
+    for (const range of [`bytes=${plain.length}-`, 'bytes=9-5']) {
+      expect((await run(['cat', '--range', range, file])).code, range).toBe(2);
+      expect((await run(['cat', '--key-file', k1, '--range', range, sealed])).code, range).toBe(2);
+    }
+  });
+
   it('cat --range is exact at chunk boundaries and inside the final chunk (through core reader)', async () => {
     // 300000 bytes: the final chunk holds [294912, 300000)
     for (const [a, b] of [

@@ -5,6 +5,7 @@
  */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
+  FIRST_READ,
   inspectSealed,
   Keyring,
   type KeysInput,
@@ -16,7 +17,7 @@ import {
 } from '@sealstream/core';
 import type { ResolvedEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
-import { type ByteRange, FIRST_GET, notSatisfiable, type ResolvedRange, resolveRange } from './range.ts';
+import { notSatisfiable, type ParsedRange, type ResolvedRange, resolveRange } from './range.ts';
 import { type FetchStats, S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
 
@@ -83,7 +84,9 @@ export function fetcherFor(
 
 /**
  * The object as a byte source pinned to the first answer's ETag/version (see {@link S3RangeSource}),
- * opened with one GET of its first 64 KiB; with SSE-C every answer must confirm the key.
+ * opened with one GET of the bytes core's reader reads first ({@link FIRST_READ}, 4 KiB: the header
+ * of all but the largest objects, and the whole of a small one), kept to serve the reads inside
+ * them; with SSE-C every answer must confirm the key.
  * @throws {SealstreamError} `TRUNCATED` for an empty object; {@link SosError} SSE-C and transport errors.
  */
 export async function openS3Source(f: Fetcher): Promise<S3RangeSource> {
@@ -100,7 +103,7 @@ export async function openS3Source(f: Fetcher): Promise<S3RangeSource> {
         ...(sseC ? { check: (out) => assertSseCApplied(out, sseC, what) } : {}),
       },
       0,
-      FIRST_GET,
+      FIRST_READ,
       { signal: f.signal, stats: f.stats },
     );
     return source;
@@ -160,11 +163,12 @@ export async function describeObject(f: Fetcher): Promise<SealedFacts> {
  * Opens an object for reading, whole or a plaintext range, through core's reader over ranged GETs:
  * one GET for the header (and the whole of a small object), then windows of chunks, `parallel` at
  * a time, in order. A range that touches the end includes the final chunk, so truncation is detected.
+ * A range ending past the plaintext is clamped to it, as a server clamps a stored range.
  */
 export async function openObject(
   f: Fetcher,
   options: ClientSideOptions,
-  range: ByteRange | undefined,
+  range: ParsedRange | undefined,
   parallel: number,
 ): Promise<{
   body: ReadableStream<Uint8Array>;
@@ -193,7 +197,6 @@ export async function openObject(
   } catch (err) {
     throw notSatisfiable(range, objectSize, err);
   }
-  // sos ranges are HTTP's (end inclusive); core's are [start, end)
-  const body = sealed.stream({ start: resolved.start, end: resolved.end + 1 }, streamOptions);
-  return { body, size: resolved.end + 1 - resolved.start, objectSize, range: resolved, source, sealed };
+  const body = sealed.stream(resolved, streamOptions);
+  return { body, size: resolved.end - resolved.start, objectSize, range: resolved, source, sealed };
 }

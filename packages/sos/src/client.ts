@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, type AgentOptions } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { type EndpointOptions, resolveEndpoint, type SosCredentials } from './client-options.ts';
 import { SosError } from './errors.ts';
@@ -67,7 +67,11 @@ export function createSosClient(options: SosClientOptions): S3Client {
     keepAlive: true,
     maxSockets: options.maxSockets ?? 64,
     // `ca` replaces the trust store, so the system roots are listed too: extra CAs add, never narrow.
-    ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+    // Built once: given as `ca`, every new connection would parse the ~150 certificates again
+    // (tens of milliseconds of CPU each) and every request would key its pool by their text.
+    ...(extraCa.length > 0
+      ? { secureContext: createSecureContext({ ca: [...rootCertificates, ...extraCa] }) }
+      : {}),
   });
 
   const client = new S3Client({

@@ -25,8 +25,8 @@ import { type Encryption, type ResolvedEncryption, resolveEncryption } from './e
 import { SosError } from './errors.ts';
 import type { Sealing } from './parts.ts';
 import {
-  type ByteRange,
   notSatisfiable,
+  type ParsedRange,
   parseContentRange,
   parseRange,
   type RangeInput,
@@ -222,7 +222,12 @@ export async function applyTags(
 /** Options of {@link getObject}. */
 export interface GetObjectOptions extends ObjectLocation {
   encryption: Encryption;
-  /** Only these bytes: `bytes=a-b`, `bytes=a-`, `bytes=-n`, or `{ start, end? }` (end inclusive). */
+  /**
+   * Only these bytes: `{ start, end? }` with `end` EXCLUSIVE (`{ start: 0, end: 1 }` is one byte;
+   * no `end`: to the end), or HTTP text `bytes=a-b` (`b` inclusive), `bytes=a-`, `bytes=-n`. An
+   * `end` past the object is clamped to its size; for client-side objects, ranges are of the
+   * plaintext.
+   */
   range?: RangeInput;
   versionId?: string;
   signal?: AbortSignal;
@@ -238,7 +243,7 @@ export interface GetObjectResult {
   size: number;
   /** Size of the whole object. */
   objectSize: number;
-  /** The bytes returned, when a range was asked for. */
+  /** The bytes returned, `[start, end)` (end exclusive), when a range was asked for. */
   range: ResolvedRange | undefined;
   etag: string | undefined;
   versionId: string | undefined;
@@ -254,9 +259,10 @@ export interface GetObjectResult {
 /**
  * Downloads an object (or a byte range of it) as a stream.
  * @throws {SosError} `SSE_C_KEY_REQUIRED`, `SSE_C_KEY_MISMATCH`, `SSE_C_NOT_APPLIED`,
- *   `RANGE_NOT_SATISFIABLE`; S3 errors (e.g. `NoSuchKey`) as the SDK throws them.
+ *   `INVALID_ARGUMENT` (a malformed or empty range, before any request), `RANGE_NOT_SATISFIABLE`
+ *   (a range starting at or past the end); S3 errors (e.g. `NoSuchKey`) as the SDK throws them.
  * @example
- * const { body } = await getObject({ client, bucket, key, encryption: { sseC: { key } }, range: 'bytes=0-99' });
+ * const { body } = await getObject({ client, bucket, key, encryption: { sseC: { key } }, range: { start: 0, end: 100 } });
  * await pipeline(Readable.fromWeb(body), createWriteStream('first-100-bytes'));
  */
 export async function getObject(options: GetObjectOptions): Promise<GetObjectResult> {
@@ -330,7 +336,7 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
     }
   }
   const start = resolved?.start ?? 0;
-  const end = resolved === undefined ? objectSize : resolved.end + 1;
+  const end = resolved === undefined ? objectSize : resolved.end;
   const source = new S3RangeSource(
     {
       client,
@@ -369,7 +375,8 @@ export interface ObjectSourceOptions extends ObjectLocation {
 /**
  * An object's stored bytes as a random-access byte source for core's reader (`openSealed`,
  * `inspectSealed`): ranged GETs pinned to the first answer's ETag/version, resumed, safe with
- * servers that ignore `Range`. The first GET asks for 64 KiB, kept to serve later reads inside it.
+ * servers that ignore `Range`. The first GET asks for what core's reader reads first (`FIRST_READ`,
+ * 4 KiB), kept to serve later reads inside it.
  * @throws {SealstreamError} `TRUNCATED` for an empty object; {@link SosError} SSE-C and transport errors.
  * @example
  * const source = await openObjectSource({ client, bucket, key, encryption: 'none' });
@@ -454,7 +461,7 @@ function sendGet(
   bucket: string,
   key: string,
   versionId: string | undefined,
-  range: ByteRange | undefined,
+  range: ParsedRange | undefined,
   encryption: ResolvedEncryption,
   signal: AbortSignal | undefined,
 ) {

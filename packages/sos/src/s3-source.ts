@@ -6,7 +6,7 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { ByteSource } from '@sealstream/core';
 import { SosError } from './errors.ts';
-import { parseContentRange } from './range.ts';
+import { bytesHeader, parseContentRange } from './range.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
 import { isConnectionError, isTimeoutError, mapTransportError } from './timeouts.ts';
 
@@ -308,7 +308,7 @@ async function send(
         Key: ref.key,
         ...(versionId !== undefined ? { VersionId: versionId } : {}),
         ...(pin?.etag !== undefined ? { IfMatch: pin.etag } : {}),
-        Range: `bytes=${start}-${end - 1}`,
+        Range: bytesHeader(start, end),
         ...ref.sseC,
       }),
       signal ? { abortSignal: signal } : {},
@@ -354,6 +354,10 @@ function sizeOf(out: GetObjectCommandOutput): number | undefined {
  * The bytes `[start, end)` of an answer to a GET for them. A 206 must start at `start`; a 200 (the
  * server ignored `Range`) starts at byte 0, so what comes before `start` is read and dropped, and
  * the body is cancelled once `end` is reached: never more than one incoming chunk is held.
+ *
+ * A body that ends where the range does is read to its end, not cut at its last byte: cutting
+ * it before the end of the message closes the connection, and a new TLS connection per read
+ * costs more than the read itself (a listing of 500 small objects paid one per object).
  */
 async function* bodyRange(
   out: GetObjectCommandOutput,
@@ -361,28 +365,35 @@ async function* bodyRange(
   end: number,
 ): AsyncGenerator<Uint8Array> {
   let offset: number;
+  /** Where the body ends in the object, when the answer says so. */
+  let bodyEnd: number | undefined;
   if (out.$metadata.httpStatusCode === 206) {
     const range = parseContentRange(out.ContentRange);
     if (range === undefined || range.start !== start) {
       throw new SosError(
         'SERVER_FAULT',
-        `the store answered bytes ${out.ContentRange ?? '(no Content-Range)'} to a request for ${start}-${end - 1}`,
+        `the store answered bytes ${out.ContentRange ?? '(no Content-Range)'} to a request for [${start}, ${end})`,
       );
     }
     offset = start;
+    bodyEnd = range.end;
   } else {
     offset = 0; // RANGE_IGNORED: the whole object follows
+    bodyEnd = out.ContentLength;
   }
+  let complete = false;
   try {
     for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
       const from = Math.max(start - offset, 0);
       const to = Math.min(end - offset, chunk.byteLength);
       offset += chunk.byteLength;
       if (to > from) yield chunk.subarray(from, to);
-      if (offset >= end) return;
+      // past the range with more to come: stop here (the rest would only be dropped)
+      if (offset > end || (offset >= end && bodyEnd !== end)) return;
     }
+    complete = true;
   } finally {
-    if (offset < end || offset > end || out.$metadata.httpStatusCode === 200) destroyBody(out);
+    if (!complete) destroyBody(out);
   }
 }
 

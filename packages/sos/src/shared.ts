@@ -23,7 +23,7 @@ export {
   type PutObjectOptions,
   type PutObjectResult,
 } from './objects.ts';
-export { type ByteRange, parseRange, type RangeInput, type ResolvedRange, resolveRange } from './range.ts';
+export { type ParsedRange, parseRange, type RangeInput, type ResolvedRange, resolveRange } from './range.ts';
 export { type RekeyObjectOptions, type RekeyObjectResult, rekeyObject } from './rekey.ts';
 export { type ObjectFacts, type ObjectPin, type S3ObjectRef, S3RangeSource } from './s3-source.ts';
 export { type SseCParams, sseCParams } from './sse-c.ts';

@@ -40,6 +40,7 @@ export interface CatFlags extends KeyFlags, SseCFlags, StoreFlags {
 /** Runs `cat`. */
 export async function catCommand(target: string, flags: CatFlags, reporter: Reporter): Promise<void> {
   const at = parseLocation(target, 'object');
+  // --range is HTTP text (the last byte inclusive); from here on it is [start, end) like everywhere
   const range = flags.range === undefined ? undefined : parseRange(flags.range);
   const rangeText = flags.range;
   const settings = await storeEncryption(flags, reporter, 'open');
@@ -72,7 +73,8 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
         const size = (await statInput(at.path)).size;
         const r = resolveRange(range, size);
         await writeOutput({ kind: 'stdio' }, [
-          createReadStream(at.path, { start: r.start, end: r.end }),
+          // createReadStream's `end` is inclusive
+          createReadStream(at.path, { start: r.start, end: r.end - 1 }),
           counting(progress),
         ]);
         return;
@@ -96,11 +98,10 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
         maxWorkFactor,
         ...(identity !== undefined ? { identity } : {}),
       });
-      // --range is HTTP text (end inclusive); core's ranges are [start, end)
       const r = resolveRange(range, sealed.size);
-      progress.setTotal(r.end + 1 - r.start);
+      progress.setTotal(r.end - r.start);
       await writeOutput({ kind: 'stdio' }, [
-        fromWeb(sealed.stream({ start: r.start, end: r.end + 1 }, { signal: interrupted })),
+        fromWeb(sealed.stream(r, { signal: interrupted })),
         counting(progress),
       ]);
     } finally {

@@ -3,8 +3,8 @@
  * by core's reader (`openSealed`) for the whole object or a plaintext range. Runtime-neutral.
  * @module
  */
-import type { ByteSource } from '@sealstream/core';
-import { FIRST_GET, parseContentRange } from '../range.ts';
+import { type ByteSource, FIRST_READ } from '@sealstream/core';
+import { bytesHeader, parseContentRange } from '../range.ts';
 import { PresignedTransferError } from './errors.ts';
 import { failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
 
@@ -35,8 +35,9 @@ export class PresignedSource implements ByteSource {
   }
 
   /**
-   * Opens a source with one ranged GET of the first 64 KiB ({@link FIRST_GET}), which tells the size
-   * and ETag.
+   * Opens a source with one ranged GET of the bytes core's reader reads first (its `FIRST_READ`,
+   * 4 KiB: the header of all but the largest objects), which also tells the size and ETag; reads
+   * inside those bytes are then served without a request.
    * @throws {PresignedTransferError} `CORS_HEADER_HIDDEN` when the bucket's CORS rule hides `ETag`
    *   or `Content-Range`; `NOT_FOUND`, `ACCESS_DENIED`, `NETWORK_ERROR`, `TIMEOUT`, `SERVER_FAULT`.
    */
@@ -48,7 +49,7 @@ export class PresignedSource implements ByteSource {
     const name = options.name ?? 'download';
     const what = `${name}: first read`;
     const res = await send(
-      { url: get, method: 'GET', headers: { range: `bytes=0-${FIRST_GET - 1}` }, what },
+      { url: get, method: 'GET', headers: { range: bytesHeader(0, FIRST_READ) }, what },
       options,
       options.signal,
     );
@@ -57,7 +58,7 @@ export class PresignedSource implements ByteSource {
       const etag = requireHeader(res, 'ETag', what);
       const range = parseContentRange(requireHeader(res, 'Content-Range', what));
       const bytes = new Uint8Array(await res.arrayBuffer());
-      if (!range || range.size === undefined || range.start !== 0 || range.end + 1 !== bytes.length) {
+      if (!range || range.size === undefined || range.start !== 0 || range.end !== bytes.length) {
         throw new PresignedTransferError(
           'SERVER_FAULT',
           `${what}: Content-Range does not match the bytes sent`,
@@ -65,10 +66,10 @@ export class PresignedSource implements ByteSource {
       }
       first = { size: range.size, etag, bytes };
     } else if (res.status === 200) {
-      // A store that ignores Range sends everything: keep the first 64 KiB and cancel the rest.
+      // A store that ignores Range sends everything: keep the first FIRST_READ bytes and cancel the rest.
       const etag = requireHeader(res, 'ETag', what);
       const size = Number(res.headers.get('Content-Length'));
-      const bytes = await readPrefix(res, Math.min(FIRST_GET, size));
+      const bytes = await readPrefix(res, Math.min(FIRST_READ, size));
       first = { size, etag, bytes };
     } else if (res.status === 416) {
       // An empty object: nothing to read, which is not a sealstream object either.
@@ -100,7 +101,7 @@ export class PresignedSource implements ByteSource {
       {
         url: this.#url,
         method: 'GET',
-        headers: { range: `bytes=${start}-${end - 1}`, 'if-match': this.etag },
+        headers: { range: bytesHeader(start, end), 'if-match': this.etag },
         what,
       },
       this.#http,
@@ -121,7 +122,7 @@ export class PresignedSource implements ByteSource {
     }
     const range = parseContentRange(requireHeader(res, 'Content-Range', what));
     const bytes = new Uint8Array(await res.arrayBuffer());
-    if (!range || range.start !== start || range.end !== end - 1 || bytes.length !== end - start) {
+    if (!range || range.start !== start || range.end !== end || bytes.length !== end - start) {
       throw new PresignedTransferError(
         'SERVER_FAULT',
         `${what}: the store sent ${bytes.length} bytes for Content-Range ${res.headers.get('Content-Range')}`,

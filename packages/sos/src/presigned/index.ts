@@ -4,12 +4,17 @@
  * process); the server side that presigns is `@sealstream/sos/presign`.
  * @module
  */
-/** Core's reader, re-exported: `openSealed(await PresignedSource.open(url), { keys })`. */
+/**
+ * Core's reader, re-exported: `openSealed(await PresignedSource.open(url), { keys })`, and
+ * `inspectSealed(source)` for the header without keys.
+ */
 export {
   type ByteRange,
   type ByteSource,
+  inspectSealed,
   type OpenSealedOptions,
   openSealed,
+  type SealedFacts,
   type SealedObject,
 } from '@sealstream/core';
 export { PresignedSource, type UrlSource } from './download.ts';
