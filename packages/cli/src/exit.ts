@@ -93,6 +93,11 @@ const BY_CODE: Record<ErrorCode | SosErrorCode, ExitCode> = {
   UPLOAD_NOT_ABORTED: EXIT.NETWORK,
   // not tampering: the object was replaced while it was read; reading it again gives the new one
   OBJECT_CHANGED: EXIT.NETWORK,
+  // resumable uploads (mapping owned by x3-resume-cli; these keep the record total meanwhile)
+  SOURCE_CHANGED: EXIT.ERROR,
+  RESUME_KEY_MISMATCH: EXIT.KEY,
+  NOT_RESUMABLE: EXIT.USAGE,
+  JOURNAL_INVALID: EXIT.ERROR,
 };
 
 /** True when `code` is one that {@link BY_CODE} maps. */

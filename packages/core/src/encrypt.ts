@@ -30,8 +30,8 @@ export interface EncryptOptions {
 /** Most chunks sealed into one output buffer: large enqueues keep stream overhead off the hot path. */
 const BATCH_CHUNKS = 64;
 
-/** Builds the header and payload keys of a new object. */
-async function begin(options: EncryptOptions): Promise<{ prefix: Uint8Array; cipher: PayloadCipher }> {
+/** Builds the header and payload keys of a new object (also for resume.ts). */
+export async function begin(options: EncryptOptions): Promise<{ prefix: Uint8Array; cipher: PayloadCipher }> {
   if (!options || typeof options !== 'object') {
     throw new SealstreamError('INVALID_ARGUMENT', 'encryption options are required: { recipients: [...] }');
   }

@@ -72,6 +72,13 @@ export {
   MIN_LOG_N,
   PassphraseRecipient,
 } from './recipients/scrypt.ts';
+export {
+  createResumableSealing,
+  type PlaintextReader,
+  ResumableSealing,
+  type ResumeSealingOptions,
+  resumeSealing,
+} from './resume.ts';
 export type { RewrapOptions } from './rewrap.ts';
 export {
   CHUNK_SIZE,

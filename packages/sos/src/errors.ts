@@ -39,7 +39,15 @@ export type SosErrorCode =
   /** A download ended early and the retries from where it stopped were exhausted. */
   | 'DOWNLOAD_INCOMPLETE'
   /** A failed multipart upload could not be aborted; see {@link UploadNotAbortedError}. */
-  | 'UPLOAD_NOT_ABORTED';
+  | 'UPLOAD_NOT_ABORTED'
+  /** Resuming: the source file differs from the one the journal was written for (size, mtime or content). */
+  | 'SOURCE_CHANGED'
+  /** Resuming: the caller's keys do not open the journaled header, or the SSE-C key (or mode) differs. */
+  | 'RESUME_KEY_MISMATCH'
+  /** Resume was asked for a body that cannot be read again from any offset (a stream, stdin, bytes). */
+  | 'NOT_RESUMABLE'
+  /** The resume journal is unreadable, corrupt, of another format version, or for another object. */
+  | 'JOURNAL_INVALID';
 
 /** Base class of every error this package throws; `code` is stable across versions. */
 export class SosError extends SealstreamError<SosErrorCode> {
@@ -86,6 +94,36 @@ export class UploadNotAbortedError extends SosError {
     this.key = upload.key;
     this.uploadId = upload.uploadId;
     this.abortError = abortError;
+  }
+}
+
+/**
+ * A resumable upload failed (or was aborted through its signal) and, as asked, its multipart upload
+ * was kept with its journal: calling `putObject` again with the same `resume.journal` continues it.
+ * `code` is that of the failure when it has one of ours (`ABORTED`, `TIMEOUT`, `SERVER_FAULT`, ...),
+ * else `UPLOAD_NOT_ABORTED` (its parts stay on the server either way); `cause` is the failure.
+ */
+export class UploadResumableError extends SosError {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+  /** Path of the journal that resumes it. */
+  readonly journal: string;
+
+  constructor(upload: { bucket: string; key: string; uploadId: string; journal: string }, failure: unknown) {
+    super(
+      failure instanceof SosError ? failure.code : 'UPLOAD_NOT_ABORTED',
+      `upload of ${upload.bucket}/${upload.key} stopped (${describeError(failure)}); no object was created. ` +
+        `Its parts are kept on the server: run the same upload again with the journal ${upload.journal} to continue ` +
+        'where it stopped (`sealstream cp` does it by itself), or abandon it with `resume.restart` / `sealstream uploads abort`, ' +
+        `or aws s3api abort-multipart-upload --bucket ${upload.bucket} --key ${JSON.stringify(upload.key)} --upload-id ${upload.uploadId}`,
+      { cause: failure },
+    );
+    this.name = 'UploadResumableError';
+    this.bucket = upload.bucket;
+    this.key = upload.key;
+    this.uploadId = upload.uploadId;
+    this.journal = upload.journal;
   }
 }
 

@@ -5,5 +5,7 @@
  * @module
  */
 export { type CaCertificate, createSosClient, type SosClientOptions } from './client.ts';
+export { UploadResumableError } from './errors.ts';
 export { putObject } from './objects.node.ts';
+export type { ResumedUpload, ResumeInfo, ResumeOptions } from './resume/options.ts';
 export * from './shared.ts';

@@ -34,6 +34,7 @@ import {
   rangeHeader,
   resolveRange,
 } from './range.ts';
+import type { ResumedUpload, ResumeOptions } from './resume/options.ts';
 import { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
 import { mapTransportError } from './timeouts.ts';
@@ -89,6 +90,12 @@ export interface PutObjectOptions extends ObjectLocation {
   contentLanguage?: string;
   /** The `Expires` header served with the object (not a lifecycle rule). */
   expires?: Date;
+  /**
+   * Node entry, file paths only: make the upload resumable through a journal file (see the
+   * README, "Resumable uploads"). A failed upload is then NOT aborted: its parts stay on the
+   * server, and calling `putObject` again with the same journal continues it.
+   */
+  resume?: ResumeOptions;
 }
 
 /** What {@link putObject} reports. */
@@ -102,6 +109,8 @@ export interface PutObjectResult {
   versionId: string | undefined;
   /** Size of the first part; 0 for a single PutObject. Parts grow when the size is unknown (see `growingPartSize`). */
   partSize: number;
+  /** With `resume`, when an interrupted upload was continued: what was skipped and sent again. */
+  resumed?: ResumedUpload;
 }
 
 /**
@@ -116,6 +125,12 @@ export interface PutObjectResult {
  */
 export async function putObject(options: PutObjectOptions): Promise<PutObjectResult> {
   const { client, bucket, key } = checkLocation(options);
+  if (options.resume !== undefined) {
+    throw new SosError(
+      'NOT_RESUMABLE',
+      'a resumable upload needs a file given by its path, in Node (the journal is a file): this body cannot be read again from an offset',
+    );
+  }
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   const queueSize = checkQueueSize(options.queueSize);
   const opened = openBody(options.body);
@@ -165,26 +180,7 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
       ? { checkPart: (out) => assertSseCApplied(out, encryption.sseC!, `put ${bucket}/${key}`) }
       : {}),
   });
-  if (result.parts > 0 && params.Tagging !== undefined) {
-    // Ceph RGW drops x-amz-tagging on CreateMultipartUpload (AWS keeps it): set the tags on the
-    // completed object, the version just written
-    try {
-      await client.send(
-        new PutObjectTaggingCommand({
-          Bucket: bucket,
-          Key: key,
-          ...(result.versionId !== undefined ? { VersionId: result.versionId } : {}),
-          Tagging: { TagSet: Object.entries(options.tags!).map(([Key, Value]) => ({ Key, Value })) },
-        }),
-      );
-    } catch (err) {
-      throw new SosError(
-        'SERVER_FAULT',
-        `put ${bucket}/${key}: the object was stored, but setting its tags failed (${(err as Error)?.message ?? err}); set them again with PutObjectTagging`,
-        { cause: err },
-      );
-    }
-  }
+  if (result.parts > 0) await applyTags(options, result.versionId);
   return {
     size: result.size,
     plaintextSize: clientSide ? plainCount : result.size,
@@ -192,6 +188,35 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
     versionId: result.versionId,
     partSize: result.partSize,
   };
+}
+
+/**
+ * Sets the tags of an object just completed by a multipart upload: Ceph RGW drops x-amz-tagging on
+ * CreateMultipartUpload (AWS keeps it), so they are set on the version just written.
+ * @throws {SosError} `SERVER_FAULT` when that fails (the object is stored).
+ */
+export async function applyTags(
+  options: Pick<PutObjectOptions, 'client' | 'bucket' | 'key' | 'tags'>,
+  versionId: string | undefined,
+): Promise<void> {
+  const { client, bucket, key } = options;
+  if (options.tags === undefined) return;
+  try {
+    await client.send(
+      new PutObjectTaggingCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(versionId !== undefined ? { VersionId: versionId } : {}),
+        Tagging: { TagSet: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) },
+      }),
+    );
+  } catch (err) {
+    throw new SosError(
+      'SERVER_FAULT',
+      `put ${bucket}/${key}: the object was stored, but setting its tags failed (${(err as Error)?.message ?? err}); set them again with PutObjectTagging`,
+      { cause: err },
+    );
+  }
 }
 
 /** Options of {@link getObject}. */
@@ -501,7 +526,7 @@ export function checkQueueSize(queueSize: number | undefined): number {
  * any byte is sent rather than as a store's 400 halfway through a multipart upload.
  * @throws {SosError} `INVALID_ARGUMENT`.
  */
-function objectFields(options: PutObjectOptions): Partial<Omit<PutObjectCommandInput, 'Body'>> {
+export function objectFields(options: PutObjectOptions): Partial<Omit<PutObjectCommandInput, 'Body'>> {
   const fields: Partial<Omit<PutObjectCommandInput, 'Body'>> = {};
   const text = [
     ['contentType', 'ContentType'],
