@@ -242,6 +242,14 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
             .option(
               '--bind',
               'client-side: bind each object to its bucket/key on upload, require it on download',
+            )
+            .option(
+              '--restart',
+              'uploads of files: start over instead of resuming an interrupted upload of the same file to the same object (the old upload is aborted)',
+            )
+            .option(
+              '--no-resume',
+              'uploads of files: keep no resume journal; an interrupted upload is aborted instead of kept for resuming',
             ),
           'seal',
         ),
