@@ -93,6 +93,18 @@ export class ResumableSealing {
   }
 
   /**
+   * The plaintext that the sealed object's bytes `[start, end)` are sealed from: the chunks they
+   * overlap (empty for a range inside the prefix). What {@link sealRange} reads.
+   */
+  plaintextRange(start: number, end: number): { start: number; end: number } {
+    const p = this.prefix.length;
+    if (end <= p || end <= start) return { start: 0, end: 0 };
+    const first = Math.floor((Math.max(start, p) - p) / SEALED_CHUNK_SIZE);
+    const last = Math.floor((end - p - 1) / SEALED_CHUNK_SIZE);
+    return { start: first * CHUNK_SIZE, end: Math.min(this.size, (last + 1) * CHUNK_SIZE) };
+  }
+
+  /**
    * Writes the sealed object's bytes `[start, end)` into `out` (prefix included where the range
    * covers it), reading only the plaintext of the chunks the range overlaps: a part of a multipart
    * upload regenerated from the file alone. Scratch memory stays about 1 MiB whatever the range.
@@ -126,7 +138,8 @@ export class ResumableSealing {
     const to = end - p;
     const last = Math.floor((to - 1) / SEALED_CHUNK_SIZE);
     const plain = new Uint8Array(Math.min(BATCH_CHUNKS, last + 1) * CHUNK_SIZE);
-    const sealed = new Uint8Array(plain.length + BATCH_CHUNKS * TAG_LENGTH);
+    // a batch that ends the plaintext on a chunk boundary seals the empty final chunk too
+    const sealed = new Uint8Array(plain.length + (BATCH_CHUNKS + 1) * TAG_LENGTH);
     for (let chunk = Math.floor(from / SEALED_CHUNK_SIZE); chunk <= last; chunk += BATCH_CHUNKS) {
       const count = Math.min(BATCH_CHUNKS, last - chunk + 1);
       const plainStart = chunk * CHUNK_SIZE;

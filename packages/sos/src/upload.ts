@@ -253,6 +253,22 @@ export interface MultipartOptions {
   onPartDone?: ((size: number) => void) | undefined;
   /** Called with the bytes of each part the server has stored: the caller may reuse them. */
   onPartStored?: ((body: Uint8Array) => void) | undefined;
+  /** Continue this multipart upload instead of creating one; `parts` are those it already holds. */
+  existing?: { uploadId: string; parts: CompletedPart[] } | undefined;
+  /** Called (and awaited) once the upload exists, created or continued, before any part is sent. */
+  onUploadId?: ((uploadId: string) => Promise<void>) | undefined;
+  /** Called (and awaited, before the worker takes another part) when the server has stored a part. */
+  onPartCompleted?: ((part: { partNumber: number; etag: string; size: number }) => Promise<void>) | undefined;
+  /**
+   * Called (and awaited) after the last part, before the completion: throwing fails the upload
+   * (e.g. the source changed while it was read).
+   */
+  beforeComplete?: (() => Promise<void>) | undefined;
+  /**
+   * Keep the multipart upload on failure instead of aborting it (a resumable upload): returns the
+   * error to throw, given the upload and the failure.
+   */
+  keepOnFailure?: ((uploadId: string, err: unknown) => unknown) | undefined;
 }
 
 /**
@@ -275,8 +291,8 @@ export async function runMultipart(
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
-  let uploadId: string | undefined;
-  const parts: CompletedPart[] = [];
+  let uploadId: string | undefined = options.existing?.uploadId;
+  const parts: CompletedPart[] = [...(options.existing?.parts ?? [])];
   let size = 0;
   let failure: { err: unknown } | undefined;
   const fail = (err: unknown) => {
@@ -309,6 +325,19 @@ export async function runMultipart(
           send,
         );
         options.checkPart?.(out);
+        if (options.onPartCompleted) {
+          if (!out.ETag) {
+            throw new SosError(
+              'SERVER_FAULT',
+              `${Bucket}/${Key}: the store stored part ${job.partNumber} without an ETag`,
+            );
+          }
+          await options.onPartCompleted({
+            partNumber: job.partNumber,
+            etag: out.ETag,
+            size: job.body.byteLength,
+          });
+        }
         parts.push({ PartNumber: job.partNumber, ETag: out.ETag });
         size += job.body.byteLength;
         options.onPartDone?.(job.body.byteLength);
@@ -348,7 +377,7 @@ export async function runMultipart(
   };
   // a CreateMultipartUpload whose answer was lost may have created an upload we never learn of
   let createWindow: { from: number; to: number } | undefined;
-  try {
+  const create = async (): Promise<string> => {
     const createStart = Date.now();
     const created = await client
       .send(new CreateMultipartUploadCommand({ ...createParams, ...sseC }), {
@@ -359,17 +388,22 @@ export async function runMultipart(
         throw err;
       });
     if ((created.$metadata.attempts ?? 1) > 1) createWindow = { from: createStart, to: Date.now() };
-    uploadId = created.UploadId;
-    if (!uploadId) {
+    if (!created.UploadId) {
       throw new SosError(
         'SERVER_FAULT',
         `${Bucket}/${Key}: the store answered CreateMultipartUpload without an UploadId`,
       );
     }
+    return created.UploadId;
+  };
+  try {
+    if (uploadId === undefined) uploadId = await create();
+    await options.onUploadId?.(uploadId);
     const workers = Array.from({ length: options.queueSize }, () => worker().catch(fail));
     await Promise.all(workers);
     if (failure) throw failure.err;
     if (signal?.aborted) throw abortedError(signal);
+    await options.beforeComplete?.();
     parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
     // completion is never cancelled (once sent, the object may exist whatever the answer's fate),
     // only bounded by the client's idle and request timeouts
@@ -394,6 +428,13 @@ export async function runMultipart(
     const err = signal?.aborted
       ? abortedError(signal, caught)
       : mapTransportError(caught, `upload ${Bucket}/${Key}`);
+    if (uploadId !== undefined && options.keepOnFailure) {
+      // not abortedError: its message says that nothing is left on the server
+      const kept = signal?.aborted
+        ? new SosError('ABORTED', 'upload aborted', { cause: signal.reason ?? caught })
+        : err;
+      throw options.keepOnFailure(uploadId, kept);
+    }
     if (uploadId !== undefined) {
       try {
         await client.send(

@@ -1,11 +1,615 @@
 /**
- * Resumable uploads of files (Node): journal, checks, and only the missing parts.
+ * Resumable uploads of files (Node): the part plan is a pure function of the file's size, the part
+ * size and (client-side) the header, so any part can be made again from the file alone; a journal
+ * records which parts the server acknowledged; resuming checks the journal against the file, the
+ * caller's keys and the server (ListParts), then sends only the parts that are missing, wherever
+ * they are (parts go up in parallel, so an interruption leaves holes, not just a missing suffix).
  * @module
  */
-import { SosError } from '../errors.ts';
-import type { PutObjectOptions, PutObjectResult } from '../objects.ts';
+import { hkdfSync } from 'node:crypto';
+import { type FileHandle, open } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  HeadObjectCommand,
+  ListPartsCommand,
+  type ListPartsCommandOutput,
+  type Part,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  ciphertextSize,
+  createResumableSealing,
+  isSealstreamError,
+  MAX_HEADER_LENGTH,
+  type ResumableSealing,
+  resumeSealing,
+} from '@sealstream/core';
+import { identityFor, recipientsOf } from '../client-side.ts';
+import { type ResolvedEncryption, resolveEncryption } from '../encryption.ts';
+import { SosError, UploadResumableError } from '../errors.ts';
+import {
+  applyTags,
+  checkLocation,
+  checkQueueSize,
+  objectFields,
+  type PutObjectOptions,
+  type PutObjectResult,
+} from '../objects.ts';
+import { assertSseCApplied, httpStatus, type SseCParams } from '../sse-c.ts';
+import { cleanupSendOptions, mapTransportError } from '../timeouts.ts';
+import { choosePartSize, runMultipart, uploadObject } from '../upload.ts';
+import { multipartEtag } from './etag.ts';
+import { fingerprint, readAt, type SourceFingerprint, sourceDifference } from './fingerprint.ts';
+import {
+  JOURNAL_FORMAT,
+  JOURNAL_VERSION,
+  type Journal,
+  type JournalEncryption,
+  type JournalPart,
+  JournalWriter,
+  readJournal,
+  removeJournal,
+} from './journal.ts';
+import { checkResumeOptions, type ResumedUpload } from './options.ts';
 
-/** `putObject` with `resume`. */
-export async function putResumable(_options: PutObjectOptions): Promise<PutObjectResult> {
-  throw new SosError('NOT_RESUMABLE', 'resumable uploads are being implemented');
+/** What the parts are made of: the file as it is, or sealed (client-side). */
+interface PartMaker {
+  /** Stored size of the whole object. */
+  sealedSize: number;
+  /** Writes the stored bytes `[start, end)` into `out`. */
+  make(start: number, end: number, out: Uint8Array): Promise<void>;
+  /** The plaintext (file) range that stored bytes `[start, end)` come from. */
+  plaintextRange(start: number, end: number): [number, number];
+}
+
+/** A resumable upload being prepared: the plan, and where it starts from. */
+interface Plan {
+  maker: PartMaker;
+  partSize: number;
+  parts: number;
+  /** Client-side: the header bytes part 1 carries. */
+  sealing: ResumableSealing | undefined;
+  /** A continued upload: its ID and the parts the server holds that are trusted. */
+  existing: { uploadId: string; parts: JournalPart[]; resent: number } | undefined;
+}
+
+/**
+ * `putObject` with `resume` (see `ResumeOptions`).
+ * @throws {SosError} `NOT_RESUMABLE`, `JOURNAL_INVALID`, `SOURCE_CHANGED`, `RESUME_KEY_MISMATCH`, and
+ *   {@link UploadResumableError} for a failure after the multipart upload started (it is kept).
+ */
+export async function putResumable(options: PutObjectOptions): Promise<PutObjectResult> {
+  const { client, bucket, key } = checkLocation(options);
+  const resume = checkResumeOptions(options.resume);
+  if (typeof options.body !== 'string') {
+    throw new SosError(
+      'NOT_RESUMABLE',
+      'a resumable upload needs a file given by its path: this body (a stream, stdin, bytes) cannot be read again from an offset',
+    );
+  }
+  const encryption = await resolveEncryption(client, options.encryption, bucket, key);
+  const queueSize = checkQueueSize(options.queueSize);
+  const fields = objectFields(options);
+  const path = resolve(options.body);
+  const journalPath = resolve(resume.journal);
+  const file = await openSource(path);
+  try {
+    const source = await fingerprint(file, path);
+    let journal = await readJournal(journalPath);
+    if (journal !== undefined && resume.restart) {
+      await abandon(client, journal, journalPath);
+      journal = undefined;
+    }
+    const writer = new JournalWriter(journalPath);
+    let plan: Plan | undefined;
+    if (journal !== undefined) {
+      const checked = await continuePlan(options, journal, journalPath, source, encryption, file);
+      if (checked.kind === 'completed') {
+        await removeJournal(journalPath);
+        return checked.result;
+      }
+      plan = checked.plan;
+    }
+    plan ??= await freshPlan(options, source.size, encryption, file);
+    if (plan.parts === 1) {
+      // a single PutObject: nothing to resume, so no journal
+      const body = new Uint8Array(plan.maker.sealedSize);
+      await plan.maker.make(0, body.length, body);
+      const out = await uploadObject({
+        client,
+        params: {
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ...fields,
+          ...encryption.sseC,
+        },
+        partSize: plan.partSize,
+        queueSize,
+        signal: options.signal,
+        onProgress: options.onProgress,
+        ...checkPartOf(encryption, bucket, key),
+      });
+      return {
+        size: out.size,
+        plaintextSize: source.size,
+        etag: out.etag,
+        versionId: out.versionId,
+        partSize: 0,
+      };
+    }
+    return await upload(options, plan, { journalPath, writer, source, encryption, queueSize, file, fields });
+  } finally {
+    await file.close();
+  }
+}
+
+/** Runs the multipart upload of a plan, journaling each part, and removes the journal at the end. */
+async function upload(
+  options: PutObjectOptions,
+  plan: Plan,
+  context: {
+    journalPath: string;
+    writer: JournalWriter;
+    source: SourceFingerprint;
+    encryption: ResolvedEncryption;
+    queueSize: number;
+    file: FileHandle;
+    fields: ReturnType<typeof objectFields>;
+  },
+): Promise<PutObjectResult> {
+  const { client, bucket, key } = options;
+  const { writer, source, encryption, file } = context;
+  const { maker, partSize } = plan;
+  const done = new Map<number, JournalPart>((plan.existing?.parts ?? []).map((p) => [p.number, p]));
+  const skipped = [...done.values()];
+  const bytesSkipped = skipped.reduce((n, p) => n + p.size, 0);
+  let journal: Journal | undefined;
+  const missing: number[] = [];
+  for (let n = 1; n <= plan.parts; n++) if (!done.has(n)) missing.push(n);
+  if (plan.existing !== undefined) {
+    options.resume?.onResume?.({
+      uploadId: plan.existing.uploadId,
+      partsSkipped: skipped.length,
+      bytesSkipped,
+      partsTotal: plan.parts,
+    });
+  }
+  const free: Uint8Array[] = [];
+  let loaded = bytesSkipped;
+  const total = maker.sealedSize;
+  if (bytesSkipped > 0) options.onProgress?.({ loaded, total });
+  const partBounds = (n: number): [number, number] => [(n - 1) * partSize, Math.min(n * partSize, total)];
+  const result = await runMultipart({
+    client,
+    createParams: { Bucket: bucket, Key: key, ...context.fields, ...encryption.sseC },
+    sseC: encryption.sseC,
+    queueSize: context.queueSize,
+    signal: options.signal,
+    existing:
+      plan.existing === undefined
+        ? undefined
+        : {
+            uploadId: plan.existing.uploadId,
+            parts: skipped.map((p): CompletedPart => ({ PartNumber: p.number, ETag: p.etag })),
+          },
+    onUploadId: async (uploadId) => {
+      journal = {
+        format: JOURNAL_FORMAT,
+        version: JOURNAL_VERSION,
+        bucket,
+        key,
+        uploadId,
+        created: new Date().toISOString(),
+        encryption: modeOf(encryption),
+        ...(encryption.sseC ? { sseCKeyCheck: sseCKeyCheck(encryption.sseC) } : {}),
+        ...(plan.sealing ? { header: Buffer.from(plan.sealing.prefix).toString('base64') } : {}),
+        plan: { partSize, size: source.size, sealedSize: total, parts: plan.parts },
+        source,
+        parts: skipped,
+      };
+      await writer.write(journal);
+    },
+    next: async () => {
+      const n = missing.shift();
+      if (n === undefined) return undefined;
+      const [start, end] = partBounds(n);
+      let body = free.pop();
+      if (body === undefined || body.length !== end - start) body = new Uint8Array(end - start);
+      await maker.make(start, end, body);
+      return { partNumber: n, body };
+    },
+    onPartCompleted: async ({ partNumber, etag, size }) => {
+      const [start, end] = partBounds(partNumber);
+      journal!.parts.push({ number: partNumber, etag, size, plaintext: maker.plaintextRange(start, end) });
+      await writer.write(journal!);
+    },
+    onPartDone: (size) => {
+      loaded += size;
+      options.onProgress?.({ loaded, total });
+    },
+    onPartStored: (body) => free.push(body),
+    beforeComplete: async () => {
+      // the parts were read over minutes or hours: the object is completed only if the file stayed the same
+      const now = await fingerprint(file, source.path);
+      const changed = sourceDifference(source, now);
+      if (changed !== undefined) {
+        throw new SosError(
+          'SOURCE_CHANGED',
+          `${source.path} changed while it was being uploaded: ${changed}`,
+        );
+      }
+    },
+    keepOnFailure: (uploadId, err) =>
+      new UploadResumableError({ bucket, key, uploadId, journal: writer.path }, err),
+    ...checkPartOf(encryption, bucket, key),
+  });
+  await writer.remove();
+  if (result.parts > 0) await applyTags(options, result.versionId);
+  const resumed: ResumedUpload | undefined =
+    plan.existing === undefined
+      ? undefined
+      : { partsSkipped: skipped.length, bytesSkipped, bytesResent: plan.existing.resent };
+  return {
+    size: total,
+    plaintextSize: source.size,
+    etag: result.etag,
+    versionId: result.versionId,
+    partSize,
+    ...(resumed ? { resumed } : {}),
+  };
+}
+
+/** The plan of a new upload: a new header (client-side), the part size from the size alone. */
+async function freshPlan(
+  options: PutObjectOptions,
+  size: number,
+  encryption: ResolvedEncryption,
+  file: FileHandle,
+): Promise<Plan> {
+  const clientSide = encryption.clientSide;
+  if (clientSide === undefined) {
+    const partSize = choosePartSize(size, options.partSize);
+    return {
+      maker: fileMaker(file, size),
+      partSize,
+      parts: partCount(size, partSize),
+      sealing: undefined,
+      existing: undefined,
+    };
+  }
+  const sealing = await createResumableSealing(
+    { recipients: recipientsOf(clientSide), identity: identityFor(clientSide, options.bucket, options.key) },
+    size,
+  );
+  // from the largest header, as putObject does: the part size depends on the file's size only
+  const partSize = choosePartSize(ciphertextSize(size, MAX_HEADER_LENGTH), options.partSize);
+  return {
+    maker: sealedMaker(file, sealing),
+    partSize,
+    parts: partCount(sealing.sealedSize, partSize),
+    sealing,
+    existing: undefined,
+  };
+}
+
+/**
+ * Checks a journal against the call, the file, the keys and the server.
+ * @returns The plan that continues it; a fresh plan when the server no longer knows the upload;
+ *   or the result, when the upload turns out to have completed (the journal outlived it).
+ */
+async function continuePlan(
+  options: PutObjectOptions,
+  journal: Journal,
+  journalPath: string,
+  source: SourceFingerprint,
+  encryption: ResolvedEncryption,
+  file: FileHandle,
+): Promise<{ kind: 'plan'; plan: Plan | undefined } | { kind: 'completed'; result: PutObjectResult }> {
+  const { client, bucket, key } = options;
+  if (journal.bucket !== bucket || journal.key !== key) {
+    throw new SosError(
+      'JOURNAL_INVALID',
+      `the upload journal ${journalPath} is for ${journal.bucket}/${journal.key}, not ${bucket}/${key}: use another journal path, or pass restart to abandon that upload`,
+    );
+  }
+  const changed = sourceDifference(journal.source, source);
+  if (changed !== undefined) {
+    throw new SosError(
+      'SOURCE_CHANGED',
+      `${source.path} is not the file the interrupted upload of ${bucket}/${key} was reading: ${changed}. ` +
+        `Pass restart to abandon that upload (upload ID ${journal.uploadId}) and start over`,
+    );
+  }
+  const mode = modeOf(encryption);
+  if (journal.encryption !== mode) {
+    throw new SosError(
+      'RESUME_KEY_MISMATCH',
+      `the interrupted upload of ${bucket}/${key} used encryption "${journal.encryption}", this call asks for "${mode}": resume it with the same encryption, or pass restart`,
+    );
+  }
+  if (encryption.sseC && journal.sseCKeyCheck !== sseCKeyCheck(encryption.sseC)) {
+    throw new SosError(
+      'RESUME_KEY_MISMATCH',
+      `the interrupted upload of ${bucket}/${key} used another SSE-C key: resume it with the same key, or pass restart`,
+    );
+  }
+  let maker: PartMaker;
+  let sealing: ResumableSealing | undefined;
+  if (encryption.clientSide) {
+    sealing = await reopenHeader(journal, journalPath, encryption, options);
+    if (sealing.sealedSize !== journal.plan.sealedSize) {
+      throw new SosError(
+        'JOURNAL_INVALID',
+        `the upload journal ${journalPath} does not match its own header (sealed size)`,
+      );
+    }
+    maker = sealedMaker(file, sealing);
+  } else {
+    if (journal.plan.sealedSize !== source.size) {
+      throw new SosError(
+        'JOURNAL_INVALID',
+        `the upload journal ${journalPath} does not match its file's size`,
+      );
+    }
+    maker = fileMaker(file, source.size);
+  }
+  const listed = await listParts(client, journal, encryption.sseC);
+  if (listed === undefined) {
+    // the server no longer knows the upload: completed after all, or aborted (by hand, by a lifecycle rule)
+    const completed = await completedObject(client, journal, encryption.sseC);
+    if (completed !== undefined) {
+      return {
+        kind: 'completed',
+        result: {
+          size: journal.plan.sealedSize,
+          plaintextSize: journal.plan.size,
+          etag: completed.etag,
+          versionId: completed.versionId,
+          partSize: journal.plan.partSize,
+          resumed: {
+            partsSkipped: journal.plan.parts,
+            bytesSkipped: journal.plan.sealedSize,
+            bytesResent: 0,
+          },
+        },
+      };
+    }
+    await removeJournal(journalPath);
+    return { kind: 'plan', plan: undefined };
+  }
+  // trust a part only when the server and the journal agree on it
+  const trusted: JournalPart[] = [];
+  let resent = 0;
+  for (const part of journal.parts) {
+    const server = listed.get(part.number);
+    if (server !== undefined && server.ETag === part.etag && server.Size === part.size) trusted.push(part);
+  }
+  for (const [number, server] of listed) {
+    if (!trusted.some((p) => p.number === number)) resent += server.Size ?? 0;
+  }
+  for (const part of journal.parts) {
+    if (!listed.has(part.number)) resent += part.size;
+  }
+  return {
+    kind: 'plan',
+    plan: {
+      maker,
+      partSize: journal.plan.partSize,
+      parts: journal.plan.parts,
+      sealing,
+      existing: { uploadId: journal.uploadId, parts: trusted, resent },
+    },
+  };
+}
+
+/** Opens the journaled header with the caller's keys: only someone who can read the object continues it. */
+async function reopenHeader(
+  journal: Journal,
+  journalPath: string,
+  encryption: ResolvedEncryption,
+  options: PutObjectOptions,
+): Promise<ResumableSealing> {
+  const clientSide = encryption.clientSide!;
+  try {
+    return await resumeSealing(Buffer.from(journal.header!, 'base64'), {
+      keys: clientSide.keys,
+      identity: identityFor(clientSide, options.bucket, options.key),
+      ...(clientSide.maxWorkFactor !== undefined ? { maxWorkFactor: clientSide.maxWorkFactor } : {}),
+      size: journal.plan.size,
+    });
+  } catch (err) {
+    if (isSealstreamError(err, 'NO_MATCHING_KEY') || isSealstreamError(err, 'IDENTITY_MISMATCH')) {
+      throw new SosError(
+        'RESUME_KEY_MISMATCH',
+        `the keys given do not open the header of the interrupted upload of ${options.bucket}/${options.key} (${(err as Error).message}). ` +
+          'Resume with a key it was encrypted for (for a public-key recipient, its private key), or pass restart',
+        { cause: err },
+      );
+    }
+    if (isSealstreamError(err, 'WORK_FACTOR_TOO_HIGH')) throw err;
+    throw new SosError(
+      'JOURNAL_INVALID',
+      `the header in the upload journal ${journalPath} is not valid: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/**
+ * The parts the server holds for the journaled upload (every page of ListParts).
+ * @returns `undefined` when the server does not know the upload (NoSuchUpload).
+ */
+async function listParts(
+  client: S3Client,
+  journal: Journal,
+  sseC: SseCParams | undefined,
+): Promise<Map<number, Part> | undefined> {
+  const parts = new Map<number, Part>();
+  let marker: string | undefined;
+  for (;;) {
+    let out: ListPartsCommandOutput;
+    try {
+      out = await client.send(
+        new ListPartsCommand({
+          Bucket: journal.bucket,
+          Key: journal.key,
+          UploadId: journal.uploadId,
+          ...(marker !== undefined ? { PartNumberMarker: marker } : {}),
+          ...sseC,
+        }),
+      );
+    } catch (err) {
+      if (httpStatus(err) === 404 && (err as { name?: string }).name === 'NoSuchUpload') return undefined;
+      throw mapTransportError(
+        err,
+        `list the parts of upload ${journal.uploadId} of ${journal.bucket}/${journal.key}`,
+      );
+    }
+    for (const part of out.Parts ?? []) if (part.PartNumber !== undefined) parts.set(part.PartNumber, part);
+    if (!out.IsTruncated) return parts;
+    if (out.NextPartNumberMarker === undefined || out.NextPartNumberMarker === marker) {
+      throw new SosError(
+        'SERVER_FAULT',
+        `the store's part list of upload ${journal.uploadId} does not advance`,
+      );
+    }
+    marker = out.NextPartNumberMarker;
+  }
+}
+
+/**
+ * When the journal lists every part, the upload may have completed with the journal still there
+ * (interrupted during or right after the completion): the object then has the multipart ETag of
+ * exactly those parts and the planned size.
+ */
+async function completedObject(
+  client: S3Client,
+  journal: Journal,
+  sseC: SseCParams | undefined,
+): Promise<{ etag: string; versionId: string | undefined } | undefined> {
+  if (journal.parts.length !== journal.plan.parts) return undefined;
+  const sorted = [...journal.parts].sort((a, b) => a.number - b.number);
+  const expected = multipartEtag(sorted.map((p) => p.etag));
+  if (expected === undefined) return undefined;
+  try {
+    const out = await client.send(
+      new HeadObjectCommand({ Bucket: journal.bucket, Key: journal.key, ...sseC }),
+    );
+    if (out.ETag === expected && out.ContentLength === journal.plan.sealedSize) {
+      return { etag: out.ETag, versionId: out.VersionId };
+    }
+  } catch (err) {
+    const status = httpStatus(err);
+    if (status !== 404 && status !== 400 && status !== 403)
+      throw mapTransportError(err, `head ${journal.bucket}/${journal.key}`);
+  }
+  return undefined;
+}
+
+/** Aborts the journaled upload (one already gone is fine) and removes the journal. */
+async function abandon(client: S3Client, journal: Journal, journalPath: string): Promise<void> {
+  try {
+    await client.send(
+      new AbortMultipartUploadCommand({
+        Bucket: journal.bucket,
+        Key: journal.key,
+        UploadId: journal.uploadId,
+      }),
+      cleanupSendOptions(client),
+    );
+  } catch (err) {
+    if (httpStatus(err) !== 404) {
+      throw mapTransportError(
+        err,
+        `abort the journaled upload ${journal.uploadId} of ${journal.bucket}/${journal.key}`,
+      );
+    }
+  }
+  await removeJournal(journalPath);
+}
+
+async function openSource(path: string): Promise<FileHandle> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (cause) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"body" file ${path} cannot be read: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  const info = await file.stat();
+  if (!info.isFile()) {
+    await file.close();
+    throw new SosError(
+      'NOT_RESUMABLE',
+      `"body" ${path} is not a regular file (a pipe, a device, a directory): it cannot be read again from an offset`,
+    );
+  }
+  return file;
+}
+
+/** Parts of the file as it is (no client-side layer). */
+function fileMaker(file: FileHandle, size: number): PartMaker {
+  return {
+    sealedSize: size,
+    make: async (start, end, out) => {
+      await readAt(file, start, end - start, out);
+    },
+    plaintextRange: (start, end) => [start, end],
+  };
+}
+
+/** Parts of the sealed object, re-sealed from the file. */
+function sealedMaker(file: FileHandle, sealing: ResumableSealing): PartMaker {
+  return {
+    sealedSize: sealing.sealedSize,
+    make: (start, end, out) =>
+      sealing.sealRange(start, end, out, async (offset, into) => {
+        await readAt(file, offset, into.length, into);
+      }),
+    plaintextRange: (start, end) => {
+      const r = sealing.plaintextRange(start, end);
+      return [r.start, r.end];
+    },
+  };
+}
+
+function partCount(size: number, partSize: number): number {
+  return Math.max(1, Math.ceil(size / partSize));
+}
+
+function modeOf(encryption: ResolvedEncryption): JournalEncryption {
+  if (encryption.clientSide && encryption.sseC) return 'both';
+  if (encryption.clientSide) return 'client-side';
+  return encryption.sseC ? 'sse-c' : 'none';
+}
+
+/** HKDF info of the SSE-C key check: domain separation from every other use of the key. */
+const SSE_C_CHECK_INFO = 'sealstream resume journal: SSE-C key check v1';
+
+/**
+ * A one-way check of an SSE-C key for the journal: HKDF-SHA256 of the 256-bit key under its own
+ * label, 128 bits. It tells whether a later call uses the same key without revealing it, and a
+ * 256-bit random key cannot be guessed from it (unlike a passphrase, which SSE-C does not take).
+ */
+function sseCKeyCheck(sseC: SseCParams): string {
+  const key = Buffer.from(sseC.SSECustomerKey, 'base64');
+  return Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), SSE_C_CHECK_INFO, 16)).toString('hex');
+}
+
+function checkPartOf(encryption: ResolvedEncryption, bucket: string, key: string) {
+  return encryption.sseC
+    ? {
+        checkPart: (out: Parameters<typeof assertSseCApplied>[0]) =>
+          assertSseCApplied(out, encryption.sseC!, `put ${bucket}/${key}`),
+      }
+    : {};
 }
