@@ -9,8 +9,8 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { type IncomingMessage, type ServerResponse, request as httpsRequest } from 'node:https';
-import { Agent, createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -26,6 +26,8 @@ export interface Exchange {
   run: number;
   /** Content-Length of the request body. */
   length: number;
+  /** The request reached the server (its headers at least). */
+  begun: boolean;
   /** Body bytes forwarded to the server. */
   forwarded: number;
   /** The server's status, once it answered. */
@@ -98,6 +100,7 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
       part,
       run,
       length: Number(req.headers['content-length'] ?? 0),
+      begun: false,
       forwarded: 0,
       status: undefined,
       relayed: false,
@@ -124,6 +127,8 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
       agent,
     });
     live.add(up);
+    x.begun = true;
+    up.flushHeaders();
     up.on('error', () => res.destroy());
     up.on('response', (answer) => {
       live.add(answer);
@@ -170,6 +175,11 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
   server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const dropAll = () => {
+    for (const r of live) r.destroy();
+    live.clear();
+    for (const s of sockets) s.destroy();
+  };
 
   return {
     endpoint: `https://127.0.0.1:${port}`,
@@ -202,13 +212,9 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
         check();
       });
     },
-    dropAll() {
-      for (const r of live) r.destroy();
-      live.clear();
-      for (const s of sockets) s.destroy();
-    },
+    dropAll,
     async close() {
-      this.dropAll();
+      dropAll();
       agent.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
