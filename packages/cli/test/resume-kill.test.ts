@@ -187,7 +187,8 @@ function gateOf(point: KillPoint, planned: number): (x: Exchange) => Gate {
   let parts = 0;
   return (x) => {
     if (x.kind === 'complete') return point.complete ? { kind: point.complete } : { kind: 'pass' };
-    if (x.kind !== 'part') return { kind: 'pass' };
+    // the parts before a completion go through
+    if (x.kind !== 'part' || point.complete) return { kind: 'pass' };
     if (point.part) {
       const target = point.part.which === 'first' ? 1 : planned;
       if (x.part === target) return point.part.gate;

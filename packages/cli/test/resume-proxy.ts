@@ -54,7 +54,7 @@ export interface S3Proxy {
   gate(rule: (x: Exchange) => Gate): void;
   /** Starts counting a new run; returns its number. */
   nextRun(): number;
-  /** Resolves once `condition` holds (checked after every forwarded chunk and answer). */
+  /** Resolves once `condition` holds (checked every 25 ms). */
   until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** Drops every request held or in flight (the server sees each connection reset). */
   dropAll(): void;
@@ -88,10 +88,6 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
   const sockets = new Set<Socket>();
   let rule: (x: Exchange) => Gate = () => ({ kind: 'pass' });
   let run = 0;
-  const waiters = new Set<() => void>();
-  const changed = () => {
-    for (const w of waiters) w();
-  };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const { kind, part } = classify(req.method ?? 'GET', req.url ?? '/');
@@ -111,7 +107,6 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
     live.add(res);
     if (gate.kind === 'hold') {
       req.pause();
-      changed();
       return;
     }
     const headers = { ...req.headers };
@@ -133,7 +128,6 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
     up.on('response', (answer) => {
       live.add(answer);
       x.status = answer.statusCode;
-      changed();
       if (gate.kind === 'holdAnswer') {
         answer.resume();
         return;
@@ -142,7 +136,6 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
       answer.pipe(res);
       res.on('finish', () => {
         x.relayed = true;
-        changed();
       });
     });
     const limit = gate.kind === 'cut' ? gate.after : Number.POSITIVE_INFINITY;
@@ -155,7 +148,6 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
         req.pause();
         up.once('drain', () => req.resume());
       }
-      changed();
       if (x.forwarded >= limit) req.pause();
     });
     req.on('end', () => {
@@ -191,25 +183,19 @@ export async function startS3Proxy(target: string, caFile: string): Promise<S3Pr
       return ++run;
     },
     until(condition, what, timeoutMs = 120_000) {
+      // polled, not checked on every chunk: a condition may read files (a journal), and may
+      // depend on time (a journal written just after an answer)
       return new Promise((resolve, reject) => {
-        const check = () => {
-          if (!condition()) return;
-          cleanup();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`proxy: timed out waiting for ${what}`));
-        }, timeoutMs);
-        // a condition may also depend on time (a journal written just after an answer)
-        const poll = setInterval(check, 50);
-        const cleanup = () => {
-          clearTimeout(timer);
-          clearInterval(poll);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
+        const started = Date.now();
+        const poll = setInterval(() => {
+          if (condition()) {
+            clearInterval(poll);
+            resolve();
+          } else if (Date.now() - started > timeoutMs) {
+            clearInterval(poll);
+            reject(new Error(`proxy: timed out waiting for ${what}`));
+          }
+        }, 25);
       });
     },
     dropAll,

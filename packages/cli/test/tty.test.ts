@@ -100,7 +100,15 @@ describe('passphrase prompt', () => {
     const key = readFileSync(join(dir, 'key'), 'utf8').trim();
     // `exec`: the shell that script(1) starts must not linger with the key in its own argv;
     // only our process is under test here
-    const command = `exec ${[process.execPath, bin, 'cat', '--passphrase', '--sse-c', key, `s3://${bucket}/none`]
+    const command = `exec ${[
+      process.execPath,
+      bin,
+      'cat',
+      '--passphrase',
+      '--sse-c',
+      key,
+      `s3://${bucket}/none`,
+    ]
       .map(quote)
       .join(' ')}`;
     const child = spawn('script', ['-qefc', command, '/dev/null'], {
