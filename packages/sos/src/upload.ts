@@ -266,7 +266,8 @@ export interface MultipartOptions {
   beforeComplete?: (() => Promise<void>) | undefined;
   /**
    * Keep the multipart upload on failure instead of aborting it (a resumable upload): returns the
-   * error to throw, given the upload and the failure.
+   * error to throw, given the upload and the failure; or `undefined` to abort it after all (e.g.
+   * nothing records it for a resume).
    */
   keepOnFailure?: ((uploadId: string, err: unknown) => unknown) | undefined;
 }
@@ -433,7 +434,8 @@ export async function runMultipart(
       const kept = signal?.aborted
         ? new SosError('ABORTED', 'upload aborted', { cause: signal.reason ?? caught })
         : err;
-      throw options.keepOnFailure(uploadId, kept);
+      const keep = options.keepOnFailure(uploadId, kept);
+      if (keep !== undefined) throw keep;
     }
     if (uploadId !== undefined) {
       try {

@@ -26,6 +26,7 @@ import {
   type ResumableSealing,
   resumeSealing,
 } from '@sealstream/core';
+import { statRegularFile } from '../body.node.ts';
 import { identityFor, recipientsOf } from '../client-side.ts';
 import { type ResolvedEncryption, resolveEncryption } from '../encryption.ts';
 import { SosError, UploadResumableError } from '../errors.ts';
@@ -209,9 +210,12 @@ async function upload(
         ...(plan.sealing ? { header: Buffer.from(plan.sealing.prefix).toString('base64') } : {}),
         plan: { partSize, size: source.size, sealedSize: total, parts: plan.parts },
         source,
-        parts: skipped,
+        parts: [...skipped],
       };
-      await writer.write(journal);
+      await writer.write(journal).catch((err) => {
+        journal = undefined;
+        throw err;
+      });
     },
     next: async () => {
       const n = missing.shift();
@@ -243,8 +247,12 @@ async function upload(
         );
       }
     },
+    // kept once a journal records it (a continued upload has one already): an upload nothing can
+    // resume is aborted as usual
     keepOnFailure: (uploadId, err) =>
-      new UploadResumableError({ bucket, key, uploadId, journal: writer.path }, err),
+      journal === undefined && plan.existing === undefined
+        ? undefined
+        : new UploadResumableError({ bucket, key, uploadId, journal: writer.path }, err),
     ...checkPartOf(encryption, bucket, key),
   });
   await writer.remove();
@@ -362,6 +370,12 @@ async function continuePlan(
     // the server no longer knows the upload: completed after all, or aborted (by hand, by a lifecycle rule)
     const completed = await completedObject(client, journal, encryption.sseC);
     if (completed !== undefined) {
+      options.resume?.onResume?.({
+        uploadId: journal.uploadId,
+        partsSkipped: journal.plan.parts,
+        bytesSkipped: journal.plan.sealedSize,
+        partsTotal: journal.plan.parts,
+      });
       return {
         kind: 'completed',
         result: {
@@ -465,7 +479,8 @@ async function listParts(
         }),
       );
     } catch (err) {
-      if (httpStatus(err) === 404 && (err as { name?: string }).name === 'NoSuchUpload') return undefined;
+      // NoSuchUpload (AWS); Ceph RGW answers NoSuchKey for an upload it no longer has
+      if (httpStatus(err) === 404 && (err as { name?: string }).name !== 'NoSuchBucket') return undefined;
       throw mapTransportError(
         err,
         `list the parts of upload ${journal.uploadId} of ${journal.bucket}/${journal.key}`,
@@ -535,9 +550,16 @@ async function abandon(client: S3Client, journal: Journal, journalPath: string):
 }
 
 async function openSource(path: string): Promise<FileHandle> {
-  let file: FileHandle;
+  await statRegularFile(
+    path,
+    () =>
+      new SosError(
+        'NOT_RESUMABLE',
+        `"body" ${path} is not a regular file (a pipe, a device, a directory): it cannot be read again from an offset`,
+      ),
+  );
   try {
-    file = await open(path, 'r');
+    return await open(path, 'r');
   } catch (cause) {
     throw new SosError(
       'INVALID_ARGUMENT',
@@ -545,15 +567,6 @@ async function openSource(path: string): Promise<FileHandle> {
       { cause },
     );
   }
-  const info = await file.stat();
-  if (!info.isFile()) {
-    await file.close();
-    throw new SosError(
-      'NOT_RESUMABLE',
-      `"body" ${path} is not a regular file (a pipe, a device, a directory): it cannot be read again from an offset`,
-    );
-  }
-  return file;
 }
 
 /** Parts of the file as it is (no client-side layer). */
