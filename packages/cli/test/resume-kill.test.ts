@@ -30,6 +30,7 @@ import { listIncompleteUploads } from '@sealstream/sos';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshBucket, testClient } from '../../sos/test/helpers.ts';
 import { bin, buildCli, run, storeEnv, tempDir } from './helpers.ts';
+import { journals, keyForms, plaintextHash, startCp } from './resume-helpers.ts';
 import { type Exchange, type Gate, type S3Proxy, startS3Proxy } from './resume-proxy.ts';
 
 const MiB = 1024 * 1024;
@@ -134,54 +135,6 @@ interface Row {
 
 const rows: Row[] = [];
 
-/** The journal files of a state folder, parsed (atomically replaced, so never half written). */
-function journals(state: string): { text: string; parts: number; planned: number }[] {
-  const folder = join(state, 'uploads');
-  if (!existsSync(folder)) return [];
-  return readdirSync(folder)
-    .filter((f) => f.endsWith('.json'))
-    .flatMap((f) => {
-      try {
-        const text = readFileSync(join(folder, f), 'utf8');
-        const j = JSON.parse(text) as { parts: unknown[]; plan: { parts: number } };
-        return [{ text, parts: j.parts.length, planned: j.plan.parts }];
-      } catch {
-        return []; // removed between the listing and the read
-      }
-    });
-}
-
-/** Runs the CLI through the proxy, collecting every journal version written meanwhile. */
-function startCp(
-  args: string[],
-  state: string,
-  seen: Set<string>,
-): {
-  child: ChildProcess;
-  exit: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>;
-  stopWatching: () => void;
-} {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: storeEnv({
-      AWS_ENDPOINT_URL_S3: proxy.endpoint,
-      SEALSTREAM_STATE_DIR: state,
-      SEALSTREAM_NO_PROGRESS: '1',
-    }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const watch = setInterval(() => {
-    for (const j of journals(state)) seen.add(j.text);
-  }, 20);
-  const exit = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
-    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, exit, stopWatching: () => clearInterval(watch) };
-}
-
 /** The gate of a kill point: counts this run's part requests. */
 function gateOf(point: KillPoint, planned: number): (x: Exchange) => Gate {
   let parts = 0;
@@ -240,37 +193,6 @@ function resent(r: number): { bytes: number; parts: number } {
   return { bytes: again.reduce((a, x) => a + x.forwarded, 0), parts: again.length };
 }
 
-/** SHA-256 of an object's plaintext, read back with the CLI straight from the store. */
-function plaintextHash(args: string[]): Promise<{ sha256: string; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'cat', ...args], {
-      env: storeEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const hash = createHash('sha256');
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => hash.update(c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ sha256: hash.digest('hex'), code, stderr }));
-  });
-}
-
-/** The forms a key could take in a text file. */
-function keyForms(key: Buffer): string[] {
-  return [
-    key.toString('base64'),
-    key.toString('base64').replace(/=+$/, ''),
-    key.toString('base64url'),
-    key.toString('hex'),
-    key.toString('hex').toUpperCase(),
-    key.toString('latin1'),
-    // any 12 consecutive bytes of it, hex: a key cut into a field would still show
-    key.subarray(0, 12).toString('hex'),
-    key.subarray(20).toString('hex'),
-  ];
-}
-
 /**
  * Runs one chain: kills the upload at each point in turn (each run resuming the previous one),
  * then completes it and checks the object, the store and the journals.
@@ -300,7 +222,7 @@ async function chain(
   for (const point of points) {
     runNumber = proxy.nextRun();
     proxy.gate(gateOf(point, journals(state)[0]?.planned ?? -1));
-    const cp = startCp(args, state, seen);
+    const cp = startCp(args, state, seen, proxy.endpoint);
     const exited = cp.exit.then((e) => {
       throw new Error(`the run meant to be killed at "${point.name}" ended first (${e.code}): ${e.stderr}`);
     });
@@ -331,7 +253,7 @@ async function chain(
   // the last run completes it
   runNumber = proxy.nextRun();
   proxy.gate(() => ({ kind: 'pass' }));
-  const cp = startCp([...args, '--json'], state, seen);
+  const cp = startCp([...args, '--json'], state, seen, proxy.endpoint);
   const done = await cp.exit;
   cp.stopWatching();
   expect(done.code, done.stderr).toBe(0);
