@@ -1,17 +1,3 @@
-/**
- * `cp FILE s3://...` killed with SIGKILL at chosen points of the upload of a 1 GiB file, then run
- * again with the same command: the object decrypts to the file byte for byte, no multipart upload
- * is left, the journal is gone, and no journal ever held key material. A TLS-terminating proxy
- * (resume-proxy.ts) stops the upload at each point exactly (a part cut after N bytes, a part the
- * server stored whose answer never came back, the completion before or after the server did it),
- * and counts every byte each run sent, which gives the bytes a resumed run sent again.
- *
- * The kills of one mode form a chain: run 1 is killed at the first point, the same command run
- * again resumes it and is killed at the second point, and so on; the last run completes. Each
- * resume starts from what the previous kill left, so every point is resumed, and the one 1 GiB
- * object at the end is the product of every resume of the chain.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import {
   closeSync,
@@ -26,10 +12,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { listIncompleteUploads } from '@sealstream/sos';
+import { abortIncompleteUpload, listIncompleteUploads } from '@sealstream/sos';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshBucket, testClient } from '../../sos/test/helpers.ts';
-import { bin, buildCli, run, storeEnv, tempDir } from './helpers.ts';
+import { buildCli, run, tempDir } from './helpers.ts';
 import { journals, keyForms, plaintextHash, startCp } from './resume-helpers.ts';
 import { type Exchange, type Gate, type S3Proxy, startS3Proxy } from './resume-proxy.ts';
 
@@ -93,10 +79,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   if (client && bucket) {
-    for (const u of await listIncompleteUploads({ client, bucket })) {
-      const { abortIncompleteUpload } = await import('@sealstream/sos');
+    for (const u of await listIncompleteUploads({ client, bucket }))
       await abortIncompleteUpload({ client, bucket, key: u.key, uploadId: u.uploadId });
-    }
   }
   await cleanup?.();
   client?.destroy();
@@ -331,7 +315,58 @@ describe('cp FILE s3://... killed (SIGKILL) and run again', () => {
         { name: 'during completion, before the store completed', pass: 0, next: [], complete: 'hold' },
         { name: 'during completion, after the store completed', pass: 0, next: [], complete: 'holdAnswer' },
       ],
-      [rawKey],
+      [rawKey, sseCKey],
+    );
+  });
+
+  it('SSE-C: resumes after a kill at 3 points, byte-identical', { timeout: 600_000 }, async () => {
+    await chain(
+      'sse-c',
+      ['--sse-c-file', sseCFile()],
+      ['--sse-c-file', sseCFile()],
+      [
+        {
+          name: 'during part 1 (4 MiB of it sent)',
+          pass: 0,
+          next: [],
+          part: { which: 'first', gate: { kind: 'cut', after: half } },
+        },
+        {
+          name: 'mid-upload: a part stored whose answer was lost, 3 cut at 50%',
+          pass: 40,
+          next: [
+            { kind: 'holdAnswer' },
+            ...[half, half, half].map((after) => ({ kind: 'cut', after }) as const),
+          ],
+        },
+        { name: 'during completion, after the store completed', pass: 0, next: [], complete: 'holdAnswer' },
+      ],
+      [rawKey, sseCKey],
+    );
+  });
+
+  it('client-side + SSE-C: resumes after a kill at 3 points, byte-identical', {
+    timeout: 600_000,
+  }, async () => {
+    await chain(
+      'both',
+      ['--key-file', keyFile(), '--sse-c-file', sseCFile()],
+      ['--key-file', keyFile(), '--sse-c-file', sseCFile()],
+      [
+        { name: 'between parts (30 stored, none in flight)', pass: 30, next: [] },
+        {
+          name: 'mid-upload: 4 parts cut at 50%',
+          pass: 40,
+          next: [half, half, half, half].map((after) => ({ kind: 'cut', after }) as const),
+        },
+        {
+          name: 'during the last part (all others stored)',
+          pass: 0,
+          next: [],
+          part: { which: 'last', gate: { kind: 'cut', after: 64 * 1024 } },
+        },
+      ],
+      [rawKey, sseCKey],
     );
   });
 });
