@@ -9,6 +9,7 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SosError } from '../errors.ts';
+import { LIMITS } from '../upload.ts';
 import type { SourceFingerprint } from './fingerprint.ts';
 
 /** The `format` field: what makes a file a journal of ours. */
@@ -105,7 +106,9 @@ function checkJournal(value: unknown, path: string): Journal {
       typeof j.plan === 'object' &&
         j.plan !== null &&
         count(j.plan.partSize) &&
-        j.plan.partSize > 0 &&
+        j.plan.partSize >= LIMITS.minPartSize &&
+        j.plan.partSize <= LIMITS.maxPartSize &&
+        j.plan.parts <= LIMITS.maxParts &&
         count(j.plan.size) &&
         count(j.plan.sealedSize) &&
         count(j.plan.parts) &&

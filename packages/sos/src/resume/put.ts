@@ -324,6 +324,12 @@ async function continuePlan(
       `the upload journal ${journalPath} is for ${journal.bucket}/${journal.key}, not ${bucket}/${key}: use another journal path, or pass restart to abandon that upload`,
     );
   }
+  if (journal.plan.size !== journal.source.size) {
+    throw new SosError(
+      'JOURNAL_INVALID',
+      `the upload journal ${journalPath} does not match its own source size`,
+    );
+  }
   const changed = sourceDifference(journal.source, source);
   if (changed !== undefined) {
     throw new SosError(
