@@ -12,9 +12,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { abortIncompleteUpload, listIncompleteUploads } from '@sealstream/sos';
+import { listIncompleteUploads } from '@sealstream/sos';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshBucket, testClient } from '../../sos/test/helpers.ts';
+import { abortAllUploads } from '../../sos/test/incomplete-helpers.ts';
 import { buildCli, run, tempDir } from './helpers.ts';
 import { journals, keyForms, plaintextHash, startCp } from './resume-helpers.ts';
 import { type Exchange, type Gate, type S3Proxy, startS3Proxy } from './resume-proxy.ts';
@@ -78,10 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  if (client && bucket) {
-    for (const u of await listIncompleteUploads({ client, bucket }))
-      await abortIncompleteUpload({ client, bucket, key: u.key, uploadId: u.uploadId });
-  }
+  if (client && bucket) await abortAllUploads(client, bucket);
   await cleanup?.();
   client?.destroy();
 });

@@ -12,6 +12,7 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { abortIncompleteUpload, listIncompleteUploads } from '@sealstream/sos';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshBucket, testClient } from '../../sos/test/helpers.ts';
+import { abortAllUploads } from '../../sos/test/incomplete-helpers.ts';
 import { buildCli, run, storeEnv, tempDir } from './helpers.ts';
 import { journals, keyForms, plaintextHash, startCp } from './resume-helpers.ts';
 import { type S3Proxy, startS3Proxy } from './resume-proxy.ts';
@@ -44,10 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  if (client && bucket) {
-    for (const u of await listIncompleteUploads({ client, bucket }))
-      await abortIncompleteUpload({ client, bucket, key: u.key, uploadId: u.uploadId });
-  }
+  if (client && bucket) await abortAllUploads(client, bucket);
   await cleanup?.();
   client?.destroy();
 });

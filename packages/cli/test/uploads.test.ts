@@ -1,9 +1,8 @@
-/** `sealstream uploads ls|abort` against the local S3 server, as a user runs them. */
-import { randomBytes } from 'node:crypto';
-import { CreateMultipartUploadCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { abortIncompleteUpload, listIncompleteUploads } from '@sealstream/sos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshBucket, testClient } from '../../sos/test/helpers.ts';
+import { abortAllUploads, startUpload as startUploadIn } from '../../sos/test/incomplete-helpers.ts';
 import { buildCli, run } from './helpers.ts';
 
 let client: S3Client;
@@ -19,26 +18,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const u of await listIncompleteUploads({ client, bucket }))
-    await abortIncompleteUpload({ client, bucket, key: u.key, uploadId: u.uploadId });
+  await abortAllUploads(client, bucket);
   await cleanup?.();
   client?.destroy();
 });
 
-async function startUpload(key: string, partSizes: number[]): Promise<string> {
-  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-  for (const [i, size] of partSizes.entries()) {
-    await client.send(
-      new UploadPartCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId,
-        PartNumber: i + 1,
-        Body: randomBytes(size),
-      }),
-    );
-  }
-  return UploadId!;
+function startUpload(key: string, partSizes: number[]): Promise<string> {
+  return startUploadIn(client, bucket, key, partSizes);
 }
 
 async function idsUnder(prefix: string): Promise<string[]> {

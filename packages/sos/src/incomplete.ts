@@ -12,6 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { SosError } from './errors.ts';
+import { checkLocation } from './objects.ts';
 import { httpStatus } from './sse-c.ts';
 import { mapTransportError } from './timeouts.ts';
 
@@ -189,16 +190,15 @@ async function partsHeld(
  * await abortIncompleteUpload({ client, bucket: 'backups', key: 'db.tar', uploadId });
  */
 export async function abortIncompleteUpload(options: AbortIncompleteUploadOptions): Promise<boolean> {
-  const { client, bucket, signal } = checkTarget(options);
-  for (const field of ['key', 'uploadId'] as const) {
-    if (typeof options[field] !== 'string' || options[field] === '') {
-      throw new SosError(
-        'INVALID_ARGUMENT',
-        `"${field}" expected a non-empty string, got ${JSON.stringify(options[field])}`,
-      );
-    }
+  const { client, bucket, key, signal } = checkLocation(options);
+  checkSignal(signal);
+  const { uploadId } = options;
+  if (typeof uploadId !== 'string' || uploadId === '') {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"uploadId" expected a non-empty string, got ${JSON.stringify(uploadId)}`,
+    );
   }
-  const { key, uploadId } = options;
   try {
     await send(
       (o) =>
@@ -231,10 +231,14 @@ function checkTarget<T extends { client: S3Client; bucket: string; signal?: Abor
       `"bucket" expected a non-empty string, got ${JSON.stringify(options.bucket)}`,
     );
   }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+  checkSignal(options.signal);
+  return options;
+}
+
+function checkSignal(signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new SosError('INVALID_ARGUMENT', '"signal" expected an AbortSignal');
   }
-  return options;
 }
 
 /** Sends one request with the caller's signal, mapping an abort and transport faults to typed errors. */

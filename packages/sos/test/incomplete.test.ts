@@ -3,10 +3,8 @@ import { randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   ListPartsCommand,
   type S3Client,
-  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,6 +14,7 @@ import {
   sseCParams,
 } from '../src/index.ts';
 import { codeOf, openUploads, testClient, useTestBucket } from './helpers.ts';
+import { startUpload as startUploadIn } from './incomplete-helpers.ts';
 
 let client: S3Client;
 let bucket: string;
@@ -26,24 +25,8 @@ useTestBucket((c, b) => {
 
 const MiB = 1024 * 1024;
 
-/** Starts an upload of `key` and stores parts of the given sizes; returns its ID. */
-async function startUpload(key: string, partSizes: number[], extra: object = {}): Promise<string> {
-  const { UploadId } = await client.send(
-    new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...extra }),
-  );
-  for (const [i, size] of partSizes.entries()) {
-    await client.send(
-      new UploadPartCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId,
-        PartNumber: i + 1,
-        Body: randomBytes(size),
-        ...extra,
-      }),
-    );
-  }
-  return UploadId!;
+function startUpload(key: string, partSizes: number[], extra: object = {}): Promise<string> {
+  return startUploadIn(client, bucket, key, partSizes, extra);
 }
 
 /** A client whose listings return at most `n` entries a page, so paging is exercised with few uploads. */
