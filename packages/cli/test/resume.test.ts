@@ -279,7 +279,7 @@ describe('what is not resumed', () => {
   it('--no-resume: an interrupted upload is aborted and no journal is kept', async () => {
     const src = file('no-resume.bin');
     const state = tempDir();
-    proxy.nextRun();
+    const runNumber = proxy.nextRun();
     let n = 0;
     proxy.gate((x) => (x.kind === 'part' && n++ >= 2 ? { kind: 'hold' } : { kind: 'pass' }));
     const c = startCp(
@@ -289,7 +289,7 @@ describe('what is not resumed', () => {
       proxy.endpoint,
     );
     await proxy.until(
-      () => proxy.exchanges.filter((x) => x.kind === 'part' && x.relayed).length >= 2,
+      () => proxy.exchanges.filter((x) => x.run === runNumber && x.kind === 'part' && x.relayed).length >= 2,
       'two parts',
     );
     c.child.kill('SIGINT');

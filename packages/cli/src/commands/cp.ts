@@ -4,12 +4,12 @@
  * up and open on the way down; SSE-C keys go with every request to the store.
  * @module
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { pipeline, type Readable, type Transform } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
-import { choosePartSize, getObject, putObject } from '@sealstream/sos';
+import { choosePartSize, getObject, isSosError, putObject } from '@sealstream/sos';
 import {
   encryptionFor,
   protectionOf,
@@ -420,8 +420,8 @@ async function uploadResumable(
   const destination = formatLocation(to);
   let resumed: ResumeReport | undefined;
   let sent = 0;
-  try {
-    const result = await putObject({
+  const put = () =>
+    putObject({
       client,
       bucket: to.bucket,
       key: to.key,
@@ -443,6 +443,19 @@ async function uploadResumable(
         },
       },
     });
+  try {
+    let result: Awaited<ReturnType<typeof putObject>>;
+    try {
+      result = await put();
+    } catch (err) {
+      // --restart replaces a journal that cannot be read (the transport needs to read it to abort its upload)
+      if (!flags.restart || !isSosError(err, 'JOURNAL_INVALID')) throw err;
+      await rm(journal, { force: true });
+      reporter.warn(
+        `--restart: the resume journal of this upload could not be read and was removed; an upload it named may be left on the store: sealstream uploads ls ${destination}`,
+      );
+      result = await put();
+    }
     if (resumed !== undefined && result.resumed !== undefined)
       resumed.bytesResent = result.resumed.bytesResent;
     return {
