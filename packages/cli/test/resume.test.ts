@@ -333,6 +333,8 @@ describe('what is not resumed', () => {
     expect(refused.stderr).toContain('--restart');
     const restarted = await cp([...args, '--restart'], state, env);
     expect(restarted.code, restarted.stderr).toBe(0);
+    expect(restarted.stderr).toContain('could not be read and was removed');
+    expect(restarted.stderr).toContain(`sealstream uploads ls ${target}`);
     expect((await plaintextHash(['--key-file', key1, target])).sha256).toBe(src.sha256);
     // the corrupt journal named an upload that --restart could not know of: it is listed for the user
     for (const id of await uploadsOf('xdg.bin'))
