@@ -148,6 +148,32 @@ describe('cp FILE s3://... resumes', () => {
         expect(j.includes(form)).toBe(false);
   });
 
+  it('a network failure keeps the upload and says how to go on (exit 6)', async () => {
+    const src = file('network.bin');
+    const state = tempDir();
+    const target = `s3://${bucket}/network.bin`;
+    const args = ['cp', '--key-file', key1, '--read-timeout', '1', src.path, target];
+    proxy.nextRun();
+    let n = 0;
+    // one part stored, then the store stops answering parts
+    proxy.gate((x) => (x.kind === 'part' && n++ >= 1 ? { kind: 'hold' } : { kind: 'pass' }));
+    const failed = await cp([...args, '--json'], state);
+    proxy.dropAll();
+    proxy.gate(() => ({ kind: 'pass' }));
+    expect(failed.code, failed.stderr).toBe(6);
+    const error = JSON.parse(failed.stdout).error;
+    expect(error.code).toBe('TIMEOUT');
+    const [id] = await uploadsOf('network.bin');
+    expect(error.message).toContain(`upload of ${src.path} -> ${target} stopped`);
+    expect(error.message).toContain(`kept on the store (upload ${id})`);
+    expect(error.hint).toContain('run the same command again to resume');
+    expect(error.hint).toContain(`sealstream uploads abort ${target} --upload-id ${id}`);
+    const again = await cp(args, state);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('1 of 4 parts (8.0 MiB) already stored');
+    expect((await plaintextHash(['--key-file', key1, target])).sha256).toBe(src.sha256);
+  });
+
   it('prints what it skipped on stderr', async () => {
     const src = file('told.bin');
     const state = tempDir();
