@@ -12,8 +12,10 @@ import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   ListMultipartUploadsCommand,
   type S3Client,
   UploadPartCommand,
@@ -37,6 +39,7 @@ import {
   sseCParams,
 } from '../src/index.ts';
 import type { Journal } from '../src/resume/journal.ts';
+import { listParts } from '../src/resume/put.ts';
 import { collect, useTestBucket } from './helpers.ts';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy.ts';
 
@@ -240,6 +243,7 @@ async function interruptAndResume(
     const controller = new AbortController();
     let loaded = 0;
     let total = Number.POSITIVE_INFINITY;
+    const versions: string[] = [];
     const interrupt = () => {
       if (point.how === 'outage') proxy.outage('reset');
       else controller.abort(new Error('interrupted by the test'));
@@ -252,6 +256,8 @@ async function interruptAndResume(
       onProgress: (p) => {
         loaded = p.loaded;
         total = p.total ?? total;
+        // every version of the journal (one per part) is searched for keys below
+        if (exists(journal)) versions.push(readFileSync(journal, 'utf8'));
         if (point.when(loaded, proxy.forwarded.up, total)) interrupt();
       },
       resume: { journal },
@@ -274,14 +280,19 @@ async function interruptAndResume(
       const opened = await openPayload(Buffer.from(j.header, 'base64'), { keys: clientKey });
       keys.push(opened.dataKey);
     }
-    expectNoKey(text, keys);
+    for (const version of [...versions, text]) expectNoKey(version, keys);
     expect(text).not.toContain(sseCParams(sseKey).SSECustomerKeyMD5);
     const sentFirst = proxy.forwarded.up;
     await between?.(journal, j);
 
     // the resume
     let info: unknown;
-    const result = await put({ resume: { journal, onResume: (i) => (info = i) } });
+    const result = await put({
+      resume: { journal, onResume: (i) => (info = i) },
+      onProgress: () => {
+        if (exists(journal)) expectNoKey(readFileSync(journal, 'utf8'), keys);
+      },
+    });
     const sentTotal = proxy.forwarded.up;
     expect(info).toEqual({
       uploadId: j.uploadId,
@@ -343,7 +354,7 @@ describe.each(['sse-c', 'both', 'none'] as const)('the same with encryption %s',
 });
 
 describe('holes and disagreements between the journal and the server', () => {
-  it('a part the server holds but the journal lost, and a journaled part the server holds differently', async () => {
+  it('a part the server holds but the journal lost (adopted by its MD5), and a journaled part the server holds differently (sent again)', async () => {
     const result = await interruptAndResume(
       'client-side',
       POINTS[3]!,
@@ -362,10 +373,11 @@ describe('holes and disagreements between the journal and the server', () => {
           }),
         );
       },
-      'hole: part 3 not journaled, part 2 differs',
+      'part 3 not journaled, part 2 differs',
     );
-    expect(result.resumed?.partsSkipped).toBe(3);
-    expect(result.resumed?.bytesResent).toBe(2 * PART);
+    // part 3 is recognized by its content (its ETag is the MD5 of the part it must be); part 2 is not
+    expect(result.resumed?.partsSkipped).toBe(4);
+    expect(result.resumed?.bytesResent).toBe(PART);
   });
 
   it('an upload completed with its journal still there (killed after the completion) is recognized', async () => {
@@ -392,6 +404,34 @@ describe('holes and disagreements between the journal and the server', () => {
   });
 });
 
+it('ListParts is read page after page', async () => {
+  const key = 'paged';
+  const { UploadId } = await direct.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  try {
+    for (let n = 1; n <= 5; n++) {
+      await direct.send(
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n, Body: new Uint8Array(n) }),
+      );
+    }
+    const parts = await listParts(direct, { bucket, key, uploadId: UploadId! }, undefined, undefined, 2);
+    expect([...(parts?.keys() ?? [])].sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(parts?.get(4)?.Size).toBe(4);
+  } finally {
+    await direct.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }));
+  }
+  expect(await listParts(direct, { bucket, key, uploadId: UploadId! }, undefined, undefined)).toBeUndefined();
+});
+
+/** `putObject` of `body` to `key` of the test bucket (no proxy), in 5 MiB parts. */
+function putFile(
+  key: string,
+  body: PutObjectOptions['body'],
+  encryption: Encryption,
+  extra: Partial<PutObjectOptions> = {},
+): Promise<PutObjectResult> {
+  return putObject({ client: direct, bucket, key, body, encryption, partSize: PART, ...extra });
+}
+
 /** A first attempt interrupted after 2 parts: its journal, for the refusals. */
 async function interrupted(
   encryption: Encryption,
@@ -400,13 +440,7 @@ async function interrupted(
   const { path, data } = sourceFile(12 * MiB);
   const journal = join(dir, `${key}.journal`);
   const controller = new AbortController();
-  const err = await putObject({
-    client: direct,
-    bucket,
-    key,
-    body: path,
-    encryption,
-    partSize: PART,
+  const err = await putFile(key, path, encryption, {
     queueSize: 1,
     signal: controller.signal,
     onProgress: (p) => p.loaded >= PART && controller.abort(),
@@ -424,16 +458,7 @@ describe('refusals', () => {
     const encryption: Encryption = { clientSide: { keys: clientKey } };
     const key = 'changed-source';
     const { path, journal, j, data } = await interrupted(encryption, key);
-    const put = (extra = {}) =>
-      putObject({
-        client: direct,
-        bucket,
-        key,
-        body: path,
-        encryption,
-        partSize: PART,
-        resume: { journal, ...extra },
-      });
+    const put = (extra = {}) => putFile(key, path, encryption, { resume: { journal, ...extra } });
     // same size and mtime, first byte changed
     const changed = new Uint8Array(data);
     changed[0]! ^= 1;
@@ -459,16 +484,7 @@ describe('refusals', () => {
     const encryption: Encryption = { clientSide: { keys: clientKey }, sseC: { key: sseKey } };
     const key = 'other-key';
     const { path, journal, data } = await interrupted(encryption, key);
-    const put = (enc: Encryption) =>
-      putObject({
-        client: direct,
-        bucket,
-        key,
-        body: path,
-        encryption: enc,
-        partSize: PART,
-        resume: { journal },
-      });
+    const put = (enc: Encryption) => putFile(key, path, enc, { tags: { kept: 'yes' }, resume: { journal } });
     for (const other of [
       { clientSide: { keys: generateKey() }, sseC: { key: sseKey } },
       { clientSide: { keys: { passphrase: 'not the key' } }, sseC: { key: sseKey } },
@@ -482,6 +498,8 @@ describe('refusals', () => {
     expect(await uploadsOf(key)).toBe(1);
     const out = await put(encryption);
     expect(out.resumed?.partsSkipped).toBe(1);
+    const tags = await direct.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+    expect(tags.TagSet).toEqual([{ Key: 'kept', Value: 'yes' }]);
     const got = await stored(key, encryption);
     expect(Buffer.compare(await decrypt(got, { keys: clientKey }), data)).toBe(0);
   });
@@ -492,13 +510,7 @@ describe('refusals', () => {
     const { path, journal, j, data } = await interrupted(encryption, key);
     await direct.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: j.uploadId }));
     let called = false;
-    const out = await putObject({
-      client: direct,
-      bucket,
-      key,
-      body: path,
-      encryption,
-      partSize: PART,
+    const out = await putFile(key, path, encryption, {
       resume: { journal, onResume: () => (called = true) },
     });
     expect(called).toBe(false);
@@ -512,13 +524,7 @@ describe('refusals', () => {
     const journal = join(dir, 'changed-during.journal');
     const key = 'changed-during';
     const encryption: Encryption = { clientSide: { keys: { passphrase: 'correct horse' } } };
-    const err = await putObject({
-      client: direct,
-      bucket,
-      key,
-      body: path,
-      encryption,
-      partSize: PART,
+    const err = await putFile(key, path, encryption, {
       queueSize: 1,
       onProgress: (p) => {
         // the file is rewritten with other bytes in its middle after the first part went up
@@ -529,16 +535,7 @@ describe('refusals', () => {
     expect(err.name).toBe('UploadResumableError');
     expect(err.code).toBe('SOURCE_CHANGED');
     expect(await uploadsOf(key)).toBe(1);
-    const again = (restart: boolean) =>
-      putObject({
-        client: direct,
-        bucket,
-        key,
-        body: path,
-        encryption,
-        partSize: PART,
-        resume: { journal, restart },
-      });
+    const again = (restart: boolean) => putFile(key, path, encryption, { resume: { journal, restart } });
     expect((await again(false).catch((e) => e)).code).toBe('SOURCE_CHANGED');
     const out = await again(true);
     expect(out.plaintextSize).toBe(data.length + 4);
@@ -556,14 +553,7 @@ describe('refusals', () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     for (const body of [Readable.from([new Uint8Array(10)]), new Uint8Array(10), fifo, '/dev/null', dir]) {
-      const err = await putObject({
-        client: direct,
-        bucket,
-        key: 'not-resumable',
-        body,
-        encryption: 'none',
-        resume: { journal },
-      }).catch((e) => e);
+      const err = await putFile('not-resumable', body, 'none', { resume: { journal } }).catch((e) => e);
       expect(err.code, String(body)).toBe('NOT_RESUMABLE');
     }
     expect(exists(journal)).toBe(false);
@@ -581,50 +571,24 @@ describe('refusals', () => {
       JSON.stringify(other),
     ]) {
       writeFileSync(journal, content);
-      const err = await putObject({
-        client: direct,
-        bucket,
-        key: 'bad',
-        body: path,
-        encryption: 'none',
-        resume: { journal },
-      }).catch((e) => e);
+      const err = await putFile('bad', path, 'none', { resume: { journal } }).catch((e) => e);
       expect(err.code, content).toBe('JOURNAL_INVALID');
       expect(readFileSync(journal, 'utf8')).toBe(content);
     }
     // a valid journal for another key
     const first = await interrupted('none', 'journal-owner');
-    const err = await putObject({
-      client: direct,
-      bucket,
-      key: 'not-the-owner',
-      body: first.path,
-      encryption: 'none',
+    const err = await putFile('not-the-owner', first.path, 'none', {
       resume: { journal: first.journal },
     }).catch((e) => e);
     expect(err.code).toBe('JOURNAL_INVALID');
-    await putObject({
-      client: direct,
-      bucket,
-      key: 'journal-owner',
-      body: first.path,
-      encryption: 'none',
-      resume: { journal: first.journal, restart: true },
-    });
+    await putFile('journal-owner', first.path, 'none', { resume: { journal: first.journal, restart: true } });
     expect(await uploadsOf('journal-owner')).toBe(0);
   });
 
   it('a small file goes up in one PutObject, with no journal', async () => {
     const { path, data } = sourceFile(1000);
     const journal = join(dir, 'small.journal');
-    const out = await putObject({
-      client: direct,
-      bucket,
-      key: 'small',
-      body: path,
-      encryption: { clientSide: { keys: clientKey } },
-      resume: { journal },
-    });
+    const out = await putFile('small', path, { clientSide: { keys: clientKey } }, { resume: { journal } });
     expect(out.partSize).toBe(0);
     expect(exists(journal)).toBe(false);
     expect(Buffer.compare(await decrypt(await stored('small', 'none'), { keys: clientKey }), data)).toBe(0);

@@ -21,3 +21,8 @@ export function multipartEtag(partEtags: readonly string[]): string | undefined 
   }
   return `"${md5.digest('hex')}-${partEtags.length}"`;
 }
+
+/** The ETag (quoted) a store gives a part or object stored as these bytes without SSE-C: their MD5. */
+export function md5Etag(bytes: Uint8Array): string {
+  return `"${createHash('md5').update(bytes).digest('hex')}"`;
+}

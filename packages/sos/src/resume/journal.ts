@@ -151,7 +151,7 @@ function checkJournal(value: unknown, path: string): Journal {
 function invalid(path: string, why: string, cause?: unknown): SosError {
   return new SosError(
     'JOURNAL_INVALID',
-    `the upload journal ${path} cannot be used: ${why}. Remove it (the upload it describes, if any, is listed by \`sealstream uploads ls\`) or pass restart`,
+    `the upload journal ${path} cannot be used: ${why}. Check the path; if it is a journal of ours, remove it (the upload it described is listed by \`sealstream uploads ls\`)`,
     cause === undefined ? undefined : { cause },
   );
 }

@@ -41,7 +41,7 @@ import {
 import { assertSseCApplied, httpStatus, type SseCParams } from '../sse-c.ts';
 import { cleanupSendOptions, mapTransportError } from '../timeouts.ts';
 import { choosePartSize, runMultipart, uploadObject } from '../upload.ts';
-import { multipartEtag } from './etag.ts';
+import { md5Etag, multipartEtag } from './etag.ts';
 import { fingerprint, readAt, type SourceFingerprint, sourceDifference } from './fingerprint.ts';
 import {
   JOURNAL_FORMAT,
@@ -73,7 +73,7 @@ interface Plan {
   /** Client-side: the header bytes part 1 carries. */
   sealing: ResumableSealing | undefined;
   /** A continued upload: its ID and the parts the server holds that are trusted. */
-  existing: { uploadId: string; parts: JournalPart[]; resent: number } | undefined;
+  existing: { uploadId: string; created: string; parts: JournalPart[]; resent: number } | undefined;
 }
 
 /**
@@ -108,6 +108,8 @@ export async function putResumable(options: PutObjectOptions): Promise<PutObject
     if (journal !== undefined) {
       const checked = await continuePlan(options, journal, journalPath, source, encryption, file);
       if (checked.kind === 'completed') {
+        // the interruption may have come between the completion and the tagging
+        await applyTags(options, checked.result.versionId);
         await removeJournal(journalPath);
         return checked.result;
       }
@@ -204,7 +206,7 @@ async function upload(
         bucket,
         key,
         uploadId,
-        created: new Date().toISOString(),
+        created: plan.existing?.created ?? new Date().toISOString(),
         encryption: modeOf(encryption),
         ...(encryption.sseC ? { sseCKeyCheck: sseCKeyCheck(encryption.sseC) } : {}),
         ...(plan.sealing ? { header: Buffer.from(plan.sealing.prefix).toString('base64') } : {}),
@@ -371,10 +373,10 @@ async function continuePlan(
     }
     maker = fileMaker(file, source.size);
   }
-  const listed = await listParts(client, journal, encryption.sseC);
+  const listed = await listParts(client, journal, encryption.sseC, options.signal);
   if (listed === undefined) {
     // the server no longer knows the upload: completed after all, or aborted (by hand, by a lifecycle rule)
-    const completed = await completedObject(client, journal, encryption.sseC);
+    const completed = await completedObject(client, journal, encryption.sseC, options.signal);
     if (completed !== undefined) {
       options.resume?.onResume?.({
         uploadId: journal.uploadId,
@@ -401,15 +403,36 @@ async function continuePlan(
     await removeJournal(journalPath);
     return { kind: 'plan', plan: undefined };
   }
-  // trust a part only when the server and the journal agree on it
+  // trust a part when the server and the journal agree on it, or when the server holds exactly
+  // the bytes the part must have (stored but not journaled: interrupted between the answer and the
+  // journal write, or the answer lost)
   const trusted: JournalPart[] = [];
   let resent = 0;
+  const bounds = (n: number): [number, number] => [
+    (n - 1) * journal.plan.partSize,
+    Math.min(n * journal.plan.partSize, journal.plan.sealedSize),
+  ];
   for (const part of journal.parts) {
     const server = listed.get(part.number);
     if (server !== undefined && server.ETag === part.etag && server.Size === part.size) trusted.push(part);
   }
   for (const [number, server] of listed) {
-    if (!trusted.some((p) => p.number === number)) resent += server.Size ?? 0;
+    if (trusted.some((p) => p.number === number) || number > journal.plan.parts) continue;
+    const [start, end] = bounds(number);
+    if (server.Size === end - start && server.ETag !== undefined) {
+      const bytes = new Uint8Array(end - start);
+      await maker.make(start, end, bytes);
+      if (md5Etag(bytes) === server.ETag) {
+        trusted.push({
+          number,
+          etag: server.ETag,
+          size: bytes.length,
+          plaintext: maker.plaintextRange(start, end),
+        });
+        continue;
+      }
+    }
+    resent += server.Size ?? 0;
   }
   for (const part of journal.parts) {
     if (!listed.has(part.number)) resent += part.size;
@@ -421,7 +444,7 @@ async function continuePlan(
       partSize: journal.plan.partSize,
       parts: journal.plan.parts,
       sealing,
-      existing: { uploadId: journal.uploadId, parts: trusted, resent },
+      existing: { uploadId: journal.uploadId, created: journal.created, parts: trusted, resent },
     },
   };
 }
@@ -462,13 +485,15 @@ async function reopenHeader(
 }
 
 /**
- * The parts the server holds for the journaled upload (every page of ListParts).
+ * The parts the server holds for the journaled upload (every page of ListParts, `pageSize` parts each).
  * @returns `undefined` when the server does not know the upload (NoSuchUpload).
  */
-async function listParts(
+export async function listParts(
   client: S3Client,
-  journal: Journal,
+  journal: Pick<Journal, 'bucket' | 'key' | 'uploadId'>,
   sseC: SseCParams | undefined,
+  signal: AbortSignal | undefined,
+  pageSize = 1000,
 ): Promise<Map<number, Part> | undefined> {
   const parts = new Map<number, Part>();
   let marker: string | undefined;
@@ -480,9 +505,11 @@ async function listParts(
           Bucket: journal.bucket,
           Key: journal.key,
           UploadId: journal.uploadId,
+          MaxParts: pageSize,
           ...(marker !== undefined ? { PartNumberMarker: marker } : {}),
           ...sseC,
         }),
+        signal ? { abortSignal: signal } : {},
       );
     } catch (err) {
       // NoSuchUpload (AWS); Ceph RGW answers NoSuchKey for an upload it no longer has
@@ -513,6 +540,7 @@ async function completedObject(
   client: S3Client,
   journal: Journal,
   sseC: SseCParams | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<{ etag: string; versionId: string | undefined } | undefined> {
   if (journal.parts.length !== journal.plan.parts) return undefined;
   const sorted = [...journal.parts].sort((a, b) => a.number - b.number);
@@ -521,6 +549,7 @@ async function completedObject(
   try {
     const out = await client.send(
       new HeadObjectCommand({ Bucket: journal.bucket, Key: journal.key, ...sseC }),
+      signal ? { abortSignal: signal } : {},
     );
     if (out.ETag === expected && out.ContentLength === journal.plan.sealedSize) {
       return { etag: out.ETag, versionId: out.VersionId };
