@@ -16,6 +16,7 @@ import { listIncompleteUploads } from '@sealstream/sos';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshBucket, testClient } from '../../sos/test/helpers.ts';
 import { abortAllUploads } from '../../sos/test/incomplete-helpers.ts';
+import type { ResumeReport } from '../src/resume.ts';
 import { buildCli, run, tempDir } from './helpers.ts';
 import { journals, keyForms, plaintextHash, startCp } from './resume-helpers.ts';
 import { type Exchange, type Gate, type S3Proxy, startS3Proxy } from './resume-proxy.ts';
@@ -166,10 +167,15 @@ function reached(point: KillPoint, runNumber: number, journaledBefore: number, s
   return (journal?.parts ?? 0) >= journaledBefore + point.pass;
 }
 
-/** Bytes of part requests of run `r` whose part number an earlier run had already begun to send. */
-function resent(r: number): { bytes: number; parts: number } {
+/**
+ * Bytes of part requests of run `r` whose part number an earlier run of the same chain (from run
+ * `first`) had already begun to send.
+ */
+function resent(r: number, first: number): { bytes: number; parts: number } {
   const before = new Set(
-    proxy.exchanges.filter((x) => x.kind === 'part' && x.run < r && x.begun).map((x) => x.part),
+    proxy.exchanges
+      .filter((x) => x.kind === 'part' && x.run >= first && x.run < r && x.begun)
+      .map((x) => x.part),
   );
   const again = proxy.exchanges.filter((x) => x.kind === 'part' && x.run === r && before.has(x.part));
   return { bytes: again.reduce((a, x) => a + x.forwarded, 0), parts: again.length };
@@ -193,16 +199,19 @@ async function chain(
   const pending: Omit<Row, 'skipped' | 'resentBytes' | 'resentParts'>[] = [];
   let journaled = 0;
   let runNumber = 0;
-  const finishRow = (stderr: string, r: number) => {
+  let first: number | undefined;
+  // what the next run said it skipped: its status line, or with --json its `resumed`
+  const finishRow = (said: string, r: number) => {
     const row = pending.shift();
     if (row === undefined) return;
     const skipped =
-      /: (\d+ of \d+ parts \([^)]*\)) already stored/.exec(stderr)?.[1] ?? 'nothing (started over?)';
-    const again = resent(r);
+      /(\d+ of \d+ parts \([^)]*\)) already stored/.exec(said)?.[1] ?? 'nothing (started over?)';
+    const again = resent(r, first!);
     rows.push({ ...row, skipped, resentBytes: again.bytes, resentParts: again.parts });
   };
   for (const point of points) {
     runNumber = proxy.nextRun();
+    first ??= runNumber;
     proxy.gate(gateOf(point, journals(state)[0]?.planned ?? -1));
     const cp = startCp(args, state, seen, proxy.endpoint);
     const exited = cp.exit.then((e) => {
@@ -239,8 +248,14 @@ async function chain(
   const done = await cp.exit;
   cp.stopWatching();
   expect(done.code, done.stderr).toBe(0);
-  finishRow(done.stderr, runNumber);
-  const result = JSON.parse(done.stdout) as { files: { size: number; resumed?: { bytesResent?: number } }[] };
+  const result = JSON.parse(done.stdout) as { files: { size: number; resumed?: ResumeReport }[] };
+  const r = result.files[0]!.resumed;
+  finishRow(
+    r
+      ? `${r.partsSkipped} of ${r.partsTotal} parts (${(r.bytesSkipped / MiB).toFixed(0)} MiB) already stored`
+      : '',
+    runNumber,
+  );
   expect(result.files[0]!.size).toBe(SIZE);
   expect(result.files[0]!.resumed).toBeDefined();
 
