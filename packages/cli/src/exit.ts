@@ -93,7 +93,9 @@ const BY_CODE: Record<ErrorCode | SosErrorCode, ExitCode> = {
   UPLOAD_NOT_ABORTED: EXIT.NETWORK,
   // not tampering: the object was replaced while it was read; reading it again gives the new one
   OBJECT_CHANGED: EXIT.NETWORK,
-  // resumable uploads (mapping owned by x3-resume-cli; these keep the record total meanwhile)
+  // resumable uploads: the file changed since the upload began (not a fault of the data: the
+  // user decides between --restart and aborting), the keys differ from the upload's, resume asked
+  // of a body that cannot be read again (stdin), a journal that cannot be used
   SOURCE_CHANGED: EXIT.ERROR,
   RESUME_KEY_MISMATCH: EXIT.KEY,
   NOT_RESUMABLE: EXIT.USAGE,
@@ -226,6 +228,12 @@ const HINTS: Partial<Record<ErrorCode | SosErrorCode, string>> = {
   SERVER_FAULT: 'the store answered something unusable: try again later',
   DOWNLOAD_INCOMPLETE: 'the download kept stopping early: check the network, then try again',
   OBJECT_CHANGED: 'the object was replaced while it was read: run the command again to read the new one',
+  SOURCE_CHANGED:
+    'the file changed since its upload began: run the same command with --restart to upload it as it is now, or `sealstream uploads abort` the old upload',
+  RESUME_KEY_MISMATCH:
+    'give the keys the interrupted upload began with, or run the same command with --restart to start over under these keys',
+  NOT_RESUMABLE: 'only files can be resumed: stdin and pipes cannot be read again from where they stopped',
+  JOURNAL_INVALID: 'run the same command with --restart to start over (the journal is replaced)',
   WORK_FACTOR_TOO_HIGH:
     'the passphrase stanza asks for more scrypt work than the limit; if you trust where the data came from, raise it with --max-work-factor N',
 };

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT, outputError, usage } from './exit.ts';
 import { pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
+import { UploadKeptError } from './resume.ts';
 import { bytesWrittenToStdout, stdoutSink } from './stdout.ts';
 
 const interrupt = new AbortController();
@@ -52,7 +53,7 @@ function stopNow(exitCode: number, why: string): never {
   removeTemporariesSync();
   const written = bytesWrittenToStdout();
   process.stderr.write(
-    `sealstream: error: ${why}; temporary files were removed${written !== undefined ? `; output had already gone to stdout (at least ${written} bytes): it is incomplete` : ''}; an upload in progress may be left on the store as an incomplete multipart upload (aws s3api list-multipart-uploads)\n`,
+    `sealstream: error: ${why}; temporary files were removed${written !== undefined ? `; output had already gone to stdout (at least ${written} bytes): it is incomplete` : ''}; an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)\n`,
   );
   process.exit(exitCode);
 }
@@ -71,12 +72,14 @@ export function interruption(failure?: unknown): CliError | undefined {
     left.push(`output had already gone to stdout (at least ${written} bytes): it is incomplete`);
   const code = (failure as { code?: string } | undefined)?.code;
   if (code === 'UPLOAD_NOT_ABORTED') left.push((failure as Error).message);
+  else if (failure instanceof UploadKeptError) left.push(failure.left);
   else if (temporariesRemoved() > 0) left.push('the partial output file was removed');
   return new CliError(
     reason.exitCode,
     left.length ? `${reason.message}; ${left.join('; ')}` : reason.message,
     {
       cause: failure,
+      ...(failure instanceof UploadKeptError ? { hint: failure.hint } : {}),
     },
   );
 }

@@ -11,6 +11,7 @@ import { decryptCommand, encryptCommand } from './commands/local.ts';
 import { lsCommand } from './commands/ls.ts';
 import { catCommand, inspectCommand } from './commands/read.ts';
 import { rekeyEntry } from './commands/rekey-prefix.ts';
+import { uploadsAbortCommand, uploadsLsCommand } from './commands/uploads.ts';
 import { describeError, EXIT, exitCodeOf } from './exit.ts';
 import { failureJson, hintOf, usageJson } from './failure.ts';
 import { handleSignals, interruption } from './io.ts';
@@ -241,6 +242,14 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
             .option(
               '--bind',
               'client-side: bind each object to its bucket/key on upload, require it on download',
+            )
+            .option(
+              '--restart',
+              'uploads of files: start over instead of resuming an interrupted upload of the same file to the same object (the old upload is aborted)',
+            )
+            .option(
+              '--no-resume',
+              'uploads of files: keep no resume journal; an interrupted upload is aborted instead of kept for resuming',
             ),
           'seal',
         ),
@@ -350,8 +359,39 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
     ),
   ).action((prefix, options) => run((r) => lsCommand(prefix, options, r), options));
 
+  const uploads = root
+    .command('uploads')
+    .description(
+      'list and abort incomplete multipart uploads (interrupted uploads kept for resuming, or left by a failed abort): their parts are billed until aborted',
+    );
+  outputOptions(
+    storeOptions(
+      uploads
+        .command('ls')
+        .description(
+          'list the incomplete uploads under a prefix: start time, age, parts, size, upload ID, key',
+        )
+        .argument('<prefix>', 's3://bucket[/prefix] or sos://zone/bucket[/prefix]'),
+    ),
+  ).action((prefix, options) => run((r) => uploadsLsCommand(prefix, options, r), options));
+  outputOptions(
+    storeOptions(
+      uploads
+        .command('abort')
+        .description(
+          'abort the incomplete upload of an object key (its parts are deleted; a stored object is not touched), or with --all every one under a prefix; a key with several uploads needs --upload-id',
+        )
+        .argument('<target>', 's3://bucket/key, or with --all s3://bucket[/prefix] (sos://zone/... too)')
+        .option('--upload-id <id>', 'the upload to abort, when the key has several (uploads ls shows them)')
+        .option('--all', 'abort every incomplete upload whose key starts with the prefix'),
+    ),
+  ).action((target, options) => run((r) => uploadsAbortCommand(target, options, r), options));
+
   return root;
 }
+
+/** Commands whose work is done by a subcommand (`uploads ls`): global options go after the subcommand. */
+const GROUPS: Record<string, readonly string[]> = { uploads: ['ls', 'abort'] };
 
 /**
  * Options that may come before the subcommand (`sealstream --profile x cp ...`), as in aws-cli,
@@ -393,7 +433,8 @@ export function hoistGlobalOptions(argv: readonly string[], commands: readonly s
     i += width;
   }
   if (moved.length === 0 || !commands.includes(rest[i] ?? '')) return [...argv];
-  return [...head, rest[i]!, ...moved, ...rest.slice(i + 1)];
+  const width = GROUPS[rest[i]!]?.includes(rest[i + 1] ?? '') ? 2 : 1;
+  return [...head, ...rest.slice(i, i + width), ...moved, ...rest.slice(i + width)];
 }
 
 /** Runs the command line; resolves to the exit code once every byte of output is written. */
@@ -422,15 +463,15 @@ export async function main(argv: string[]): Promise<number> {
       write(text);
     },
   });
-  for (const command of root.commands) {
+  for (const command of root.commands.flatMap((c) => [c, ...c.commands])) {
     command.configureOutput({
       outputError: (text, write) => {
         usageMessage = text.trim().replace(/^error: /, '');
         write(text);
       },
     });
-    command.hook('preAction', (cmd) => {
-      commandName = cmd.name();
+    command.hook('preAction', (_hooked, action) => {
+      commandName = action.parent === root ? action.name() : `${action.parent?.name()} ${action.name()}`;
     });
   }
   const fail = (err: unknown) => {

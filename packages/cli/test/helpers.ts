@@ -72,6 +72,8 @@ export function storeEnv(extra: Record<string, string> = {}): Record<string, str
     AWS_CA_BUNDLE: s3.caFile,
     AWS_CONFIG_FILE: '/nonexistent',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    // upload journals in a test folder, not the user's ~/.local/state
+    SEALSTREAM_STATE_DIR: join(tmpdir(), `sealstream-cli-test-state-${process.pid}`),
     ...extra,
   };
 }

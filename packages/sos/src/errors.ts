@@ -83,9 +83,10 @@ export class UploadNotAbortedError extends SosError {
       'UPLOAD_NOT_ABORTED',
       `upload of ${upload.bucket}/${upload.key} failed (${describeError(failure)}) and its multipart upload ` +
         `could not be aborted (${describeError(abortError)}): no object was created, but its parts stay on the server ` +
-        `until aborted. Abort it later with: aws s3api abort-multipart-upload --bucket ${upload.bucket} ` +
-        `--key ${JSON.stringify(upload.key)} --upload-id ${upload.uploadId} (or AbortMultipartUploadCommand with this ` +
-        'UploadId); a bucket lifecycle rule AbortIncompleteMultipartUpload also removes such uploads',
+        `until aborted. Abort it later with: sealstream uploads abort s3://${upload.bucket}/${upload.key} ` +
+        `--upload-id ${upload.uploadId} (or aws s3api abort-multipart-upload --bucket ${upload.bucket} ` +
+        `--key ${JSON.stringify(upload.key)} --upload-id ${upload.uploadId}, or abortIncompleteUpload() with this ` +
+        'uploadId); a bucket lifecycle rule AbortIncompleteMultipartUpload also removes such uploads',
       { cause: failure },
     );
     this.name = 'UploadNotAbortedError';

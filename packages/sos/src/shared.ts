@@ -9,6 +9,14 @@ export { isLoopback, type SosCredentials } from './client-options.ts';
 export { sdkCorsRule } from './cors.ts';
 export type { Encryption, SseCOptions } from './encryption.ts';
 export { isSosError, SosError, type SosErrorCode, UploadNotAbortedError } from './errors.ts';
+export {
+  type AbortIncompleteUploadOptions,
+  abortIncompleteUpload,
+  type IncompleteUpload,
+  incompleteUploadPages,
+  type ListIncompleteUploadsOptions,
+  listIncompleteUploads,
+} from './incomplete.ts';
 export { parseSseCKeyMap, type SseCKeyMap, type SseCKeyMapEntry } from './key-map.ts';
 export {
   type GetObjectOptions,

@@ -4,12 +4,12 @@
  * up and open on the way down; SSE-C keys go with every request to the store.
  * @module
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { pipeline, type Readable, type Transform } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
-import { choosePartSize, getObject, putObject } from '@sealstream/sos';
+import { choosePartSize, getObject, isSosError, putObject } from '@sealstream/sos';
 import {
   encryptionFor,
   protectionOf,
@@ -22,6 +22,15 @@ import { counting, fromWeb, interrupted, openInput, statInput, writeOutput } fro
 import { hasKeyFlags, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { formatBytes, type Progress, type Reporter } from '../report.ts';
+import {
+  endpointOf,
+  journalFolder,
+  journalName,
+  type ResumeReport,
+  resumeFailure,
+  resumingText,
+  stateDir,
+} from '../resume.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
 
 /** Flags of `cp`. */
@@ -31,6 +40,10 @@ export interface CpFlags extends KeyFlags, SseCFlags, StoreFlags {
   recursive?: boolean;
   parallel?: string;
   bind?: boolean;
+  /** `--restart`: abort the interrupted upload of a file (if any) and start it over. */
+  restart?: boolean;
+  /** False with `--no-resume`: no journal, an interrupted upload is aborted. */
+  resume?: boolean;
 }
 
 /** A local entry that `cp -r` does not copy, and why. */
@@ -58,6 +71,8 @@ interface Done {
   clientSide: boolean;
   sseC: boolean;
   keyIds: string[];
+  /** An interrupted upload that was continued: what it did not send again. */
+  resumed?: ResumeReport;
 }
 
 /** Runs `cp`. */
@@ -73,6 +88,15 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
         'use sealstream encrypt / sealstream decrypt',
       );
     }
+  }
+  if (flags.restart && flags.resume === false) throw usage('give --restart or --no-resume, not both');
+  if (flags.restart && to.kind !== 'remote') {
+    throw usage('--restart starts an interrupted upload over: the destination must be s3://... or sos://...');
+  }
+  if (flags.restart && from.kind === 'stdio') {
+    reporter.warn(
+      '--restart: an upload from stdin is not resumable (it cannot be read again), so there is nothing to start over; uploading it from the start',
+    );
   }
   const settings = await storeEncryption(flags, reporter, to.kind === 'remote' ? 'seal' : 'open');
   const skipped: Skipped[] = [];
@@ -107,7 +131,7 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
       try {
         done.push(
           await inContext(`${formatLocation(job.from)} -> ${formatLocation(job.to)}`, () =>
-            copyOne(job, settings, flags, progress, jobs.length === 1),
+            copyOne(job, settings, flags, progress, jobs.length === 1, reporter),
           ),
         );
         if (jobs.length > 1) progress.files(done.length + failed.length, jobs.length);
@@ -140,7 +164,7 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
       seconds,
     },
     one
-      ? `copied ${one.source} -> ${one.destination}: ${formatBytes(one.size)}${protectionText(one)}${rate}`
+      ? `copied ${one.source} -> ${one.destination}: ${formatBytes(one.size)}${protectionText(one)}${rate}${resumedText(one)}`
       : `copied ${done.length} of ${jobs.length} files, ${formatBytes(size)}${rate}${skipped.length ? `; skipped ${skipped.length} (symbolic links and special files, named above)` : ''}`,
   );
   if (failed.length > 0) {
@@ -153,6 +177,12 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
       },
     );
   }
+}
+
+function resumedText(d: Done): string {
+  const r = d.resumed;
+  if (r === undefined) return '';
+  return `; resumed: ${r.partsSkipped} of ${r.partsTotal} parts (${formatBytes(r.bytesSkipped)}) were already stored${r.bytesResent ? `, ${formatBytes(r.bytesResent)} sent again` : ''}`;
 }
 
 function protectionText(d: Done): string {
@@ -291,9 +321,10 @@ function counted(source: Readable, progress: Progress, count: (n: number) => voi
 async function copyOne(
   job: Job,
   settings: StoreEncryption,
-  flags: StoreFlags,
+  flags: CpFlags,
   progress: Progress,
   single: boolean,
+  reporter: Reporter,
 ): Promise<Done> {
   const { from, to } = job;
   let plain = 0;
@@ -314,6 +345,10 @@ async function copyOne(
   if (to.kind === 'remote') {
     let body: Readable;
     let size = job.size;
+    if (from.kind === 'local' && flags.resume !== false) {
+      const done = await uploadResumable(from.path, to, settings, flags, progress, reporter);
+      if (done !== undefined) return { ...base, ...done };
+    }
     if (from.kind === 'remote') {
       const { got } = await download(from);
       size = got.size;
@@ -351,6 +386,105 @@ async function copyOne(
   const opened = await openInput(from);
   await writeOutput(to, [opened.stream, counting(progress, (n) => (plain += n))]);
   return { ...base, size: plain, storedSize: undefined, clientSide: false, sseC: false, keyIds: [] };
+}
+
+/**
+ * Uploads a local file so that an interruption can be resumed: its journal (in the state folder,
+ * one per file and destination) records the parts stored; a journal left by an interrupted run
+ * makes this run send only the parts missing. `undefined` when the file cannot be resumed (not a
+ * regular file) or no journal can be kept: the caller uploads it as a stream.
+ */
+async function uploadResumable(
+  path: string,
+  to: RemoteLocation,
+  settings: StoreEncryption,
+  flags: CpFlags,
+  progress: Progress,
+  reporter: Reporter,
+): Promise<Omit<Done, 'source' | 'destination'> | undefined> {
+  const info = await statInput(path);
+  // a pipe or a device cannot be read again from an offset
+  if (!info.isFile()) return undefined;
+  const encryption = encryptionFor(settings, to, 'upload');
+  const p = protectionOf(encryption);
+  const client = clientFor(to, flags);
+  let journal: string;
+  try {
+    journal = join(await journalFolder(), journalName(path, to, await endpointOf(client)));
+  } catch (err) {
+    reporter.warn(
+      `cannot keep a resume journal in ${stateDir()} (${(err as { code?: string }).code ?? describeError(err)}): this upload will not be resumable (set SEALSTREAM_STATE_DIR to a writable folder)`,
+    );
+    return undefined;
+  }
+  const destination = formatLocation(to);
+  let resumed: ResumeReport | undefined;
+  let sent = 0;
+  const put = () =>
+    putObject({
+      client,
+      bucket: to.bucket,
+      key: to.key,
+      body: path,
+      encryption,
+      signal: interrupted,
+      partSize: choosePartSize(p.clientSide ? ciphertextSize(info.size, MAX_HEADER_LENGTH) : info.size),
+      // stored bytes: with client-side encryption a little more than the file's (0.1%)
+      onProgress: ({ loaded }) => {
+        progress.add(Math.max(0, loaded - sent));
+        sent = Math.max(sent, loaded);
+      },
+      resume: {
+        journal,
+        restart: flags.restart === true,
+        onResume: (r) => {
+          resumed = { ...r };
+          reporter.info(resumingText(path, destination, r));
+        },
+      },
+    });
+  try {
+    let result: Awaited<ReturnType<typeof putObject>>;
+    try {
+      result = await put();
+    } catch (err) {
+      // --restart replaces a journal that cannot be read (the transport needs to read it to abort its upload)
+      if (!flags.restart || !isSosError(err, 'JOURNAL_INVALID')) throw err;
+      await rm(journal, { force: true });
+      reporter.warn(
+        `--restart: the resume journal of this upload could not be read and was removed; an upload it named may be left on the store: sealstream uploads ls ${destination}`,
+      );
+      result = await put();
+    }
+    if (resumed !== undefined && result.resumed !== undefined)
+      resumed.bytesResent = result.resumed.bytesResent;
+    await removeLeftovers(journal);
+    return {
+      size: result.plaintextSize,
+      storedSize: result.size,
+      ...p,
+      keyIds: p.clientSide ? (settings.keys?.keyIds ?? []) : [],
+      ...(resumed !== undefined ? { resumed } : {}),
+    };
+  } catch (err) {
+    throw resumeFailure(err, path, to);
+  }
+}
+
+/**
+ * Removes what a run killed while writing the journal left beside it (`NAME.json.*.tmp`: the
+ * journal is written to a temporary file, then renamed), once the upload is done.
+ */
+async function removeLeftovers(journal: string): Promise<void> {
+  const folder = dirname(journal);
+  const prefix = `${basename(journal)}.`;
+  try {
+    for (const name of await readdir(folder)) {
+      if (name.startsWith(prefix) && name.endsWith('.tmp')) await rm(join(folder, name), { force: true });
+    }
+  } catch {
+    // best effort: a leftover costs a few bytes
+  }
 }
 
 async function upload(
