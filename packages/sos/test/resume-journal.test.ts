@@ -78,6 +78,28 @@ describe('writing', () => {
     await writer.remove(); // already gone: fine
   });
 
+  it('removal also takes what a write killed half-way left beside the journal, and nothing else', async () => {
+    const sub = mkdtempSync(join(dir, 'stale-'));
+    const path = join(sub, 'j.json');
+    const writer = new JournalWriter(path);
+    await writer.write(journal());
+    // what a process killed between open() and rename() leaves; and files that only look alike
+    for (const name of [
+      'j.json.4242.0.tmp',
+      'j.json.4242.17.tmp',
+      'j.json.notes.tmp',
+      'j.json.4242.0.tmp.keep',
+      'other.json.1.0.tmp',
+    ])
+      writeFileSync(join(sub, name), 'x');
+    await writer.remove();
+    expect(readdirSync(sub).sort()).toEqual([
+      'j.json.4242.0.tmp.keep',
+      'j.json.notes.tmp',
+      'other.json.1.0.tmp',
+    ]);
+  });
+
   it('a journal that cannot be written: JOURNAL_INVALID', async () => {
     const writer = new JournalWriter(join(dir, 'no-such-dir', 'j.json'));
     expect((await writer.write(journal()).catch((e) => e)).code).toBe('JOURNAL_INVALID');

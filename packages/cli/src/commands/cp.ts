@@ -5,7 +5,7 @@
  * @module
  */
 import { readdir, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { pipeline, type Readable, type Transform } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
@@ -458,7 +458,6 @@ async function uploadResumable(
     }
     if (resumed !== undefined && result.resumed !== undefined)
       resumed.bytesResent = result.resumed.bytesResent;
-    await removeLeftovers(journal);
     return {
       size: result.plaintextSize,
       storedSize: result.size,
@@ -468,22 +467,6 @@ async function uploadResumable(
     };
   } catch (err) {
     throw resumeFailure(err, path, to);
-  }
-}
-
-/**
- * Removes what a run killed while writing the journal left beside it (`NAME.json.*.tmp`: the
- * journal is written to a temporary file, then renamed), once the upload is done.
- */
-async function removeLeftovers(journal: string): Promise<void> {
-  const folder = dirname(journal);
-  const prefix = `${basename(journal)}.`;
-  try {
-    for (const name of await readdir(folder)) {
-      if (name.startsWith(prefix) && name.endsWith('.tmp')) await rm(join(folder, name), { force: true });
-    }
-  } catch {
-    // best effort: a leftover costs a few bytes
   }
 }
 

@@ -6,8 +6,8 @@
  * size, mtime and hashes of its first and last MiB.
  * @module
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { SosError } from '../errors.ts';
 import { LIMITS } from '../upload.ts';
 import type { SourceFingerprint } from './fingerprint.ts';
@@ -190,6 +190,7 @@ export class JournalWriter {
  * @throws {SosError} `JOURNAL_INVALID` when it cannot be removed.
  */
 export async function removeJournal(path: string): Promise<void> {
+  await removeStaleTemps(path);
   try {
     await unlink(path);
   } catch (err) {
@@ -205,6 +206,24 @@ export async function removeJournal(path: string): Promise<void> {
 }
 
 let tempCounter = 0;
+
+/**
+ * Removes the temporary files (`NAME.PID.N.tmp`, see {@link writeAtomically}) that a process killed
+ * in the middle of a journal write left beside the
+ * journal (they hold a journal's text, no secret, but they would pile up). Best effort.
+ */
+async function removeStaleTemps(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  try {
+    for (const name of await readdir(dirname(path))) {
+      if (name.startsWith(prefix) && /^\d+\.\d+\.tmp$/.test(name.slice(prefix.length))) {
+        await unlink(join(dirname(path), name)).catch(() => {});
+      }
+    }
+  } catch {
+    // a folder that cannot be listed: nothing we could remove either
+  }
+}
 
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = `${path}.${process.pid}.${tempCounter++}.tmp`;
