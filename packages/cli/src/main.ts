@@ -5,19 +5,14 @@
  * @module
  */
 import { Command, CommanderError, Option } from 'commander';
-import { cpCommand } from './commands/cp.ts';
 import { keygen, keyIdCommand } from './commands/keygen.ts';
 import { decryptCommand, encryptCommand } from './commands/local.ts';
-import { lsCommand } from './commands/ls.ts';
-import { catCommand, inspectCommand } from './commands/read.ts';
-import { rekeyEntry } from './commands/rekey-prefix.ts';
 import { describeError, EXIT, exitCodeOf } from './exit.ts';
 import { failureJson, hintOf, usageJson } from './failure.ts';
 import { handleSignals, interruption } from './io.ts';
 import { warnStalePartialsWith } from './pending.ts';
 import { Reporter } from './report.ts';
 import { drainStderr, drainStdout, watchStandardStreams } from './stdout.ts';
-import { destroyClients, loadProfile } from './store.ts';
 
 const VERSION = '0.1.0';
 
@@ -246,7 +241,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         ),
       ),
     ),
-  ).action((source, destination, options) => run((r) => cpCommand(source, destination, options, r), options));
+  ).action((source, destination, options) => run(async (r) => (await import('./commands/cp.ts')).cpCommand(source, destination, options, r), options));
 
   outputOptions(
     storeOptions(
@@ -263,7 +258,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         ),
       ),
     ),
-  ).action((object, options) => run((r) => catCommand(object, options, r), options));
+  ).action((object, options) => run(async (r) => (await import('./commands/read.ts')).catCommand(object, options, r), options));
 
   outputOptions(
     storeOptions(
@@ -276,7 +271,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
           .argument('<target>', 'local file, s3://bucket/key or sos://zone/bucket/key'),
       ),
     ),
-  ).action((target, options) => run((r) => inspectCommand(target, options, r), options));
+  ).action((target, options) => run(async (r) => (await import('./commands/read.ts')).inspectCommand(target, options, r), options));
 
   outputOptions(
     storeOptions(
@@ -331,7 +326,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         ),
       ),
     ),
-  ).action((target, options) => run((r) => rekeyEntry(target, options, r), options));
+  ).action((target, options) => run(async (r) => (await import('./commands/rekey-prefix.ts')).rekeyEntry(target, options, r), options));
 
   outputOptions(
     storeOptions(
@@ -348,7 +343,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
           .option('--parallel <n>', 'objects described at once, one small ranged GET each (default 16)'),
       ),
     ),
-  ).action((prefix, options) => run((r) => lsCommand(prefix, options, r), options));
+  ).action((prefix, options) => run(async (r) => (await import('./commands/ls.ts')).lsCommand(prefix, options, r), options));
 
   return root;
 }
@@ -397,6 +392,12 @@ export function hoistGlobalOptions(argv: readonly string[], commands: readonly s
 }
 
 /** Runs the command line; resolves to the exit code once every byte of output is written. */
+/** Commands that never reach a store. */
+const LOCAL_COMMANDS = new Set(['keygen', 'key-id', 'encrypt', 'decrypt']);
+
+/** The store module, once a command that reaches a store has loaded it. */
+let store: typeof import('./store.ts') | undefined;
+
 export async function main(argv: string[]): Promise<number> {
   // the SDK warns that its releases after January 2027 need Node 22; this build's pinned SDK runs on 20
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -410,7 +411,12 @@ export async function main(argv: string[]): Promise<number> {
     reporter = new Reporter(flags as { quiet?: boolean; json?: boolean });
     const current = reporter;
     warnStalePartialsWith((message) => current.warn(message));
-    await loadProfile((flags as { profile?: string }).profile);
+    // the store's configuration is read only by commands that reach a store: encrypt, decrypt and
+    // keygen start without loading the AWS SDK
+    if (commandName !== undefined && !LOCAL_COMMANDS.has(commandName)) {
+      store = await import('./store.ts');
+      await store.loadProfile((flags as { profile?: string }).profile);
+    }
     await work(reporter);
     // every command answers `--json` with a JSON line, also those whose output is data (cat)
     if (current.json && !current.resulted) current.result({ command: commandName, ok: true }, undefined);
@@ -452,7 +458,7 @@ export async function main(argv: string[]): Promise<number> {
         reporter.result(usageJson(usageMessage ?? err.message), undefined);
     } else fail(err);
   } finally {
-    destroyClients();
+    store?.destroyClients();
   }
   // results and `--json` lines may still be queued for a slow reader
   try {

@@ -47,6 +47,11 @@ export function removeTemporariesSync(): void {
 export interface PendingFile {
   /** Where bytes go; a failed write fails with exit code `OUTPUT`. */
   stream: Writable;
+  /**
+   * Writes all of `bytes` (the caller may reuse them once this resolves), for a loop that writes
+   * without a stream; a failed write rejects with exit code `OUTPUT`.
+   */
+  write(bytes: Uint8Array): Promise<void>;
   /** Flushes to disk, sets the final mode and moves the file into place. */
   commit(): Promise<void>;
   /** Removes the temporary file. */
@@ -89,6 +94,10 @@ export async function pendingFile(
   const mode = (options.mode ?? 0o666) & ~process.umask();
   return {
     stream,
+    write: (bytes) =>
+      writeAll(handle, bytes).catch((err) => {
+        throw outputError(err, `writing ${path}`, 'nothing was left behind');
+      }),
     async commit() {
       await handle.sync();
       if (mode !== 0o600) await handle.chmod(mode);
