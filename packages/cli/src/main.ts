@@ -241,7 +241,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         ),
       ),
     ),
-  ).action((source, destination, options) => run(async (r) => (await import('./commands/cp.ts')).cpCommand(source, destination, options, r), options));
+  ).action((source, destination, options) =>
+    run(async (r) => (await import('./commands/cp.ts')).cpCommand(source, destination, options, r), options),
+  );
 
   outputOptions(
     storeOptions(
@@ -258,7 +260,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         ),
       ),
     ),
-  ).action((object, options) => run(async (r) => (await import('./commands/read.ts')).catCommand(object, options, r), options));
+  ).action((object, options) =>
+    run(async (r) => (await import('./commands/read.ts')).catCommand(object, options, r), options),
+  );
 
   outputOptions(
     storeOptions(
@@ -271,7 +275,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
           .argument('<target>', 'local file, s3://bucket/key or sos://zone/bucket/key'),
       ),
     ),
-  ).action((target, options) => run(async (r) => (await import('./commands/read.ts')).inspectCommand(target, options, r), options));
+  ).action((target, options) =>
+    run(async (r) => (await import('./commands/read.ts')).inspectCommand(target, options, r), options),
+  );
 
   outputOptions(
     storeOptions(
@@ -326,7 +332,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         ),
       ),
     ),
-  ).action((target, options) => run(async (r) => (await import('./commands/rekey-prefix.ts')).rekeyEntry(target, options, r), options));
+  ).action((target, options) =>
+    run(async (r) => (await import('./commands/rekey-prefix.ts')).rekeyEntry(target, options, r), options),
+  );
 
   outputOptions(
     storeOptions(
@@ -343,7 +351,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
           .option('--parallel <n>', 'objects described at once, one small ranged GET each (default 16)'),
       ),
     ),
-  ).action((prefix, options) => run(async (r) => (await import('./commands/ls.ts')).lsCommand(prefix, options, r), options));
+  ).action((prefix, options) =>
+    run(async (r) => (await import('./commands/ls.ts')).lsCommand(prefix, options, r), options),
+  );
 
   return root;
 }

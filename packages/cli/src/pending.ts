@@ -17,6 +17,8 @@ import { Writable } from 'node:stream';
 import { CliError, EXIT, outputError } from './exit.ts';
 
 const SUFFIX = '.sealstream-partial';
+/** Bytes written by a loop between two flushes to disk started in the background. */
+const SYNC_EVERY = 64 << 20;
 const temporaries = new Set<string>();
 let removed = 0;
 
@@ -92,13 +94,37 @@ export async function pendingFile(
     await handle.close().catch(() => {});
   };
   const mode = (options.mode ?? 0o666) & ~process.umask();
+  // A loop's writes start the flush to disk as they go (one `fdatasync` in flight at a time, every
+  // SYNC_EVERY bytes), so that the `fsync` of commit() waits for the tail only, not the whole file.
+  let unsynced = 0;
+  let syncing: Promise<void> | undefined;
+  let syncFailure: unknown;
+  const flushSoFar = () => {
+    unsynced = 0;
+    syncing = handle.datasync().then(
+      () => {
+        syncing = undefined;
+      },
+      (err) => {
+        syncFailure ??= err;
+        syncing = undefined;
+      },
+    );
+  };
   return {
     stream,
-    write: (bytes) =>
-      writeAll(handle, bytes).catch((err) => {
+    async write(bytes) {
+      try {
+        await writeAll(handle, bytes);
+      } catch (err) {
         throw outputError(err, `writing ${path}`, 'nothing was left behind');
-      }),
+      }
+      unsynced += bytes.byteLength;
+      if (unsynced >= SYNC_EVERY && syncing === undefined) flushSoFar();
+    },
     async commit() {
+      await syncing;
+      if (syncFailure !== undefined) throw syncFailure;
       await handle.sync();
       if (mode !== 0o600) await handle.chmod(mode);
       await close();
@@ -113,6 +139,7 @@ export async function pendingFile(
       await syncFolder(dir);
     },
     async discard() {
+      await syncing;
       await close();
       await unlink(temporary).catch(() => {});
       if (temporaries.delete(temporary)) removed++;
