@@ -10,7 +10,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT, outputError, usage } from './exit.ts';
-import { pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
+import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
 import type { WriteAll } from './sealing.ts';
 import { bytesWrittenToStdout, stdoutSink, writeStdout } from './stdout.ts';
@@ -94,21 +94,9 @@ export async function writeOutput(
     await pipeline([...stages, stdoutSink()] as NodeJS.ReadWriteStream[], { signal: interrupted });
     return;
   }
-  const file = await pendingFile(output.path);
-  const where = `writing ${output.path}`;
-  try {
-    await pipeline([...stages, file.stream] as NodeJS.ReadWriteStream[], { signal: interrupted });
-  } catch (err) {
-    await file.discard();
-    throw err;
-  }
-  try {
-    // a full disk can show only now, when the file system flushes (fsync) or closes the file
-    await file.commit();
-  } catch (err) {
-    await file.discard();
-    throw outputError(err, where, 'nothing was left behind');
-  }
+  await throughPendingFile(output.path, (file) =>
+    pipeline([...stages, file.stream] as NodeJS.ReadWriteStream[], { signal: interrupted }),
+  );
 }
 
 /**
@@ -124,18 +112,24 @@ export async function writeOutputLoop(
     await loop(writeStdout);
     return;
   }
-  const file = await pendingFile(output.path);
+  await throughPendingFile(output.path, (file) => loop(file.write));
+}
+
+/** Writes `path` through a temporary file with `work`: committed when it succeeds, removed when not. */
+async function throughPendingFile(path: string, work: (file: PendingFile) => Promise<void>): Promise<void> {
+  const file = await pendingFile(path);
   try {
-    await loop(file.write);
+    await work(file);
   } catch (err) {
     await file.discard();
     throw err;
   }
   try {
+    // a full disk can show only now, when the file system flushes (fsync) or closes the file
     await file.commit();
   } catch (err) {
     await file.discard();
-    throw outputError(err, `writing ${output.path}`, 'nothing was left behind');
+    throw outputError(err, `writing ${path}`, 'nothing was left behind');
   }
 }
 
