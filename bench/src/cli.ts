@@ -118,6 +118,15 @@ export async function runCliVsAge(ctx: Context): Promise<FamilyResult> {
         note: `${note}, per CPU-second of the child (user + system, /usr/bin/time)`,
       }),
     );
+    // the same CPU time the other way round: what 10^9 bytes cost the machine
+    const cpuSeconds = samples.get(`${op.figure}_cpu`)!.map((mbPerCpuSecond) => 1000 / mbPerCpuSecond);
+    figures.push(
+      figure(`${op.figure}_cpu_seconds_per_gb`, 'file', 'cpu-s/GB', cpuSeconds, {
+        bytes: size,
+        group: 'cli',
+        note: `${note}: CPU-seconds (user + system) of the child per 10^9 bytes of plaintext`,
+      }),
+    );
   }
   for (const name of [
     'cli-t.ss',

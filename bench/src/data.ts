@@ -2,7 +2,7 @@
 // and their hashes.
 
 import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { MiB } from './context.ts';
 
@@ -120,4 +120,19 @@ export async function sha256File(path: string): Promise<string> {
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * The peak RSS of this process since it started, in bytes: VmHWM of /proc/self/status on Linux.
+ * Not `process.resourceUsage().maxRSS`: Linux carries the parent's RSS at fork into the child's
+ * maxRSS across exec, so a child spawned by a large parent reports the parent's size.
+ */
+export function peakRssBytes(): number {
+  try {
+    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kib !== undefined) return Number(kib) * 1024;
+  } catch {
+    // not Linux: the rusage figure is the best there is
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }

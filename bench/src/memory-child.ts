@@ -6,7 +6,7 @@
 
 import { MiB } from './context.ts';
 import { loadCore } from './core-api.ts';
-import { checkingSink, randomBytes } from './data.ts';
+import { checkingSink, peakRssBytes, randomBytes } from './data.ts';
 
 const [bytesArg, mode] = process.argv.slice(2);
 const total = Number(bytesArg);
@@ -45,7 +45,4 @@ if (mode === 'sealstream') {
 }
 await stream.pipeTo(checkingSink(pool, total, `memory ${mode}`));
 
-// maxRSS is in KiB.
-process.stdout.write(
-  `${JSON.stringify({ bytes: total, mode, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ bytes: total, mode, maxRssMiB: peakRssBytes() / MiB })}\n`);

@@ -16,7 +16,7 @@ export type FamilyName = (typeof FAMILIES)[number];
  * 10^6 bytes per CPU-second (user + system, every thread of the process): steadier than wall time on a
  * shared machine, and what `openssl speed` measures by default (user CPU time).
  */
-export type Unit = 'MB/s' | 'MB/cpu-s' | 'MiB' | 'x' | 'bytes' | 'requests';
+export type Unit = 'MB/s' | 'MB/cpu-s' | 'cpu-s/GB' | 'MiB' | 'x' | 'bytes' | 'requests';
 
 export interface Figure {
   name: string;
@@ -192,6 +192,8 @@ export function fmt(value: number, unit: Unit): string {
       return value.toFixed(2);
     case 'MiB':
       return value.toFixed(1);
+    case 'cpu-s/GB':
+      return value.toFixed(2);
     case 'bytes':
       return String(Math.round(value));
     default:

@@ -18,12 +18,12 @@ function prebuiltDir() {
   return glibc ? 'linux-x64-glibc' : undefined;
 }
 
-/** Candidate paths, most specific first. */
-function candidates() {
-  const list = [join(__dirname, 'build', 'Release', NAME)];
+/** Candidate paths, most specific first; the prebuilt one is looked for only when needed. */
+function* candidates() {
+  yield join(__dirname, 'build', 'Release', NAME);
+  // process.report costs milliseconds at start-up: only when there is no build from source
   const dir = prebuiltDir();
-  if (dir) list.push(join(__dirname, 'prebuilds', dir, NAME));
-  return list;
+  if (dir) yield join(__dirname, 'prebuilds', dir, NAME);
 }
 
 // RFC-style known answer (from the AES-GCM test vectors of McGrew and Viega, test case 14: 256-bit

@@ -6,14 +6,15 @@
  * @module
  */
 import { createReadStream, type Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT, outputError, usage } from './exit.ts';
-import { pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
+import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
-import { UploadKeptError } from './resume.ts';
-import { bytesWrittenToStdout, stdoutSink } from './stdout.ts';
+import type { WriteAll } from './sealing.ts';
+import { bytesWrittenToStdout, stdoutSink, writeStdout } from './stdout.ts';
+import { UploadKeptError } from './upload-kept.ts';
 
 const interrupt = new AbortController();
 let signalCount = 0;
@@ -96,10 +97,32 @@ export async function writeOutput(
     await pipeline([...stages, stdoutSink()] as NodeJS.ReadWriteStream[], { signal: interrupted });
     return;
   }
-  const file = await pendingFile(output.path);
-  const where = `writing ${output.path}`;
+  await throughPendingFile(output.path, (file) =>
+    pipeline([...stages, file.stream] as NodeJS.ReadWriteStream[], { signal: interrupted }),
+  );
+}
+
+/**
+ * Runs `loop`, which writes the output through the function it is given: into a file through a
+ * temporary name (renamed into place only when the loop succeeded, removed when it failed), or to
+ * stdout. The same guarantees as {@link writeOutput}, for a loop over reused buffers.
+ */
+export async function writeOutputLoop(
+  output: { kind: 'stdio' } | { kind: 'local'; path: string },
+  loop: (write: WriteAll) => Promise<void>,
+): Promise<void> {
+  if (output.kind === 'stdio') {
+    await loop(writeStdout);
+    return;
+  }
+  await throughPendingFile(output.path, (file) => loop(file.write));
+}
+
+/** Writes `path` through a temporary file with `work`: committed when it succeeds, removed when not. */
+async function throughPendingFile(path: string, work: (file: PendingFile) => Promise<void>): Promise<void> {
+  const file = await pendingFile(path);
   try {
-    await pipeline([...stages, file.stream] as NodeJS.ReadWriteStream[], { signal: interrupted });
+    await work(file);
   } catch (err) {
     await file.discard();
     throw err;
@@ -109,8 +132,45 @@ export async function writeOutput(
     await file.commit();
   } catch (err) {
     await file.discard();
-    throw outputError(err, where, 'nothing was left behind');
+    throw outputError(err, `writing ${path}`, 'nothing was left behind');
   }
+}
+
+/** A regular file opened for a read loop: in order, into the caller's buffers. */
+export interface InputFile {
+  /** Fills the buffer it is given; fewer bytes only at the end of the file. */
+  read(into: Uint8Array): Promise<number>;
+  size: number;
+  name: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a local path for a read loop when it is a regular file; `undefined` for anything else
+ * (stdin, a pipe, a device), which is read as a stream.
+ * @throws {CliError} not found, or usage error for a folder.
+ */
+export async function openInputFile(
+  input: { kind: 'stdio' } | { kind: 'local'; path: string },
+): Promise<InputFile | undefined> {
+  if (input.kind === 'stdio') return undefined;
+  const info = await statInput(input.path);
+  if (!info.isFile()) return undefined;
+  const handle: FileHandle = await open(input.path, 'r');
+  return {
+    async read(into) {
+      let filled = 0;
+      while (filled < into.length) {
+        const { bytesRead } = await handle.read(into, filled, into.length - filled, null);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled;
+    },
+    size: info.size,
+    name: input.path,
+    close: () => handle.close(),
+  };
 }
 
 /** A local input opened for reading, with its size when known. */

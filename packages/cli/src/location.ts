@@ -3,7 +3,8 @@
  * `sos://<zone>/bucket/key` (the zone's Exoscale SOS endpoint).
  * @module
  */
-import { isSosZone, SOS_ZONES } from '@sealstream/sos';
+// the zones alone: a local command does not load the AWS SDK
+import { isSosZone, SOS_ZONES } from '@sealstream/sos/zones';
 import { usage } from './exit.ts';
 
 /** Where data comes from or goes to. */

@@ -5,20 +5,14 @@
  * @module
  */
 import { Command, CommanderError, Option } from 'commander';
-import { cpCommand } from './commands/cp.ts';
 import { keygen, keyIdCommand } from './commands/keygen.ts';
 import { decryptCommand, encryptCommand } from './commands/local.ts';
-import { lsCommand } from './commands/ls.ts';
-import { catCommand, inspectCommand } from './commands/read.ts';
-import { rekeyEntry } from './commands/rekey-prefix.ts';
-import { uploadsAbortCommand, uploadsLsCommand } from './commands/uploads.ts';
 import { describeError, EXIT, exitCodeOf } from './exit.ts';
 import { failureJson, hintOf, usageJson } from './failure.ts';
 import { handleSignals, interruption } from './io.ts';
 import { warnStalePartialsWith } from './pending.ts';
 import { Reporter } from './report.ts';
 import { drainStderr, drainStdout, watchStandardStreams } from './stdout.ts';
-import { destroyClients, loadProfile } from './store.ts';
 
 const VERSION = '0.1.0';
 
@@ -255,7 +249,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         ),
       ),
     ),
-  ).action((source, destination, options) => run((r) => cpCommand(source, destination, options, r), options));
+  ).action((source, destination, options) =>
+    run(async (r) => (await import('./commands/cp.ts')).cpCommand(source, destination, options, r), options),
+  );
 
   outputOptions(
     storeOptions(
@@ -272,7 +268,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         ),
       ),
     ),
-  ).action((object, options) => run((r) => catCommand(object, options, r), options));
+  ).action((object, options) =>
+    run(async (r) => (await import('./commands/read.ts')).catCommand(object, options, r), options),
+  );
 
   outputOptions(
     storeOptions(
@@ -285,7 +283,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
           .argument('<target>', 'local file, s3://bucket/key or sos://zone/bucket/key'),
       ),
     ),
-  ).action((target, options) => run((r) => inspectCommand(target, options, r), options));
+  ).action((target, options) =>
+    run(async (r) => (await import('./commands/read.ts')).inspectCommand(target, options, r), options),
+  );
 
   outputOptions(
     storeOptions(
@@ -340,7 +340,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         ),
       ),
     ),
-  ).action((target, options) => run((r) => rekeyEntry(target, options, r), options));
+  ).action((target, options) =>
+    run(async (r) => (await import('./commands/rekey-prefix.ts')).rekeyEntry(target, options, r), options),
+  );
 
   outputOptions(
     storeOptions(
@@ -357,7 +359,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
           .option('--parallel <n>', 'objects described at once, one small ranged GET each (default 16)'),
       ),
     ),
-  ).action((prefix, options) => run((r) => lsCommand(prefix, options, r), options));
+  ).action((prefix, options) =>
+    run(async (r) => (await import('./commands/ls.ts')).lsCommand(prefix, options, r), options),
+  );
 
   const uploads = root
     .command('uploads')
@@ -373,7 +377,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         )
         .argument('<prefix>', 's3://bucket[/prefix] or sos://zone/bucket[/prefix]'),
     ),
-  ).action((prefix, options) => run((r) => uploadsLsCommand(prefix, options, r), options));
+  ).action((prefix, options) =>
+    run(async (r) => (await import('./commands/uploads.ts')).uploadsLsCommand(prefix, options, r), options),
+  );
   outputOptions(
     storeOptions(
       uploads
@@ -385,7 +391,12 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         .option('--upload-id <id>', 'the upload to abort, when the key has several (uploads ls shows them)')
         .option('--all', 'abort every incomplete upload whose key starts with the prefix'),
     ),
-  ).action((target, options) => run((r) => uploadsAbortCommand(target, options, r), options));
+  ).action((target, options) =>
+    run(
+      async (r) => (await import('./commands/uploads.ts')).uploadsAbortCommand(target, options, r),
+      options,
+    ),
+  );
 
   return root;
 }
@@ -438,6 +449,12 @@ export function hoistGlobalOptions(argv: readonly string[], commands: readonly s
 }
 
 /** Runs the command line; resolves to the exit code once every byte of output is written. */
+/** Commands that never reach a store. */
+const LOCAL_COMMANDS = new Set(['keygen', 'key-id', 'encrypt', 'decrypt']);
+
+/** The store module, once a command that reaches a store has loaded it. */
+let store: typeof import('./store.ts') | undefined;
+
 export async function main(argv: string[]): Promise<number> {
   // the SDK warns that its releases after January 2027 need Node 22; this build's pinned SDK runs on 20
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -451,7 +468,12 @@ export async function main(argv: string[]): Promise<number> {
     reporter = new Reporter(flags as { quiet?: boolean; json?: boolean });
     const current = reporter;
     warnStalePartialsWith((message) => current.warn(message));
-    await loadProfile((flags as { profile?: string }).profile);
+    // the store's configuration is read only by commands that reach a store: encrypt, decrypt and
+    // keygen start without loading the AWS SDK
+    if (commandName !== undefined && !LOCAL_COMMANDS.has(commandName)) {
+      store = await import('./store.ts');
+      await store.loadProfile((flags as { profile?: string }).profile);
+    }
     await work(reporter);
     // every command answers `--json` with a JSON line, also those whose output is data (cat)
     if (current.json && !current.resulted) current.result({ command: commandName, ok: true }, undefined);
@@ -493,7 +515,7 @@ export async function main(argv: string[]): Promise<number> {
         reporter.result(usageJson(usageMessage ?? err.message), undefined);
     } else fail(err);
   } finally {
-    destroyClients();
+    store?.destroyClients();
   }
   // results and `--json` lines may still be queued for a slow reader
   try {

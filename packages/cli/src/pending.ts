@@ -17,6 +17,8 @@ import { Writable } from 'node:stream';
 import { CliError, EXIT, outputError } from './exit.ts';
 
 const SUFFIX = '.sealstream-partial';
+/** Bytes written by a loop between two flushes to disk started in the background. */
+const SYNC_EVERY = 64 << 20;
 const temporaries = new Set<string>();
 let removed = 0;
 
@@ -47,6 +49,11 @@ export function removeTemporariesSync(): void {
 export interface PendingFile {
   /** Where bytes go; a failed write fails with exit code `OUTPUT`. */
   stream: Writable;
+  /**
+   * Writes all of `bytes` (the caller may reuse them once this resolves), for a loop that writes
+   * without a stream; a failed write rejects with exit code `OUTPUT`.
+   */
+  write(bytes: Uint8Array): Promise<void>;
   /** Flushes to disk, sets the final mode and moves the file into place. */
   commit(): Promise<void>;
   /** Removes the temporary file. */
@@ -87,9 +94,37 @@ export async function pendingFile(
     await handle.close().catch(() => {});
   };
   const mode = (options.mode ?? 0o666) & ~process.umask();
+  // A loop's writes start the flush to disk as they go (one `fdatasync` in flight at a time, every
+  // SYNC_EVERY bytes), so that the `fsync` of commit() waits for the tail only, not the whole file.
+  let unsynced = 0;
+  let syncing: Promise<void> | undefined;
+  let syncFailure: unknown;
+  const flushSoFar = () => {
+    unsynced = 0;
+    syncing = handle.datasync().then(
+      () => {
+        syncing = undefined;
+      },
+      (err) => {
+        syncFailure ??= err;
+        syncing = undefined;
+      },
+    );
+  };
   return {
     stream,
+    async write(bytes) {
+      try {
+        await writeAll(handle, bytes);
+      } catch (err) {
+        throw outputError(err, `writing ${path}`, 'nothing was left behind');
+      }
+      unsynced += bytes.byteLength;
+      if (unsynced >= SYNC_EVERY && syncing === undefined) flushSoFar();
+    },
     async commit() {
+      await syncing;
+      if (syncFailure !== undefined) throw syncFailure;
       await handle.sync();
       if (mode !== 0o600) await handle.chmod(mode);
       await close();
@@ -104,6 +139,7 @@ export async function pendingFile(
       await syncFolder(dir);
     },
     async discard() {
+      await syncing;
       await close();
       await unlink(temporary).catch(() => {});
       if (temporaries.delete(temporary)) removed++;

@@ -4,7 +4,8 @@
  * Nothing here is ever given key material.
  * @module
  */
-import { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { SingleBar } from 'cli-progress';
 import { printable, printableLine, safeJson } from './printable.ts';
 import { queueStdout } from './stdout.ts';
 
@@ -130,7 +131,11 @@ export class Reporter {
           `${formatBytes(done)} / ${formatBytes(knownTotal)} | ${rateText} | ETA ${left === undefined ? '--' : formatSeconds(left)}`,
       };
     };
-    const bar = new SingleBar({
+    // loaded only when a bar is drawn (a terminal): a run without one does not pay for the module
+    const { SingleBar: Bar } = createRequire(import.meta.url)(
+      'cli-progress',
+    ) as typeof import('cli-progress');
+    const bar = new Bar({
       stream: this.#stderr,
       format: '{line}',
       hideCursor: true,

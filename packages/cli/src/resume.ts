@@ -10,9 +10,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isSosError, UploadResumableError } from '@sealstream/sos';
-import { CliError, describeError, EXIT, exitCodeOf } from './exit.ts';
+import { CliError, describeError, exitCodeOf } from './exit.ts';
 import { formatLocation, type RemoteLocation } from './location.ts';
 import { formatBytes } from './report.ts';
+import { UploadKeptError } from './upload-kept.ts';
 
 /**
  * The folder of sealstream's state: `$SEALSTREAM_STATE_DIR`, else
@@ -110,33 +111,4 @@ export function resumeFailure(err: unknown, source: string, destination: RemoteL
     );
   }
   return err;
-}
-
-/**
- * A resumable upload that stopped (interrupted, or a network failure past the retries) with its
- * parts kept on the store. An interrupted run reports {@link UploadKeptError.left} after the
- * signal's own message (io.ts `interruption`).
- */
-export class UploadKeptError extends CliError {
-  /** What the run leaves and how to go on, for the message of an interrupted run. */
-  readonly left: string;
-
-  constructor(err: UploadResumableError, source: string, to: string, abort: string) {
-    const why = interruptedBySignal(err.cause) ? 'was interrupted' : `stopped: ${describeError(err.cause)}`;
-    const hint = `run the same command again to resume where it stopped; or discard the upload: ${abort}`;
-    super(
-      exitCodeOf(err) === EXIT.OK ? EXIT.ERROR : exitCodeOf(err),
-      `upload of ${source} -> ${to} ${why}; no object was created, and the parts already sent are kept on the store (upload ${err.uploadId})`,
-      { cause: err, hint },
-    );
-    this.name = 'UploadKeptError';
-    this.left = `the upload of ${source} -> ${to} is kept on the store (upload ${err.uploadId}), no object was created`;
-  }
-}
-
-/** True when the failure is the run's own interruption (SIGINT, SIGTERM). */
-function interruptedBySignal(err: unknown): boolean {
-  return (
-    isSosError(err, 'ABORTED') || exitCodeOf(err) === EXIT.INTERRUPTED || exitCodeOf(err) === EXIT.TERMINATED
-  );
 }

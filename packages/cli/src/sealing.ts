@@ -1,11 +1,23 @@
 /**
- * Encryption as one Node `Transform` over core's {@link PayloadSealer}: plaintext is gathered into
- * one reused 1 MiB buffer and sealed, 64 chunks per call, straight into the buffer that is pushed.
- * (Instead of `Duplex.fromWeb(encryptStream())`: no web stream, no promise per chunk on the way.)
+ * Sealing and opening local data. Files go through a loop over reused buffers
+ * ({@link sealLoop}, {@link openLoop}): the next block is read while the current one is sealed
+ * (or opened) and the one before is written, so the disk, the cipher and the page cache work at
+ * once, with no allocation per block and nothing for the garbage collector. Pipes (stdin) go
+ * through {@link sealingTransform}, a Node `Transform`, which must hand each buffer on.
  * @module
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { CHUNK_SIZE, createSealer, type EncryptOptions, sealedLength } from '@sealstream/core';
+import {
+  CHUNK_SIZE,
+  createOpenerFromReader,
+  createSealer,
+  type DecryptOptions,
+  type EncryptOptions,
+  openedLength,
+  type ReadFull,
+  SEALED_CHUNK_SIZE,
+  sealedLength,
+} from '@sealstream/core';
 
 /** Plaintext chunks sealed per call: 1 MiB. */
 const BATCH_CHUNKS = 64;
@@ -58,4 +70,126 @@ export function sealingTransform(options: EncryptOptions, onPlaintext: (bytes: n
       seal(this, true).then(() => callback(), callback);
     },
   });
+}
+
+/** Chunks per block of the file loops: 1 MiB of plaintext, which stays in the CPU's caches. */
+const LOOP_CHUNKS = 64;
+
+/** Writes all of `bytes`; they may be reused once it resolves. */
+export type WriteAll = (bytes: Uint8Array) => Promise<void>;
+
+/** Byte counts of a loop, as it goes: what was read and what was written. */
+export interface LoopCounts {
+  read(bytes: number): void;
+  wrote(bytes: number): void;
+}
+
+/**
+ * One block after another through two pairs of buffers: block `i + 1` is read while block `i`
+ * is processed, and block `i` is written while block `i + 1` is read and processed. A buffer is
+ * written again only after the operation that used it has settled. Nothing is left in flight
+ * when it returns or throws.
+ * @param step - Processes the `n` bytes read (`final`: the input ended) into `out`; returns the
+ *   bytes to write.
+ */
+async function blockLoop(
+  read: ReadFull,
+  write: WriteAll,
+  inSize: number,
+  outSize: number,
+  step: (input: Uint8Array, out: Uint8Array, final: boolean) => Promise<number>,
+  counts: LoopCounts,
+  signal: AbortSignal,
+): Promise<void> {
+  const inputs = [new Uint8Array(inSize), new Uint8Array(inSize)];
+  const outs = [new Uint8Array(outSize), new Uint8Array(outSize)];
+  const pick = (pair: Uint8Array[], i: number) => pair[i & 1] as Uint8Array;
+  // each operation in flight is awaited later; until then a failure of it is not "unhandled"
+  const inFlight = <T>(p: Promise<T>) => {
+    p.catch(() => {});
+    return p;
+  };
+  let reading: Promise<number> = inFlight(read(pick(inputs, 0)));
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for (let i = 0; ; i++) {
+      signal.throwIfAborted();
+      const n = await reading;
+      counts.read(n);
+      // a short read is the end of the input: the block holds the final chunk
+      const final = n < inSize;
+      if (!final) reading = inFlight(read(pick(inputs, i + 1)));
+      const out = pick(outs, i);
+      const m = await step(pick(inputs, i).subarray(0, n), out, final);
+      await writing;
+      writing = inFlight(write(out.subarray(0, m)).then(() => counts.wrote(m)));
+      if (final) break;
+    }
+    await writing;
+  } catch (err) {
+    // settle what is still in flight (its own failure is secondary) before the buffers are dropped
+    await Promise.allSettled([reading, writing]);
+    throw err;
+  }
+}
+
+/**
+ * Encrypts an input read in order by `read` into `write`: the header, then the payload sealed
+ * {@link LOOP_CHUNKS} chunks per call. The same bytes as `encryptStream` for the same keys.
+ */
+export async function sealLoop(
+  read: ReadFull,
+  write: WriteAll,
+  options: EncryptOptions,
+  counts: LoopCounts,
+  signal: AbortSignal,
+): Promise<void> {
+  const { prefix, sealer } = await createSealer(options);
+  await write(prefix);
+  counts.wrote(prefix.length);
+  const block = LOOP_CHUNKS * CHUNK_SIZE;
+  await blockLoop(
+    read,
+    write,
+    block,
+    sealedLength(block, true),
+    (plain, out, final) => sealer.seal(plain, out, final),
+    counts,
+    signal,
+  );
+}
+
+/**
+ * Decrypts an object read in order by `read` into `write`: the header first (exactly its bytes),
+ * then whole runs of sealed chunks. A block is written only once every chunk in it authenticated;
+ * any failure throws before its block is written.
+ * @param onOpen - Called once the header is opened, before any plaintext.
+ */
+export async function openLoop(
+  read: ReadFull,
+  write: WriteAll,
+  options: DecryptOptions,
+  onOpen: (keyId: string | undefined) => void,
+  counts: LoopCounts,
+  signal: AbortSignal,
+): Promise<void> {
+  let headerBytes = 0;
+  const { opened, opener } = await createOpenerFromReader(async (into: Uint8Array) => {
+    const n = await read(into);
+    headerBytes += n;
+    return n;
+  }, options);
+  counts.read(headerBytes);
+  onOpen(opened.keyId);
+  // a block of whole sealed chunks is never the final one (the final chunk is always shorter)
+  const block = LOOP_CHUNKS * SEALED_CHUNK_SIZE;
+  await blockLoop(
+    read,
+    write,
+    block,
+    openedLength(block, false),
+    (sealed, out, final) => opener.open(sealed, out, final),
+    counts,
+    signal,
+  );
 }

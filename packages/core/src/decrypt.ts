@@ -51,6 +51,52 @@ export async function createOpener(
 }
 
 /**
+ * Reads into `into` from the current position of some input; resolves with the bytes read, fewer
+ * than `into.length` only at the end of the input (0 there).
+ */
+export type ReadFull = (into: Uint8Array) => Promise<number>;
+
+/**
+ * {@link createOpener} for a caller that reads its input in order (a file loop): reads exactly the
+ * header and the payload prefix through `read`, no byte more, so the payload's sealed chunks that
+ * follow can be read in whole runs. An input that ends early fails as {@link decryptStream} fails.
+ * @throws {SealstreamError} as {@link createOpener}; `TRUNCATED` when the input ends inside the header.
+ */
+export async function createOpenerFromReader(
+  read: ReadFull,
+  options: DecryptOptions,
+): Promise<{ opened: OpenedObject; opener: PayloadOpener }> {
+  const prepared = prepareOpen(options);
+  let head = new Uint8Array(1024);
+  let length = 0;
+  for (;;) {
+    const wanted = headBytesWanted(head.subarray(0, length));
+    if (length === wanted) break;
+    if (wanted > head.length) {
+      const grown = new Uint8Array(Math.max(2 * head.length, wanted));
+      grown.set(head.subarray(0, length));
+      head = grown;
+    }
+    const n = await read(head.subarray(length, wanted));
+    length += n;
+    if (length < wanted) throw headerCut(head.subarray(0, length));
+  }
+  const payload = await openPayload(head.subarray(0, length), prepared);
+  return { opened: new OpenedObject(payload), opener: new PayloadOpener(payload.cipher) };
+}
+
+/**
+ * The error for an input that ends before its header and payload prefix are complete: a whole
+ * header is parsed first, so its errors win (SPEC §9).
+ */
+function headerCut(head: Uint8Array): SealstreamError {
+  if (head.length === 0) return new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
+  const h = readHeaderLength(head);
+  if (h !== undefined && head.length >= h) parseHeader(head);
+  return new SealstreamError('TRUNCATED', 'the input ends inside the sealstream header: it was truncated');
+}
+
+/**
  * A TransformStream that decrypts a sealstream v1 object. Each chunk is authenticated before any of
  * its plaintext is released; the stream errors (never ends cleanly) on truncation, tampering,
  * trailing data or a wrong key. Memory stays bounded whatever the size. Each buffer it enqueues is a
@@ -124,19 +170,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
       await runs.push(chunk, open, (out) => controller.enqueue(out));
     },
     async flush(controller) {
-      if (!opened) {
-        if (headLength === 0)
-          throw new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
-        if (!(await openHead())) {
-          // A whole header is parsed before its truncation is reported: its errors win (SPEC §9).
-          const h = readHeaderLength(head());
-          if (h !== undefined && headLength >= h) parseHeader(head());
-          throw new SealstreamError(
-            'TRUNCATED',
-            'the input ends inside the sealstream header: it was truncated',
-          );
-        }
-      }
+      if (!opened && (headLength === 0 || !(await openHead()))) throw headerCut(head());
       const last = runs.pending;
       const out = allocUninitialized(openedLength(last.length, true));
       const bytes = await opener.open(last, out, true);

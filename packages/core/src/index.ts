@@ -23,7 +23,14 @@ export {
   parseRecipient,
   parseRecipientsFile,
 } from './age-keys.ts';
-export { createOpener, type DecryptStreamOptions, decrypt, decryptStream } from './decrypt.ts';
+export {
+  createOpener,
+  createOpenerFromReader,
+  type DecryptStreamOptions,
+  decrypt,
+  decryptStream,
+  type ReadFull,
+} from './decrypt.ts';
 export { createSealer, type EncryptOptions, encrypt, encryptStream } from './encrypt.ts';
 export { type ErrorCode, isSealstreamError, SealstreamError } from './errors.ts';
 export {

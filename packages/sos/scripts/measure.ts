@@ -9,6 +9,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -145,8 +146,9 @@ async function childUpload(): Promise<void> {
   );
   const put = { size: puts.reduce((n, p) => n + p.size, 0) };
   clearInterval(sampler);
-  // maxRSS is in KiB on Linux
-  const maxRss = process.resourceUsage().maxRSS * 1024;
+  // VmHWM, not maxRSS: Linux carries the parent's RSS at fork into a child's maxRSS across exec
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  const maxRss = hwm !== undefined ? Number(hwm) * 1024 : process.resourceUsage().maxRSS * 1024;
   process.stdout.write(`${JSON.stringify({ baseline, maxRss, maxBuffers, size: put.size })}\n`);
 }
 

@@ -5,11 +5,20 @@
 import { Duplex } from 'node:stream';
 import { decryptStream } from '@sealstream/core';
 import { usage } from '../exit.ts';
-import { counting, openInput, refuseBinaryToTerminal, writeOutput } from '../io.ts';
+import {
+  counting,
+  type InputFile,
+  interrupted,
+  openInput,
+  openInputFile,
+  refuseBinaryToTerminal,
+  writeOutput,
+  writeOutputLoop,
+} from '../io.ts';
 import { describeRecipients, gatherKeys, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation } from '../location.ts';
 import { formatBytes, NO_PROGRESS, type Reporter } from '../report.ts';
-import { sealingTransform } from '../sealing.ts';
+import { type LoopCounts, openLoop, sealingTransform, sealLoop, type WriteAll } from '../sealing.ts';
 
 /** Flags of `encrypt` and `decrypt`. */
 export interface LocalFlags extends KeyFlags {
@@ -48,21 +57,24 @@ export async function encryptCommand(
       'give --key-file FILE, --passphrase or --passphrase-file FILE',
     );
   }
-  const opened = await openInput(source);
+  const options = {
+    recipients: keys.recipients,
+    ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
+  };
+  const file = await openInputFile(source);
+  const opened = file ?? (await openInput(source));
   reporter.dataOnStdout = output.kind === 'stdio';
   const {
     bytesIn: plain,
     bytesOut: sealed,
     seconds,
-  } = await transformFile('encrypt', opened, output, reporter, (countIn) => [
-    sealingTransform(
-      {
-        recipients: keys.recipients,
-        ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
-      },
-      countIn,
-    ),
-  ]);
+  } = file
+    ? await loopFile('encrypt', file, output, reporter, (write, counts) =>
+        sealLoop(file.read, write, options, counts, interrupted),
+      )
+    : await transformFile('encrypt', opened as OpenedInput, output, reporter, (countIn) => [
+        sealingTransform(options, countIn),
+      ]);
 
   reporter.result(
     {
@@ -95,22 +107,27 @@ export async function decryptCommand(
       'give --key-file FILE (several allowed), --passphrase or --passphrase-file FILE',
     );
   }
-  const opened = await openInput(source);
+  const file = await openInputFile(source);
+  const opened = file ?? (await openInput(source));
   reporter.dataOnStdout = output.kind === 'stdio';
   let matched: { keyId: string | undefined } | undefined;
-  const opener = decryptStream({
+  const onOpen = (keyId: string | undefined) => {
+    matched = { keyId };
+    reporter.info(keyId ? `opened with key ID ${keyId}` : 'opened with a passphrase');
+  };
+  const options = {
     keys: keys.recipients,
     maxWorkFactor: keys.maxWorkFactor,
     ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
-    onOpen: ({ keyId }) => {
-      matched = { keyId };
-      reporter.info(keyId ? `opened with key ID ${keyId}` : 'opened with a passphrase');
-    },
-  });
-  const { bytesOut: plain, seconds } = await transformFile('decrypt', opened, output, reporter, (countIn) => [
-    counting(NO_PROGRESS, countIn),
-    Duplex.fromWeb(opener),
-  ]);
+  };
+  const { bytesOut: plain, seconds } = file
+    ? await loopFile('decrypt', file, output, reporter, (write, counts) =>
+        openLoop(file.read, write, options, onOpen, counts, interrupted),
+      )
+    : await transformFile('decrypt', opened as OpenedInput, output, reporter, (countIn) => [
+        counting(NO_PROGRESS, countIn),
+        Duplex.fromWeb(decryptStream({ ...options, onOpen: ({ keyId }) => onOpen(keyId) })),
+      ]);
 
   reporter.result(
     {
@@ -126,6 +143,41 @@ export async function decryptCommand(
   );
 }
 
+type OpenedInput = Awaited<ReturnType<typeof openInput>>;
+
+/**
+ * Runs a read-process-write loop from a regular file into the output, with progress on the input
+ * side; counts the bytes on both sides and times the run. The file is closed whatever happens.
+ */
+async function loopFile(
+  label: string,
+  file: InputFile,
+  output: Parameters<typeof writeOutput>[0],
+  reporter: Reporter,
+  loop: (write: WriteAll, counts: LoopCounts) => Promise<void>,
+): Promise<{ bytesIn: number; bytesOut: number; seconds: number }> {
+  const progress = reporter.progress(label, file.size);
+  let bytesIn = 0;
+  let bytesOut = 0;
+  const counts: LoopCounts = {
+    read: (n) => {
+      bytesIn += n;
+      progress.add(n);
+    },
+    wrote: (n) => {
+      bytesOut += n;
+    },
+  };
+  const started = performance.now();
+  try {
+    await writeOutputLoop(output, (write) => loop(write, counts));
+  } finally {
+    progress.stop();
+    await file.close();
+  }
+  return { bytesIn, bytesOut, seconds: (performance.now() - started) / 1000 };
+}
+
 /**
  * Pipes an opened input through the stages `middle` makes into the output, with progress on the
  * input side (the stages call `countIn` with the bytes they take in); counts the bytes on both sides
@@ -133,7 +185,7 @@ export async function decryptCommand(
  */
 async function transformFile(
   label: string,
-  opened: Awaited<ReturnType<typeof openInput>>,
+  opened: OpenedInput,
   output: Parameters<typeof writeOutput>[0],
   reporter: Reporter,
   middle: (countIn: (bytes: number) => void) => Duplex[],

@@ -24,10 +24,20 @@ import {
 import { encryptionFor, type SseCFlags, storeEncryption } from '../encryption.ts';
 import { CliError, EXIT, inContext } from '../exit.ts';
 import { FileSource } from '../file-source.ts';
-import { counting, fromWeb, interrupted, openInput, statInput, writeOutput } from '../io.ts';
+import {
+  counting,
+  fromWeb,
+  interrupted,
+  openInput,
+  openInputFile,
+  statInput,
+  writeOutput,
+  writeOutputLoop,
+} from '../io.ts';
 import type { KeyFlags } from '../keys.ts';
 import { formatLocation, parseLocation, type RemoteLocation } from '../location.ts';
 import type { Reporter } from '../report.ts';
+import { openLoop } from '../sealing.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
 
 /** Flags of `cat`. */
@@ -81,6 +91,21 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
       }
       const input = await openInput(at);
       await writeOutput({ kind: 'stdio' }, [input.stream, counting(progress)]);
+      return;
+    }
+    const file = range === undefined ? await openInputFile(at) : undefined;
+    if (file !== undefined) {
+      // a whole local file: the read/open/write loop over reused buffers
+      progress.setTotal(file.size);
+      const options = { keys, maxWorkFactor, ...(identity !== undefined ? { identity } : {}) };
+      const counts = { read: (n: number) => progress.add(n), wrote: () => {} };
+      try {
+        await writeOutputLoop({ kind: 'stdio' }, (write) =>
+          openLoop(file.read, write, options, () => {}, counts, interrupted),
+        );
+      } finally {
+        await file.close();
+      }
       return;
     }
     if (at.kind === 'stdio' || range === undefined) {

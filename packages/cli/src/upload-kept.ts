@@ -1,0 +1,36 @@
+/**
+ * The error of an upload kept on the store for resuming. Apart from resume.ts (which needs the
+ * transport) so that io.ts can recognize it without loading the AWS SDK into local commands.
+ * @module
+ */
+import type { UploadResumableError } from '@sealstream/sos';
+import { CliError, describeError, EXIT, exitCodeOf } from './exit.ts';
+
+/**
+ * A resumable upload that stopped (interrupted, or a network failure past the retries) with its
+ * parts kept on the store. An interrupted run reports {@link UploadKeptError.left} after the
+ * signal's own message (io.ts `interruption`).
+ */
+export class UploadKeptError extends CliError {
+  /** What the run leaves and how to go on, for the message of an interrupted run. */
+  readonly left: string;
+
+  constructor(err: UploadResumableError, source: string, to: string, abort: string) {
+    const why = interruptedBySignal(err.cause) ? 'was interrupted' : `stopped: ${describeError(err.cause)}`;
+    const hint = `run the same command again to resume where it stopped; or discard the upload: ${abort}`;
+    super(
+      exitCodeOf(err) === EXIT.OK ? EXIT.ERROR : exitCodeOf(err),
+      `upload of ${source} -> ${to} ${why}; no object was created, and the parts already sent are kept on the store (upload ${err.uploadId})`,
+      { cause: err, hint },
+    );
+    this.name = 'UploadKeptError';
+    this.left = `the upload of ${source} -> ${to} is kept on the store (upload ${err.uploadId}), no object was created`;
+  }
+}
+
+/** True when the failure is the run's own interruption (SIGINT, SIGTERM). */
+function interruptedBySignal(err: unknown): boolean {
+  // a transport ABORTED maps to EXIT.INTERRUPTED too
+  const code = exitCodeOf(err);
+  return code === EXIT.INTERRUPTED || code === EXIT.TERMINATED;
+}
