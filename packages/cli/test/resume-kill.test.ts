@@ -276,111 +276,79 @@ async function chain(
 
 const half = 4 * MiB;
 
+/**
+ * The 10 kill points, in the order one chain meets them: during part 1, between parts, parts cut or
+ * their answers lost mid-upload, during the last part, and on both sides of the completion.
+ */
+const TEN_POINTS: KillPoint[] = [
+  {
+    name: 'during part 1 (4 MiB of it sent)',
+    pass: 0,
+    next: [],
+    part: { which: 'first', gate: { kind: 'cut', after: half } },
+  },
+  { name: 'between parts (16 stored, none in flight)', pass: 16, next: [] },
+  { name: 'mid-upload: a part stored whose answer was lost', pass: 4, next: [{ kind: 'holdAnswer' }] },
+  {
+    name: 'mid-upload: 4 parts cut at 1 B, 50%, 90%, all but 1 B',
+    pass: 8,
+    next: [
+      { kind: 'cut', after: 1 },
+      { kind: 'cut', after: half },
+      { kind: 'cut', after: Math.round(7.2 * MiB) },
+      { kind: 'cut', after: 8 * MiB - 1 },
+    ],
+  },
+  {
+    name: 'mid-upload: 4 parts sent headers only',
+    pass: 8,
+    next: [0, 0, 0, 0].map((after) => ({ kind: 'cut', after }) as const),
+  },
+  {
+    name: 'mid-upload: 2 answers lost, 2 parts cut at 50%',
+    pass: 16,
+    next: [
+      { kind: 'holdAnswer' },
+      { kind: 'holdAnswer' },
+      { kind: 'cut', after: half },
+      { kind: 'cut', after: half },
+    ],
+  },
+  { name: 'between parts (~75% stored)', pass: 36, next: [] },
+  {
+    name: 'during the last part (all others stored)',
+    pass: 0,
+    next: [],
+    part: { which: 'last', gate: { kind: 'cut', after: 64 * 1024 } },
+  },
+  { name: 'during completion, before the store completed', pass: 0, next: [], complete: 'hold' },
+  { name: 'during completion, after the store completed', pass: 0, next: [], complete: 'holdAnswer' },
+];
+
 describe('cp FILE s3://... killed (SIGKILL) and run again', () => {
   it('client-side: resumes after a kill at each of 10 points, byte-identical', {
     timeout: 900_000,
   }, async () => {
-    await chain(
-      'client-side',
-      ['--key-file', keyFile()],
-      ['--key-file', keyFile()],
-      [
-        {
-          name: 'during part 1 (4 MiB of it sent)',
-          pass: 0,
-          next: [],
-          part: { which: 'first', gate: { kind: 'cut', after: half } },
-        },
-        { name: 'between parts (16 stored, none in flight)', pass: 16, next: [] },
-        { name: 'mid-upload: a part stored whose answer was lost', pass: 4, next: [{ kind: 'holdAnswer' }] },
-        {
-          name: 'mid-upload: 4 parts cut at 1 B, 50%, 90%, all but 1 B',
-          pass: 8,
-          next: [
-            { kind: 'cut', after: 1 },
-            { kind: 'cut', after: half },
-            { kind: 'cut', after: Math.round(7.2 * MiB) },
-            { kind: 'cut', after: 8 * MiB - 1 },
-          ],
-        },
-        {
-          name: 'mid-upload: 4 parts sent headers only',
-          pass: 8,
-          next: [0, 0, 0, 0].map((after) => ({ kind: 'cut', after }) as const),
-        },
-        {
-          name: 'mid-upload: 2 answers lost, 2 parts cut at 50%',
-          pass: 16,
-          next: [
-            { kind: 'holdAnswer' },
-            { kind: 'holdAnswer' },
-            { kind: 'cut', after: half },
-            { kind: 'cut', after: half },
-          ],
-        },
-        { name: 'between parts (~75% stored)', pass: 36, next: [] },
-        {
-          name: 'during the last part (all others stored)',
-          pass: 0,
-          next: [],
-          part: { which: 'last', gate: { kind: 'cut', after: 64 * 1024 } },
-        },
-        { name: 'during completion, before the store completed', pass: 0, next: [], complete: 'hold' },
-        { name: 'during completion, after the store completed', pass: 0, next: [], complete: 'holdAnswer' },
-      ],
-      [rawKey, sseCKey],
-    );
+    await chain('client-side', ['--key-file', keyFile()], ['--key-file', keyFile()], TEN_POINTS, [
+      rawKey,
+      sseCKey,
+    ]);
   });
 
-  it('SSE-C: resumes after a kill at 3 points, byte-identical', { timeout: 600_000 }, async () => {
-    await chain(
-      'sse-c',
-      ['--sse-c-file', sseCFile()],
-      ['--sse-c-file', sseCFile()],
-      [
-        {
-          name: 'during part 1 (4 MiB of it sent)',
-          pass: 0,
-          next: [],
-          part: { which: 'first', gate: { kind: 'cut', after: half } },
-        },
-        {
-          name: 'mid-upload: a part stored whose answer was lost, 3 cut at 50%',
-          pass: 40,
-          next: [
-            { kind: 'holdAnswer' },
-            ...[half, half, half].map((after) => ({ kind: 'cut', after }) as const),
-          ],
-        },
-        { name: 'during completion, after the store completed', pass: 0, next: [], complete: 'holdAnswer' },
-      ],
-      [rawKey, sseCKey],
-    );
-  });
-
-  it('client-side + SSE-C: resumes after a kill at 3 points, byte-identical', {
-    timeout: 600_000,
+  it('SSE-C: resumes after a kill at each of the 10 points, byte-identical', {
+    timeout: 900_000,
   }, async () => {
-    await chain(
-      'both',
-      ['--key-file', keyFile(), '--sse-c-file', sseCFile()],
-      ['--key-file', keyFile(), '--sse-c-file', sseCFile()],
-      [
-        { name: 'between parts (30 stored, none in flight)', pass: 30, next: [] },
-        {
-          name: 'mid-upload: 4 parts cut at 50%',
-          pass: 40,
-          next: [half, half, half, half].map((after) => ({ kind: 'cut', after }) as const),
-        },
-        {
-          name: 'during the last part (all others stored)',
-          pass: 0,
-          next: [],
-          part: { which: 'last', gate: { kind: 'cut', after: 64 * 1024 } },
-        },
-      ],
-      [rawKey, sseCKey],
-    );
+    await chain('sse-c', ['--sse-c-file', sseCFile()], ['--sse-c-file', sseCFile()], TEN_POINTS, [
+      rawKey,
+      sseCKey,
+    ]);
+  });
+
+  it('client-side + SSE-C: resumes after a kill at each of the 10 points, byte-identical', {
+    timeout: 900_000,
+  }, async () => {
+    const both = ['--key-file', keyFile(), '--sse-c-file', sseCFile()];
+    await chain('both', both, both, TEN_POINTS, [rawKey, sseCKey]);
   });
 });
 
