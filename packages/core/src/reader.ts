@@ -5,18 +5,19 @@
  * byte source; this is the one place that decides what to read.
  * @module
  */
+import { allocUninitialized } from './alloc.ts';
 import { concat } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
 import { encodeRecipientsBlock, type HeaderInfo, inspectHeader, MAGIC, readHeaderLength } from './header.ts';
 import {
   checkRange,
   type DecryptOptions,
-  decryptChunks,
   type OpenedPayload,
   openPayload,
   openPrefixLength,
   prepareOpen,
 } from './open.ts';
+import { openedLength, PayloadOpener } from './payload.ts';
 import { type RewrapOptions, rewrapStanzas } from './rewrap.ts';
 import { CHUNK_SIZE, chunkOffset, plaintextSize } from './sizes.ts';
 import { type ByteSource, checkSource, readExactly } from './source.ts';
@@ -215,7 +216,7 @@ class Sealed implements SealedObject {
    * the final chunk (SPEC §8), which also covers the empty range at the end of an empty object. A
    * range that ends inside the final chunk reads it whole, to the end of the object.
    */
-  async #window(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+  async #window(start: number, end: number, signal?: AbortSignal, pool?: WindowPool): Promise<Uint8Array> {
     const h = this.header.headerLength;
     const first = Math.floor(start / CHUNK_SIZE);
     // The final chunk is the one holding the last byte (index size / 16384, empty when the size is a
@@ -225,13 +226,29 @@ class Sealed implements SealedObject {
     const last = final ? finalIndex : Math.floor((end - 1) / CHUNK_SIZE);
     const from = chunkOffset(first, h);
     const to = final ? this.storedSize : chunkOffset(last + 1, h);
-    const sealed =
-      to <= this.#prefix.length
-        ? this.#prefix.subarray(from, to)
-        : await readExactly(this.#source, from, to, signal);
-    const plain = await decryptChunks(this.#opened.cipher, first, sealed, final);
-    const base = first * CHUNK_SIZE;
-    return plain.subarray(start - base, end - base);
+    let sealed: Uint8Array;
+    let reused: Uint8Array | undefined;
+    if (to <= this.#prefix.length) sealed = this.#prefix.subarray(from, to);
+    else if (pool !== undefined && this.#source.readInto !== undefined) {
+      reused = pool.take(to - from);
+      sealed = reused.subarray(0, to - from);
+      try {
+        await this.#source.readInto(from, to, sealed, signal);
+      } catch (err) {
+        pool.give(reused);
+        throw err;
+      }
+    } else sealed = await readExactly(this.#source, from, to, signal);
+    try {
+      // every byte handed on is written by the cipher first: no need to zero the output
+      const plain = allocUninitialized(openedLength(sealed.length, final));
+      await new PayloadOpener(this.#opened.cipher, first).open(sealed, plain, final);
+      const base = first * CHUNK_SIZE;
+      // a plain Uint8Array view (allocUninitialized may return a Node Buffer), as before
+      return new Uint8Array(plain.buffer, plain.byteOffset + start - base, end - start);
+    } finally {
+      if (reused !== undefined) pool!.give(reused);
+    }
   }
 
   async read(range?: ByteRange, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
@@ -251,12 +268,14 @@ class Sealed implements SealedObject {
     callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     const release = () => callerSignal?.removeEventListener('abort', onCallerAbort);
     const inFlight: Promise<Uint8Array>[] = [];
+    // sealed windows are read into at most `parallel` buffers, reused until the stream ends
+    const pool = new WindowPool();
     let next = start;
     let started = false;
     const startWindow = () => {
       // Windows after the first start on a window boundary: no chunk is read twice.
       const windowEnd = Math.min(end, (Math.floor(next / this.#windowSize) + 1) * this.#windowSize);
-      const window = this.#window(next, windowEnd, signal);
+      const window = this.#window(next, windowEnd, signal, pool);
       window.catch(() => {}); // surfaced in order by pull()
       inFlight.push(window);
       next = windowEnd;
@@ -300,5 +319,24 @@ class Sealed implements SealedObject {
     const header = concat(parsed.context, encodeRecipientsBlock(stanzas));
     // Read back through the one parser, so what is reported is what readers will see.
     return { header, payloadOffset: parsed.headerLength, keyIds: inspectHeader(header).keyIds };
+  }
+}
+
+/**
+ * Buffers for sealed windows, reused by one stream: a window's sealed bytes are dead once decrypted,
+ * and a fresh 8 MiB buffer per window is garbage the collector reclaims late (external memory grows
+ * window after window first). At most `parallel` exist, one per window in flight.
+ */
+class WindowPool {
+  #free: Uint8Array[] = [];
+
+  take(size: number): Uint8Array {
+    // a smaller buffer (a range's first window) is of no further use: let it go
+    this.#free = this.#free.filter((b) => b.byteLength >= size);
+    return this.#free.pop() ?? allocUninitialized(size);
+  }
+
+  give(buffer: Uint8Array): void {
+    this.#free.push(buffer);
   }
 }

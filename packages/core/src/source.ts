@@ -12,6 +12,13 @@ export interface ByteSource {
   readonly size: number;
   /** Returns exactly the bytes [start, end) (end exclusive), or throws. Honors `signal`. */
   read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Optional: writes exactly the bytes [start, end) into `into` (`end - start` bytes long), or
+   * throws. The reader passes buffers it reuses for window after window, so a source that copies
+   * what it receives anyway (a network body) should offer this: streaming then allocates no sealed
+   * window per read. `into` belongs to the caller again once the promise settles.
+   */
+  readInto?(start: number, end: number, into: Uint8Array, signal?: AbortSignal): Promise<void>;
 }
 
 /**

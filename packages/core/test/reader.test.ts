@@ -348,3 +348,65 @@ describe('rewrap', () => {
     expect(await decrypt(rebuilt(sealed, r), { keys: [a] })).toEqual(plain);
   });
 });
+
+describe('sealed windows in reused buffers', () => {
+  /** A source that only offers readInto for the payload, recording the buffers it is given. */
+  function intoSource(bytes: Uint8Array, delay: number) {
+    const buffers = new Set<ArrayBufferLike>();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let reads = 0;
+    const source: ByteSource = {
+      size: bytes.length,
+      async read(start, end) {
+        return bytes.slice(start, end);
+      },
+      async readInto(start, end, into, signal) {
+        reads++;
+        buffers.add(into.buffer);
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        try {
+          await new Promise((r) => setTimeout(r, delay));
+          signal?.throwIfAborted();
+          into.set(bytes.subarray(start, end));
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    return { source, buffers, stats: () => ({ reads, maxInFlight }) };
+  }
+
+  test('a stream of many windows reads them into at most `parallel` buffers, and the bytes are exact', async () => {
+    const plain = pattern(20 * C + 123);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const s = intoSource(sealed, 2);
+    const object = await openSealed(s.source, { keys: [key], windowSize: 2 * C, parallel: 3 });
+    expect(await collect(object.stream())).toEqual(plain);
+    expect(s.stats().reads).toBe(11);
+    expect(s.stats().maxInFlight).toBe(3);
+    expect(s.buffers.size).toBeLessThanOrEqual(3);
+    // a range whose first window is short, then full ones: still bounded, still exact
+    const s2 = intoSource(sealed, 1);
+    const ranged = await openSealed(s2.source, { keys: [key], windowSize: 2 * C, parallel: 2 });
+    expect(await collect(ranged.stream({ start: 3 * C + 5, end: 17 * C }))).toEqual(
+      plain.subarray(3 * C + 5, 17 * C),
+    );
+    expect(s2.buffers.size).toBeLessThanOrEqual(3);
+  });
+
+  test('a tampered chunk read into a reused buffer fails the stream, and no byte of its window is released', async () => {
+    const plain = pattern(8 * C);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const h = readHeaderLength(sealed)!;
+    sealed[h + 5 * SEALED_CHUNK_SIZE + 7]! ^= 1;
+    const s = intoSource(sealed, 1);
+    const object = await openSealed(s.source, { keys: [key], windowSize: 2 * C, parallel: 2 });
+    const got: Uint8Array[] = [];
+    await expect(
+      object.stream().pipeTo(new WritableStream({ write: (chunk) => void got.push(chunk.slice()) })),
+    ).rejects.toMatchObject({ code: 'CHUNK_AUTH_FAILED' });
+    expect(Buffer.concat(got).length).toBe(4 * C);
+  });
+});

@@ -123,6 +123,33 @@ export class S3RangeSource implements ByteSource {
    *   `INVALID_ARGUMENT` for a range outside the object.
    */
   async read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+    this.#check(start, end);
+    if (start === end) return new Uint8Array(0);
+    if (end <= this.#head.length) {
+      if (signal?.aborted) throw aborted(signal, undefined);
+      return this.#head.subarray(start, end);
+    }
+    return this.#collect(start, end, signal, undefined);
+  }
+
+  /**
+   * Exactly the bytes `[start, end)`, written into `into` (the reader's reused window buffers: the
+   * body's chunks are copied once, into them, and no buffer is allocated per read).
+   * @throws {SosError} as {@link read}, and `INVALID_ARGUMENT` when `into` is not `end - start` long.
+   */
+  async readInto(start: number, end: number, into: Uint8Array, signal?: AbortSignal): Promise<void> {
+    this.#check(start, end);
+    if (into.byteLength !== end - start) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `readInto: ${into.byteLength} bytes of room for [${start}, ${end})`,
+      );
+    }
+    if (start === end) return;
+    await this.#collect(start, end, signal, undefined, into);
+  }
+
+  #check(start: number, end: number): void {
     if (
       !Number.isSafeInteger(start) ||
       !Number.isSafeInteger(end) ||
@@ -135,12 +162,6 @@ export class S3RangeSource implements ByteSource {
         `read [${start}, ${end}) is outside the object of ${this.size} bytes`,
       );
     }
-    if (start === end) return new Uint8Array(0);
-    if (end <= this.#head.length) {
-      if (signal?.aborted) throw aborted(signal, undefined);
-      return this.#head.subarray(start, end);
-    }
-    return this.#collect(start, end, signal, undefined);
   }
 
   /**
@@ -195,8 +216,9 @@ export class S3RangeSource implements ByteSource {
     end: number,
     signal: AbortSignal | undefined,
     first: GetObjectCommandOutput | undefined,
+    into?: Uint8Array,
   ): Promise<Uint8Array> {
-    const buffer = new Uint8Array(end - start);
+    const buffer = into ?? new Uint8Array(end - start);
     let filled = 0;
     let pending = first;
     const take = () => {
