@@ -12,7 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { SosError } from './errors.ts';
-import { checkLocation } from './objects.ts';
+import { checkBucketOptions, checkLocation } from './objects.ts';
 import { httpStatus } from './sse-c.ts';
 import { mapTransportError } from './timeouts.ts';
 
@@ -216,22 +216,7 @@ export async function abortIncompleteUpload(options: AbortIncompleteUploadOption
 function checkTarget<T extends { client: S3Client; bucket: string; signal?: AbortSignal | undefined }>(
   options: T,
 ): T {
-  if (typeof options !== 'object' || options === null) {
-    throw new SosError(
-      'INVALID_ARGUMENT',
-      `"options" expected an object, got ${options === null ? 'null' : typeof options}`,
-    );
-  }
-  if (typeof options.client?.send !== 'function') {
-    throw new SosError('INVALID_ARGUMENT', '"client" expected an S3Client (see createSosClient)');
-  }
-  if (typeof options.bucket !== 'string' || options.bucket === '') {
-    throw new SosError(
-      'INVALID_ARGUMENT',
-      `"bucket" expected a non-empty string, got ${JSON.stringify(options.bucket)}`,
-    );
-  }
-  checkSignal(options.signal);
+  checkSignal(checkBucketOptions(options).signal);
   return options;
 }
 

@@ -499,7 +499,8 @@ function mapReadError(
   });
 }
 
-export function checkLocation<T extends ObjectLocation>(options: T): T {
+/** Checks the options object, its `client` and its `bucket` (what every call on a bucket needs). */
+export function checkBucketOptions<T extends { client: S3Client; bucket: string }>(options: T): T {
   if (typeof options !== 'object' || options === null) {
     throw new SosError(
       'INVALID_ARGUMENT',
@@ -509,15 +510,23 @@ export function checkLocation<T extends ObjectLocation>(options: T): T {
   if (typeof options.client?.send !== 'function') {
     throw new SosError('INVALID_ARGUMENT', '"client" expected an S3Client (see createSosClient)');
   }
-  for (const field of ['bucket', 'key'] as const) {
-    if (typeof options[field] !== 'string' || options[field] === '') {
-      throw new SosError(
-        'INVALID_ARGUMENT',
-        `"${field}" expected a non-empty string, got ${JSON.stringify(options[field])}`,
-      );
-    }
-  }
+  checkName(options, 'bucket');
   return options;
+}
+
+/** {@link checkBucketOptions}, and a `key`. */
+export function checkLocation<T extends ObjectLocation>(options: T): T {
+  checkName(checkBucketOptions(options), 'key');
+  return options;
+}
+
+function checkName(options: { bucket: string; key?: string }, field: 'bucket' | 'key'): void {
+  if (typeof options[field] !== 'string' || options[field] === '') {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"${field}" expected a non-empty string, got ${JSON.stringify(options[field])}`,
+    );
+  }
 }
 
 export function checkQueueSize(queueSize: number | undefined): number {
