@@ -73,10 +73,11 @@ export function sealingTransform(options: EncryptOptions, onPlaintext: (bytes: n
 }
 
 /**
- * Chunks per block of the file loops: 4 MiB of plaintext. Larger blocks mean fewer system calls
- * per byte (measured: 1 MiB blocks spent more CPU in read/write calls than in AES-GCM).
+ * Chunks per block of the file loops: 1 MiB of plaintext, which stays in the CPU's caches.
+ * Measured against 2, 4 and 8 MiB blocks (fewer system calls): encryption took 40-100% more
+ * CPU with them, decryption was within the noise.
  */
-const LOOP_CHUNKS = 256;
+const LOOP_CHUNKS = 64;
 
 /**
  * Bytes processed between two turns of the event loop. Reads and writes of regular files complete
