@@ -10,7 +10,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
+import { unlinkSync, writeSync } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -115,7 +115,7 @@ export async function pendingFile(
     stream,
     async write(bytes) {
       try {
-        await writeAll(handle, bytes);
+        writeAllNow(handle.fd, bytes);
       } catch (err) {
         throw outputError(err, `writing ${path}`, 'nothing was left behind');
       }
@@ -209,6 +209,16 @@ function fileSink(handle: FileHandle, path: string): Writable {
       );
     },
   });
+}
+
+/**
+ * Writes all of `bytes` on this thread (a loop's writes to a regular file land in the page cache:
+ * cheaper than a hand-off to libuv's thread pool and back), however many writes it takes.
+ */
+function writeAllNow(fd: number, bytes: Uint8Array): void {
+  for (let offset = 0; offset < bytes.byteLength; ) {
+    offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
+  }
 }
 
 /** Writes all of `bytes`, however many writes the system takes for it. */

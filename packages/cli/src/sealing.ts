@@ -72,8 +72,18 @@ export function sealingTransform(options: EncryptOptions, onPlaintext: (bytes: n
   });
 }
 
-/** Chunks per block of the file loops: 1 MiB of plaintext, which stays in the CPU's caches. */
+/**
+ * Chunks per block of the file loops: 1 MiB of plaintext, which stays in the CPU's caches.
+ * Measured against 2, 4 and 8 MiB blocks (fewer system calls): encryption took 40-100% more
+ * CPU with them, decryption was within the noise.
+ */
 const LOOP_CHUNKS = 64;
+
+/**
+ * Bytes processed between two turns of the event loop. Reads and writes of regular files complete
+ * at once (synchronous calls), so without these turns a signal would not be handled until the end.
+ */
+const YIELD_EVERY = 16 << 20;
 
 /** Writes all of `bytes`; they may be reused once it resolves. */
 export type WriteAll = (bytes: Uint8Array) => Promise<void>;
@@ -111,8 +121,11 @@ async function blockLoop(
   };
   let reading: Promise<number> = inFlight(read(pick(inputs, 0)));
   let writing: Promise<void> = Promise.resolve();
+  const yieldEvery = Math.max(1, Math.floor(YIELD_EVERY / inSize));
   try {
     for (let i = 0; ; i++) {
+      // let signal handlers (SIGINT, SIGTERM) run even when every read and write completed at once
+      if (i % yieldEvery === yieldEvery - 1) await new Promise((resolve) => setImmediate(resolve));
       signal.throwIfAborted();
       const n = await reading;
       counts.read(n);
