@@ -138,18 +138,26 @@ export class ResumableSealing {
     const to = end - p;
     const last = Math.floor((to - 1) / SEALED_CHUNK_SIZE);
     const plain = new Uint8Array(Math.min(BATCH_CHUNKS, last + 1) * CHUNK_SIZE);
-    // a batch that ends the plaintext on a chunk boundary seals the empty final chunk too
-    const sealed = new Uint8Array(plain.length + (BATCH_CHUNKS + 1) * TAG_LENGTH);
+    // only batches cut by the range's ends (or ending the plaintext) go through scratch; the others
+    // are sealed straight into `out`
+    let scratch: Uint8Array | undefined;
     for (let chunk = Math.floor(from / SEALED_CHUNK_SIZE); chunk <= last; chunk += BATCH_CHUNKS) {
       const count = Math.min(BATCH_CHUNKS, last - chunk + 1);
       const plainStart = chunk * CHUNK_SIZE;
       const batch = plain.subarray(0, Math.min(count * CHUNK_SIZE, this.size - plainStart));
       await read(plainStart, batch);
-      const written = await this.sealChunks(chunk, batch, sealed);
       const batchStart = chunk * SEALED_CHUNK_SIZE;
+      const whole = batchStart >= from && batchStart + count * SEALED_CHUNK_SIZE <= to;
+      if (whole && plainStart + batch.length < this.size) {
+        await this.sealChunks(chunk, batch, out.subarray(batchStart + p - start));
+        continue;
+      }
+      // a batch that ends the plaintext on a chunk boundary seals the empty final chunk too
+      scratch ??= new Uint8Array(plain.length + (BATCH_CHUNKS + 1) * TAG_LENGTH);
+      const written = await this.sealChunks(chunk, batch, scratch);
       const cutFrom = Math.max(from, batchStart);
       const cutTo = Math.min(to, batchStart + written);
-      out.set(sealed.subarray(cutFrom - batchStart, cutTo - batchStart), cutFrom + p - start);
+      out.set(scratch.subarray(cutFrom - batchStart, cutTo - batchStart), cutFrom + p - start);
     }
   }
 }
