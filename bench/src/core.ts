@@ -61,17 +61,28 @@ async function crossCheck(
 
 /**
  * The tight loop the CLI's file path runs: read into one reused buffer, seal into another, write.
- * Here the "read" is a view of the plaintext and the "write" only counts.
+ * Here the "read" is a view of the plaintext and the "write" only counts. With `fresh`, every call
+ * seals into a new buffer allocated as the streams allocate theirs (what any API that hands its output
+ * away must do): the difference from the reused buffer is the cost of that allocation and of the
+ * garbage collection it brings, with no stream machinery around it.
  * @returns The sealed bytes, when `keep` collects copies of them for a check.
  */
-async function sealLoop(core: CoreApi, key: Uint8Array, plaintext: Uint8Array, keep?: Uint8Array[]) {
+async function sealLoop(
+  core: CoreApi,
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  keep?: Uint8Array[],
+  fresh = false,
+) {
   const { prefix, sealer } = await core.createSealer({ recipients: [key] });
   const piece = LOOP_CHUNKS * CHUNK;
-  const out = new Uint8Array(core.sealedLength(piece, true));
+  const outLength = core.sealedLength(piece, true);
+  let out = new Uint8Array(outLength);
   let total = prefix.length;
   keep?.push(prefix.slice());
   for (let off = 0; ; off += piece) {
     const final = off + piece >= plaintext.length;
+    if (fresh) out = Buffer.allocUnsafeSlow(outLength);
     const n = await sealer.seal(plaintext.subarray(off, off + piece), out, final);
     keep?.push(out.slice(0, n));
     total += n;
@@ -79,14 +90,24 @@ async function sealLoop(core: CoreApi, key: Uint8Array, plaintext: Uint8Array, k
   }
 }
 
-/** The opening loop: whole runs of sealed chunks into one reused buffer, the final run last. */
-async function openLoop(core: CoreApi, key: Uint8Array, sealed: Uint8Array, keep?: Uint8Array[]) {
+/**
+ * The opening loop: whole runs of sealed chunks into one reused buffer, the final run last; with
+ * `fresh`, a new buffer per call, as {@link sealLoop}.
+ */
+async function openLoop(
+  core: CoreApi,
+  key: Uint8Array,
+  sealed: Uint8Array,
+  keep?: Uint8Array[],
+  fresh = false,
+) {
   const { payloadStart, opener } = await core.createOpener(sealed.subarray(0, 64 * KiB), { keys: [key] });
   const piece = LOOP_CHUNKS * SEALED_CHUNK;
-  const out = new Uint8Array(LOOP_CHUNKS * CHUNK);
+  let out = new Uint8Array(LOOP_CHUNKS * CHUNK);
   let total = 0;
   let off = payloadStart;
   for (; sealed.length - off > piece; off += piece) {
+    if (fresh) out = Buffer.allocUnsafeSlow(out.length);
     total += await opener.open(sealed.subarray(off, off + piece), out, false);
     keep?.push(out.slice());
   }
@@ -221,6 +242,16 @@ export async function runCore(ctx: Context): Promise<FamilyResult> {
       bytes: size,
       run: () => openLoop(core, key, sealedWhole),
     },
+    {
+      figure: 'core_seal_fresh_default',
+      bytes: size,
+      run: () => sealLoop(core, key, plaintext, undefined, true),
+    },
+    {
+      figure: 'core_open_fresh_default',
+      bytes: size,
+      run: () => openLoop(core, key, sealedWhole, undefined, true),
+    },
   ];
   const headSamples = await runRounds(headline, ctx.runs, (round, results) => {
     const line = [...results].map(([name, v]) => `${name.replace('core_', '')} ${v.toFixed(0)}`).join(', ');
@@ -232,11 +263,13 @@ export async function runCore(ctx: Context): Promise<FamilyResult> {
       ? `openssl speed -elapsed -evp aes-256-gcm -bytes 16384 -seconds ${ctx.sizes.opensslSeconds}, 1 process; CPU from the shell's times`
       : op.figure.includes('loop')
         ? `${auto}: createSealer/createOpener, ${LOOP_CHUNKS} chunks per call into one reused buffer`
-        : `${auto}, written ${formatBytes(WRITE_SIZE)} at a time into the web stream`,
+        : op.figure.includes('fresh')
+          ? `${auto}: createSealer/createOpener, ${LOOP_CHUNKS} chunks per call, each into a new buffer (Buffer.allocUnsafeSlow, as the streams allocate): the loop's cost plus that of handing the output away, without a stream`
+          : `${auto}, written ${formatBytes(WRITE_SIZE)} at a time into the web stream`,
   );
   const byName = new Map(headFigures.map((f) => [f.name, f]));
   const ratios: Figure[] = [];
-  for (const what of ['encrypt', 'decrypt', 'seal_loop', 'open_loop']) {
+  for (const what of ['encrypt', 'decrypt', 'seal_loop', 'open_loop', 'seal_fresh', 'open_fresh']) {
     const ours = `core_${what}_default`;
     // Per CPU-second on both sides: the figure `openssl speed` itself reports, and steady on a shared machine.
     const cpu = ratio(

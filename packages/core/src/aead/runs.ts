@@ -84,16 +84,41 @@ export function chunkViews(
   };
 }
 
+/**
+ * Steps through the chunks of a checked run in order, one synchronous call each, and stops at the
+ * first chunk that `step` refuses, zeroing that chunk's output (no unauthenticated plaintext stays).
+ * @returns How many chunks went through.
+ */
+function eachChunk(
+  direction: 'seal' | 'open',
+  layout: RunLayout,
+  chunkSize: number,
+  input: Uint8Array,
+  out: Uint8Array,
+  nonces: Uint8Array,
+  step: (nonce: Uint8Array, input: Uint8Array, out: Uint8Array) => boolean,
+): number {
+  for (let i = 0; i < layout.count; i++) {
+    const v = chunkViews(i, layout, chunkSize, direction, input, out, nonces);
+    if (!step(v.nonce, v.input, v.out)) {
+      v.out.fill(0);
+      return i;
+    }
+  }
+  return layout.count;
+}
+
 /** `sealRun` for a backend that seals synchronously one chunk at a time. */
 export function sealEach(
   seal: (nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array) => void,
 ): ChunkCipher['sealRun'] {
+  const step = (nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array) => {
+    seal(nonce, plaintext, out);
+    return true;
+  };
   return (nonces, plain, out, chunkSize) => {
     const layout = sealLayout(nonces, plain, out, chunkSize);
-    for (let i = 0; i < layout.count; i++) {
-      const v = chunkViews(i, layout, chunkSize, 'seal', plain, out, nonces);
-      seal(v.nonce, v.input, v.out);
-    }
+    eachChunk('seal', layout, chunkSize, plain, out, nonces, step);
     return plain.length + layout.count * TAG_LENGTH;
   };
 }
@@ -102,15 +127,6 @@ export function sealEach(
 export function openEach(
   open: (nonce: Uint8Array, sealed: Uint8Array, out: Uint8Array) => boolean,
 ): ChunkCipher['openRun'] {
-  return (nonces, sealed, out, chunkSize) => {
-    const layout = openLayout(nonces, sealed, out, chunkSize);
-    for (let i = 0; i < layout.count; i++) {
-      const v = chunkViews(i, layout, chunkSize, 'open', sealed, out, nonces);
-      if (!open(v.nonce, v.input, v.out)) {
-        v.out.fill(0);
-        return i;
-      }
-    }
-    return layout.count;
-  };
+  return (nonces, sealed, out, chunkSize) =>
+    eachChunk('open', openLayout(nonces, sealed, out, chunkSize), chunkSize, sealed, out, nonces, open);
 }
