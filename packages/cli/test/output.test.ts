@@ -197,7 +197,7 @@ describe('failed writes are reported, exit 7', () => {
 
   it('a full disk under stdout (> file), also when the last write is short', () => {
     const sealstream = [process.execPath, bin].map(quote).join(' ');
-    // 1.5 MiB in reads of 1 MiB onto 1100 KiB: the second and last write is short, with no
+    // 1.5 MiB in blocks of 256 KiB onto 1100 KiB: the second and last write is short, with no
     // error from the system; only a writer that checks the count sees the loss
     writeFileSync(join(dir, 'plain-1.5M'), plain.subarray(0, 1536 * 1024));
     const short = onSmallDisk('1100k', `${sealstream} cat ${quote(join(dir, 'plain-1.5M'))} > DISK/out`);
