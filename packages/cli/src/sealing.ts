@@ -82,7 +82,7 @@ export function sealingTransform(options: EncryptOptions, onPlaintext: (bytes: n
  * missing the cache); 128 and 64 KiB blocks cost more user time (more calls per byte); 2-8 MiB
  * blocks were measured earlier at 40-100% more CPU.
  */
-const LOOP_CHUNKS = 16;
+export const LOOP_CHUNKS = 16;
 
 /**
  * Bytes processed between two turns of the event loop. Reads and writes of regular files complete
