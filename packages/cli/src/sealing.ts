@@ -84,6 +84,9 @@ export function sealingTransform(options: EncryptOptions, onPlaintext: (bytes: n
  */
 export const LOOP_CHUNKS = 16;
 
+/** The largest write of a file loop: a block of sealed chunks (sealing's final block is shorter). */
+export const LOOP_WRITE_BYTES = LOOP_CHUNKS * SEALED_CHUNK_SIZE;
+
 /**
  * Bytes processed between two turns of the event loop. Reads and writes of regular files complete
  * at once (synchronous calls), so without these turns a signal would not be handled until the end.
