@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CHUNK_SIZE,
   decrypt,
+  type EncryptOptions,
   encrypt,
   generateKey,
   isSealstreamError,
@@ -53,10 +54,14 @@ function sink() {
   };
 }
 
-/** Deterministic randomness, so the loop's output can be compared with `encrypt()`'s. */
-function seeded(): (length: number) => Uint8Array {
+/**
+ * Options with deterministic randomness (core's internal `_random`, for tests), so the loop's
+ * output can be compared with `encrypt()`'s.
+ */
+function seeded(): EncryptOptions {
   let n = 0;
-  return (length) => new Uint8Array(length).map(() => n++ & 0xff);
+  const random = (length: number) => new Uint8Array(length).map(() => n++ & 0xff);
+  return { recipients: key, _random: random } as EncryptOptions;
 }
 
 /** Bytes before the payload of `sealed`, an object of `size` plaintext bytes. */
@@ -80,11 +85,9 @@ describe('sealLoop and openLoop', () => {
     const plain = randomBytes(size);
     const out = sink();
     const signal = new AbortController().signal;
-    await sealLoop(reader(plain).read, out.write, { recipients: key, _random: seeded() }, out.counts, signal);
+    await sealLoop(reader(plain).read, out.write, seeded(), out.counts, signal);
     const sealed = out.bytes();
-    expect(sealed.equals(Buffer.from(await encrypt(plain, { recipients: key, _random: seeded() })))).toBe(
-      true,
-    );
+    expect(sealed.equals(Buffer.from(await encrypt(plain, seeded())))).toBe(true);
     expect(out.read()).toBe(size);
     expect(out.wrote()).toBe(sealed.length);
 
