@@ -80,6 +80,23 @@ const SIZES = [
   3 * BLOCK,
 ];
 
+/** Opens `sealed` with openLoop, expecting a failure: what was written, and the error. */
+async function openFailing(sealed: Uint8Array): Promise<{ out: ReturnType<typeof sink>; failure: unknown }> {
+  const out = sink();
+  const failure = await openLoop(
+    reader(sealed).read,
+    out.write,
+    { keys: [key] },
+    () => {},
+    out.counts,
+    new AbortController().signal,
+  ).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return { out, failure };
+}
+
 describe('sealLoop and openLoop', () => {
   it.each(SIZES)('%i bytes: the bytes encrypt() makes, and back', async (size) => {
     const plain = randomBytes(size);
@@ -112,15 +129,7 @@ describe('sealLoop and openLoop', () => {
     const sealed = Buffer.from(await encrypt(plain, { recipients: key }));
     // one byte of the last chunk of the second block
     sealed[headerLength(sealed, plain.length) + 2 * SEALED_BLOCK - 5]! ^= 1;
-    const out = sink();
-    const failure = await openLoop(
-      reader(sealed).read,
-      out.write,
-      { keys: [key] },
-      () => {},
-      out.counts,
-      new AbortController().signal,
-    ).catch((err: unknown) => err);
+    const { out, failure } = await openFailing(sealed);
     expect(isSealstreamError(failure, 'CHUNK_AUTH_FAILED'), String(failure)).toBe(true);
     expect(out.bytes().equals(plain.subarray(0, BLOCK))).toBe(true);
   });
@@ -130,15 +139,7 @@ describe('sealLoop and openLoop', () => {
     const sealed = Buffer.from(await encrypt(plain, { recipients: key }));
     // the header and the first block: whole chunks, none of them final
     const cut = sealed.subarray(0, headerLength(sealed, plain.length) + SEALED_BLOCK);
-    const out = sink();
-    const failure = await openLoop(
-      reader(cut).read,
-      out.write,
-      { keys: [key] },
-      () => {},
-      out.counts,
-      new AbortController().signal,
-    ).catch((err: unknown) => err);
+    const { out, failure } = await openFailing(cut);
     expect(isSealstreamError(failure, 'TRUNCATED'), String(failure)).toBe(true);
     expect(out.bytes().equals(plain.subarray(0, BLOCK))).toBe(true);
     expect(Buffer.from(await decrypt(sealed, { keys: [key] })).equals(plain)).toBe(true);
