@@ -2,9 +2,10 @@
  * Sealing and opening local data. Files go through a loop over reused buffers
  * ({@link sealLoop}, {@link openLoop}), with no allocation per block and nothing for the garbage
  * collector. When a read or a write is asynchronous (a pipe on stdout), the next block is read and
- * the current one sealed while the one before is written; a regular file's reads and writes are
- * synchronous (on this thread: cheaper than libuv's thread pool, measured), so for files the loop
- * is read, seal, write, one block after another. Pipes (stdin) go
+ * the current one sealed while the one before is written. A regular file is read synchronously
+ * (on this thread: cheaper than libuv's thread pool, measured); a large output file is written by
+ * a thread of its own (`writer-thread.ts`: `write` only copies the block into its ring), a small
+ * one synchronously. Pipes (stdin) go
  * through {@link sealingTransform}, a Node `Transform`, which must hand each buffer on.
  * @module
  */
