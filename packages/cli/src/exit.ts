@@ -4,7 +4,7 @@
  * error code; never from message text.
  * @module
  */
-import { type ErrorCode, isSealstreamError } from '@sealstream/core';
+import { type ErrorCode, isSealstreamError } from '@sealstream/core/errors';
 import type { SosErrorCode } from '@sealstream/sos';
 
 /** Stable exit codes of the `sealstream` command. */

@@ -5,7 +5,7 @@
  * refused, a plain http endpoint.
  * @module
  */
-import { isSealstreamError } from '@sealstream/core';
+import { isSealstreamError } from '@sealstream/core/errors';
 import { describeError, EXIT, type ExitCode, exitCodeOf, hintFor } from './exit.ts';
 
 /** The name of each exit code: the `code` of a failure that has no more precise one. */

@@ -106,21 +106,35 @@ export async function writeOutput(
  * Runs `loop`, which writes the output through the function it is given: into a file through a
  * temporary name (renamed into place only when the loop succeeded, removed when it failed), or to
  * stdout. The same guarantees as {@link writeOutput}, for a loop over reused buffers.
+ * @param expected - The output's expected size and the loop's largest write, when known: a large
+ *   output file is written by a thread of its own while the loop goes on.
  */
 export async function writeOutputLoop(
   output: { kind: 'stdio' } | { kind: 'local'; path: string },
   loop: (write: WriteAll) => Promise<void>,
+  expected?: { bytes: number; block: number },
 ): Promise<void> {
   if (output.kind === 'stdio') {
     await loop(writeStdout);
     return;
   }
-  await throughPendingFile(output.path, (file) => loop(file.write));
+  const threaded = expected !== undefined && expected.bytes >= WRITER_THREAD_FROM;
+  await throughPendingFile(output.path, (file) => loop(file.write), threaded ? expected.block : undefined);
 }
 
+/**
+ * Outputs from this size on are written by a thread of their own (`writer-thread.ts`): the
+ * thread's start costs ~30-50 ms of CPU, which only a large output pays back.
+ */
+const WRITER_THREAD_FROM = 32 << 20;
+
 /** Writes `path` through a temporary file with `work`: committed when it succeeds, removed when not. */
-async function throughPendingFile(path: string, work: (file: PendingFile) => Promise<void>): Promise<void> {
-  const file = await pendingFile(path);
+async function throughPendingFile(
+  path: string,
+  work: (file: PendingFile) => Promise<void>,
+  writerThread?: number,
+): Promise<void> {
+  const file = await pendingFile(path, writerThread === undefined ? {} : { writerThread });
   try {
     await work(file);
   } catch (err) {

@@ -5,8 +5,6 @@
  * @module
  */
 import { Command, CommanderError, Option } from 'commander';
-import { keygen, keyIdCommand } from './commands/keygen.ts';
-import { decryptCommand, encryptCommand } from './commands/local.ts';
 import { describeError, EXIT, exitCodeOf } from './exit.ts';
 import { failureJson, hintOf, usageJson } from './failure.ts';
 import { handleSignals, interruption } from './io.ts';
@@ -165,7 +163,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         '-y <file>',
         'print the public key of each private key in FILE (- for stdin) instead of making a key',
       ),
-  ).action((options) => run((r) => keygen(options, r), options));
+  ).action((options) => run(async (r) => (await import('./commands/keygen.ts')).keygen(options, r), options));
 
   outputOptions(
     root
@@ -174,7 +172,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         'print the key ID of every key in key files (raw keys, age private and public keys), and the public key of age keys: what inspect and ls show',
       )
       .argument('<file...>', 'key files, recipients files or private key files (- for stdin)'),
-  ).action((files, options) => run((r) => keyIdCommand(files, r), options));
+  ).action((files, options) =>
+    run(async (r) => (await import('./commands/keygen.ts')).keyIdCommand(files, r), options),
+  );
 
   outputOptions(
     keyOptions(
@@ -193,7 +193,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
       'seal',
       { recipient: true },
     ),
-  ).action((input, options) => run((r) => encryptCommand(input, options, r), options));
+  ).action((input, options) =>
+    run(async (r) => (await import('./commands/local.ts')).encryptCommand(input, options, r), options),
+  );
 
   outputOptions(
     keyOptions(
@@ -208,7 +210,9 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         .option('--identity <id>', 'require the data to be bound to this identity'),
       'open',
     ),
-  ).action((input, options) => run((r) => decryptCommand(input, options, r), options));
+  ).action((input, options) =>
+    run(async (r) => (await import('./commands/local.ts')).decryptCommand(input, options, r), options),
+  );
 
   outputOptions(
     storeOptions(

@@ -15,6 +15,7 @@ import { type FileHandle, link, mkdir, open, readdir, rename, unlink } from 'nod
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CliError, EXIT, outputError } from './exit.ts';
+import { ThreadedWriter } from './writer-thread.ts';
 
 const SUFFIX = '.sealstream-partial';
 /** Bytes written by a loop between two flushes to disk started in the background. */
@@ -66,10 +67,12 @@ export interface PendingFile {
  *   temporary file is 0600 whatever this is.
  * @param options.replace - Replace an existing `path` (default true); false: fail if it exists,
  *   checked atomically when the file is moved into place.
+ * @param options.writerThread - Block size of a loop's writes: {@link PendingFile.write} then hands
+ *   them to a thread of their own (`writer-thread.ts`), for large outputs.
  */
 export async function pendingFile(
   path: string,
-  options: { mode?: number; replace?: boolean } = {},
+  options: { mode?: number; replace?: boolean; writerThread?: number } = {},
 ): Promise<PendingFile> {
   const dir = dirname(path);
   const name = basename(path);
@@ -86,10 +89,15 @@ export async function pendingFile(
   }
   temporaries.add(temporary);
   const stream = fileSink(handle, path);
+  // started now, so that its start-up overlaps the caller's (keys, header)
+  const thread =
+    options.writerThread === undefined ? undefined : new ThreadedWriter(handle.fd, options.writerThread);
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
+    // the thread writes to the handle: it ends before the handle closes
+    await thread?.stop();
     if (!stream.destroyed) stream.destroy();
     await handle.close().catch(() => {});
   };
@@ -115,7 +123,8 @@ export async function pendingFile(
     stream,
     async write(bytes) {
       try {
-        writeAllNow(handle.fd, bytes);
+        if (thread) thread.write(bytes);
+        else writeAllNow(handle.fd, bytes);
       } catch (err) {
         throw outputError(err, `writing ${path}`, 'nothing was left behind');
       }
@@ -123,6 +132,8 @@ export async function pendingFile(
       if (unsynced >= SYNC_EVERY && syncing === undefined) flushSoFar();
     },
     async commit() {
+      // every queued block written (or its failure) before the flush to disk
+      await thread?.drain();
       await syncing;
       if (syncFailure !== undefined) throw syncFailure;
       await handle.sync();

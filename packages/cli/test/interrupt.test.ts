@@ -1,7 +1,7 @@
 /** Interrupted runs (SIGINT, SIGTERM) leave no partial output file and no multipart upload. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -86,6 +86,31 @@ describe('interrupted runs', () => {
       const { code, stderr } = await exit;
       expect(code, stderr).toBe(expected);
       expect(readdirSync(out)).toEqual([]);
+    }
+  });
+
+  it('SIGINT while the writer thread writes a large file: exit 130, no partial output', async () => {
+    // a sparse 8 GiB input (reads cost no disk): far above the writer thread's threshold, and
+    // long enough that the signal comes mid-file
+    const input = join(tempDir(), 'sparse');
+    writeFileSync(input, '');
+    truncateSync(input, 8 * 1024 ** 3);
+    const out = tempDir();
+    try {
+      const { child, exit } = start(['encrypt', '--key-file', key, '-o', join(out, 'sealed'), input]);
+      const partial = () => readdirSync(out).map((name) => join(out, name));
+      // the thread is writing: the temporary file has grown past the ring (8 slots of 260 KiB)
+      await until(
+        () => partial().some((path) => (statSync(path, { throwIfNoEntry: false })?.size ?? 0) > 4 << 20),
+        'output to be written',
+      );
+      child.kill('SIGINT');
+      const { code, stderr } = await exit;
+      expect(code, stderr).toBe(130);
+      expect(stderr).toContain('the partial output file was removed');
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(input, { force: true });
     }
   });
 

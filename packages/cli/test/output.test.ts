@@ -195,9 +195,32 @@ describe('failed writes are reported, exit 7', () => {
     }
   });
 
+  it('a full disk under -o for a large file (written by the writer thread): exit 7, nothing left', async () => {
+    // 40 MiB: above the size from which the output goes through a thread of its own
+    const big = join(dir, 'plain-40M');
+    writeFileSync(big, randomBytes(40 << 20));
+    expect((await run(['encrypt', '--key-file', key, '-o', `${big}.sealed`, big])).code).toBe(0);
+    const sealstream = [process.execPath, bin].map(quote).join(' ');
+    for (const args of [
+      `encrypt --key-file ${quote(key)} -o DISK/out ${quote(big)}`,
+      `decrypt --key-file ${quote(key)} -o DISK/out ${quote(`${big}.sealed`)}`,
+    ]) {
+      const r = onSmallDisk('8m', `${sealstream} ${args}`);
+      expect(r.code, r.output).toBe(7);
+      expect(r.output).toMatch(
+        /writing .*\/out: no space left on the device \(ENOSPC\); nothing was left behind/,
+      );
+      expect(r.files).toEqual([]);
+    }
+    // and with room, the same files round-trip whole through the thread
+    const opened = join(dir, 'plain-40M.opened');
+    expect((await run(['decrypt', '--key-file', key, '-o', opened, `${big}.sealed`])).code).toBe(0);
+    expect(sha256(readFileSync(opened))).toBe(sha256(readFileSync(big)));
+  });
+
   it('a full disk under stdout (> file), also when the last write is short', () => {
     const sealstream = [process.execPath, bin].map(quote).join(' ');
-    // 1.5 MiB in reads of 1 MiB onto 1100 KiB: the second and last write is short, with no
+    // 1.5 MiB in blocks of 256 KiB onto 1100 KiB: the second and last write is short, with no
     // error from the system; only a writer that checks the count sees the loss
     writeFileSync(join(dir, 'plain-1.5M'), plain.subarray(0, 1536 * 1024));
     const short = onSmallDisk('1100k', `${sealstream} cat ${quote(join(dir, 'plain-1.5M'))} > DISK/out`);

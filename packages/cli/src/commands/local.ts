@@ -18,7 +18,14 @@ import {
 import { describeRecipients, gatherKeys, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation } from '../location.ts';
 import { formatBytes, NO_PROGRESS, type Reporter } from '../report.ts';
-import { type LoopCounts, openLoop, sealingTransform, sealLoop, type WriteAll } from '../sealing.ts';
+import {
+  LOOP_WRITE_BYTES,
+  type LoopCounts,
+  openLoop,
+  sealingTransform,
+  sealLoop,
+  type WriteAll,
+} from '../sealing.ts';
 
 /** Flags of `encrypt` and `decrypt`. */
 export interface LocalFlags extends KeyFlags {
@@ -170,7 +177,10 @@ async function loopFile(
   };
   const started = performance.now();
   try {
-    await writeOutputLoop(output, (write) => loop(write, counts));
+    await writeOutputLoop(output, (write) => loop(write, counts), {
+      bytes: file.size,
+      block: LOOP_WRITE_BYTES,
+    });
   } finally {
     progress.stop();
     await file.close();
