@@ -1,0 +1,47 @@
+/**
+ * The sealing Worker's script (a module Worker): holds the payload keys the page sends it and seals
+ * or opens the runs of chunks it is given, with the WebCrypto chunk cipher of the page-thread path.
+ * Started by {@link WorkerPool} as `new URL('./seal-worker.js', import.meta.url)`.
+ * @module
+ */
+import type { ChunkCipher } from '../aead/backend.ts';
+import { gcmCipher } from '../aead/webcrypto.ts';
+import { type FromWorker, processRun, type ToWorker } from './protocol.ts';
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+const ciphers = new Map<number, ChunkCipher>();
+
+async function run(message: Extract<ToWorker, { kind: 'run' }>): Promise<void> {
+  const cipher = ciphers.get(message.keyId);
+  if (!cipher) {
+    scope.postMessage({
+      kind: 'failed',
+      job: message.job,
+      message: `no key ${message.keyId} in this worker`,
+    });
+    return;
+  }
+  try {
+    const input = new Uint8Array(message.input, message.offset, message.length);
+    const { out, ok } = await processRun(cipher, message.direction, message.nonces, input);
+    scope.postMessage({ kind: 'done', job: message.job, out: out.buffer, ok, input: message.input }, [
+      out.buffer,
+      message.input,
+    ]);
+  } catch (err) {
+    scope.postMessage({ kind: 'failed', job: message.job, message: String((err as Error)?.message ?? err) });
+  }
+}
+
+scope.onmessage = (event) => {
+  const message = event.data;
+  if (message.kind === 'key') ciphers.set(message.keyId, gcmCipher(message.key));
+  else if (message.kind === 'forget') ciphers.delete(message.keyId);
+  else void run(message);
+};
+scope.postMessage({ kind: 'ready' });
