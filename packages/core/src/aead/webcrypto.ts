@@ -54,8 +54,11 @@ function eachChunk<T>(
   );
 }
 
+/** A WebCrypto key object (`CryptoKey`), named so without the DOM library's types. */
+export type WebCryptoKey = Awaited<ReturnType<typeof globalThis.crypto.subtle.importKey>>;
+
 /** Imports a 32-byte AES-256-GCM key for {@link gcmCipher}: not extractable, so it can only be used (or sent to a Worker). */
-export function importGcmKey(key: Uint8Array): Promise<CryptoKey> {
+export function importGcmKey(key: Uint8Array): Promise<WebCryptoKey> {
   return globalThis.crypto.subtle.importKey('raw', b(key), GCM, false, ['encrypt', 'decrypt']);
 }
 
@@ -63,7 +66,7 @@ export function importGcmKey(key: Uint8Array): Promise<CryptoKey> {
  * The WebCrypto chunk cipher over an imported key: what the backend's `gcm` returns, and what the
  * sealing Workers (core/src/worker) run, so that both sides produce the same bytes by the same code.
  */
-export function gcmCipher(k: CryptoKey): ChunkCipher {
+export function gcmCipher(k: WebCryptoKey): ChunkCipher {
   const subtle = globalThis.crypto.subtle;
   const params = (nonce: Uint8Array, aad?: Uint8Array) => ({
     name: GCM,

@@ -3,8 +3,21 @@
  * what `encryptStream({ workers })` and `decryptStream({ workers })` spread a stream over.
  * @module
  */
+
+import type { WebCryptoKey } from '../aead/webcrypto.ts';
 import { SealstreamError } from '../errors.ts';
 import type { Direction, FromWorker, RunResult, ToWorker } from './protocol.ts';
+
+/**
+ * What the pool uses of a Worker: a browser's `Worker` is one (the type is spelled out so that core
+ * type-checks without the DOM library).
+ */
+export interface WorkerLike {
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  terminate(): void;
+  // biome-ignore lint/suspicious/noExplicitAny: the DOM's overloads take each event type; any accepts them all
+  addEventListener(type: string, listener: (event: any) => void): void;
+}
 
 /** Options of {@link createWorkerPool}. */
 export interface WorkerPoolOptions {
@@ -16,7 +29,7 @@ export interface WorkerPoolOptions {
    * bundlers (Vite, webpack 5, Parcel) follow and emit the Worker's script for; give your own when
    * the script is served elsewhere (e.g. a bundle of `@sealstream/core/seal-worker`).
    */
-  createWorker?: () => Worker;
+  createWorker?: () => WorkerLike;
   /** How long the Workers may take to start before the pool gives up on them (ms); default 10000. */
   startTimeout?: number;
 }
@@ -41,7 +54,7 @@ interface Job {
 export class WorkerPool {
   /** How many Workers the pool runs. */
   readonly size: number;
-  readonly #workers: Worker[] = [];
+  readonly #workers: WorkerLike[] = [];
   readonly #busy: number[];
   readonly #jobs = new Map<number, Job>();
   readonly #ready: Promise<boolean>;
@@ -57,7 +70,7 @@ export class WorkerPool {
     const create = options.createWorker ?? defaultWorker;
     const started: Promise<boolean>[] = [];
     for (let i = 0; i < this.size; i++) {
-      let worker: Worker;
+      let worker: WorkerLike;
       try {
         worker = create();
       } catch (err) {
@@ -103,7 +116,7 @@ export class WorkerPool {
   }
 
   /** @internal Sends a payload key to every Worker; returns its id. */
-  addKey(key: CryptoKey): number {
+  addKey(key: WebCryptoKey): number {
     const keyId = this.#nextKey++;
     this.#post({ kind: 'key', keyId, key });
     return keyId;
@@ -152,9 +165,9 @@ export class WorkerPool {
   }
 
   /** Resolves true on the Worker's `ready`, false on an error before it; then routes its replies. */
-  #watch(worker: Worker, index: number): Promise<boolean> {
+  #watch(worker: WorkerLike, index: number): Promise<boolean> {
     return new Promise((started) => {
-      worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      worker.addEventListener('message', (event: { data: FromWorker }) => {
         const message = event.data;
         if (message.kind === 'ready') return started(true);
         const job = this.#jobs.get(message.job);
@@ -166,16 +179,16 @@ export class WorkerPool {
         } else {
           job.reject(new SealstreamError('INTERNAL', `a sealing Worker failed a run: ${message.message}`));
         }
-      };
+      });
       const failed = (what: string) => {
         this.#fail(`a sealing Worker ${what}`);
         started(false);
       };
-      worker.onerror = (event: ErrorEvent) => {
+      worker.addEventListener('error', (event: { message?: string; preventDefault?(): void }) => {
         event.preventDefault?.();
         failed(`failed: ${event.message || 'its script did not load (missing, or forbidden by the CSP)'}`);
-      };
-      worker.onmessageerror = () => failed('could not read a message');
+      });
+      worker.addEventListener('messageerror', () => failed('could not read a message'));
     });
   }
 
@@ -204,7 +217,7 @@ export class WorkerPool {
  * @throws {SealstreamError} `INVALID_ARGUMENT` for a bad `size`; `BACKEND_UNAVAILABLE` where there is no `Worker`.
  */
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
-  if (typeof globalThis.Worker !== 'function') {
+  if (!hasWorkers()) {
     throw unavailable('there is no Worker in this runtime');
   }
   return new WorkerPool(options);
@@ -226,7 +239,14 @@ export function poolSize(size: number | 'auto' | undefined): number {
   return size;
 }
 
-function defaultWorker(): Worker {
+/** Whether this runtime has a `Worker` constructor (browsers; not Node.js). */
+export function hasWorkers(): boolean {
+  return typeof (globalThis as { Worker?: unknown }).Worker === 'function';
+}
+
+declare const Worker: new (url: URL, options: { type: 'module' }) => WorkerLike;
+
+function defaultWorker(): WorkerLike {
   // kept in exactly this form: it is the pattern bundlers recognise and emit the Worker's script for
   return new Worker(new URL('./seal-worker.js', import.meta.url), { type: 'module' });
 }

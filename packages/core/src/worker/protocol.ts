@@ -4,6 +4,7 @@
  * @module
  */
 import type { ChunkCipher } from '../aead/backend.ts';
+import type { WebCryptoKey } from '../aead/webcrypto.ts';
 import { NONCE_LENGTH } from '../nonce.ts';
 import { CHUNK_SIZE, TAG_LENGTH } from '../sizes.ts';
 
@@ -13,7 +14,7 @@ export type Direction = 'seal' | 'open';
 /** Messages to a sealing Worker. */
 export type ToWorker =
   /** A payload key (a non-extractable CryptoKey: the raw bytes never leave the page) under an id. */
-  | { kind: 'key'; keyId: number; key: CryptoKey }
+  | { kind: 'key'; keyId: number; key: WebCryptoKey }
   /** The payload of that key is done. */
   | { kind: 'forget'; keyId: number }
   /**

@@ -9,8 +9,8 @@ import { gcmCipher } from '../aead/webcrypto.ts';
 import { type FromWorker, processRun, type ToWorker } from './protocol.ts';
 
 interface WorkerScope {
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
-  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((event: { data: ToWorker }) => void) | null;
+  postMessage(message: FromWorker, transfer?: ArrayBuffer[]): void;
 }
 
 const scope = globalThis as unknown as WorkerScope;

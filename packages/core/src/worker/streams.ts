@@ -10,7 +10,7 @@
  */
 import type { CipherBackend } from '../aead/backend.ts';
 import { resolveBackend } from '../aead/backend.ts';
-import { gcmCipher, importGcmKey, webcryptoBackend } from '../aead/webcrypto.ts';
+import { gcmCipher, importGcmKey, type WebCryptoKey, webcryptoBackend } from '../aead/webcrypto.ts';
 import { allocUninitialized } from '../alloc.ts';
 import { type DecryptStreamOptions, headBytesWanted, headerCut } from '../decrypt.ts';
 import { begin, type EncryptOptions } from '../encrypt.ts';
@@ -20,7 +20,7 @@ import { NONCE_LENGTH } from '../nonce.ts';
 import { openPayload, openPrefixLength, prepareOpen } from '../open.ts';
 import { chunkFailed, openedLength, type PayloadCipher, PayloadOpener } from '../payload.ts';
 import { CHUNK_SIZE, MAX_CHUNKS, SEALED_CHUNK_SIZE } from '../sizes.ts';
-import { WorkerPool } from './pool.ts';
+import { hasWorkers, WorkerPool } from './pool.ts';
 import { type Direction, processRun, type RunResult } from './protocol.ts';
 
 /**
@@ -28,6 +28,11 @@ import { type Direction, processRun, type RunResult } from './protocol.ts';
  * 1 to 4), or a {@link WorkerPool} to share between streams.
  */
 export type WorkersOption = number | 'auto' | WorkerPool;
+
+/** A transformer with `cancel` (called when the readable side is cancelled or the writable side aborted), which the stream types here predate. */
+type Transformer = NonNullable<ConstructorParameters<typeof TransformStream<Uint8Array, Uint8Array>>[0]> & {
+  cancel?(reason: unknown): void | Promise<void>;
+};
 
 /** Chunks per run: as the page-thread streams' runs (1 MiB of plaintext). */
 const RUN_CHUNKS = 64;
@@ -43,7 +48,7 @@ export function wantsWorkers(options: {
   workers?: WorkersOption;
   backend?: EncryptOptions['backend'];
 }): boolean {
-  if (options.workers === undefined || typeof globalThis.Worker !== 'function') return false;
+  if (options.workers === undefined || !hasWorkers()) return false;
   try {
     return resolveBackend(options.backend).name === 'webcrypto';
   } catch {
@@ -99,7 +104,7 @@ export function encryptStreamInWorkers(
     cancel() {
       pipeline?.end();
     },
-  });
+  } as Transformer);
 }
 
 /** {@link decryptStream} with `workers`. */
@@ -195,15 +200,15 @@ export function decryptStreamInWorkers(
     cancel() {
       pipeline?.end();
     },
-  });
+  } as Transformer);
 }
 
 /**
- * The WebCrypto backend, keeping the payload key it is given as a non-extractable CryptoKey for the
+ * The WebCrypto backend, keeping the payload key it is given as a non-extractable WebCryptoKey for the
  * Workers. The payload cipher is the last (and the only per-chunk) key a stream's setup imports.
  */
-function capturePayloadKey(): { backend: CipherBackend; get(): CryptoKey } {
-  let captured: CryptoKey | undefined;
+function capturePayloadKey(): { backend: CipherBackend; get(): WebCryptoKey } {
+  let captured: WebCryptoKey | undefined;
   const backend: CipherBackend = {
     ...webcryptoBackend(),
     async gcm(raw) {
@@ -233,7 +238,7 @@ interface Lanes {
   end(): void;
 }
 
-async function startLanes(workers: WorkersOption, key: CryptoKey): Promise<Lanes> {
+async function startLanes(workers: WorkersOption, key: WebCryptoKey): Promise<Lanes> {
   const shared = workers instanceof WorkerPool;
   const pool = shared ? workers : new WorkerPool({ size: workers });
   if (await pool.ready()) {
