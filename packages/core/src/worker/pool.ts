@@ -13,7 +13,7 @@ import type { Direction, FromWorker, RunResult, ToWorker } from './protocol.ts';
  * type-checks without the DOM library).
  */
 export interface WorkerLike {
-  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
   terminate(): void;
   // biome-ignore lint/suspicious/noExplicitAny: the DOM's overloads take each event type; any accepts them all
   addEventListener(type: string, listener: (event: any) => void): void;
@@ -161,7 +161,7 @@ export class WorkerPool {
   }
 
   #post(message: ToWorker): void {
-    for (const w of this.#workers) w.postMessage(message);
+    for (const w of this.#workers) w.postMessage(message, []);
   }
 
   /** Resolves true on the Worker's `ready`, false on an error before it; then routes its replies. */
