@@ -29,11 +29,6 @@ import { type Direction, processRun, type RunResult } from './protocol.ts';
  */
 export type WorkersOption = number | 'auto' | WorkerPool;
 
-/** A transformer with `cancel` (called when the readable side is cancelled or the writable side aborted), which the stream types here predate. */
-type Transformer = NonNullable<ConstructorParameters<typeof TransformStream<Uint8Array, Uint8Array>>[0]> & {
-  cancel?(reason: unknown): void | Promise<void>;
-};
-
 /** Chunks per run: as the page-thread streams' runs (1 MiB of plaintext). */
 const RUN_CHUNKS = 64;
 /** Runs in flight per Worker: one being sealed while the next one waits in its queue. */
@@ -62,13 +57,15 @@ export function encryptStreamInWorkers(
 ): TransformStream<Uint8Array, Uint8Array> {
   const key = capturePayloadKey();
   let pipeline: RunPipeline;
+  let stopped = false;
   let fill: Uint8Array<ArrayBuffer>;
   let filled = 0;
-  return new TransformStream<Uint8Array, Uint8Array>({
+  const inner = new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       const { prefix, cipher } = await begin({ ...options, backend: key.backend });
       const lanes = await startLanes(options.workers, key.get());
       pipeline = new RunPipeline(lanes, 'seal', cipher, (result) => controller.enqueue(result.out));
+      if (stopped) pipeline.end();
       fill = pipeline.buffer();
       controller.enqueue(prefix);
     },
@@ -101,10 +98,11 @@ export function encryptStreamInWorkers(
       });
       pipeline.end();
     },
-    cancel() {
-      pipeline?.end();
-    },
-  } as Transformer);
+  });
+  return endingWhenStopped(inner, () => {
+    stopped = true;
+    pipeline?.end();
+  });
 }
 
 /** {@link decryptStream} with `workers`. */
@@ -115,6 +113,7 @@ export function decryptStreamInWorkers(
   let head = new Uint8Array(1024);
   let headLength = 0;
   let pipeline: RunPipeline | undefined;
+  let stopped = false;
   let emit: (out: Uint8Array) => void;
   let fill: Uint8Array<ArrayBuffer>;
   let filled = 0;
@@ -133,12 +132,13 @@ export function decryptStreamInWorkers(
       emit(result.out);
     });
     fill = pipeline.buffer();
+    if (stopped) pipeline.end();
     options.onOpen?.({ header: opened.info, keyId: opened.keyId });
     head = new Uint8Array(0);
     return true;
   };
 
-  return new TransformStream<Uint8Array, Uint8Array>({
+  const inner = new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       emit = (out) => controller.enqueue(out);
       prepareOpen(options); // caller errors before any input is read (SPEC §9)
@@ -197,10 +197,54 @@ export function decryptStreamInWorkers(
       });
       runs.end();
     },
-    cancel() {
-      pipeline?.end();
+  });
+  return endingWhenStopped(inner, () => {
+    stopped = true;
+    pipeline?.end();
+  });
+}
+
+/**
+ * `inner` as a stream pair that calls `stop` when its reader cancels or its writer aborts (a pipe
+ * stopped by a signal does both): Chromium (156) never calls a transformer's `cancel`, and the
+ * Workers must not outlive the stream. It is a `TransformStream` to `instanceof` and to
+ * `pipeThrough`; errors and backpressure pass through as they are.
+ */
+function endingWhenStopped(
+  inner: TransformStream<Uint8Array, Uint8Array>,
+  stop: () => void,
+): TransformStream<Uint8Array, Uint8Array> {
+  const writer = inner.writable.getWriter();
+  const reader = inner.readable.getReader();
+  const writable = new WritableStream<Uint8Array>(
+    {
+      write: (chunk) => writer.write(chunk),
+      close: () => writer.close(),
+      abort(reason) {
+        stop();
+        return writer.abort(reason);
+      },
     },
-  } as Transformer);
+    { highWaterMark: 1 },
+  );
+  const readable = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await reader.read();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel(reason) {
+        stop();
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return Object.create(TransformStream.prototype, {
+    readable: { value: readable, enumerable: true },
+    writable: { value: writable, enumerable: true },
+  });
 }
 
 /**
