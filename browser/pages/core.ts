@@ -198,12 +198,12 @@ async function readRange(name: string, keyHex: string, start: number, end: numbe
 }
 
 /** Seals then opens `total` bytes as one pipeline, for the memory probe; returns plaintext bytes out. */
-async function streamThrough(total: number) {
+async function streamThrough(total: number, workers?: WorkersArg) {
   const key = new Uint8Array(32).fill(2);
   let out = 0;
   await generated(total)
-    .pipeThrough(encryptStream({ recipients: [key], backend: 'webcrypto' }))
-    .pipeThrough(decryptStream({ keys: [key], backend: 'webcrypto' }))
+    .pipeThrough(encryptStream({ recipients: [key], backend: 'webcrypto', workers: workersOption(workers) }))
+    .pipeThrough(decryptStream({ keys: [key], backend: 'webcrypto', workers: workersOption(workers) }))
     .pipeTo(new WritableStream({ write: (c) => void (out += c.length) }));
   return out;
 }

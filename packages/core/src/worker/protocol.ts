@@ -3,10 +3,8 @@
  * run of chunks: so that a Worker and the page-thread fallback produce the same bytes by the same code.
  * @module
  */
-import type { ChunkCipher } from '../aead/backend.ts';
-import type { WebCryptoKey } from '../aead/webcrypto.ts';
-import { NONCE_LENGTH } from '../nonce.ts';
-import { CHUNK_SIZE, TAG_LENGTH } from '../sizes.ts';
+import type { GcmParts, WebCryptoKey } from '../aead/webcrypto.ts';
+import { CHUNK_SIZE } from '../sizes.ts';
 
 /** Which way a run goes. */
 export type Direction = 'seal' | 'open';
@@ -37,37 +35,34 @@ export type FromWorker =
   /** The Worker's script ran: it takes jobs. */
   | { kind: 'ready' }
   /**
-   * A run is done: `out` (transferred) is its output, `ok` how many chunks sealed or authenticated
-   * (fewer than the run's only when opening fails), and `input` the job's input buffer handed back
-   * for reuse.
+   * A run is done: `parts` (transferred) are its chunks' outputs, one buffer each, `ok` how many
+   * chunks sealed or authenticated (fewer than the run's only when opening fails), and `input` the
+   * job's input buffer handed back for reuse.
    */
-  | { kind: 'done'; job: number; out: ArrayBuffer; ok: number; input: ArrayBuffer }
+  | { kind: 'done'; job: number; parts: ArrayBuffer[]; ok: number; input: ArrayBuffer }
   /** A run could not be processed at all (an unknown key, a malformed run). */
   | { kind: 'failed'; job: number; message: string };
 
-/** A processed run: its output (sealed, or opened plaintext) and how many chunks came through. */
+/** A processed run: its chunks' outputs (sealed, or opened plaintext) and how many came through. */
 export interface RunResult {
-  out: Uint8Array<ArrayBuffer>;
+  parts: ArrayBuffer[];
   ok: number;
 }
 
 /**
- * Seals or opens one run of 16 KiB chunks (layout of aead/runs.ts) into a fresh buffer of exactly
- * its output size, with the WebCrypto chunk cipher. Opening stops at the first chunk that fails
- * (zeroed, nothing after it written) and reports how many authenticated.
+ * Seals or opens one run of 16 KiB chunks (layout of aead/runs.ts) with the WebCrypto cipher,
+ * keeping each chunk's output as crypto.subtle returns it. Opening stops at the first chunk that
+ * fails and reports how many authenticated.
  */
 export async function processRun(
-  cipher: ChunkCipher,
+  cipher: GcmParts,
   direction: Direction,
   nonces: Uint8Array,
   input: Uint8Array,
 ): Promise<RunResult> {
-  const count = nonces.length / NONCE_LENGTH;
   if (direction === 'seal') {
-    const out = new Uint8Array(input.length + count * TAG_LENGTH);
-    await cipher.sealRun(nonces, input, out, CHUNK_SIZE);
-    return { out, ok: count };
+    const parts = await cipher.seal(nonces, input, CHUNK_SIZE);
+    return { parts, ok: parts.length };
   }
-  const out = new Uint8Array(input.length - count * TAG_LENGTH);
-  return { out, ok: await cipher.openRun(nonces, input, out, CHUNK_SIZE) };
+  return cipher.open(nonces, input, CHUNK_SIZE);
 }

@@ -10,7 +10,7 @@
  */
 import type { CipherBackend } from '../aead/backend.ts';
 import { resolveBackend } from '../aead/backend.ts';
-import { gcmCipher, importGcmKey, type WebCryptoKey, webcryptoBackend } from '../aead/webcrypto.ts';
+import { gcmCipher, gcmParts, importGcmKey, type WebCryptoKey, webcryptoBackend } from '../aead/webcrypto.ts';
 import { allocUninitialized } from '../alloc.ts';
 import { type DecryptStreamOptions, headBytesWanted, headerCut } from '../decrypt.ts';
 import { begin, type EncryptOptions } from '../encrypt.ts';
@@ -64,7 +64,10 @@ export function encryptStreamInWorkers(
     async start(controller) {
       const { prefix, cipher } = await begin({ ...options, backend: key.backend });
       const lanes = await startLanes(options.workers, key.get());
-      pipeline = new RunPipeline(lanes, 'seal', cipher, (result) => controller.enqueue(result.out));
+      // each chunk's buffer as crypto.subtle made it: no output buffer, nothing copied
+      pipeline = new RunPipeline(lanes, 'seal', cipher, (result) => {
+        for (const part of result.parts) controller.enqueue(new Uint8Array(part));
+      });
       if (stopped) pipeline.end();
       fill = pipeline.buffer();
       controller.enqueue(prefix);
@@ -129,7 +132,7 @@ export function decryptStreamInWorkers(
     pipeline = new RunPipeline(lanes, 'open', opened.cipher, (result, first, count) => {
       // a run releases nothing unless every chunk in it authenticated
       if (result.ok < count) throw chunkFailed(first + result.ok);
-      emit(result.out);
+      for (const part of result.parts) emit(new Uint8Array(part));
     });
     fill = pipeline.buffer();
     if (stopped) pipeline.end();
@@ -299,7 +302,7 @@ async function startLanes(workers: WorkersOption, key: WebCryptoKey): Promise<La
   // No Worker could start (a CSP without worker-src for the script, the script missing): the same
   // runs, on the page's thread, by the same code the Workers run.
   if (!shared) pool.close();
-  const cipher = gcmCipher(key);
+  const cipher = gcmParts(key);
   return {
     run: (direction, nonces, input) => processRun(cipher, direction, nonces, input),
     window: RUNS_PER_WORKER,
