@@ -58,8 +58,6 @@ export function encryptStreamInWorkers(
   const key = capturePayloadKey();
   let pipeline: RunPipeline;
   let stopped = false;
-  let fill: Uint8Array<ArrayBuffer>;
-  let filled = 0;
   const inner = new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       const { prefix, cipher } = await begin({ ...options, backend: key.backend });
@@ -69,7 +67,6 @@ export function encryptStreamInWorkers(
         for (const part of result.parts) controller.enqueue(new Uint8Array(part));
       });
       if (stopped) pipeline.end();
-      fill = pipeline.buffer();
       controller.enqueue(prefix);
     },
     async transform(chunk) {
@@ -79,24 +76,13 @@ export function encryptStreamInWorkers(
           `encryptStream expects Uint8Array chunks, got ${typeof chunk}`,
         );
       }
-      await pipeline.guard(async () => {
-        for (let at = 0; at < chunk.length; ) {
-          const n = Math.min(chunk.length - at, fill.length - filled);
-          fill.set(chunk.subarray(at, at + n), filled);
-          filled += n;
-          at += n;
-          if (filled === fill.length) {
-            await pipeline.submit(fill, RUN_CHUNKS);
-            fill = pipeline.buffer();
-            filled = 0;
-          }
-        }
-      });
+      await pipeline.guard(() => pipeline.write(chunk));
     },
     async flush() {
       // the last run ends with the final chunk: shorter than 16 KiB, maybe empty
       await pipeline.guard(async () => {
-        await pipeline.submit(fill.subarray(0, filled), Math.floor(filled / CHUNK_SIZE) + 1);
+        const rest = pipeline.rest();
+        await pipeline.submit(rest, Math.floor(rest.length / CHUNK_SIZE) + 1);
         await pipeline.drain();
       });
       pipeline.end();
@@ -118,8 +104,6 @@ export function decryptStreamInWorkers(
   let pipeline: RunPipeline | undefined;
   let stopped = false;
   let emit: (out: Uint8Array) => void;
-  let fill: Uint8Array<ArrayBuffer>;
-  let filled = 0;
 
   const openHead = async (): Promise<boolean> => {
     const h = readHeaderLength(head.subarray(0, headLength));
@@ -134,7 +118,6 @@ export function decryptStreamInWorkers(
       if (result.ok < count) throw chunkFailed(first + result.ok);
       for (const part of result.parts) emit(new Uint8Array(part));
     });
-    fill = pipeline.buffer();
     if (stopped) pipeline.end();
     options.onOpen?.({ header: opened.info, keyId: opened.keyId });
     head = new Uint8Array(0);
@@ -168,20 +151,7 @@ export function decryptStreamInWorkers(
         await openHead();
       }
       const runs = pipeline;
-      if (!runs) return;
-      await runs.guard(async () => {
-        while (at < chunk.length) {
-          const n = Math.min(chunk.length - at, fill.length - filled);
-          fill.set(chunk.subarray(at, at + n), filled);
-          filled += n;
-          at += n;
-          if (filled === fill.length) {
-            await runs.submit(fill, RUN_CHUNKS);
-            fill = runs.buffer();
-            filled = 0;
-          }
-        }
-      });
+      if (runs) await runs.guard(() => runs.write(chunk.subarray(at)));
     },
     async flush() {
       if (!pipeline && (headLength === 0 || !(await openHead())))
@@ -190,12 +160,13 @@ export function decryptStreamInWorkers(
       await runs.guard(async () => {
         // whole sealed chunks are never the final one; what follows them is opened as the final
         // chunk by the page-thread opener, whose errors (truncation, trailing data) are the stream's
-        const whole = Math.floor(filled / SEALED_CHUNK_SIZE);
-        const rest = fill.slice(whole * SEALED_CHUNK_SIZE, filled);
-        await runs.submit(fill.subarray(0, whole * SEALED_CHUNK_SIZE), whole);
+        const rest = runs.rest();
+        const whole = Math.floor(rest.length / SEALED_CHUNK_SIZE);
+        const last = rest.slice(whole * SEALED_CHUNK_SIZE);
+        await runs.submit(rest.subarray(0, whole * SEALED_CHUNK_SIZE), whole);
         await runs.drain();
-        const out = allocUninitialized(openedLength(rest.length, true));
-        const bytes = await runs.finalOpener().open(rest, out, true);
+        const out = allocUninitialized(openedLength(last.length, true));
+        const bytes = await runs.finalOpener().open(last, out, true);
         if (bytes > 0) emit(out);
       });
       runs.end();
@@ -326,6 +297,9 @@ class RunPipeline {
   readonly #queue: InFlight[] = [];
   /** Input buffers the Workers handed back, for the next runs. */
   readonly #spare: ArrayBuffer[] = [];
+  /** The run being filled, and how much of it is. */
+  #fill: Uint8Array<ArrayBuffer>;
+  #filled = 0;
   #counter = 0;
   #ended = false;
 
@@ -340,10 +314,38 @@ class RunPipeline {
     this.#cipher = cipher;
     this.#emit = emit;
     this.#runBytes = RUN_CHUNKS * (direction === 'seal' ? CHUNK_SIZE : SEALED_CHUNK_SIZE);
+    this.#fill = this.#buffer();
+  }
+
+  /**
+   * Copies `bytes` into runs, submitting each run as it fills (whole chunks, never the final one):
+   * the one copy of the input, into a buffer that is then transferred, not copied again.
+   */
+  async write(bytes: Uint8Array): Promise<void> {
+    for (let at = 0; at < bytes.length; ) {
+      const n = Math.min(bytes.length - at, this.#fill.length - this.#filled);
+      this.#fill.set(bytes.subarray(at, at + n), this.#filled);
+      this.#filled += n;
+      at += n;
+      if (this.#filled === this.#fill.length) {
+        const run = this.#fill;
+        this.#fill = this.#buffer();
+        this.#filled = 0;
+        await this.submit(run, RUN_CHUNKS);
+      }
+    }
+  }
+
+  /** The bytes written since the last whole run (less than a run); the pipeline keeps none of them. */
+  rest(): Uint8Array<ArrayBuffer> {
+    const rest = this.#fill.subarray(0, this.#filled);
+    this.#fill = new Uint8Array(0);
+    this.#filled = 0;
+    return rest;
   }
 
   /** A buffer for the next run's input (a returned one when there is one). */
-  buffer(): Uint8Array<ArrayBuffer> {
+  #buffer(): Uint8Array<ArrayBuffer> {
     const spare = this.#spare.pop();
     return spare ? new Uint8Array(spare) : new Uint8Array(this.#runBytes);
   }
