@@ -49,23 +49,35 @@ export async function runBrowser(ctx: Context): Promise<FamilyResult> {
   const byName = new Map(figures.map((f) => [f.name, f]));
   const ratios: Figure[] = [];
   for (const what of ['encrypt', 'decrypt']) {
-    const ours = byName.get(wallName(`browser_webcrypto_${what}`))!;
+    const pageThread = byName.get(wallName(`browser_webcrypto_${what}`))!;
+    const inWorkers = byName.get(wallName(`browser_webcrypto_${what}_2_workers`))!;
+    for (const ours of [pageThread, inWorkers]) {
+      const label = ours.name.replace(/_mbps$/, '');
+      ratios.push(
+        figure(
+          `${label}_vs_baseline`,
+          'browser',
+          'x',
+          ours.samples.map((v) => v / BASELINE_MB_PER_SECOND),
+          {
+            note: `${ours.name} / ${BASELINE_MB_PER_SECOND} MB/s (encryptStream in Chromium before issue 11)`,
+          },
+        ),
+      );
+      // the stream ceiling: the same source and sink around raw crypto.subtle calls, no format
+      const ceiling = ours === pageThread ? 'browser_subtle_stream' : 'browser_subtle_stream_2_workers';
+      ratios.push(ratio(`${label}_vs_subtle_stream`, 'browser', ours, byName.get(wallName(ceiling))!));
+    }
+    // the Workers over the page's thread, in the same rounds: wall clock, and CPU
     ratios.push(
-      figure(
-        `browser_webcrypto_${what}_vs_baseline`,
-        'browser',
-        'x',
-        ours.samples.map((v) => v / BASELINE_MB_PER_SECOND),
-        { note: `${ours.name} / ${BASELINE_MB_PER_SECOND} MB/s (encryptStream in Chromium before issue 11)` },
-      ),
+      ratio(`browser_webcrypto_${what}_2_workers_vs_page_thread`, 'browser', inWorkers, pageThread),
     );
-    // the stream ceiling: the same source and sink around raw crypto.subtle calls, no format
     ratios.push(
       ratio(
-        `browser_webcrypto_${what}_vs_subtle_stream`,
+        `browser_webcrypto_${what}_2_workers_vs_page_thread_cpu`,
         'browser',
-        ours,
-        byName.get(wallName('browser_subtle_stream'))!,
+        byName.get(cpuName(`browser_webcrypto_${what}_2_workers`))!,
+        byName.get(cpuName(`browser_webcrypto_${what}`))!,
       ),
     );
   }

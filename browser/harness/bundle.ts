@@ -47,3 +47,16 @@ export async function bundleForBrowser(entry: string, options: { minify?: boolea
   const code = result.outputFiles[0]!.text;
   return { code, bytes: result.outputFiles[0]!.contents.length, inputs: Object.keys(result.metafile.inputs) };
 }
+
+/**
+ * Core's sealing Worker (packages/core/src/worker/seal-worker.ts) bundled on its own, as a page
+ * serves it beside its bundle at `/seal-worker.js` (where `encryptStream({ workers })` starts it
+ * from): esbuild does not follow `new Worker(new URL(...))`, so the test pages do what a site that
+ * bundles with esbuild does.
+ */
+export async function bundleSealWorker(): Promise<Record<string, string>> {
+  const worker = await bundleForBrowser(
+    new URL('../../packages/core/src/worker/seal-worker.ts', import.meta.url).pathname,
+  );
+  return { '/seal-worker.js': worker.code };
+}

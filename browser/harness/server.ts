@@ -27,6 +27,13 @@ export interface TestServerOptions {
   route?: (req: IncomingMessage, res: ServerResponse, body: Uint8Array) => boolean | Promise<boolean>;
   /** Origins besides its own that the page may fetch from (CSP connect-src), e.g. the store. */
   connect?: string[];
+  /**
+   * More scripts by path, e.g. `/seal-worker.js`: core's sealing Worker, which the page's bundle
+   * starts from beside itself (`new URL('./seal-worker.js', import.meta.url)`).
+   */
+  scripts?: Record<string, string>;
+  /** More CSP directives, e.g. `worker-src 'none'` for a page that may not start Workers. */
+  csp?: string;
 }
 
 /** Starts the server on an ephemeral loopback port. */
@@ -43,7 +50,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         res.writeHead(200, {
           'content-type': 'text/html; charset=utf-8',
           // a strict CSP: no inline script, no eval, nothing but this origin
-          'content-security-policy': `default-src 'self'; script-src 'self'; connect-src 'self' ${(options.connect ?? []).join(' ')}`,
+          'content-security-policy': `default-src 'self'; script-src 'self'; connect-src 'self' ${(options.connect ?? []).join(' ')}${options.csp ? `; ${options.csp}` : ''}`,
         });
         res.end(
           '<!doctype html><meta charset="utf-8"><title>test</title><script type="module" src="/app.js"></script>',
@@ -54,9 +61,10 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         res.writeHead(204).end();
         return;
       }
-      if (url.pathname === '/app.js') {
+      const script = url.pathname === '/app.js' ? options.script : options.scripts?.[url.pathname];
+      if (script !== undefined) {
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-        res.end(options.script);
+        res.end(script);
         return;
       }
       const name = url.pathname.startsWith('/blob/') ? decodeURIComponent(url.pathname.slice(6)) : undefined;

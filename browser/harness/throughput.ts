@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Browser, CDPSession, Page } from 'playwright-core';
-import { bundleForBrowser } from './bundle.ts';
+import { bundleForBrowser, bundleSealWorker } from './bundle.ts';
 import { launchChromium } from './chromium.ts';
 import { openReadyPage } from './page.ts';
 import { startTestServer, type TestServer } from './server.ts';
@@ -60,6 +60,7 @@ export async function openThroughputPage(): Promise<ThroughputPage> {
   try {
     server = await startTestServer({
       script: bundle.code,
+      scripts: await bundleSealWorker(),
       route: (req, res) => {
         if (req.url !== '/worker.js') return false;
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(worker.code);
@@ -157,4 +158,7 @@ export const WEBCRYPTO_PROBES: Probe[] = [
   { label: 'browser_webcrypto_opener', fn: 'opener' },
   { label: 'browser_webcrypto_encrypt', fn: 'encrypt' },
   { label: 'browser_webcrypto_decrypt', fn: 'decrypt' },
+  // the streams with { workers: 2 }: each run starts its own two Workers and terminates them at the end
+  { label: 'browser_webcrypto_encrypt_2_workers', fn: 'encrypt', args: [2] },
+  { label: 'browser_webcrypto_decrypt_2_workers', fn: 'decrypt', args: [2] },
 ];

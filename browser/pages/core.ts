@@ -7,6 +7,7 @@ import {
   type BackendName,
   CHUNK_SIZE,
   createOpener,
+  createWorkerPool,
   decrypt,
   decryptStream,
   encrypt,
@@ -17,6 +18,8 @@ import {
   readHeaderLength,
   resolveBackend,
   SEALED_CHUNK_SIZE,
+  type WorkerPool,
+  type WorkersOption,
 } from '@sealstream/core';
 import type { Vector } from '../../packages/core/scripts/generate-vectors.ts';
 import { vectorOpenOptions } from '../../packages/core/test/vector-options.ts';
@@ -29,6 +32,36 @@ export interface Outcome {
   code: string;
   length: number;
   sha256: string;
+}
+
+/**
+ * Sealing Workers started on this page and not terminated yet: the Worker global is wrapped to count
+ * them, so that a test can check that a stream ends its Workers however it ends.
+ */
+const liveWorkers = new Set<Worker>();
+const PageWorker = globalThis.Worker;
+globalThis.Worker = class CountedWorker extends PageWorker {
+  constructor(url: string | URL, options?: WorkerOptions) {
+    super(url, options);
+    liveWorkers.add(this);
+  }
+  override terminate() {
+    liveWorkers.delete(this);
+    super.terminate();
+  }
+};
+
+/** How a test names the `workers` option: a count, 'auto', 'pool' (one pool shared by every call), or none. */
+export type WorkersArg = number | 'auto' | 'pool' | undefined;
+let sharedPool: WorkerPool | undefined;
+function workersOption(arg: WorkersArg): WorkersOption | undefined {
+  if (arg !== 'pool') return arg;
+  // the Worker's script named by the page, as a site that serves it elsewhere would
+  sharedPool ??= createWorkerPool({
+    size: 2,
+    createWorker: () => new Worker('/seal-worker.js', { type: 'module' }),
+  });
+  return sharedPool;
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {
@@ -100,10 +133,19 @@ async function vectors(backend: BackendName): Promise<Outcome[]> {
 }
 
 /** Seals `size` pattern bytes to `keyHex` and uploads the object to the test server as `name`. */
-async function sealToServer(name: string, size: number, seed: number, keyHex: string, backend: BackendName) {
+async function sealToServer(
+  name: string,
+  size: number,
+  seed: number,
+  keyHex: string,
+  backend: BackendName,
+  workers?: WorkersArg,
+) {
   const plain = pattern(size, seed);
   const sealed = await collect(
-    streamOf(plain, 1 << 20).pipeThrough(encryptStream({ recipients: [fromHex(keyHex)], backend })),
+    streamOf(plain, 1 << 20).pipeThrough(
+      encryptStream({ recipients: [fromHex(keyHex)], backend, workers: workersOption(workers) }),
+    ),
   );
   if (sealed.error) throw sealed.error;
   const res = await fetch(`/blob/${encodeURIComponent(name)}`, {
@@ -115,9 +157,13 @@ async function sealToServer(name: string, size: number, seed: number, keyHex: st
 }
 
 /** Downloads `name` from the test server and decrypts it as a stream. */
-async function openFromServer(name: string, keys: string[], backend: BackendName) {
+async function openFromServer(name: string, keys: string[], backend: BackendName, workers?: WorkersArg) {
   const res = await fetch(`/blob/${encodeURIComponent(name)}`);
-  const plain = await collect(res.body!.pipeThrough(decryptStream({ keys: keys.map(fromHex), backend })));
+  const plain = await collect(
+    res.body!.pipeThrough(
+      decryptStream({ keys: keys.map(fromHex), backend, workers: workersOption(workers) }),
+    ),
+  );
   return { code: codeOf(plain.error), length: plain.bytes.length, sha256: await sha256(plain.bytes) };
 }
 
@@ -152,12 +198,12 @@ async function readRange(name: string, keyHex: string, start: number, end: numbe
 }
 
 /** Seals then opens `total` bytes as one pipeline, for the memory probe; returns plaintext bytes out. */
-async function streamThrough(total: number) {
+async function streamThrough(total: number, workers?: WorkersArg) {
   const key = new Uint8Array(32).fill(2);
   let out = 0;
   await generated(total)
-    .pipeThrough(encryptStream({ recipients: [key], backend: 'webcrypto' }))
-    .pipeThrough(decryptStream({ keys: [key], backend: 'webcrypto' }))
+    .pipeThrough(encryptStream({ recipients: [key], backend: 'webcrypto', workers: workersOption(workers) }))
+    .pipeThrough(decryptStream({ keys: [key], backend: 'webcrypto', workers: workersOption(workers) }))
     .pipeTo(new WritableStream({ write: (c) => void (out += c.length) }));
   return out;
 }
@@ -197,10 +243,18 @@ function fixedRandom(): (length: number) => Uint8Array {
  * Seals pattern(size, 21) to `keyHex` with fixed randomness, streamed in `writeSize` writes and whole
  * with encrypt(): both SHA-256s and the length, for comparison with Node's backends.
  */
-async function sealFixed(size: number, writeSize: number, keyHex: string, backend: BackendName) {
+async function sealFixed(
+  size: number,
+  writeSize: number,
+  keyHex: string,
+  backend: BackendName,
+  workers?: WorkersArg,
+) {
   const plain = pattern(size, 21);
   const options = () => ({ recipients: [fromHex(keyHex)], backend, _random: fixedRandom() });
-  const streamed = await collect(streamOf(plain, writeSize).pipeThrough(encryptStream(options())));
+  const streamed = await collect(
+    streamOf(plain, writeSize).pipeThrough(encryptStream({ ...options(), workers: workersOption(workers) })),
+  );
   if (streamed.error) throw streamed.error;
   const whole = await encrypt(plain, options());
   return { length: whole.length, whole: await sha256(whole), streamed: await sha256(streamed.bytes) };
@@ -212,7 +266,7 @@ async function sealFixed(size: number, writeSize: number, keyHex: string, backen
  * whether that is the plaintext's prefix), decrypt() (whole), and one PayloadOpener call over the
  * whole payload (what its output holds after the failure).
  */
-async function openTampered(size: number, flipChunk: number, writeSize: number) {
+async function openTampered(size: number, flipChunk: number, writeSize: number, workers?: WorkersArg) {
   const key = new Uint8Array(32).fill(6);
   const plain = pattern(size, 22);
   const sealed = await encrypt(plain, { recipients: [key], backend: 'webcrypto' });
@@ -220,7 +274,9 @@ async function openTampered(size: number, flipChunk: number, writeSize: number) 
   sealed[start + flipChunk * SEALED_CHUNK_SIZE + 100]! ^= 1;
   const options = { keys: [key], backend: 'webcrypto' as const };
 
-  const streamed = await collect(streamOf(sealed, writeSize).pipeThrough(decryptStream(options)));
+  const streamed = await collect(
+    streamOf(sealed, writeSize).pipeThrough(decryptStream({ ...options, workers: workersOption(workers) })),
+  );
   const released = streamed.bytes;
   const prefixOk = toHex(released) === toHex(plain.subarray(0, released.length));
 
@@ -252,8 +308,89 @@ async function openTampered(size: number, flipChunk: number, writeSize: number) 
   };
 }
 
+/**
+ * Starts a `workers: 2` stream over `total` generated bytes (encrypting, or decrypting what was
+ * sealed) and stops it mid-way as `how` says: the reader cancels, the pipe is aborted by a signal, or
+ * the input turns out tampered. Returns the Workers alive while it ran and after it stopped.
+ */
+async function stopMidStream(how: 'cancel' | 'abort' | 'tampered' | 'complete', total: number) {
+  const key = new Uint8Array(32).fill(8);
+  let during = 0;
+  if (how === 'tampered') {
+    const sealed = await encrypt(pattern(total, 3), { recipients: [key], backend: 'webcrypto' });
+    sealed[sealed.length - 5 * SEALED_CHUNK_SIZE]! ^= 1;
+    const opened = await collect(
+      streamOf(sealed, 1 << 20).pipeThrough(
+        decryptStream({ keys: [key], backend: 'webcrypto', workers: 2, onOpen: () => {} }),
+      ),
+    );
+    during = liveWorkers.size; // the stream has ended (with its error): nothing may be left
+    return { during, after: liveWorkers.size, code: codeOf(opened.error), released: opened.bytes.length };
+  }
+  const sealing = generated(total).pipeThrough(
+    encryptStream({ recipients: [key], backend: 'webcrypto', workers: 2 }),
+  );
+  if (how === 'abort') {
+    const controller = new AbortController();
+    let seen = 0;
+    const piped = sealing
+      .pipeTo(
+        new WritableStream({
+          write(c) {
+            seen += c.length;
+            during = Math.max(during, liveWorkers.size);
+            if (seen > 4 << 20) controller.abort(new Error('stop'));
+          },
+        }),
+        { signal: controller.signal },
+      )
+      .catch((e: unknown) => e);
+    await piped;
+  } else {
+    const reader = sealing.getReader();
+    let seen = 0;
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      seen += r.value.length;
+      during = Math.max(during, liveWorkers.size);
+      if (how === 'cancel' && seen > 4 << 20) {
+        await reader.cancel(new Error('stop'));
+        break;
+      }
+    }
+  }
+  // terminate() is called synchronously by the stream's cancel/flush: one turn is enough
+  await new Promise((r) => setTimeout(r, 0));
+  return { during, after: liveWorkers.size, code: 'success', released: 0 };
+}
+
+/** sealFixed with no Worker global on the page (as in a Worker, or a runtime without them). */
+async function sealFixedWithoutWorkerGlobal(size: number, keyHex: string) {
+  const saved = globalThis.Worker;
+  // biome-ignore lint/suspicious/noExplicitAny: removing a global for the length of one call
+  delete (globalThis as any).Worker;
+  try {
+    return await sealFixed(size, 1 << 20, keyHex, 'webcrypto', 2);
+  } finally {
+    globalThis.Worker = saved;
+  }
+}
+
+/** The shared pool's Workers and whether closing it ends them. */
+function closeSharedPool() {
+  const before = liveWorkers.size;
+  sharedPool?.close();
+  sharedPool = undefined;
+  return { before, after: liveWorkers.size };
+}
+
 Object.assign(globalThis, {
   coreTest: {
+    stopMidStream,
+    sealFixedWithoutWorkerGlobal,
+    closeSharedPool,
+    liveWorkers: () => liveWorkers.size,
     vectors,
     sealToServer,
     openFromServer,

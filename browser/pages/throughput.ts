@@ -168,17 +168,20 @@ async function opener(total: number): Promise<number> {
   });
 }
 
-/** encryptStream from the test source (fresh 1 MiB writes, as `File.stream()` hands them out) into a sink. */
-async function encrypt(total: number): Promise<number> {
+/**
+ * encryptStream from the test source (fresh 1 MiB writes, as `File.stream()` hands them out) into a
+ * sink; with `workers`, the stream starts that many sealing Workers (and ends them).
+ */
+async function encrypt(total: number, workers?: number): Promise<number> {
   return timed(() =>
     generated(total)
-      .pipeThrough(encryptStream({ recipients: [KEY], backend: 'webcrypto' }))
+      .pipeThrough(encryptStream({ recipients: [KEY], backend: 'webcrypto', workers }))
       .pipeTo(new WritableStream({ write() {} })),
   );
 }
 
-/** decryptStream of a sealed object of `total` bytes, fed as fresh 1 MiB writes, into a sink. */
-async function decrypt(total: number): Promise<number> {
+/** decryptStream of a sealed object of `total` bytes, fed as fresh 1 MiB writes, into a sink (`workers` as in encrypt). */
+async function decrypt(total: number, workers?: number): Promise<number> {
   const sealed = await sealedOf(total);
   let at = 0;
   let out = 0;
@@ -194,7 +197,7 @@ async function decrypt(total: number): Promise<number> {
   );
   const ms = await timed(() =>
     source
-      .pipeThrough(decryptStream({ keys: [KEY], backend: 'webcrypto' }))
+      .pipeThrough(decryptStream({ keys: [KEY], backend: 'webcrypto', workers }))
       .pipeTo(new WritableStream({ write: (c) => void (out += c.length) })),
   );
   if (out !== total) throw new Error(`decryptStream gave ${out} bytes, expected ${total}`);

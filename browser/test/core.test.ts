@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { decrypt, encrypt } from '@sealstream/core';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Vector } from '../../packages/core/scripts/generate-vectors.ts';
 import { bundleForBrowser } from '../harness/bundle.ts';
-import { launchChromium } from '../harness/chromium.ts';
-import { callInPage, openReadyPage } from '../harness/page.ts';
-import { startTestServer, type TestServer } from '../harness/server.ts';
+import { openReadyPage } from '../harness/page.ts';
+import type { TestServer } from '../harness/server.ts';
+import { openTestPage, type TestPage } from '../harness/test-page.ts';
 import type { Outcome } from '../pages/core.ts';
 import { pattern, toHex } from '../pages/pattern.ts';
 import { sha256hex } from './helpers.ts';
@@ -18,30 +18,29 @@ import { sha256hex } from './helpers.ts';
 const vectorsFile = new URL('../../packages/core/test/vectors/sealstream-v1.json', import.meta.url);
 const vectors: Vector[] = JSON.parse(readFileSync(vectorsFile, 'utf8'));
 
-let browser: Browser;
+let site: TestPage;
 let server: TestServer;
-let page: Page;
 let errors: string[];
-const call = <T>(fn: string, ...args: unknown[]) => callInPage<T>(page, 'coreTest', fn, ...args);
+const call = <T>(fn: string, ...args: unknown[]) => site.call<T>(fn, ...args);
 
 beforeAll(async () => {
-  const bundle = await bundleForBrowser(new URL('../pages/core.ts', import.meta.url).pathname);
-  server = await startTestServer({
-    script: bundle.code,
-    route: (req, res) => {
-      if (req.url !== '/vectors.json') return false;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(vectorsFile));
-      return true;
+  site = await openTestPage(new URL('../pages/core.ts', import.meta.url), {
+    api: 'coreTest',
+    server: {
+      route: (req, res) => {
+        if (req.url !== '/vectors.json') return false;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(vectorsFile));
+        return true;
+      },
     },
+    // insecure.test resolves to the loopback server, but as a non-loopback http origin it is not a secure context
+    launch: { hostRules: ['MAP insecure.test 127.0.0.1'] },
   });
-  // insecure.test resolves to the loopback server, but as a non-loopback http origin it is not a secure context
-  browser = await launchChromium({ hostRules: ['MAP insecure.test 127.0.0.1'] });
-  ({ page, errors } = await openReadyPage(browser, server.origin));
+  ({ server, errors } = site);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await site?.close();
 });
 
 test('the core bundles for the browser without a Node built-in', async () => {
@@ -160,7 +159,10 @@ describe('cross-runtime round trips', () => {
 describe('an insecure context', () => {
   let insecure: Page;
   beforeAll(async () => {
-    ({ page: insecure } = await openReadyPage(browser, server.origin.replace('127.0.0.1', 'insecure.test')));
+    ({ page: insecure } = await openReadyPage(
+      site.browser,
+      server.origin.replace('127.0.0.1', 'insecure.test'),
+    ));
   });
   const callThere = <T>(fn: string, ...args: unknown[]): Promise<T> =>
     insecure.evaluate(([fn, args]) => (globalThis as any).coreTest[fn as string](...(args as unknown[])), [

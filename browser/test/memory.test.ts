@@ -4,33 +4,26 @@
  * memory stays far below the object's size.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { bundleForBrowser } from '../harness/bundle.ts';
-import { launchChromium } from '../harness/chromium.ts';
-import { openReadyPage } from '../harness/page.ts';
-import { startTestServer, type TestServer } from '../harness/server.ts';
+import { openTestPage, type TestPage } from '../harness/test-page.ts';
 
 const MiB = 1024 * 1024;
-let browser: Browser;
-let server: TestServer;
+let site: TestPage;
 let page: Page;
 let cdp: CDPSession;
 let browserCdp: CDPSession;
 
 beforeAll(async () => {
-  const bundle = await bundleForBrowser(new URL('../pages/core.ts', import.meta.url).pathname);
-  server = await startTestServer({ script: bundle.code });
-  browser = await launchChromium();
-  ({ page } = await openReadyPage(browser, server.origin));
+  site = await openTestPage(new URL('../pages/core.ts', import.meta.url), { api: 'coreTest' });
+  ({ page } = site);
   cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
-  browserCdp = await browser.newBrowserCDPSession();
+  browserCdp = await site.browser.newBrowserCDPSession();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await site?.close();
 });
 
 /** Resident memory of every renderer process, in bytes (Linux /proc). */
@@ -55,8 +48,8 @@ async function jsHeap(): Promise<number> {
   return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
 }
 
-/** Runs a stream of `size` bytes through the page, sampling memory every 50 ms. */
-async function measure(size: number) {
+/** Runs a stream of `size` bytes through the page (its chunks in `workers` Workers, if any), sampling memory every 50 ms. */
+async function measure(size: number, workers?: number) {
   await cdp.send('HeapProfiler.collectGarbage');
   const baseRss = await rendererRss();
   const baseHeap = await jsHeap();
@@ -71,7 +64,10 @@ async function measure(size: number) {
     }
   })();
   const t0 = performance.now();
-  const out = await page.evaluate((n) => (globalThis as any).coreTest.streamThrough(n), size);
+  const out = await page.evaluate(
+    ([n, w]) => (globalThis as any).coreTest.streamThrough(n, w),
+    [size, workers],
+  );
   const seconds = (performance.now() - t0) / 1000;
   running = false;
   await sampler;
@@ -82,12 +78,14 @@ async function measure(size: number) {
 test('sealing and opening 256 MiB and 1 GiB streams in the page: memory does not grow with the size', async () => {
   const small = await measure(256 * MiB);
   const large = await measure(1024 * MiB);
+  const inWorkers = await measure(1024 * MiB, 2);
   const f = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
   console.log(
     [
       'Chromium renderer memory, encryptStream -> decryptStream (webcrypto), peak above the start:',
       `  256 MiB stream: RSS +${f(small.rssGrowth)}, JS heap +${f(small.heapGrowth)} (${small.seconds.toFixed(1)} s)`,
       `  1 GiB stream:   RSS +${f(large.rssGrowth)}, JS heap +${f(large.heapGrowth)} (${large.seconds.toFixed(1)} s)`,
+      `  1 GiB stream, both streams with { workers: 2 }: RSS +${f(inWorkers.rssGrowth)}, JS heap +${f(inWorkers.heapGrowth)} (${inWorkers.seconds.toFixed(1)} s)`,
       `  renderer RSS before: ${f(small.baseRss)}`,
     ].join('\n'),
   );
@@ -95,4 +93,6 @@ test('sealing and opening 256 MiB and 1 GiB streams in the page: memory does not
   // lazy collector (measured 135 to 190 MiB on a loaded machine). The JS heap figure
   // is reported only: array buffers live outside it, so RSS is the figure that can catch buffering.
   expect(large.rssGrowth).toBeLessThan(512 * MiB);
+  // the same bound with Workers (they live in the renderer's process): their runs in flight are bounded too
+  expect(inWorkers.rssGrowth).toBeLessThan(512 * MiB);
 }, 180_000);

@@ -8,7 +8,6 @@ import { request } from 'node:https';
 import {
   GetBucketCorsCommand,
   ListObjectsV2Command,
-  PutBucketCorsCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -17,13 +16,11 @@ import { allowBrowserAccess, browserCorsRule, presignGet } from '@sealstream/sos
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { presignApi } from '../../examples/web/api.ts';
-import { freshBucket, openUploads, testClient } from '../../packages/sos/test/helpers.ts';
+import { openUploads, testClient } from '../../packages/sos/test/helpers.ts';
 import { bundleForBrowser } from '../harness/bundle.ts';
 import { launchChromium } from '../harness/chromium.ts';
-import { openReadyPage } from '../harness/page.ts';
-import { startTestServer } from '../harness/server.ts';
 import { pattern, toHex } from '../pages/pattern.ts';
-import { sha256hex, storedBytes } from './helpers.ts';
+import { bucketSite, sha256hex, storedBytes } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const key = pattern(32, 5);
@@ -36,28 +33,24 @@ async function site(
   script: string,
   cors: (origin: string) => Parameters<typeof browserCorsRule>[0] | 'hidden' | 'etag-only',
 ) {
-  const made = await freshBucket(client);
-  cleanups.push(made.cleanup);
-  const server = await startTestServer({
+  const { bucket, server, page } = await bucketSite(client, browser, {
     script,
-    route: presignApi(client, made.bucket),
-    connect: [inject('s3').endpoint],
+    cleanups,
+    route: (bucket) => presignApi(client, bucket),
+    rule: (origin) => {
+      const mode = cors(origin);
+      const rule = browserCorsRule([origin]);
+      if (mode === 'hidden') delete rule.ExposeHeaders;
+      if (mode === 'etag-only') rule.ExposeHeaders = ['ETag'];
+      return rule;
+    },
   });
-  cleanups.push(() => server.close());
-  const mode = cors(server.origin);
-  const rule = browserCorsRule([server.origin]);
-  if (mode === 'hidden') delete rule.ExposeHeaders;
-  if (mode === 'etag-only') rule.ExposeHeaders = ['ETag'];
-  await client.send(
-    new PutBucketCorsCommand({ Bucket: made.bucket, CORSConfiguration: { CORSRules: [rule] } }),
-  );
-  const { page } = await openReadyPage(browser, server.origin);
   const call = <T = any>(fn: string, ...args: unknown[]): Promise<T> =>
     page.evaluate(([fn, args]) => (globalThis as any).presignedTest[fn as string](...(args as unknown[])), [
       fn,
       args,
     ] as const);
-  return { bucket: made.bucket, server, page, call };
+  return { bucket, server, page, call };
 }
 
 let script: string;

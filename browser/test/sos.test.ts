@@ -4,23 +4,16 @@
  * and download (whole and ranged) round-trip and open in Node, SSE-C round-trips, an aborted
  * upload leaves nothing, and a CORS rule that hides headers is named.
  */
-import {
-  ListObjectsV2Command,
-  PutBucketCorsCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decrypt, encrypt } from '@sealstream/core';
 import { sdkCorsRule, sseCParams } from '@sealstream/sos';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { freshBucket, openUploads, testClient } from '../../packages/sos/test/helpers.ts';
+import { openUploads, testClient } from '../../packages/sos/test/helpers.ts';
 import { bundleForBrowser } from '../harness/bundle.ts';
 import { launchChromium } from '../harness/chromium.ts';
-import { openReadyPage } from '../harness/page.ts';
-import { startTestServer } from '../harness/server.ts';
 import { pattern, toHex } from '../pages/pattern.ts';
-import { sha256hex, storedBytes } from './helpers.ts';
+import { bucketSite, sha256hex, storedBytes } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const key = pattern(32, 11);
@@ -40,16 +33,15 @@ function generatedBytes(size: number): Uint8Array {
 
 /** A bucket with a CORS rule for a page on a fresh test server, and a way to call the page. */
 async function site(expose: 'all' | 'none' = 'all') {
-  const made = await freshBucket(client);
-  cleanups.push(made.cleanup);
-  const server = await startTestServer({ script, connect: [inject('s3').endpoint] });
-  cleanups.push(() => server.close());
-  const rule = sdkCorsRule([server.origin]);
-  if (expose === 'none') delete rule.ExposeHeaders;
-  await client.send(
-    new PutBucketCorsCommand({ Bucket: made.bucket, CORSConfiguration: { CORSRules: [rule] } }),
-  );
-  const { page, errors } = await openReadyPage(browser, server.origin);
+  const { bucket, page, errors } = await bucketSite(client, browser, {
+    script,
+    cleanups,
+    rule: (origin) => {
+      const rule = sdkCorsRule([origin]);
+      if (expose === 'none') delete rule.ExposeHeaders;
+      return rule;
+    },
+  });
   const s3 = inject('s3');
   const store = {
     endpoint: s3.endpoint,
@@ -60,9 +52,9 @@ async function site(expose: 'all' | 'none' = 'all') {
   const call = <T = any>(fn: string, args: Record<string, unknown>): Promise<T> =>
     page.evaluate(([fn, args]) => (globalThis as any).sosTest[fn as string](args), [
       fn,
-      { store, bucket: made.bucket, ...args },
+      { store, bucket, ...args },
     ] as const);
-  return { bucket: made.bucket, page, errors, call };
+  return { bucket, page, errors, call };
 }
 
 let main: Awaited<ReturnType<typeof site>>;

@@ -3,14 +3,10 @@
  * as Node's backends at the edges of a run and of the in-flight window, and a tampered chunk in the
  * middle of a run failing that whole run, with a typed error, before any of its plaintext leaves.
  */
-import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 // core's sources, not the package: `_random` (fixed randomness) is internal, absent from the published types
 import { encrypt } from '../../packages/core/src/index.ts';
-import { bundleForBrowser } from '../harness/bundle.ts';
-import { launchChromium } from '../harness/chromium.ts';
-import { callInPage, openReadyPage } from '../harness/page.ts';
-import { startTestServer, type TestServer } from '../harness/server.ts';
+import { openTestPage, type TestPage } from '../harness/test-page.ts';
 import { pattern } from '../pages/pattern.ts';
 import { sha256hex } from './helpers.ts';
 
@@ -19,22 +15,17 @@ const CHUNK = 16384;
 const RUN = 64;
 const KEY_HEX = '42'.repeat(32);
 
-let browser: Browser;
-let server: TestServer;
-let page: Page;
+let site: TestPage;
 let errors: string[];
-const call = <T>(fn: string, ...args: unknown[]) => callInPage<T>(page, 'coreTest', fn, ...args);
+const call = <T>(fn: string, ...args: unknown[]) => site.call<T>(fn, ...args);
 
 beforeAll(async () => {
-  const bundle = await bundleForBrowser(new URL('../pages/core.ts', import.meta.url).pathname);
-  server = await startTestServer({ script: bundle.code });
-  browser = await launchChromium();
-  ({ page, errors } = await openReadyPage(browser, server.origin));
+  site = await openTestPage(new URL('../pages/core.ts', import.meta.url), { api: 'coreTest' });
+  ({ errors } = site);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await site?.close();
 });
 
 /** The page's fixedRandom, in Node: the same randomness gives the same object. */

@@ -19,11 +19,14 @@ import {
 } from './open.ts';
 import { openedLength, PayloadOpener } from './payload.ts';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE } from './sizes.ts';
+import { decryptStreamInWorkers, type WorkersOption, wantsWorkers } from './worker/streams.ts';
 
 /** Options of {@link decryptStream}. */
 export interface DecryptStreamOptions extends DecryptOptions {
   /** Called once the header is opened, before any plaintext: which key opened it and what the header says. */
   onOpen?: (opened: { header: HeaderInfo; keyId: string | undefined }) => void;
+  /** Open the chunks in Web Workers (browsers, WebCrypto): a count, `'auto'`, or a shared `createWorkerPool()`. */
+  workers?: WorkersOption;
 }
 
 /** Most chunks opened into one output buffer: large enqueues keep stream overhead off the hot path. */
@@ -89,7 +92,7 @@ export async function createOpenerFromReader(
  * The error for an input that ends before its header and payload prefix are complete: a whole
  * header is parsed first, so its errors win (SPEC §9).
  */
-function headerCut(head: Uint8Array): SealstreamError {
+export function headerCut(head: Uint8Array): SealstreamError {
   if (head.length === 0) return new SealstreamError('TRUNCATED', 'the input is empty: no sealstream header');
   const h = readHeaderLength(head);
   if (h !== undefined && head.length >= h) parseHeader(head);
@@ -107,6 +110,8 @@ function headerCut(head: Uint8Array): SealstreamError {
  *   `COMMITMENT_MISMATCH`, `IDENTITY_MISMATCH`, `CHUNK_AUTH_FAILED`, `TRUNCATED`, `TRAILING_DATA`.
  */
 export function decryptStream(options: DecryptStreamOptions): TransformStream<Uint8Array, Uint8Array> {
+  if (wantsWorkers(options))
+    return decryptStreamInWorkers(options as typeof options & { workers: WorkersOption });
   // Header bytes until opened, in a buffer that doubles: linear even when fed a byte at a time.
   let headBuffer = new Uint8Array(1024);
   let headLength = 0;
@@ -183,7 +188,7 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
  * How many leading bytes the reader needs before it can open the header, given the bytes so far:
  * the fixed prelude first, then through the recipients length, then the header and payload prefix.
  */
-function headBytesWanted(prefix: Uint8Array): number {
+export function headBytesWanted(prefix: Uint8Array): number {
   const h = readHeaderLength(prefix);
   if (h !== undefined) return openPrefixLength(h);
   if (prefix.length < HEADER_PRELUDE_LENGTH) return HEADER_PRELUDE_LENGTH;

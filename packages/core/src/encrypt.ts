@@ -14,6 +14,7 @@ import { PayloadCipher, PayloadSealer, sealedLength } from './payload.ts';
 import { type Recipient, toWrappers } from './recipients/input.ts';
 import { wrapDataKey } from './recipients/wrap.ts';
 import { CHUNK_SIZE, SALT_LENGTH, SEALED_CHUNK_SIZE } from './sizes.ts';
+import { encryptStreamInWorkers, type WorkersOption, wantsWorkers } from './worker/streams.ts';
 
 /** Options to encrypt an object. */
 export interface EncryptOptions {
@@ -23,6 +24,8 @@ export interface EncryptOptions {
   identity?: string;
   /** Cipher backend; omitted: the fastest available. */
   backend?: BackendChoice;
+  /** Seal the chunks in Web Workers (browsers, WebCrypto; `encryptStream` only): a count, `'auto'`, or a shared `createWorkerPool()`. */
+  workers?: WorkersOption;
   /** @internal Deterministic randomness, for test vectors only. */
   _random?: (length: number) => Uint8Array;
 }
@@ -85,6 +88,8 @@ export async function createSealer(
  * @throws {SealstreamError} `INVALID_ARGUMENT`, `INVALID_KEY` (through the stream) for bad options.
  */
 export function encryptStream(options: EncryptOptions): TransformStream<Uint8Array, Uint8Array> {
+  if (wantsWorkers(options))
+    return encryptStreamInWorkers(options as typeof options & { workers: WorkersOption });
   let sealer: PayloadSealer;
   const runs = new ChunkRuns(CHUNK_SIZE, SEALED_CHUNK_SIZE, BATCH_CHUNKS);
   const seal = (plain: Uint8Array, out: Uint8Array) => sealer.seal(plain, out, false);

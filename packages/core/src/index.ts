@@ -99,3 +99,5 @@ export {
 } from './sizes.ts';
 export { type ByteSource, bytesSource } from './source.ts';
 export { makeStanza, type Stanza } from './stanza.ts';
+export { createWorkerPool, WorkerPool, type WorkerPoolOptions } from './worker/pool.ts';
+export type { WorkersOption } from './worker/streams.ts';
