@@ -239,7 +239,7 @@ export function poolSize(size: number | 'auto' | undefined): number {
   return size;
 }
 
-/** Whether this runtime has a `Worker` constructor (browsers; not Node.js). */
+/** Whether this runtime has the `Worker` global (browsers; not Node.js). */
 export function hasWorkers(): boolean {
   return typeof (globalThis as { Worker?: unknown }).Worker === 'function';
 }
