@@ -326,66 +326,16 @@ class Sealed implements SealedObject {
     if (callerSignal?.aborted) onCallerAbort();
     callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     const release = () => callerSignal?.removeEventListener('abort', onCallerAbort);
-    if (this.#source.readSequential !== undefined && end - start > this.#windowSize) {
-      return this.#sequentialStream(this.#sequential(start, end, signal), controller, release);
-    }
-    const inFlight: Promise<Uint8Array>[] = [];
-    // sealed windows are read into at most `parallel` buffers, reused until the stream ends
-    const pool = new WindowPool();
-    let next = start;
-    let started = false;
-    const startWindow = () => {
-      // Windows after the first start on a window boundary: no chunk is read twice.
-      const windowEnd = Math.min(end, (Math.floor(next / this.#windowSize) + 1) * this.#windowSize);
-      const window = this.#window(next, windowEnd, signal, pool);
-      window.catch(() => {}); // surfaced in order by pull()
-      inFlight.push(window);
-      next = windowEnd;
-      started = true;
-    };
-    return new ReadableStream<Uint8Array>(
-      {
-        pull: async (stream) => {
-          // An empty object still authenticates its (empty) final chunk before the stream ends.
-          while (inFlight.length < this.#parallel && (next < end || !started)) startWindow();
-          const window = inFlight.shift();
-          if (window === undefined) {
-            release();
-            return stream.close();
-          }
-          try {
-            const bytes = await window;
-            if (bytes.length > 0) stream.enqueue(bytes);
-            if (inFlight.length === 0 && next >= end) {
-              release();
-              stream.close();
-            }
-          } catch (err) {
-            release();
-            controller.abort();
-            throw err;
-          }
-        },
-        cancel: (reason) => {
-          release();
-          controller.abort(reason);
-        },
-      },
-      { highWaterMark: 0 },
-    );
-  }
-
-  /** {@link Sealed.#sequential} as a stream: one batch per pull, nothing read ahead of the consumer. */
-  #sequentialStream(
-    batches: AsyncGenerator<Uint8Array>,
-    controller: AbortController,
-    release: () => void,
-  ): ReadableStream<Uint8Array> {
+    const parts =
+      this.#source.readSequential !== undefined && end - start > this.#windowSize
+        ? this.#sequential(start, end, signal)
+        : this.#windows(start, end, signal);
+    // one part per pull: nothing is read ahead of the consumer but the windows in flight
     return new ReadableStream<Uint8Array>(
       {
         pull: async (stream) => {
           try {
-            const { value, done } = await batches.next();
+            const { value, done } = await parts.next();
             if (!done) return stream.enqueue(value);
             release();
             stream.close();
@@ -398,11 +348,36 @@ class Sealed implements SealedObject {
         cancel: async (reason) => {
           release();
           controller.abort(reason);
-          await batches.return(undefined).catch(() => {});
+          await parts.return(undefined).catch(() => {});
         },
       },
       { highWaterMark: 0 },
     );
+  }
+
+  /** The plaintext `[start, end)` window by window, `parallel` windows read at a time, in order. */
+  async *#windows(start: number, end: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const inFlight: Promise<Uint8Array>[] = [];
+    // sealed windows are read into at most `parallel` buffers, reused until the stream ends
+    const pool = new WindowPool();
+    let next = start;
+    let started = false;
+    for (;;) {
+      // An empty object still authenticates its (empty) final chunk before the stream ends.
+      while (inFlight.length < this.#parallel && (next < end || !started)) {
+        // Windows after the first start on a window boundary: no chunk is read twice.
+        const windowEnd = Math.min(end, (Math.floor(next / this.#windowSize) + 1) * this.#windowSize);
+        const window = this.#window(next, windowEnd, signal, pool);
+        window.catch(() => {}); // surfaced in order below
+        inFlight.push(window);
+        next = windowEnd;
+        started = true;
+      }
+      const window = inFlight.shift();
+      if (window === undefined) return;
+      const bytes = await window;
+      if (bytes.length > 0) yield bytes;
+    }
   }
 
   async rewrap(options: RewrapOptions): Promise<Rewrapped> {

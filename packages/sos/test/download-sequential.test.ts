@@ -7,17 +7,14 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { generateKey, isSealstreamError, readHeaderLength, SEALED_CHUNK_SIZE } from '@sealstream/core';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSosClient, type Encryption, getObject, putObject } from '../src/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Encryption, getObject, putObject } from '../src/index.ts';
 import { bytes, codeOf, collect, sameBytes, useTestBucket } from './helpers.ts';
-import { type Fault, type FaultAction, startFaultProxy } from './support/fault-proxy.ts';
+import type { Fault, FaultAction } from './support/fault-proxy.ts';
+import { SETTLE_BOUND_MS, throughProxy, timed } from './support/through-proxy.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-/** Short bounds so that stalls are noticed quickly (as in faults.test.ts). */
-const FAST = { connectMs: 2000, idleMs: 2000, requestMs: 15_000, cleanupMs: 5000 };
-const SETTLE_BOUND_MS = 25_000;
-
 const csKey = generateKey();
 const encryption: Encryption = { clientSide: { keys: [csKey] } };
 /** Three windows of 8 MiB and a bit: read in order, it is streamed. */
@@ -47,39 +44,6 @@ function countGets(client: S3Client): { requests: number } {
     { step: 'initialize', name: `testCountGets${counters++}` },
   );
   return counter;
-}
-
-/** A client through a fault proxy armed with `faults`; the proxy is closed after `test`. */
-async function throughProxy(
-  faults: Fault[],
-  test: (client: S3Client, proxy: Awaited<ReturnType<typeof startFaultProxy>>) => Promise<void>,
-  timeouts: Partial<typeof FAST> = {},
-): Promise<void> {
-  const s3 = inject('s3');
-  const proxy = await startFaultProxy(s3.endpoint, faults);
-  const client = createSosClient({
-    endpoint: proxy.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    ca: s3.caFile,
-    timeouts: { ...FAST, ...timeouts },
-    clientConfig: { maxAttempts: 2 },
-  });
-  try {
-    await test(client, proxy);
-  } finally {
-    client.destroy();
-    await proxy.close();
-  }
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
-  const t0 = performance.now();
-  try {
-    return { value: await work(), ms: performance.now() - t0 };
-  } catch (error) {
-    return { error, ms: performance.now() - t0 };
-  }
 }
 
 describe('a whole client-side object read in order', () => {
@@ -119,7 +83,7 @@ describe('through faults', () => {
   const cases = points.flatMap(([where, at]) => cuts.map((action) => ({ where, at, action })));
 
   it.concurrent.each(cases)('$where ($at), $action.kind: every byte, resumed', async ({ at, action }) => {
-    await throughProxy([{ direction: 'down', at, connection: 'total', action }], async (client, proxy) => {
+    await throughProxy([{ direction: 'down', at, connection: 'total', action }], async (proxy, client) => {
       const gets = countGets(client);
       const result = await timed(async () =>
         collect((await getObject({ client, bucket, key, encryption })).body),
@@ -141,7 +105,7 @@ describe('through faults', () => {
         connection: 'total',
         action: { kind: 'outage', mode },
       };
-      await throughProxy([fault], async (client) => {
+      await throughProxy([fault], async (_proxy, client) => {
         const released: number[] = [];
         const result = await timed(async () => {
           const got = await getObject({ client, bucket, key, encryption });
@@ -165,7 +129,7 @@ describe('through faults', () => {
     const stall: Fault = { direction: 'down', at: 10 * MiB, connection: 'total', action: { kind: 'stall' } };
     await throughProxy(
       [stall],
-      async (client) => {
+      async (_proxy, client) => {
         const result = await timed(async () => {
           const got = await getObject({ client, bucket, key, encryption, signal: AbortSignal.timeout(2000) });
           return collect(got.body);
@@ -178,7 +142,7 @@ describe('through faults', () => {
   });
 
   it('cancelled after the first batch: the body stops coming', async () => {
-    await throughProxy([], async (client, proxy) => {
+    await throughProxy([], async (proxy, client) => {
       const got = await getObject({ client, bucket, key, encryption });
       const reader = got.body.getReader();
       expect((await reader.read()).value?.length).toBe(MiB);

@@ -17,28 +17,14 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { generateKey, isSealstreamError } from '@sealstream/core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  createSosClient,
-  type Encryption,
-  getObject,
-  isSosError,
-  putObject,
-  UploadNotAbortedError,
-} from '../src/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Encryption, getObject, isSosError, putObject, UploadNotAbortedError } from '../src/index.ts';
 import { bytes, collect, openUploads, sameBytes, useTestBucket } from './helpers.ts';
-import { type Fault, type FaultAction, type FaultProxy, startFaultProxy } from './support/fault-proxy.ts';
+import type { Fault, FaultAction } from './support/fault-proxy.ts';
+import { FAST, SETTLE_BOUND_MS, throughProxy, timed } from './support/through-proxy.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-/** Short bounds so that stalls are noticed quickly. */
-const FAST = { connectMs: 2000, idleMs: 2000, requestMs: 15_000, cleanupMs: 5000 };
-/**
- * Longest a call may take under FAST: two attempts of a stalled request (idle bound each, SDK
- * backoff between), four resumes with backoff, and a cleanup. A call still pending then has hung.
- */
-const SETTLE_BOUND_MS = 25_000;
-
 let direct: S3Client;
 let bucket: string;
 useTestBucket((c, b) => {
@@ -46,45 +32,10 @@ useTestBucket((c, b) => {
   bucket = b;
 });
 
-/** Runs `test` with a proxy armed with `faults` and a client through it; closes the proxy after. */
-async function throughProxy(
-  faults: Fault[],
-  test: (proxy: FaultProxy, client: S3Client) => Promise<void>,
-  timeouts: Partial<typeof FAST> = {},
-): Promise<void> {
-  const s3 = inject('s3');
-  const proxy = await startFaultProxy(s3.endpoint, faults);
-  const client = createSosClient({
-    endpoint: proxy.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    ca: s3.caFile,
-    timeouts: { ...FAST, ...timeouts },
-    clientConfig: { maxAttempts: 2 },
-  });
-  try {
-    await test(proxy, client);
-  } finally {
-    client.destroy();
-    await proxy.close();
-  }
-}
-
 /** Multipart uploads still open for one key. */
 async function openUploadsOf(key: string): Promise<number> {
   const out = await direct.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
   return (out.Uploads ?? []).filter((u) => u.Key === key).length;
-}
-
-/** Runs `work` and reports how it settled and how long it took. */
-async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
-  const t0 = performance.now();
-  try {
-    const value = await work();
-    return { value, ms: performance.now() - t0 };
-  } catch (error) {
-    return { error, ms: performance.now() - t0 };
-  }
 }
 
 async function exists(key: string): Promise<boolean> {
