@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Encryption, getObject, putObject } from '../src/index.ts';
 import { bytes, codeOf, collect, sameBytes, useTestBucket } from './helpers.ts';
 import type { Fault, FaultAction } from './support/fault-proxy.ts';
-import { SETTLE_BOUND_MS, throughProxy, timed } from './support/through-proxy.ts';
+import { outageAt, SETTLE_BOUND_MS, throughProxy, timed } from './support/through-proxy.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -99,13 +99,7 @@ describe('through faults', () => {
   it.concurrent.each(['reset', 'stall'] as const)(
     'outage (%s) mid-object: a coded failure, never a short success',
     async (mode) => {
-      const fault: Fault = {
-        direction: 'down',
-        at: 9 * MiB,
-        connection: 'total',
-        action: { kind: 'outage', mode },
-      };
-      await throughProxy([fault], async (_proxy, client) => {
+      await throughProxy([outageAt(9 * MiB, mode)], async (_proxy, client) => {
         const released: number[] = [];
         const result = await timed(async () => {
           const got = await getObject({ client, bucket, key, encryption });

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Encryption, getObject, isSosError, putObject, UploadNotAbortedError } from '../src/index.ts';
 import { bytes, collect, openUploads, sameBytes, useTestBucket } from './helpers.ts';
 import type { Fault, FaultAction } from './support/fault-proxy.ts';
-import { FAST, SETTLE_BOUND_MS, throughProxy, timed } from './support/through-proxy.ts';
+import { FAST, outageAt, SETTLE_BOUND_MS, throughProxy, timed } from './support/through-proxy.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -92,13 +92,7 @@ describe.concurrent.each(modes)('downloads through faults (%s)', (mode, encrypti
   it.each(['reset', 'stall'] as const)(
     'outage (%s) mid-object: a coded failure, never a short success',
     async (mode) => {
-      const fault: Fault = {
-        direction: 'down',
-        at: 3 * MiB,
-        connection: 'total',
-        action: { kind: 'outage', mode },
-      };
-      await throughProxy([fault], async (_proxy, client) => {
+      await throughProxy([outageAt(3 * MiB, mode)], async (_proxy, client) => {
         const result = await download(client);
         expect(result.value, 'a download cut off for good must not succeed').toBeUndefined();
         expect(isSealstreamError(result.error) ? result.error.code : String(result.error)).toBeOneOf(

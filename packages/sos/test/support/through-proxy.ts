@@ -50,3 +50,8 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; err
     return { error, ms: performance.now() - t0 };
   }
 }
+
+/** An outage of the store starting at byte `at` of all server-to-client traffic. */
+export function outageAt(at: number, mode: 'reset' | 'stall'): Fault {
+  return { direction: 'down', at, connection: 'total', action: { kind: 'outage', mode } };
+}
