@@ -14,7 +14,7 @@ const execFileAsync = promisify(execFile);
 
 import { loadCore } from './core-api.ts';
 import { checkingSink, countingSink, randomBytes } from './data.ts';
-import { type FamilyResult, type Figure, figure, log, type Op, runRounds } from './runner.ts';
+import { cpuKey, type FamilyResult, type Figure, figure, log, type Op, runRounds } from './runner.ts';
 
 /** What the S3 figures need from the environment; scripts/s3-server/start.sh writes these to s3.env. */
 export const S3_ENV = ['S3_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
@@ -46,7 +46,7 @@ interface SosApi {
 type Encryption = 'none' | { clientSide: { keys: Uint8Array[] } };
 
 const FIGURES =
-  'upload_encrypted, upload_plain, download_decrypted, download_plain, ranged_read_bytes_fetched, ranged_read_requests, peak_rss_mib_upload_2gib';
+  'upload_encrypted, upload_plain, download_decrypted, download_plain (each with _cpu_seconds_per_gb), ranged_read_bytes_fetched, ranged_read_requests, peak_rss_mib_upload_2gib';
 
 function skipAll(reason: string): FamilyResult {
   return { figures: [], skips: [{ family: 's3', what: FIGURES, reason }] };
@@ -177,6 +177,18 @@ export async function runS3(ctx: Context): Promise<FamilyResult> {
     const figures: Figure[] = ops.map((op) =>
       figure(op.figure, 's3', 'MB/s', samples.get(op.figure)!, { bytes: size, group: 's3', note }),
     );
+    // What each costs this process (TLS, hashing, sealing or opening): steadier than wall time on a
+    // shared machine. The store's own CPU is not in it.
+    for (const op of ops) {
+      const cpuSeconds = samples.get(cpuKey(op.figure))!.map((mbPerCpuSecond) => 1000 / mbPerCpuSecond);
+      figures.push(
+        figure(`${op.figure}_cpu_seconds_per_gb`, 's3', 'cpu-s/GB', cpuSeconds, {
+          bytes: size,
+          group: 's3',
+          note: `${note}: CPU-seconds (user + system, all threads) of the client process per 10^9 bytes`,
+        }),
+      );
+    }
 
     // A 1-byte ranged read in the middle of the encrypted object: the header, then one chunk.
     const offset = Math.floor(size / 2) + 12_345;

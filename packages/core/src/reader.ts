@@ -19,7 +19,7 @@ import {
 } from './open.ts';
 import { openedLength, PayloadOpener } from './payload.ts';
 import { type RewrapOptions, rewrapStanzas } from './rewrap.ts';
-import { CHUNK_SIZE, chunkOffset, plaintextSize } from './sizes.ts';
+import { CHUNK_SIZE, chunkOffset, plaintextSize, SEALED_CHUNK_SIZE } from './sizes.ts';
 import { type ByteSource, checkSource, readExactly } from './source.ts';
 
 /**
@@ -32,6 +32,11 @@ export const FIRST_READ = 4096;
 export const DEFAULT_WINDOW_SIZE = 8 * 1024 * 1024;
 /** Default windows fetched and decrypted at once. */
 export const DEFAULT_PARALLEL_WINDOWS = 4;
+/**
+ * Sealed chunks gathered before they are opened in an in-order read (1 MiB of plaintext): one
+ * cipher call and one buffer handed on per batch, whatever sizes the network delivers.
+ */
+const SEQUENTIAL_BATCH_CHUNKS = 64;
 
 /** A plaintext byte range, `end` exclusive (the one range convention of sealstream). */
 export interface ByteRange {
@@ -74,8 +79,10 @@ export interface SealedObject {
   readonly storedSize: number;
   /**
    * The plaintext of the whole object, or of `range`, as a stream. Windows are read and decrypted
-   * `parallel` at a time and delivered in order; a read that reaches the end authenticates the final
-   * chunk (and so the length). No byte of a chunk is released before it authenticates.
+   * `parallel` at a time and delivered in order; a read longer than one window from a source with
+   * {@link ByteSource.readSequential} is one in-order read instead, opened 1 MiB at a time as its
+   * bytes arrive. A read that reaches the end authenticates the final chunk (and so the length).
+   * No byte of a chunk is released before it authenticates.
    */
   stream(range?: ByteRange, options?: { signal?: AbortSignal }): ReadableStream<Uint8Array>;
   /** The plaintext `[start, end)` in one buffer (one read of just the chunks it needs). */
@@ -216,7 +223,7 @@ class Sealed implements SealedObject {
    * the final chunk (SPEC §8), which also covers the empty range at the end of an empty object. A
    * range that ends inside the final chunk reads it whole, to the end of the object.
    */
-  async #window(start: number, end: number, signal?: AbortSignal, pool?: WindowPool): Promise<Uint8Array> {
+  #span(start: number, end: number): { first: number; final: boolean; from: number; to: number } {
     const h = this.header.headerLength;
     const first = Math.floor(start / CHUNK_SIZE);
     // The final chunk is the one holding the last byte (index size / 16384, empty when the size is a
@@ -224,8 +231,16 @@ class Sealed implements SealedObject {
     const finalIndex = Math.floor(this.size / CHUNK_SIZE);
     const final = end === this.size || Math.floor((end - 1) / CHUNK_SIZE) === finalIndex;
     const last = final ? finalIndex : Math.floor((end - 1) / CHUNK_SIZE);
-    const from = chunkOffset(first, h);
-    const to = final ? this.storedSize : chunkOffset(last + 1, h);
+    return {
+      first,
+      final,
+      from: chunkOffset(first, h),
+      to: final ? this.storedSize : chunkOffset(last + 1, h),
+    };
+  }
+
+  async #window(start: number, end: number, signal?: AbortSignal, pool?: WindowPool): Promise<Uint8Array> {
+    const { first, final, from, to } = this.#span(start, end);
     let sealed: Uint8Array;
     let reused: Uint8Array | undefined;
     if (to <= this.#prefix.length) sealed = this.#prefix.subarray(from, to);
@@ -251,6 +266,50 @@ class Sealed implements SealedObject {
     }
   }
 
+  /**
+   * The plaintext `[start, end)` from one in-order read of its chunks ({@link ByteSource.readSequential}):
+   * the bytes are gathered into one reused batch of {@link SEQUENTIAL_BATCH_CHUNKS} sealed chunks,
+   * and each full batch is opened and handed on while the next one arrives. The last batch is
+   * opened with the final chunk when the range reaches it; nothing is released before it
+   * authenticates.
+   */
+  async *#sequential(start: number, end: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const { first, final, from, to } = this.#span(start, end);
+    const opener = new PayloadOpener(this.#opened.cipher, first);
+    const batch = allocUninitialized(SEQUENTIAL_BATCH_CHUNKS * SEALED_CHUNK_SIZE);
+    let filled = 0;
+    let received = 0;
+    /** Plaintext offset of the batch's first chunk. */
+    let position = first * CHUNK_SIZE;
+    const open = async (last: boolean): Promise<Uint8Array | undefined> => {
+      const plain = allocUninitialized(openedLength(filled, last));
+      const opened = await opener.open(batch.subarray(0, filled), plain, last);
+      const lo = Math.max(start, position) - position;
+      const hi = Math.min(end, position + opened) - position;
+      position += opened;
+      filled = 0;
+      return hi > lo ? new Uint8Array(plain.buffer, plain.byteOffset + lo, hi - lo) : undefined;
+    };
+    for await (const piece of this.#source.readSequential!(from, to, signal)) {
+      if (received + piece.length > to - from) throw sourceLength(from, to, received + piece.length);
+      for (let at = 0; at < piece.length; ) {
+        const take = Math.min(batch.length - filled, piece.length - at);
+        batch.set(piece.subarray(at, at + take), filled);
+        filled += take;
+        at += take;
+        received += take;
+        // a full batch with more bytes to come holds no final chunk
+        if (filled === batch.length && received < to - from) {
+          const plain = await open(false);
+          if (plain !== undefined) yield plain;
+        }
+      }
+    }
+    if (received !== to - from) throw sourceLength(from, to, received);
+    const plain = await open(final);
+    if (plain !== undefined) yield plain;
+  }
+
   async read(range?: ByteRange, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     const { start, end } = this.#range(range);
     return this.#window(start, end, options.signal);
@@ -267,50 +326,58 @@ class Sealed implements SealedObject {
     if (callerSignal?.aborted) onCallerAbort();
     callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     const release = () => callerSignal?.removeEventListener('abort', onCallerAbort);
-    const inFlight: Promise<Uint8Array>[] = [];
-    // sealed windows are read into at most `parallel` buffers, reused until the stream ends
-    const pool = new WindowPool();
-    let next = start;
-    let started = false;
-    const startWindow = () => {
-      // Windows after the first start on a window boundary: no chunk is read twice.
-      const windowEnd = Math.min(end, (Math.floor(next / this.#windowSize) + 1) * this.#windowSize);
-      const window = this.#window(next, windowEnd, signal, pool);
-      window.catch(() => {}); // surfaced in order by pull()
-      inFlight.push(window);
-      next = windowEnd;
-      started = true;
-    };
+    const parts =
+      this.#source.readSequential !== undefined && end - start > this.#windowSize
+        ? this.#sequential(start, end, signal)
+        : this.#windows(start, end, signal);
+    // one part per pull: nothing is read ahead of the consumer but the windows in flight
     return new ReadableStream<Uint8Array>(
       {
         pull: async (stream) => {
-          // An empty object still authenticates its (empty) final chunk before the stream ends.
-          while (inFlight.length < this.#parallel && (next < end || !started)) startWindow();
-          const window = inFlight.shift();
-          if (window === undefined) {
-            release();
-            return stream.close();
-          }
           try {
-            const bytes = await window;
-            if (bytes.length > 0) stream.enqueue(bytes);
-            if (inFlight.length === 0 && next >= end) {
-              release();
-              stream.close();
-            }
+            const { value, done } = await parts.next();
+            if (!done) return stream.enqueue(value);
+            release();
+            stream.close();
           } catch (err) {
             release();
             controller.abort();
             throw err;
           }
         },
-        cancel: (reason) => {
+        cancel: async (reason) => {
           release();
           controller.abort(reason);
+          await parts.return(undefined).catch(() => {});
         },
       },
       { highWaterMark: 0 },
     );
+  }
+
+  /** The plaintext `[start, end)` window by window, `parallel` windows read at a time, in order. */
+  async *#windows(start: number, end: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const inFlight: Promise<Uint8Array>[] = [];
+    // sealed windows are read into at most `parallel` buffers, reused until the stream ends
+    const pool = new WindowPool();
+    let next = start;
+    let started = false;
+    for (;;) {
+      // An empty object still authenticates its (empty) final chunk before the stream ends.
+      while (inFlight.length < this.#parallel && (next < end || !started)) {
+        // Windows after the first start on a window boundary: no chunk is read twice.
+        const windowEnd = Math.min(end, (Math.floor(next / this.#windowSize) + 1) * this.#windowSize);
+        const window = this.#window(next, windowEnd, signal, pool);
+        window.catch(() => {}); // surfaced in order below
+        inFlight.push(window);
+        next = windowEnd;
+        started = true;
+      }
+      const window = inFlight.shift();
+      if (window === undefined) return;
+      const bytes = await window;
+      if (bytes.length > 0) yield bytes;
+    }
   }
 
   async rewrap(options: RewrapOptions): Promise<Rewrapped> {
@@ -320,6 +387,14 @@ class Sealed implements SealedObject {
     // Read back through the one parser, so what is reported is what readers will see.
     return { header, payloadOffset: parsed.headerLength, keyIds: inspectHeader(header).keyIds };
   }
+}
+
+/** The error for a sequential read that delivered another length than asked for. */
+function sourceLength(from: number, to: number, got: number): SealstreamError {
+  return new SealstreamError(
+    'TRUNCATED',
+    `the byte source delivered ${got} bytes for [${from}, ${to}), not ${to - from}: the object is shorter than it said or changed`,
+  );
 }
 
 /**

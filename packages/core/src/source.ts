@@ -19,6 +19,14 @@ export interface ByteSource {
    * window per read. `into` belongs to the caller again once the promise settles.
    */
   readInto?(start: number, end: number, into: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: the bytes [start, end) in order, as they arrive, in pieces of any size (one request
+   * where the source can, e.g. one GET streamed). The reader uses it for long in-order reads and
+   * opens each run of chunks as soon as its bytes are in, instead of waiting for whole windows.
+   * The pieces must add up to exactly `end - start` bytes; each belongs to the reader once yielded.
+   * Ending the iteration early (`return()`) must release what the read holds; honors `signal`.
+   */
+  readSequential?(start: number, end: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
 /**

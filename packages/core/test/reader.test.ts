@@ -410,3 +410,171 @@ describe('sealed windows in reused buffers', () => {
     expect(Buffer.concat(got).length).toBe(4 * C);
   });
 });
+
+/** Byte equality of large arrays (toEqual walks megabytes element by element). */
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}
+
+describe('long in-order reads from a source that streams (readSequential)', () => {
+  /** 64 sealed chunks are gathered per batch: 1 MiB of plaintext handed on at a time. */
+  const BATCH = 64 * C;
+
+  /**
+   * A source whose sequential reads deliver pieces of the sizes in `pieces` (cycled), recording
+   * each read, whether it was ended early, and the signal it was given. `read` serves the header.
+   */
+  function streaming(bytes: Uint8Array, pieces: number[] = [16_384]) {
+    const sequential: [number, number][] = [];
+    const windows: [number, number][] = [];
+    const ended: boolean[] = [];
+    const signals: (AbortSignal | undefined)[] = [];
+    const source: ByteSource = {
+      size: bytes.length,
+      async read(start, end) {
+        windows.push([start, end]);
+        return bytes.slice(start, end);
+      },
+      readSequential(start, end, signal) {
+        sequential.push([start, end]);
+        signals.push(signal);
+        const index = ended.push(false) - 1;
+        return (async function* () {
+          let at = start;
+          let i = 0;
+          try {
+            while (at < end) {
+              await new Promise((r) => setImmediate(r));
+              signal?.throwIfAborted();
+              const next = Math.min(end, at + pieces[i++ % pieces.length]!);
+              yield bytes.slice(at, next);
+              at = next;
+            }
+          } finally {
+            ended[index] = at < end;
+          }
+        })();
+      },
+    };
+    return { source, sequential, windows, ended, signals };
+  }
+
+  test('the whole object: one sequential read of the payload, exact bytes, whatever the piece sizes', async () => {
+    const n = 200 * C + 77;
+    const plain = pattern(n, 11);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const h = readHeaderLength(sealed)!;
+    for (const pieces of [[16_400], [7, 100_003, 16_399], [3_000_000], [sealed.length]]) {
+      const s = streaming(sealed, pieces);
+      const object = await openSealed(s.source, { keys: [key], windowSize: 4 * C });
+      const parts: number[] = [];
+      const got: Uint8Array[] = [];
+      for await (const part of object.stream() as unknown as AsyncIterable<Uint8Array>) {
+        parts.push(part.length);
+        got.push(part.slice());
+      }
+      expect(same(Buffer.concat(got), plain), `pieces ${pieces}`).toBe(true);
+      expect(s.sequential).toEqual([[h + 56, sealed.length]]);
+      expect(s.windows).toEqual([[0, FIRST_READ]]); // the header only
+      // handed on a batch at a time, not a piece at a time
+      expect(parts).toEqual([BATCH, BATCH, BATCH, n - 3 * BATCH]);
+    }
+  }, 60_000);
+
+  test('any range of a streamed object: exact bytes, through the final chunk when it reaches the end', async () => {
+    const n = 150 * C + 5;
+    const plain = pattern(n, 12);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const h = readHeaderLength(sealed)!;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: n - 1 }),
+        fc.integer({ min: 1, max: n }),
+        fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 2, maxLength: 4 }).map((p) => [
+          ...p,
+          65_536, // and a large one: a small piece is cheap to test, not many of them
+        ]),
+        async (start, length, pieces) => {
+          const end = Math.min(n, start + length);
+          const s = streaming(sealed, pieces);
+          const object = await openSealed(s.source, { keys: [key], windowSize: C });
+          expect(same(await collect(object.stream({ start, end })), plain.subarray(start, end))).toBe(true);
+          if (end - start > C) {
+            expect(s.sequential.length).toBe(1);
+            const [from, to] = s.sequential[0]!;
+            expect(from).toBe(h + 56 + Math.floor(start / C) * SEALED_CHUNK_SIZE);
+            const reachesFinal = Math.floor((end - 1) / C) === Math.floor(n / C) || end === n;
+            expect(to).toBe(reachesFinal ? sealed.length : h + 56 + Math.ceil(end / C) * SEALED_CHUNK_SIZE);
+          } else expect(s.sequential.length).toBe(0);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+
+  test('a tampered chunk: the batches before it are released, no byte of its batch', async () => {
+    const n = 200 * C + 9;
+    const plain = pattern(n, 13);
+    for (const chunk of [70, Math.floor(n / C)]) {
+      const sealed = await encrypt(plain, { recipients: [key] });
+      const h = readHeaderLength(sealed)!;
+      sealed[h + 56 + chunk * SEALED_CHUNK_SIZE + 3]! ^= 1;
+      const s = streaming(sealed, [50_000]);
+      const object = await openSealed(s.source, { keys: [key], windowSize: C });
+      const got: Uint8Array[] = [];
+      await expect(
+        object.stream().pipeTo(new WritableStream({ write: (part) => void got.push(part.slice()) })),
+      ).rejects.toMatchObject({ code: 'CHUNK_AUTH_FAILED' });
+      const released = Buffer.concat(got);
+      expect(released.length, `chunk ${chunk}`).toBe(Math.floor(chunk / 64) * BATCH);
+      expect(same(released, plain.subarray(0, released.length))).toBe(true);
+    }
+  });
+
+  test('a source that delivers fewer or more bytes than asked fails TRUNCATED, never a short success', async () => {
+    const n = 100 * C + 1;
+    const sealed = await encrypt(pattern(n), { recipients: [key] });
+    const short: ByteSource = {
+      size: sealed.length,
+      read: async (a, b) => sealed.slice(a, b),
+      readSequential: async function* (a, b) {
+        yield sealed.slice(a, b - 20_000);
+      },
+    };
+    const object = await openSealed(short, { keys: [key], windowSize: C });
+    await expect(collect(object.stream())).rejects.toMatchObject({ code: 'TRUNCATED' });
+    const long: ByteSource = {
+      ...short,
+      readSequential: async function* (a, b) {
+        yield sealed.slice(a, b);
+        yield new Uint8Array(5);
+      },
+    };
+    const object2 = await openSealed(long, { keys: [key], windowSize: C });
+    await expect(collect(object2.stream())).rejects.toMatchObject({ code: 'TRUNCATED' });
+    // bytes appended to the stored object: the final chunk finds them
+    const appended = new Uint8Array(Buffer.concat([sealed, new Uint8Array(20)]));
+    const object3 = await openSealed(streaming(appended).source, { keys: [key], windowSize: C });
+    await expect(collect(object3.stream())).rejects.toMatchObject({ code: 'TRAILING_DATA' });
+  });
+
+  test('cancelling the stream ends the sequential read; the caller signal aborts it', async () => {
+    const sealed = await encrypt(pattern(300 * C), { recipients: [key] });
+    const s = streaming(sealed, [20_000]);
+    const object = await openSealed(s.source, { keys: [key], windowSize: C });
+    const reader = object.stream().getReader();
+    expect((await reader.read()).value!.length).toBe(BATCH);
+    await reader.cancel();
+    expect(s.ended).toEqual([true]);
+    expect(s.signals[0]!.aborted).toBe(true);
+
+    const caller = new AbortController();
+    const s2 = streaming(sealed, [20_000]);
+    const object2 = await openSealed(s2.source, { keys: [key], windowSize: C });
+    const reader2 = object2.stream(undefined, { signal: caller.signal }).getReader();
+    await reader2.read();
+    caller.abort(new Error('stop'));
+    await expect(reader2.read()).rejects.toThrow();
+    expect(s2.ended).toEqual([true]);
+  });
+});

@@ -161,8 +161,10 @@ export async function describeObject(f: Fetcher): Promise<SealedFacts> {
 
 /**
  * Opens an object for reading, whole or a plaintext range, through core's reader over ranged GETs:
- * one GET for the header (and the whole of a small object), then windows of chunks, `parallel` at
- * a time, in order. A range that touches the end includes the final chunk, so truncation is detected.
+ * one GET for the header (and the whole of a small object), then, for a read longer than one
+ * window, one GET of the chunks streamed and opened 1 MiB at a time as they arrive (resumed where
+ * it broke off); a shorter read is one window. A range that touches the end includes the final
+ * chunk, so truncation is detected.
  * A range ending past the plaintext is clamped to it, as a server clamps a stored range.
  */
 export async function openObject(

@@ -149,6 +149,18 @@ export class S3RangeSource implements ByteSource {
     await this.#collect(start, end, signal, undefined, into);
   }
 
+  /**
+   * The bytes `[start, end)` in order as they arrive: one GET streamed, resumed like {@link read}
+   * from the first byte not yet received when the body breaks off (pinned to the same version).
+   * The pieces are the body's own buffers, never copied here; ending the iteration early closes
+   * the body.
+   * @throws {SosError} as {@link read}.
+   */
+  readSequential(start: number, end: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    this.#check(start, end);
+    return this.#bytes(start, end, signal, () => undefined);
+  }
+
   #check(start: number, end: number): void {
     if (
       !Number.isSafeInteger(start) ||

@@ -17,28 +17,14 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { generateKey, isSealstreamError } from '@sealstream/core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  createSosClient,
-  type Encryption,
-  getObject,
-  isSosError,
-  putObject,
-  UploadNotAbortedError,
-} from '../src/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Encryption, getObject, isSosError, putObject, UploadNotAbortedError } from '../src/index.ts';
 import { bytes, collect, openUploads, sameBytes, useTestBucket } from './helpers.ts';
-import { type Fault, type FaultAction, type FaultProxy, startFaultProxy } from './support/fault-proxy.ts';
+import type { Fault, FaultAction } from './support/fault-proxy.ts';
+import { FAST, outageAt, SETTLE_BOUND_MS, throughProxy, timed } from './support/through-proxy.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-/** Short bounds so that stalls are noticed quickly. */
-const FAST = { connectMs: 2000, idleMs: 2000, requestMs: 15_000, cleanupMs: 5000 };
-/**
- * Longest a call may take under FAST: two attempts of a stalled request (idle bound each, SDK
- * backoff between), four resumes with backoff, and a cleanup. A call still pending then has hung.
- */
-const SETTLE_BOUND_MS = 25_000;
-
 let direct: S3Client;
 let bucket: string;
 useTestBucket((c, b) => {
@@ -46,45 +32,10 @@ useTestBucket((c, b) => {
   bucket = b;
 });
 
-/** Runs `test` with a proxy armed with `faults` and a client through it; closes the proxy after. */
-async function throughProxy(
-  faults: Fault[],
-  test: (proxy: FaultProxy, client: S3Client) => Promise<void>,
-  timeouts: Partial<typeof FAST> = {},
-): Promise<void> {
-  const s3 = inject('s3');
-  const proxy = await startFaultProxy(s3.endpoint, faults);
-  const client = createSosClient({
-    endpoint: proxy.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    ca: s3.caFile,
-    timeouts: { ...FAST, ...timeouts },
-    clientConfig: { maxAttempts: 2 },
-  });
-  try {
-    await test(proxy, client);
-  } finally {
-    client.destroy();
-    await proxy.close();
-  }
-}
-
 /** Multipart uploads still open for one key. */
 async function openUploadsOf(key: string): Promise<number> {
   const out = await direct.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
   return (out.Uploads ?? []).filter((u) => u.Key === key).length;
-}
-
-/** Runs `work` and reports how it settled and how long it took. */
-async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
-  const t0 = performance.now();
-  try {
-    const value = await work();
-    return { value, ms: performance.now() - t0 };
-  } catch (error) {
-    return { error, ms: performance.now() - t0 };
-  }
 }
 
 async function exists(key: string): Promise<boolean> {
@@ -141,13 +92,7 @@ describe.concurrent.each(modes)('downloads through faults (%s)', (mode, encrypti
   it.each(['reset', 'stall'] as const)(
     'outage (%s) mid-object: a coded failure, never a short success',
     async (mode) => {
-      const fault: Fault = {
-        direction: 'down',
-        at: 3 * MiB,
-        connection: 'total',
-        action: { kind: 'outage', mode },
-      };
-      await throughProxy([fault], async (_proxy, client) => {
+      await throughProxy([outageAt(3 * MiB, mode)], async (_proxy, client) => {
         const result = await download(client);
         expect(result.value, 'a download cut off for good must not succeed').toBeUndefined();
         expect(isSealstreamError(result.error) ? result.error.code : String(result.error)).toBeOneOf(
@@ -338,19 +283,24 @@ describe('an object replaced during a read', () => {
     ['SSE-C', { sseC: { key: sseKey } }],
   ] as [string, Encryption][])('%s: OBJECT_CHANGED, not a decryption error', async (mode, encryption) => {
     const key = `replaced-${mode}`;
-    const size = 17 * MiB;
-    await putObject({ client: direct, bucket, key, body: bytes(size), encryption, partSize: 5 * MiB });
-    // client-side reads 8 MiB windows, each its own GET; a body cut after 1 MiB makes SSE-C ask again
-    const cut: Fault = { direction: 'down', at: 2 * MiB, connection: 'total', action: { kind: 'rst' } };
-    await throughProxy([cut], async (_proxy, client) => {
+    const size = 40 * MiB;
+    await putObject({ client: direct, bucket, key, body: bytes(size), encryption, partSize: 8 * MiB });
+    // Both read the rest of the object as one streamed GET. The body is cut once the object is
+    // replaced (past what socket buffers already hold), so the read has to ask again, pinned to
+    // the first version: the store refuses, and that must be OBJECT_CHANGED. (A GET still
+    // streaming the old version when it is replaced may finish it: one version, all authenticated.)
+    await throughProxy([], async (proxy, client) => {
       const got = await getObject({ client, bucket, key, encryption, parallel: 1 });
       const reader = got.body.getReader();
       const first = await reader.read();
       expect(first.done).toBe(false);
-      await putObject({ client: direct, bucket, key, body: bytes(size), encryption, partSize: 5 * MiB });
+      await putObject({ client: direct, bucket, key, body: bytes(size), encryption, partSize: 8 * MiB });
+      const at = proxy.forwarded.down + 64 * 1024;
+      proxy.inject({ direction: 'down', at, connection: 'total', action: { kind: 'rst' } });
       const result = await timed(async () => {
         for (let r = await reader.read(); !r.done; r = await reader.read());
       });
+      expect(proxy.fired.length, 'the cut came after the replacement').toBe(1);
       expect(isSealstreamError(result.error) ? result.error.code : String(result.error)).toBe(
         'OBJECT_CHANGED',
       );
