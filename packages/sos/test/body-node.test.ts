@@ -5,8 +5,8 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { openBody, readerOf } from '../src/body.ts';
 import { chunksOf, nodeBody } from '../src/body.node.ts';
+import { openBody, readerOf } from '../src/body.ts';
 
 /** Every chunk a web stream yields, as yielded. */
 async function chunks(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
@@ -35,7 +35,7 @@ describe('a Node Readable as an upload body', () => {
     });
     const got = await chunks(await opened(source));
     expect(got).toHaveLength(3);
-    got.forEach((chunk, i) => expect(chunk.buffer).toBe(pushed[i]!.buffer));
+    for (const [i, chunk] of got.entries()) expect(chunk.buffer).toBe(pushed[i]!.buffer);
   });
 
   it('pulls one chunk at a time: an endless source is not read ahead', async () => {
