@@ -1,8 +1,9 @@
 /**
  * Resumable uploads of files (Node): the part plan is a pure function of the file's size, the part
  * size and (client-side) the header, so any part can be made again from the file alone; a journal
- * records which parts the server acknowledged; resuming checks the journal against the file, the
- * caller's keys and the server (ListParts), then sends only the parts that are missing, wherever
+ * records which parts the server acknowledged; resuming asks the server (ListParts) first, so an
+ * upload it no longer knows starts over whatever the old journal says, then checks the journal
+ * against the file and the caller's keys, and sends only the parts that are missing, wherever
  * they are (parts go up in parallel, so an interruption leaves holes, not just a missing suffix).
  * @module
  */
@@ -29,7 +30,7 @@ import {
 import { statRegularFile } from '../body.node.ts';
 import { identityFor, recipientsOf } from '../client-side.ts';
 import { type ResolvedEncryption, resolveEncryption } from '../encryption.ts';
-import { SosError, UploadResumableError } from '../errors.ts';
+import { isSosError, SosError, UploadResumableError } from '../errors.ts';
 import {
   applyTags,
   checkLocation,
@@ -332,48 +333,20 @@ async function continuePlan(
       `the upload journal ${journalPath} does not match its own source size`,
     );
   }
-  const changed = sourceDifference(journal.source, source);
-  if (changed !== undefined) {
-    throw new SosError(
-      'SOURCE_CHANGED',
-      `${source.path} is not the file the interrupted upload of ${bucket}/${key} was reading: ${changed}. ` +
-        `Pass restart to abandon that upload (upload ID ${journal.uploadId}) and start over`,
-    );
+  // the store first: an upload it no longer knows (aborted by hand or by a lifecycle rule, or
+  // completed) is started over whatever the journal says of the file and the keys, since nothing of
+  // it is left to continue; only an upload found completed needs the same file and keys to be taken
+  // as this call's result
+  const listed = await listParts(client, journal, sseCFor(journal, encryption), options.signal);
+  let checked: { maker: PartMaker; sealing: ResumableSealing | undefined };
+  try {
+    checked = await checkAgainstCall(options, journal, journalPath, source, encryption, file);
+  } catch (err) {
+    if (listed !== undefined || !isSosError(err)) throw err;
+    await removeJournal(journalPath);
+    return { kind: 'plan', plan: undefined };
   }
-  const mode = modeOf(encryption);
-  if (journal.encryption !== mode) {
-    throw new SosError(
-      'RESUME_KEY_MISMATCH',
-      `the interrupted upload of ${bucket}/${key} used encryption "${journal.encryption}", this call asks for "${mode}": resume it with the same encryption, or pass restart`,
-    );
-  }
-  if (encryption.sseC && journal.sseCKeyCheck !== sseCKeyCheck(encryption.sseC)) {
-    throw new SosError(
-      'RESUME_KEY_MISMATCH',
-      `the interrupted upload of ${bucket}/${key} used another SSE-C key: resume it with the same key, or pass restart`,
-    );
-  }
-  let maker: PartMaker;
-  let sealing: ResumableSealing | undefined;
-  if (encryption.clientSide) {
-    sealing = await reopenHeader(journal, journalPath, encryption, options);
-    if (sealing.sealedSize !== journal.plan.sealedSize) {
-      throw new SosError(
-        'JOURNAL_INVALID',
-        `the upload journal ${journalPath} does not match its own header (sealed size)`,
-      );
-    }
-    maker = sealedMaker(file, sealing);
-  } else {
-    if (journal.plan.sealedSize !== source.size) {
-      throw new SosError(
-        'JOURNAL_INVALID',
-        `the upload journal ${journalPath} does not match its file's size`,
-      );
-    }
-    maker = fileMaker(file, source.size);
-  }
-  const listed = await listParts(client, journal, encryption.sseC, options.signal);
+  const { maker, sealing } = checked;
   if (listed === undefined) {
     // the server no longer knows the upload: completed after all, or aborted (by hand, by a lifecycle rule)
     const completed = await completedObject(client, journal, encryption.sseC, options.signal);
@@ -447,6 +420,73 @@ async function continuePlan(
       existing: { uploadId: journal.uploadId, created: journal.created, parts: trusted, resent },
     },
   };
+}
+
+/**
+ * Checks a journal against this call: the same file, the same encryption mode and keys.
+ * @returns What makes the parts of the journaled upload.
+ * @throws {SosError} `SOURCE_CHANGED`, `RESUME_KEY_MISMATCH`, `JOURNAL_INVALID`.
+ */
+async function checkAgainstCall(
+  options: PutObjectOptions,
+  journal: Journal,
+  journalPath: string,
+  source: SourceFingerprint,
+  encryption: ResolvedEncryption,
+  file: FileHandle,
+): Promise<{ maker: PartMaker; sealing: ResumableSealing | undefined }> {
+  const { bucket, key } = options;
+  const changed = sourceDifference(journal.source, source);
+  if (changed !== undefined) {
+    throw new SosError(
+      'SOURCE_CHANGED',
+      `${source.path} is not the file the interrupted upload of ${bucket}/${key} was reading: ${changed}. ` +
+        `Pass restart to abandon that upload (upload ID ${journal.uploadId}) and start over`,
+    );
+  }
+  const mode = modeOf(encryption);
+  if (journal.encryption !== mode) {
+    throw new SosError(
+      'RESUME_KEY_MISMATCH',
+      `the interrupted upload of ${bucket}/${key} used encryption "${journal.encryption}", this call asks for "${mode}": resume it with the same encryption, or pass restart`,
+    );
+  }
+  if (encryption.sseC && journal.sseCKeyCheck !== sseCKeyCheck(encryption.sseC)) {
+    throw new SosError(
+      'RESUME_KEY_MISMATCH',
+      `the interrupted upload of ${bucket}/${key} used another SSE-C key: resume it with the same key, or pass restart`,
+    );
+  }
+  let maker: PartMaker;
+  let sealing: ResumableSealing | undefined;
+  if (encryption.clientSide) {
+    sealing = await reopenHeader(journal, journalPath, encryption, options);
+    if (sealing.sealedSize !== journal.plan.sealedSize) {
+      throw new SosError(
+        'JOURNAL_INVALID',
+        `the upload journal ${journalPath} does not match its own header (sealed size)`,
+      );
+    }
+    maker = sealedMaker(file, sealing);
+  } else {
+    if (journal.plan.sealedSize !== source.size) {
+      throw new SosError(
+        'JOURNAL_INVALID',
+        `the upload journal ${journalPath} does not match its file's size`,
+      );
+    }
+    maker = fileMaker(file, source.size);
+  }
+  return { maker, sealing };
+}
+
+/**
+ * The SSE-C parameters to list the journaled upload's parts with: the caller's, when they are the
+ * upload's (a store may want them), else none (the listing only asks whether the upload exists).
+ */
+function sseCFor(journal: Journal, encryption: ResolvedEncryption): SseCParams | undefined {
+  const sseC = encryption.sseC;
+  return sseC !== undefined && journal.sseCKeyCheck === sseCKeyCheck(sseC) ? sseC : undefined;
 }
 
 /** Opens the journaled header with the caller's keys: only someone who can read the object continues it. */
