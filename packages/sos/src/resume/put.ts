@@ -54,7 +54,8 @@ import {
   readJournal,
   removeJournal,
 } from './journal.ts';
-import { checkResumeOptions, type ResumedUpload } from './options.ts';
+import { lockJournal } from './lock.ts';
+import { checkResumeOptions, type ResumedUpload, type ResumeOptions } from './options.ts';
 
 /** What the parts are made of: the file as it is, or sealed (client-side). */
 interface PartMaker {
@@ -79,8 +80,9 @@ interface Plan {
 
 /**
  * `putObject` with `resume` (see `ResumeOptions`).
- * @throws {SosError} `NOT_RESUMABLE`, `JOURNAL_INVALID`, `SOURCE_CHANGED`, `RESUME_KEY_MISMATCH`, and
- *   {@link UploadResumableError} for a failure after the multipart upload started (it is kept).
+ * @throws {SosError} `NOT_RESUMABLE`, `JOURNAL_INVALID`, `JOURNAL_LOCKED` (another live run continues
+ *   this journal's upload), `SOURCE_CHANGED`, `RESUME_KEY_MISMATCH`, and {@link UploadResumableError}
+ *   for a failure after the multipart upload started (it is kept).
  */
 export async function putResumable(options: PutObjectOptions): Promise<PutObjectResult> {
   const { client, bucket, key } = checkLocation(options);
@@ -96,6 +98,29 @@ export async function putResumable(options: PutObjectOptions): Promise<PutObject
   const fields = objectFields(options);
   const path = resolve(options.body);
   const journalPath = resolve(resume.journal);
+  // one run at a time per journal, from before it is read until it is removed or final
+  const lock = await lockJournal(journalPath);
+  try {
+    return await putLocked(options, { resume, encryption, queueSize, fields, path, journalPath });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** {@link putResumable} once the journal is locked. */
+async function putLocked(
+  options: PutObjectOptions,
+  context: {
+    resume: ResumeOptions;
+    encryption: ResolvedEncryption;
+    queueSize: number;
+    fields: ReturnType<typeof objectFields>;
+    path: string;
+    journalPath: string;
+  },
+): Promise<PutObjectResult> {
+  const { client, bucket, key } = options;
+  const { resume, encryption, queueSize, fields, path, journalPath } = context;
   const file = await openSource(path);
   try {
     const source = await fingerprint(file, path);
