@@ -41,13 +41,15 @@ import {
 } from '../objects.ts';
 import { assertSseCApplied, httpStatus, type SseCParams } from '../sse-c.ts';
 import { cleanupSendOptions, mapTransportError } from '../timeouts.ts';
-import { choosePartSize, runMultipart, uploadObject } from '../upload.ts';
+import { abortUploadsStartedIn, choosePartSize, runMultipart, uploadObject } from '../upload.ts';
 import { md5Etag, multipartEtag } from './etag.ts';
 import { fingerprint, readAt, type SourceFingerprint, sourceDifference } from './fingerprint.ts';
 import {
+  isCreated,
   JOURNAL_FORMAT,
   JOURNAL_VERSION,
   type Journal,
+  type JournalBeforeCreate,
   type JournalEncryption,
   type JournalPart,
   JournalWriter,
@@ -124,7 +126,13 @@ async function putLocked(
   const file = await openSource(path);
   try {
     const source = await fingerprint(file, path);
-    let journal = await readJournal(journalPath);
+    const read = await readJournal(journalPath);
+    if (read !== undefined && !isCreated(read)) {
+      // a run was killed between the journal written before its CreateMultipartUpload and the one
+      // recording the upload's ID: the upload that Create may have made is found and aborted
+      await abortUnrecorded(client, read, journalPath);
+    }
+    let journal = read !== undefined && isCreated(read) ? read : undefined;
     if (journal !== undefined && resume.restart) {
       await abandon(client, journal, journalPath);
       journal = undefined;
@@ -212,7 +220,28 @@ async function upload(
   const total = maker.sealedSize;
   if (bytesSkipped > 0) options.onProgress?.({ loaded, total });
   const partBounds = (n: number): [number, number] => [(n - 1) * partSize, Math.min(n * partSize, total)];
-  const result = await runMultipart({
+  const created = plan.existing?.created ?? new Date().toISOString();
+  function journalOf(uploadId: string): Journal;
+  function journalOf(uploadId: undefined): JournalBeforeCreate;
+  function journalOf(uploadId: string | undefined): Journal | JournalBeforeCreate {
+    return {
+      format: JOURNAL_FORMAT,
+      version: JOURNAL_VERSION,
+      bucket,
+      key,
+      ...(uploadId !== undefined ? { uploadId } : {}),
+      created,
+      encryption: modeOf(encryption),
+      ...(encryption.sseC ? { sseCKeyCheck: sseCKeyCheck(encryption.sseC) } : {}),
+      ...(plan.sealing ? { header: Buffer.from(plan.sealing.prefix).toString('base64') } : {}),
+      plan: { partSize, size: source.size, sealedSize: total, parts: plan.parts },
+      source,
+      parts: [...skipped],
+    };
+  }
+  /** A journal without an upload ID is on disk: the Create failed or its ID could not be recorded. */
+  let unrecorded = false;
+  const multipart = runMultipart({
     client,
     createParams: { Bucket: bucket, Key: key, ...context.fields, ...encryption.sseC },
     sseC: encryption.sseC,
@@ -225,25 +254,19 @@ async function upload(
             uploadId: plan.existing.uploadId,
             parts: skipped.map((p): CompletedPart => ({ PartNumber: p.number, ETag: p.etag })),
           },
+    // the journal is written before the Create, without an upload ID, so that a run killed before
+    // it records the ID leaves a trace the next run follows (see abortUnrecorded)
+    beforeCreate: async () => {
+      await writer.write(journalOf(undefined));
+      unrecorded = true;
+    },
     onUploadId: async (uploadId) => {
-      journal = {
-        format: JOURNAL_FORMAT,
-        version: JOURNAL_VERSION,
-        bucket,
-        key,
-        uploadId,
-        created: plan.existing?.created ?? new Date().toISOString(),
-        encryption: modeOf(encryption),
-        ...(encryption.sseC ? { sseCKeyCheck: sseCKeyCheck(encryption.sseC) } : {}),
-        ...(plan.sealing ? { header: Buffer.from(plan.sealing.prefix).toString('base64') } : {}),
-        plan: { partSize, size: source.size, sealedSize: total, parts: plan.parts },
-        source,
-        parts: [...skipped],
-      };
+      journal = journalOf(uploadId);
       await writer.write(journal).catch((err) => {
         journal = undefined;
         throw err;
       });
+      unrecorded = false;
     },
     next: async () => {
       const n = missing.shift();
@@ -282,6 +305,12 @@ async function upload(
         ? undefined
         : new UploadResumableError({ bucket, key, uploadId, journal: writer.path }, err),
     ...checkPartOf(encryption, bucket, key),
+  });
+  const result = await multipart.catch(async (err: unknown) => {
+    // the upload was aborted (no ID was recorded, see keepOnFailure) or never created: the journal
+    // written before the Create has nothing left to tell
+    if (unrecorded) await writer.remove().catch(() => {});
+    throw err;
   });
   await writer.remove();
   if (result.parts > 0) await applyTags(options, result.versionId);
@@ -625,6 +654,44 @@ async function completedObject(
       throw mapTransportError(err, `head ${journal.bucket}/${journal.key}`);
   }
   return undefined;
+}
+
+/**
+ * How long after a journal's creation time the upload its CreateMultipartUpload made can have
+ * started: the Create is sent right after that journal is written, and its retries are over
+ * within this (the tolerated clock skew is added on both sides).
+ */
+const CREATE_WINDOW_MS = 2 * 60_000;
+
+/**
+ * Aborts the upload (or uploads, if the Create was retried) that a run killed before recording its
+ * upload ID may have left: those of the journal's key started between the journal's creation and
+ * {@link CREATE_WINDOW_MS} later. Another writer's upload of the same key started in that window
+ * would be aborted too. Then removes the journal.
+ * @throws {SosError} the listing's error, mapped (`TIMEOUT`, `SERVER_FAULT`, ...): the journal is
+ *   kept, so a later run tries again.
+ */
+async function abortUnrecorded(
+  client: S3Client,
+  journal: JournalBeforeCreate,
+  journalPath: string,
+): Promise<void> {
+  const from = Date.parse(journal.created);
+  if (Number.isFinite(from)) {
+    try {
+      await abortUploadsStartedIn(client, {
+        bucket: journal.bucket,
+        key: journal.key,
+        window: { from, to: from + CREATE_WINDOW_MS },
+      });
+    } catch (err) {
+      throw mapTransportError(
+        err,
+        `look for the upload of ${journal.bucket}/${journal.key} that an interrupted run started (journal ${journalPath})`,
+      );
+    }
+  }
+  await removeJournal(journalPath);
 }
 
 /** Aborts the journaled upload (one already gone is fine) and removes the journal. */
