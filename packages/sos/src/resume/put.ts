@@ -140,7 +140,7 @@ async function putLocked(
     const writer = new JournalWriter(journalPath);
     let plan: Plan | undefined;
     if (journal !== undefined) {
-      const checked = await continuePlan(options, journal, journalPath, source, encryption, file);
+      const checked = await continuePlan({ options, journal, journalPath, source, encryption, file });
       if (checked.kind === 'completed') {
         // the interruption may have come between the completion and the tagging
         await applyTags(options, checked.result.versionId);
@@ -361,19 +361,26 @@ async function freshPlan(
   };
 }
 
+/** A journal to continue, and the call that continues it. */
+interface ResumeCall {
+  options: PutObjectOptions;
+  journal: Journal;
+  journalPath: string;
+  /** The file as it is now. */
+  source: SourceFingerprint;
+  encryption: ResolvedEncryption;
+  file: FileHandle;
+}
+
 /**
  * Checks a journal against the call, the file, the keys and the server.
  * @returns The plan that continues it; a fresh plan when the server no longer knows the upload;
  *   or the result, when the upload turns out to have completed (the journal outlived it).
  */
 async function continuePlan(
-  options: PutObjectOptions,
-  journal: Journal,
-  journalPath: string,
-  source: SourceFingerprint,
-  encryption: ResolvedEncryption,
-  file: FileHandle,
+  call: ResumeCall,
 ): Promise<{ kind: 'plan'; plan: Plan | undefined } | { kind: 'completed'; result: PutObjectResult }> {
+  const { options, journal, journalPath, encryption } = call;
   const { client, bucket, key } = options;
   if (journal.bucket !== bucket || journal.key !== key) {
     throw new SosError(
@@ -394,7 +401,7 @@ async function continuePlan(
   const listed = await listParts(client, journal, sseCFor(journal, encryption), options.signal);
   let checked: { maker: PartMaker; sealing: ResumableSealing | undefined };
   try {
-    checked = await checkAgainstCall(options, journal, journalPath, source, encryption, file);
+    checked = await checkAgainstCall(call);
   } catch (err) {
     if (listed !== undefined || !isSosError(err)) throw err;
     await removeJournal(journalPath);
@@ -482,13 +489,9 @@ async function continuePlan(
  * @throws {SosError} `SOURCE_CHANGED`, `RESUME_KEY_MISMATCH`, `JOURNAL_INVALID`.
  */
 async function checkAgainstCall(
-  options: PutObjectOptions,
-  journal: Journal,
-  journalPath: string,
-  source: SourceFingerprint,
-  encryption: ResolvedEncryption,
-  file: FileHandle,
+  call: ResumeCall,
 ): Promise<{ maker: PartMaker; sealing: ResumableSealing | undefined }> {
+  const { options, journal, journalPath, source, encryption, file } = call;
   const { bucket, key } = options;
   const changed = sourceDifference(journal.source, source);
   if (changed !== undefined) {
