@@ -100,6 +100,7 @@ const BY_CODE: Record<ErrorCode | SosErrorCode, ExitCode> = {
   RESUME_KEY_MISMATCH: EXIT.KEY,
   NOT_RESUMABLE: EXIT.USAGE,
   JOURNAL_INVALID: EXIT.ERROR,
+  JOURNAL_LOCKED: EXIT.ERROR,
 };
 
 /** True when `code` is one that {@link BY_CODE} maps. */

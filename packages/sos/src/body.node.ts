@@ -1,11 +1,13 @@
 /**
  * The Node edge of upload bodies: a file path becomes a {@link SizedBody} whose size comes from
- * `stat` and whose bytes are streamed from the file, opened only when first read.
+ * `stat` and whose bytes are streamed from the file, opened only when first read; a Node `Readable`
+ * is read a chunk at a time, as it pushed them.
  * @module
  */
 import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { type BodyInput, openBody, type SizedBody } from './body.ts';
+import { finished, Readable } from 'node:stream';
+import type { BodyInput, SizedBody } from './body.ts';
 import { SosError } from './errors.ts';
 
 /**
@@ -20,9 +22,7 @@ export async function fileBody(path: string): Promise<SizedBody> {
   );
   return {
     size: info.size,
-    // a Node Readable is an async iterable of bytes: openBody makes it a web stream
-    stream: () =>
-      openBody(createReadStream(path, { highWaterMark: 1 << 20 })).body as ReadableStream<Uint8Array>,
+    stream: () => chunksOf(createReadStream(path, { highWaterMark: 1 << 20 })),
   };
 }
 
@@ -47,7 +47,63 @@ export async function statRegularFile(path: string, notRegular: () => SosError):
   return info;
 }
 
-/** A body with a file path turned into a {@link fileBody}; anything else as given. */
+/**
+ * A Node `Readable` as a web stream that hands on each chunk as the `Readable` emitted it, pulled
+ * one at a time (the `Readable` is paused in between); cancelling the stream destroys it.
+ *
+ * Not the `Readable`'s async iterator: it calls `read()`, which joins all the chunks buffered at
+ * that moment into a fresh buffer. Each join is a copy of a MiB or more that is garbage at once,
+ * and V8 collects such garbage only once external memory has grown by tens of MiB: a client-side
+ * upload from a `Readable` peaked ~25 MiB higher for it. (Nor `Readable.toWeb()`: on Node 20 it
+ * throws "Controller is already closed" when the web side is cancelled while the Readable flows.)
+ */
+export function chunksOf(readable: Readable): ReadableStream<Uint8Array> {
+  let over = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        readable.pause();
+        readable.on('data', (chunk: unknown) => {
+          if (over) return;
+          if (!(chunk instanceof Uint8Array)) {
+            over = true;
+            controller.error(
+              new SosError(
+                'INVALID_ARGUMENT',
+                `"body" stream must yield bytes, got ${typeof chunk} (an encoding set?)`,
+              ),
+            );
+            readable.destroy();
+            return;
+          }
+          controller.enqueue(chunk);
+          if ((controller.desiredSize ?? 0) <= 0) readable.pause();
+        });
+        // the end, an error, or a close before the end (ERR_STREAM_PREMATURE_CLOSE)
+        finished(readable, { writable: false }, (err) => {
+          if (over) return;
+          over = true;
+          if (err) controller.error(err);
+          else controller.close();
+        });
+      },
+      pull() {
+        readable.resume();
+      },
+      cancel() {
+        over = true;
+        readable.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * A body with a file path turned into a {@link fileBody} and a Node `Readable` into a web stream
+ * read a chunk at a time ({@link chunksOf}); anything else as given.
+ */
 export async function nodeBody(input: BodyInput): Promise<Exclude<BodyInput, string>> {
-  return typeof input === 'string' ? fileBody(input) : input;
+  if (typeof input === 'string') return fileBody(input);
+  return input instanceof Readable ? chunksOf(input) : input;
 }

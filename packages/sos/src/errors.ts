@@ -47,7 +47,9 @@ export type SosErrorCode =
   /** Resume was asked for a body that cannot be read again from any offset (a stream, stdin, bytes). */
   | 'NOT_RESUMABLE'
   /** The resume journal is unreadable, corrupt, of another format version, or for another object. */
-  | 'JOURNAL_INVALID';
+  | 'JOURNAL_INVALID'
+  /** Another live run (another process, or this one) is continuing the upload of this resume journal. */
+  | 'JOURNAL_LOCKED';
 
 /** Base class of every error this package throws; `code` is stable across versions. */
 export class SosError extends SealstreamError<SosErrorCode> {

@@ -1,6 +1,6 @@
 /**
  * `putObject` of the Node entry: the shared one, with a file path as the body read from the file,
- * and resumable uploads of files (a journal is a file).
+ * a Node `Readable` read a chunk at a time, and resumable uploads of files (a journal is a file).
  * @module
  */
 import { nodeBody } from './body.node.ts';
@@ -24,5 +24,5 @@ import { putResumable } from './resume/put.ts';
 export async function putObject(options: PutObjectOptions): Promise<PutObjectResult> {
   if (options?.resume !== undefined) return putResumable(options);
   const body = options?.body;
-  return putAnyBody(typeof body === 'string' ? { ...options, body: await nodeBody(body) } : options);
+  return putAnyBody(body === undefined ? options : { ...options, body: await nodeBody(body) });
 }

@@ -255,6 +255,11 @@ export interface MultipartOptions {
   onPartStored?: ((body: Uint8Array) => void) | undefined;
   /** Continue this multipart upload instead of creating one; `parts` are those it already holds. */
   existing?: { uploadId: string; parts: CompletedPart[] } | undefined;
+  /**
+   * Called (and awaited) just before CreateMultipartUpload is sent (not for an `existing` upload):
+   * throwing fails the upload with nothing created (e.g. a journal that must record the attempt).
+   */
+  beforeCreate?: (() => Promise<void>) | undefined;
   /** Called (and awaited) once the upload exists, created or continued, before any part is sent. */
   onUploadId?: ((uploadId: string) => Promise<void>) | undefined;
   /** Called (and awaited, before the worker takes another part) when the server has stored a part. */
@@ -398,7 +403,10 @@ export async function runMultipart(
     return created.UploadId;
   };
   try {
-    if (uploadId === undefined) uploadId = await create();
+    if (uploadId === undefined) {
+      await options.beforeCreate?.();
+      uploadId = await create();
+    }
     await options.onUploadId?.(uploadId);
     const workers = Array.from({ length: options.queueSize }, () => worker().catch(fail));
     await Promise.all(workers);
@@ -480,8 +488,35 @@ async function abortLostUploads(
   window: { from: number; to: number },
 ): Promise<void> {
   try {
+    await abortUploadsStartedIn(client, { bucket, key, keep, window });
+  } catch {
+    // best effort: the store is unreachable, and so is any upload it may hold
+  }
+}
+
+/**
+ * Aborts the multipart uploads of `key` that started within `window` (epoch milliseconds, widened
+ * by the tolerated clock skew each way), other than `keep`: uploads a CreateMultipartUpload made
+ * without its caller learning their IDs. Another writer's upload of the same key started in that
+ * window is aborted too.
+ * @returns How many were aborted.
+ * @throws The listing's error (an abort that fails is skipped: the upload may be gone already).
+ */
+export async function abortUploadsStartedIn(
+  client: S3Client,
+  target: { bucket: string; key: string; keep?: string | undefined; window: { from: number; to: number } },
+): Promise<number> {
+  const { bucket, key, keep, window } = target;
+  let aborted = 0;
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (let page = 0; page < 100; page++) {
     const listed = await client.send(
-      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }),
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: key,
+        ...(keyMarker !== undefined ? { KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker } : {}),
+      }),
       cleanupSendOptions(client),
     );
     for (const upload of listed.Uploads ?? []) {
@@ -498,11 +533,17 @@ async function abortLostUploads(
           new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }),
           cleanupSendOptions(client),
         )
+        .then(() => aborted++)
         .catch(() => {});
     }
-  } catch {
-    // best effort: the store is unreachable, and so is any upload it may hold
+    // uploads are listed by key: once past `key`, none of ours can follow
+    const last = listed.Uploads?.at(-1)?.Key;
+    if (!listed.IsTruncated || listed.NextKeyMarker === undefined || (last !== undefined && last > key))
+      break;
+    keyMarker = listed.NextKeyMarker;
+    uploadIdMarker = listed.NextUploadIdMarker;
   }
+  return aborted;
 }
 
 function sseCOf(params: Omit<PutObjectCommandInput, 'Body'>): SseCParams | undefined {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { multipartEtag } from '../src/resume/etag.ts';
 import { fingerprint, readAt, sourceDifference } from '../src/resume/fingerprint.ts';
-import { type Journal, JournalWriter, readJournal } from '../src/resume/journal.ts';
+import { isCreated, type Journal, JournalWriter, readJournal } from '../src/resume/journal.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealstream-journal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,6 +40,15 @@ describe('reading', () => {
     expect(await readJournal(path)).toEqual(journal());
   });
 
+  it('a journal written before CreateMultipartUpload: no upload ID and no part', async () => {
+    const path = join(dir, 'before-create.json');
+    const { uploadId: _id, ...before } = journal({ parts: [] });
+    writeFileSync(path, JSON.stringify(before));
+    const read = await readJournal(path);
+    expect(read).toEqual(before);
+    expect(read && isCreated(read)).toBe(false);
+  });
+
   it.each([
     ['another version', { version: 2 }],
     ['a part size under 5 MiB', { plan: { partSize: 1, size: 10, sealedSize: 10, parts: 10 } }],
@@ -56,6 +65,7 @@ describe('reading', () => {
       { parts: [{ number: 4, etag: '"e"', size: 1, plaintext: [0, 1] as [number, number] }] },
     ],
     ['no upload ID', { uploadId: '' }],
+    ['no upload ID yet, but parts acknowledged', { uploadId: undefined }],
   ])('refused whole: %s', async (_label, overrides) => {
     const path = join(dir, 'bad.json');
     writeFileSync(path, JSON.stringify(journal(overrides as Partial<Journal>)));

@@ -519,6 +519,34 @@ describe('refusals', () => {
     expect(exists(journal)).toBe(false);
   });
 
+  it('the server forgot the upload: started over with other keys, another mode or a changed file, no restart needed', async () => {
+    const encryption: Encryption = { clientSide: { keys: clientKey }, sseC: { key: sseKey } };
+    const cases: [string, Encryption, boolean][] = [
+      ['other client-side key', { clientSide: { keys: generateKey() }, sseC: { key: sseKey } }, false],
+      ['other SSE-C key', { clientSide: { keys: clientKey }, sseC: { key: generateKey() } }, false],
+      ['another mode', { clientSide: { keys: generateKey() } }, false],
+      ['a changed file', encryption, true],
+    ];
+    for (const [label, other, changeFile] of cases) {
+      const key = `forgotten-${label.replace(/\W+/g, '-')}`;
+      const { path, journal, j, data } = await interrupted(encryption, key);
+      await direct.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: j.uploadId }));
+      const body = changeFile ? Buffer.concat([data, Buffer.from('changed')]) : data;
+      if (changeFile) writeFileSync(path, body);
+      let called = false;
+      const out = await putFile(key, path, other, { resume: { journal, onResume: () => (called = true) } });
+      expect(called, label).toBe(false);
+      expect(out.resumed, label).toBeUndefined();
+      expect(out.plaintextSize, label).toBe(body.length);
+      expect(exists(journal), label).toBe(false);
+      expect(await uploadsOf(key), label).toBe(0);
+      const keys = (other as { clientSide: { keys: Uint8Array } }).clientSide.keys;
+      const got = await stored(key, other);
+      expect(Buffer.compare(await decrypt(got, { keys }), body), label).toBe(0);
+      await direct.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    }
+  });
+
   it('a file changed during the upload: not completed (SOURCE_CHANGED), kept for a restart', async () => {
     const { path, data } = sourceFile(12 * MiB);
     const journal = join(dir, 'changed-during.journal');

@@ -58,7 +58,10 @@ describe('client-side upload memory', () => {
     expect(report.size).toBeGreaterThan(512 * MiB);
     // before the reused part buffers and the sliced bodies: +245 MiB for 2 GiB (347 MiB peak)
     expect(report.maxRss - report.baseline).toBeLessThan(PARTS_IN_FLIGHT + 96 * MiB);
-    expect(report.maxBuffers).toBeLessThan(PARTS_IN_FLIGHT + 40 * MiB);
+    // buffers: the parts in flight, 1 MiB of plaintext, the source's 1 MiB block, TLS records; before
+    // Node Readables were read a chunk at a time, their async iterator's joined copies (garbage
+    // until V8 collects at its external-memory step) took this to +30 MiB
+    expect(report.maxBuffers).toBeLessThan(PARTS_IN_FLIGHT + 8 * MiB);
   }, 600_000);
 
   it('8 concurrent 64 MiB uploads from one process: about queueSize x partSize each', async () => {

@@ -39,7 +39,7 @@ export interface Journal {
   bucket: string;
   key: string;
   uploadId: string;
-  /** When the upload was started (ISO 8601). */
+  /** When the upload was started (ISO 8601): just before its CreateMultipartUpload was sent. */
   created: string;
   encryption: JournalEncryption;
   /** SSE-C: the key check (see `sseCKeyCheck`), not the key. */
@@ -54,11 +54,24 @@ export interface Journal {
 }
 
 /**
+ * A journal written just before CreateMultipartUpload, without an upload ID: a run killed before
+ * it learnt the ID (or before it could record it) leaves this, and the next run looks for the
+ * upload its Create may have made (by key and start time) instead of knowing nothing of it.
+ */
+export type JournalBeforeCreate = Omit<Journal, 'uploadId'> & { uploadId?: undefined };
+
+/** True when the journal records an upload ID (the upload was created). */
+export function isCreated(journal: Journal | JournalBeforeCreate): journal is Journal {
+  return journal.uploadId !== undefined;
+}
+
+/**
  * Reads a journal.
- * @returns The journal, or `undefined` when there is no file at `path`.
+ * @returns The journal (one {@link JournalBeforeCreate} has no upload ID), or `undefined` when
+ *   there is no file at `path`.
  * @throws {SosError} `JOURNAL_INVALID` when the file cannot be read or is not a valid journal.
  */
-export async function readJournal(path: string): Promise<Journal | undefined> {
+export async function readJournal(path: string): Promise<Journal | JournalBeforeCreate | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -76,7 +89,7 @@ export async function readJournal(path: string): Promise<Journal | undefined> {
 }
 
 /** Checks every field of a parsed journal: a journal edited by hand or by another tool is refused whole. */
-function checkJournal(value: unknown, path: string): Journal {
+function checkJournal(value: unknown, path: string): Journal | JournalBeforeCreate {
   const j = value as Journal;
   if (typeof j !== 'object' || j === null || j.format !== JOURNAL_FORMAT) {
     throw invalid(path, `it is not a sealstream upload journal (no "format": "${JOURNAL_FORMAT}")`);
@@ -92,7 +105,11 @@ function checkJournal(value: unknown, path: string): Journal {
   const fields: [string, boolean][] = [
     ['bucket', text(j.bucket)],
     ['key', text(j.key)],
-    ['uploadId', text(j.uploadId)],
+    // absent only before the upload exists, when no part can have been acknowledged
+    [
+      'uploadId',
+      j.uploadId === undefined ? Array.isArray(j.parts) && j.parts.length === 0 : text(j.uploadId),
+    ],
     ['created', text(j.created)],
     ['encryption', ['client-side', 'sse-c', 'both', 'none'].includes(j.encryption)],
     ['sseCKeyCheck', (j.encryption === 'sse-c' || j.encryption === 'both') === text(j.sseCKeyCheck)],
@@ -170,7 +187,7 @@ export class JournalWriter {
   }
 
   /** Writes `journal` once the writes asked before have finished. */
-  write(journal: Journal): Promise<void> {
+  write(journal: Journal | JournalBeforeCreate): Promise<void> {
     const text = `${JSON.stringify(journal, null, 2)}\n`;
     const done = this.#queue.then(() => writeAtomically(this.path, text));
     this.#queue = done.catch(() => {});

@@ -1,8 +1,9 @@
 /**
  * Resumable uploads of files (Node): the part plan is a pure function of the file's size, the part
  * size and (client-side) the header, so any part can be made again from the file alone; a journal
- * records which parts the server acknowledged; resuming checks the journal against the file, the
- * caller's keys and the server (ListParts), then sends only the parts that are missing, wherever
+ * records which parts the server acknowledged; resuming asks the server (ListParts) first, so an
+ * upload it no longer knows starts over whatever the old journal says, then checks the journal
+ * against the file and the caller's keys, and sends only the parts that are missing, wherever
  * they are (parts go up in parallel, so an interruption leaves holes, not just a missing suffix).
  * @module
  */
@@ -29,7 +30,7 @@ import {
 import { statRegularFile } from '../body.node.ts';
 import { identityFor, recipientsOf } from '../client-side.ts';
 import { type ResolvedEncryption, resolveEncryption } from '../encryption.ts';
-import { SosError, UploadResumableError } from '../errors.ts';
+import { isSosError, SosError, UploadResumableError } from '../errors.ts';
 import {
   applyTags,
   checkLocation,
@@ -40,20 +41,23 @@ import {
 } from '../objects.ts';
 import { assertSseCApplied, httpStatus, type SseCParams } from '../sse-c.ts';
 import { cleanupSendOptions, mapTransportError } from '../timeouts.ts';
-import { choosePartSize, runMultipart, uploadObject } from '../upload.ts';
+import { abortUploadsStartedIn, choosePartSize, runMultipart, uploadObject } from '../upload.ts';
 import { md5Etag, multipartEtag } from './etag.ts';
 import { fingerprint, readAt, type SourceFingerprint, sourceDifference } from './fingerprint.ts';
 import {
+  isCreated,
   JOURNAL_FORMAT,
   JOURNAL_VERSION,
   type Journal,
+  type JournalBeforeCreate,
   type JournalEncryption,
   type JournalPart,
   JournalWriter,
   readJournal,
   removeJournal,
 } from './journal.ts';
-import { checkResumeOptions, type ResumedUpload } from './options.ts';
+import { lockJournal } from './lock.ts';
+import { checkResumeOptions, type ResumedUpload, type ResumeOptions } from './options.ts';
 
 /** What the parts are made of: the file as it is, or sealed (client-side). */
 interface PartMaker {
@@ -78,8 +82,9 @@ interface Plan {
 
 /**
  * `putObject` with `resume` (see `ResumeOptions`).
- * @throws {SosError} `NOT_RESUMABLE`, `JOURNAL_INVALID`, `SOURCE_CHANGED`, `RESUME_KEY_MISMATCH`, and
- *   {@link UploadResumableError} for a failure after the multipart upload started (it is kept).
+ * @throws {SosError} `NOT_RESUMABLE`, `JOURNAL_INVALID`, `JOURNAL_LOCKED` (another live run continues
+ *   this journal's upload), `SOURCE_CHANGED`, `RESUME_KEY_MISMATCH`, and {@link UploadResumableError}
+ *   for a failure after the multipart upload started (it is kept).
  */
 export async function putResumable(options: PutObjectOptions): Promise<PutObjectResult> {
   const { client, bucket, key } = checkLocation(options);
@@ -95,10 +100,39 @@ export async function putResumable(options: PutObjectOptions): Promise<PutObject
   const fields = objectFields(options);
   const path = resolve(options.body);
   const journalPath = resolve(resume.journal);
+  // one run at a time per journal, from before it is read until it is removed or final
+  const lock = await lockJournal(journalPath);
+  try {
+    return await putLocked(options, { resume, encryption, queueSize, fields, path, journalPath });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** {@link putResumable} once the journal is locked. */
+async function putLocked(
+  options: PutObjectOptions,
+  context: {
+    resume: ResumeOptions;
+    encryption: ResolvedEncryption;
+    queueSize: number;
+    fields: ReturnType<typeof objectFields>;
+    path: string;
+    journalPath: string;
+  },
+): Promise<PutObjectResult> {
+  const { client, bucket, key } = options;
+  const { resume, encryption, queueSize, fields, path, journalPath } = context;
   const file = await openSource(path);
   try {
     const source = await fingerprint(file, path);
-    let journal = await readJournal(journalPath);
+    const read = await readJournal(journalPath);
+    if (read !== undefined && !isCreated(read)) {
+      // a run was killed between the journal written before its CreateMultipartUpload and the one
+      // recording the upload's ID: the upload that Create may have made is found and aborted
+      await abortUnrecorded(client, read, journalPath);
+    }
+    let journal = read !== undefined && isCreated(read) ? read : undefined;
     if (journal !== undefined && resume.restart) {
       await abandon(client, journal, journalPath);
       journal = undefined;
@@ -106,7 +140,7 @@ export async function putResumable(options: PutObjectOptions): Promise<PutObject
     const writer = new JournalWriter(journalPath);
     let plan: Plan | undefined;
     if (journal !== undefined) {
-      const checked = await continuePlan(options, journal, journalPath, source, encryption, file);
+      const checked = await continuePlan({ options, journal, journalPath, source, encryption, file });
       if (checked.kind === 'completed') {
         // the interruption may have come between the completion and the tagging
         await applyTags(options, checked.result.versionId);
@@ -186,7 +220,28 @@ async function upload(
   const total = maker.sealedSize;
   if (bytesSkipped > 0) options.onProgress?.({ loaded, total });
   const partBounds = (n: number): [number, number] => [(n - 1) * partSize, Math.min(n * partSize, total)];
-  const result = await runMultipart({
+  const created = plan.existing?.created ?? new Date().toISOString();
+  function journalOf(uploadId: string): Journal;
+  function journalOf(uploadId: undefined): JournalBeforeCreate;
+  function journalOf(uploadId: string | undefined): Journal | JournalBeforeCreate {
+    return {
+      format: JOURNAL_FORMAT,
+      version: JOURNAL_VERSION,
+      bucket,
+      key,
+      ...(uploadId !== undefined ? { uploadId } : {}),
+      created,
+      encryption: modeOf(encryption),
+      ...(encryption.sseC ? { sseCKeyCheck: sseCKeyCheck(encryption.sseC) } : {}),
+      ...(plan.sealing ? { header: Buffer.from(plan.sealing.prefix).toString('base64') } : {}),
+      plan: { partSize, size: source.size, sealedSize: total, parts: plan.parts },
+      source,
+      parts: [...skipped],
+    };
+  }
+  /** A journal without an upload ID is on disk: the Create failed or its ID could not be recorded. */
+  let unrecorded = false;
+  const multipart = runMultipart({
     client,
     createParams: { Bucket: bucket, Key: key, ...context.fields, ...encryption.sseC },
     sseC: encryption.sseC,
@@ -199,25 +254,19 @@ async function upload(
             uploadId: plan.existing.uploadId,
             parts: skipped.map((p): CompletedPart => ({ PartNumber: p.number, ETag: p.etag })),
           },
+    // the journal is written before the Create, without an upload ID, so that a run killed before
+    // it records the ID leaves a trace the next run follows (see abortUnrecorded)
+    beforeCreate: async () => {
+      await writer.write(journalOf(undefined));
+      unrecorded = true;
+    },
     onUploadId: async (uploadId) => {
-      journal = {
-        format: JOURNAL_FORMAT,
-        version: JOURNAL_VERSION,
-        bucket,
-        key,
-        uploadId,
-        created: plan.existing?.created ?? new Date().toISOString(),
-        encryption: modeOf(encryption),
-        ...(encryption.sseC ? { sseCKeyCheck: sseCKeyCheck(encryption.sseC) } : {}),
-        ...(plan.sealing ? { header: Buffer.from(plan.sealing.prefix).toString('base64') } : {}),
-        plan: { partSize, size: source.size, sealedSize: total, parts: plan.parts },
-        source,
-        parts: [...skipped],
-      };
+      journal = journalOf(uploadId);
       await writer.write(journal).catch((err) => {
         journal = undefined;
         throw err;
       });
+      unrecorded = false;
     },
     next: async () => {
       const n = missing.shift();
@@ -256,6 +305,12 @@ async function upload(
         ? undefined
         : new UploadResumableError({ bucket, key, uploadId, journal: writer.path }, err),
     ...checkPartOf(encryption, bucket, key),
+  });
+  const result = await multipart.catch(async (err: unknown) => {
+    // the upload was aborted (no ID was recorded, see keepOnFailure) or never created: the journal
+    // written before the Create has nothing left to tell
+    if (unrecorded) await writer.remove().catch(() => {});
+    throw err;
   });
   await writer.remove();
   if (result.parts > 0) await applyTags(options, result.versionId);
@@ -306,19 +361,26 @@ async function freshPlan(
   };
 }
 
+/** A journal to continue, and the call that continues it. */
+interface ResumeCall {
+  options: PutObjectOptions;
+  journal: Journal;
+  journalPath: string;
+  /** The file as it is now. */
+  source: SourceFingerprint;
+  encryption: ResolvedEncryption;
+  file: FileHandle;
+}
+
 /**
  * Checks a journal against the call, the file, the keys and the server.
  * @returns The plan that continues it; a fresh plan when the server no longer knows the upload;
  *   or the result, when the upload turns out to have completed (the journal outlived it).
  */
 async function continuePlan(
-  options: PutObjectOptions,
-  journal: Journal,
-  journalPath: string,
-  source: SourceFingerprint,
-  encryption: ResolvedEncryption,
-  file: FileHandle,
+  call: ResumeCall,
 ): Promise<{ kind: 'plan'; plan: Plan | undefined } | { kind: 'completed'; result: PutObjectResult }> {
+  const { options, journal, journalPath, encryption } = call;
   const { client, bucket, key } = options;
   if (journal.bucket !== bucket || journal.key !== key) {
     throw new SosError(
@@ -332,48 +394,20 @@ async function continuePlan(
       `the upload journal ${journalPath} does not match its own source size`,
     );
   }
-  const changed = sourceDifference(journal.source, source);
-  if (changed !== undefined) {
-    throw new SosError(
-      'SOURCE_CHANGED',
-      `${source.path} is not the file the interrupted upload of ${bucket}/${key} was reading: ${changed}. ` +
-        `Pass restart to abandon that upload (upload ID ${journal.uploadId}) and start over`,
-    );
+  // the store first: an upload it no longer knows (aborted by hand or by a lifecycle rule, or
+  // completed) is started over whatever the journal says of the file and the keys, since nothing of
+  // it is left to continue; only an upload found completed needs the same file and keys to be taken
+  // as this call's result
+  const listed = await listParts(client, journal, sseCFor(journal, encryption), options.signal);
+  let checked: { maker: PartMaker; sealing: ResumableSealing | undefined };
+  try {
+    checked = await checkAgainstCall(call);
+  } catch (err) {
+    if (listed !== undefined || !isSosError(err)) throw err;
+    await removeJournal(journalPath);
+    return { kind: 'plan', plan: undefined };
   }
-  const mode = modeOf(encryption);
-  if (journal.encryption !== mode) {
-    throw new SosError(
-      'RESUME_KEY_MISMATCH',
-      `the interrupted upload of ${bucket}/${key} used encryption "${journal.encryption}", this call asks for "${mode}": resume it with the same encryption, or pass restart`,
-    );
-  }
-  if (encryption.sseC && journal.sseCKeyCheck !== sseCKeyCheck(encryption.sseC)) {
-    throw new SosError(
-      'RESUME_KEY_MISMATCH',
-      `the interrupted upload of ${bucket}/${key} used another SSE-C key: resume it with the same key, or pass restart`,
-    );
-  }
-  let maker: PartMaker;
-  let sealing: ResumableSealing | undefined;
-  if (encryption.clientSide) {
-    sealing = await reopenHeader(journal, journalPath, encryption, options);
-    if (sealing.sealedSize !== journal.plan.sealedSize) {
-      throw new SosError(
-        'JOURNAL_INVALID',
-        `the upload journal ${journalPath} does not match its own header (sealed size)`,
-      );
-    }
-    maker = sealedMaker(file, sealing);
-  } else {
-    if (journal.plan.sealedSize !== source.size) {
-      throw new SosError(
-        'JOURNAL_INVALID',
-        `the upload journal ${journalPath} does not match its file's size`,
-      );
-    }
-    maker = fileMaker(file, source.size);
-  }
-  const listed = await listParts(client, journal, encryption.sseC, options.signal);
+  const { maker, sealing } = checked;
   if (listed === undefined) {
     // the server no longer knows the upload: completed after all, or aborted (by hand, by a lifecycle rule)
     const completed = await completedObject(client, journal, encryption.sseC, options.signal);
@@ -447,6 +481,69 @@ async function continuePlan(
       existing: { uploadId: journal.uploadId, created: journal.created, parts: trusted, resent },
     },
   };
+}
+
+/**
+ * Checks a journal against this call: the same file, the same encryption mode and keys.
+ * @returns What makes the parts of the journaled upload.
+ * @throws {SosError} `SOURCE_CHANGED`, `RESUME_KEY_MISMATCH`, `JOURNAL_INVALID`.
+ */
+async function checkAgainstCall(
+  call: ResumeCall,
+): Promise<{ maker: PartMaker; sealing: ResumableSealing | undefined }> {
+  const { options, journal, journalPath, source, encryption, file } = call;
+  const { bucket, key } = options;
+  const changed = sourceDifference(journal.source, source);
+  if (changed !== undefined) {
+    throw new SosError(
+      'SOURCE_CHANGED',
+      `${source.path} is not the file the interrupted upload of ${bucket}/${key} was reading: ${changed}. ` +
+        `Pass restart to abandon that upload (upload ID ${journal.uploadId}) and start over`,
+    );
+  }
+  const mode = modeOf(encryption);
+  if (journal.encryption !== mode) {
+    throw new SosError(
+      'RESUME_KEY_MISMATCH',
+      `the interrupted upload of ${bucket}/${key} used encryption "${journal.encryption}", this call asks for "${mode}": resume it with the same encryption, or pass restart`,
+    );
+  }
+  if (encryption.sseC && journal.sseCKeyCheck !== sseCKeyCheck(encryption.sseC)) {
+    throw new SosError(
+      'RESUME_KEY_MISMATCH',
+      `the interrupted upload of ${bucket}/${key} used another SSE-C key: resume it with the same key, or pass restart`,
+    );
+  }
+  let maker: PartMaker;
+  let sealing: ResumableSealing | undefined;
+  if (encryption.clientSide) {
+    sealing = await reopenHeader(journal, journalPath, encryption, options);
+    if (sealing.sealedSize !== journal.plan.sealedSize) {
+      throw new SosError(
+        'JOURNAL_INVALID',
+        `the upload journal ${journalPath} does not match its own header (sealed size)`,
+      );
+    }
+    maker = sealedMaker(file, sealing);
+  } else {
+    if (journal.plan.sealedSize !== source.size) {
+      throw new SosError(
+        'JOURNAL_INVALID',
+        `the upload journal ${journalPath} does not match its file's size`,
+      );
+    }
+    maker = fileMaker(file, source.size);
+  }
+  return { maker, sealing };
+}
+
+/**
+ * The SSE-C parameters to list the journaled upload's parts with: the caller's, when they are the
+ * upload's (a store may want them), else none (the listing only asks whether the upload exists).
+ */
+function sseCFor(journal: Journal, encryption: ResolvedEncryption): SseCParams | undefined {
+  const sseC = encryption.sseC;
+  return sseC !== undefined && journal.sseCKeyCheck === sseCKeyCheck(sseC) ? sseC : undefined;
 }
 
 /** Opens the journaled header with the caller's keys: only someone who can read the object continues it. */
@@ -560,6 +657,44 @@ async function completedObject(
       throw mapTransportError(err, `head ${journal.bucket}/${journal.key}`);
   }
   return undefined;
+}
+
+/**
+ * How long after a journal's creation time the upload its CreateMultipartUpload made can have
+ * started: the Create is sent right after that journal is written, and its retries are over
+ * within this (the tolerated clock skew is added on both sides).
+ */
+const CREATE_WINDOW_MS = 2 * 60_000;
+
+/**
+ * Aborts the upload (or uploads, if the Create was retried) that a run killed before recording its
+ * upload ID may have left: those of the journal's key started between the journal's creation and
+ * {@link CREATE_WINDOW_MS} later. Another writer's upload of the same key started in that window
+ * would be aborted too. Then removes the journal.
+ * @throws {SosError} the listing's error, mapped (`TIMEOUT`, `SERVER_FAULT`, ...): the journal is
+ *   kept, so a later run tries again.
+ */
+async function abortUnrecorded(
+  client: S3Client,
+  journal: JournalBeforeCreate,
+  journalPath: string,
+): Promise<void> {
+  const from = Date.parse(journal.created);
+  if (Number.isFinite(from)) {
+    try {
+      await abortUploadsStartedIn(client, {
+        bucket: journal.bucket,
+        key: journal.key,
+        window: { from, to: from + CREATE_WINDOW_MS },
+      });
+    } catch (err) {
+      throw mapTransportError(
+        err,
+        `look for the upload of ${journal.bucket}/${journal.key} that an interrupted run started (journal ${journalPath})`,
+      );
+    }
+  }
+  await removeJournal(journalPath);
 }
 
 /** Aborts the journaled upload (one already gone is fine) and removes the journal. */
