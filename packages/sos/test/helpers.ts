@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -87,4 +90,11 @@ export async function codeOf(promise: Promise<unknown>): Promise<string | undefi
   );
   if (err === undefined) return undefined;
   return isSealstreamError(err) ? err.code : `not a SealstreamError: ${String(err)}`;
+}
+
+/** A directory of its own for a test file, removed with everything in it once the file's tests end. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `sealstream-${prefix}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -6,8 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
@@ -18,9 +17,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { decrypt, generateKey } from '@sealstream/core';
-import { afterAll, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { putObject } from '../src/index.ts';
-import { collect, useTestBucket } from './helpers.ts';
+import { collect, scratchDir, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const CHILD = join(import.meta.dirname, 'support', 'killed-after-create.ts');
@@ -32,8 +31,7 @@ useTestBucket((c, b) => {
   bucket = b;
 });
 
-const dir = mkdtempSync(join(tmpdir(), 'sealstream-resume-create-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('resume-create');
 
 async function uploadsOf(key: string): Promise<string[]> {
   const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));

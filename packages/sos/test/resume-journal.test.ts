@@ -2,17 +2,16 @@
  * The resume journal's building blocks, without a server: strict reading, atomic 0600 writes in
  * order, the source fingerprint, and the multipart ETag that recognizes a completed upload.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { multipartEtag } from '../src/resume/etag.ts';
 import { fingerprint, readAt, sourceDifference } from '../src/resume/fingerprint.ts';
 import { isCreated, type Journal, JournalWriter, readJournal } from '../src/resume/journal.ts';
+import { scratchDir } from './helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'sealstream-journal-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('journal');
 const MiB = 1024 * 1024;
 
 function journal(overrides: Partial<Journal> = {}): Journal {

@@ -5,14 +5,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decrypt, generateKey } from '@sealstream/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Encryption, putObject } from '../src/index.ts';
-import { collect, openUploads, useTestBucket } from './helpers.ts';
+import { collect, openUploads, scratchDir, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -24,8 +24,7 @@ useTestBucket((c, b) => {
   bucket = b;
 });
 
-const dir = mkdtempSync(join(tmpdir(), 'sealstream-resume-lock-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('resume-lock');
 
 let counter = 0;
 /** A fresh 12 MiB file (3 parts) and a journal path beside it. */

@@ -5,8 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -40,7 +39,7 @@ import {
 } from '../src/index.ts';
 import type { Journal } from '../src/resume/journal.ts';
 import { listParts } from '../src/resume/put.ts';
-import { collect, useTestBucket } from './helpers.ts';
+import { collect, scratchDir, useTestBucket } from './helpers.ts';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy.ts';
 
 const MiB = 1024 * 1024;
@@ -55,8 +54,7 @@ useTestBucket((c, b) => {
   bucket = b;
 });
 
-const dir = mkdtempSync(join(tmpdir(), 'sealstream-resume-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('resume');
 
 let fileCounter = 0;
 /** A fresh source file of `size` random bytes. */
