@@ -78,6 +78,7 @@ async function measure(size: number, workers?: number) {
 test('sealing and opening 256 MiB and 1 GiB streams in the page: memory does not grow with the size', async () => {
   const small = await measure(256 * MiB);
   const large = await measure(1024 * MiB);
+  const smallInWorkers = await measure(256 * MiB, 2);
   const inWorkers = await measure(1024 * MiB, 2);
   const f = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
   console.log(
@@ -85,6 +86,7 @@ test('sealing and opening 256 MiB and 1 GiB streams in the page: memory does not
       'Chromium renderer memory, encryptStream -> decryptStream (webcrypto), peak above the start:',
       `  256 MiB stream: RSS +${f(small.rssGrowth)}, JS heap +${f(small.heapGrowth)} (${small.seconds.toFixed(1)} s)`,
       `  1 GiB stream:   RSS +${f(large.rssGrowth)}, JS heap +${f(large.heapGrowth)} (${large.seconds.toFixed(1)} s)`,
+      `  256 MiB stream, both streams with { workers: 2 }: RSS +${f(smallInWorkers.rssGrowth)}, JS heap +${f(smallInWorkers.heapGrowth)} (${smallInWorkers.seconds.toFixed(1)} s)`,
       `  1 GiB stream, both streams with { workers: 2 }: RSS +${f(inWorkers.rssGrowth)}, JS heap +${f(inWorkers.heapGrowth)} (${inWorkers.seconds.toFixed(1)} s)`,
       `  renderer RSS before: ${f(small.baseRss)}`,
     ].join('\n'),
