@@ -231,7 +231,11 @@ export interface GetObjectOptions extends ObjectLocation {
   range?: RangeInput;
   versionId?: string;
   signal?: AbortSignal;
-  /** Client-side encryption: ranged GETs in flight at once (8 MiB of plaintext each). Default 4. */
+  /**
+   * Client-side encryption, reads of at most one 8 MiB window of plaintext: ranged GETs in flight
+   * at once (8 MiB each). Default 4. Longer reads (a whole object, a long range) are one streamed
+   * GET opened 1 MiB at a time, and do not use it.
+   */
   parallel?: number;
 }
 
