@@ -232,9 +232,10 @@ export interface GetObjectOptions extends ObjectLocation {
   versionId?: string;
   signal?: AbortSignal;
   /**
-   * Client-side encryption, reads of at most one 8 MiB window of plaintext: ranged GETs in flight
-   * at once (8 MiB each). Default 4. Longer reads (a whole object, a long range) are one streamed
-   * GET opened 1 MiB at a time, and do not use it.
+   * Client-side encryption: ranged GETs in flight at once when an object is read window by window
+   * (8 MiB of plaintext each). Default 4. A read of the store is now one GET when it fits in one
+   * window and one streamed GET, opened 1 MiB at a time, when it is longer, so this bounds nothing
+   * there any more; it is still checked (1 to 64) and kept for sources read by windows.
    */
   parallel?: number;
 }
