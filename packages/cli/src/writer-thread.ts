@@ -41,6 +41,9 @@ const { fd, control, data, slotSize, slots } = workerData;
 const ctl = new Int32Array(control);
 const bytes = new Uint8Array(data);
 let consumed = 0;
+// Any failure of this thread must reach the FAILED word: its 'error' event is delivered on the main
+// thread's event loop, which does not turn while the main thread waits for a slot.
+try {
 for (;;) {
   const word = Atomics.load(ctl, ${PRODUCED});
   const produced = word % ${CLOSED};
@@ -61,6 +64,10 @@ for (;;) {
   }
   consumed++;
   Atomics.store(ctl, ${CONSUMED}, consumed);
+  Atomics.notify(ctl, ${CONSUMED});
+}
+} catch {
+  Atomics.store(ctl, ${FAILED}, 5);
   Atomics.notify(ctl, ${CONSUMED});
 }
 `;
