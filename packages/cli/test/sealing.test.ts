@@ -84,7 +84,7 @@ function lender(into: ReturnType<typeof sink>) {
       lent = undefined;
     },
   };
-  return { blocks, lends: () => lends, outstanding: () => lent !== undefined };
+  return { blocks, sink: into, lends: () => lends, outstanding: () => lent !== undefined };
 }
 
 /**
@@ -113,9 +113,15 @@ const SIZES = [
   3 * BLOCK,
 ];
 
-/** Opens `sealed` with openLoop, expecting a failure: what was written, and the error. */
-async function openFailing(sealed: Uint8Array): Promise<{ out: ReturnType<typeof sink>; failure: unknown }> {
-  const out = sink();
+/**
+ * Opens `sealed` with openLoop, expecting a failure: what was written (into `out`, through `blocks`
+ * when given), and the error.
+ */
+async function openFailing(
+  sealed: Uint8Array,
+  out = sink(),
+  blocks?: BlockOutput,
+): Promise<{ out: ReturnType<typeof sink>; failure: unknown }> {
   const failure = await openLoop(
     reader(sealed).read,
     out.write,
@@ -123,6 +129,7 @@ async function openFailing(sealed: Uint8Array): Promise<{ out: ReturnType<typeof
     () => {},
     out.counts,
     new AbortController().signal,
+    blocks,
   ).then(
     () => undefined,
     (err: unknown) => err,
@@ -192,17 +199,8 @@ describe('sealLoop and openLoop', () => {
     const plain = randomBytes(3 * BLOCK);
     const sealed = Buffer.from(await encrypt(plain, { recipients: key }));
     sealed[headerLength(sealed, plain.length) + 2 * SEALED_BLOCK - 5]! ^= 1;
-    const out = sink();
-    const opening = lender(out);
-    const failure = await openLoop(
-      reader(sealed).read,
-      out.write,
-      { keys: [key] },
-      () => {},
-      out.counts,
-      new AbortController().signal,
-      opening.blocks,
-    ).catch((err: unknown) => err);
+    const opening = lender(sink());
+    const { out, failure } = await openFailing(sealed, opening.sink, opening.blocks);
     expect(isSealstreamError(failure, 'CHUNK_AUTH_FAILED'), String(failure)).toBe(true);
     // the second block was opened into a lent buffer, which stays lent: nothing of it goes out
     expect(opening.lends()).toBe(2);
