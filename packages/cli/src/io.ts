@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT, outputError, usage } from './exit.ts';
 import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
-import type { WriteAll } from './sealing.ts';
+import type { BlockOutput, WriteAll } from './sealing.ts';
 import { bytesWrittenToStdout, stdoutSink, writeStdout } from './stdout.ts';
 import { UploadKeptError } from './upload-kept.ts';
 
@@ -107,11 +107,12 @@ export async function writeOutput(
  * temporary name (renamed into place only when the loop succeeded, removed when it failed), or to
  * stdout. The same guarantees as {@link writeOutput}, for a loop over reused buffers.
  * @param expected - The output's expected size and the loop's largest write, when known: a large
- *   output file is written by a thread of its own while the loop goes on.
+ *   output file is written by a thread of its own while the loop goes on, and the loop is given
+ *   its ring's slots to make blocks in (`blocks`).
  */
 export async function writeOutputLoop(
   output: { kind: 'stdio' } | { kind: 'local'; path: string },
-  loop: (write: WriteAll) => Promise<void>,
+  loop: (write: WriteAll, blocks?: BlockOutput) => Promise<void>,
   expected?: { bytes: number; block: number },
 ): Promise<void> {
   if (output.kind === 'stdio') {
@@ -119,7 +120,11 @@ export async function writeOutputLoop(
     return;
   }
   const threaded = expected !== undefined && expected.bytes >= WRITER_THREAD_FROM;
-  await throughPendingFile(output.path, (file) => loop(file.write), threaded ? expected.block : undefined);
+  await throughPendingFile(
+    output.path,
+    (file) => loop(file.write, file.blocks),
+    threaded ? expected.block : undefined,
+  );
 }
 
 /**

@@ -15,6 +15,7 @@ import { type FileHandle, link, mkdir, open, readdir, rename, unlink } from 'nod
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CliError, EXIT, outputError } from './exit.ts';
+import type { BlockOutput } from './sealing.ts';
 import { ThreadedWriter } from './writer-thread.ts';
 
 const SUFFIX = '.sealstream-partial';
@@ -55,6 +56,12 @@ export interface PendingFile {
    * without a stream; a failed write rejects with exit code `OUTPUT`.
    */
   write(bytes: Uint8Array): Promise<void>;
+  /**
+   * With a writer thread (`options.writerThread`): its ring's slots lent to a loop, which makes each
+   * block in place instead of writing a copy of it; a failed write throws with exit code `OUTPUT`.
+   * Without: undefined.
+   */
+  blocks: BlockOutput | undefined;
   /** Flushes to disk, sets the final mode and moves the file into place. */
   commit(): Promise<void>;
   /** Removes the temporary file. */
@@ -119,17 +126,30 @@ export async function pendingFile(
       },
     );
   };
+  /** `work` on the output, its failure as an output error. */
+  const writing = <T>(work: () => T): T => {
+    try {
+      return work();
+    } catch (err) {
+      throw outputError(err, `writing ${path}`, 'nothing was left behind');
+    }
+  };
+  const queued = (bytes: number) => {
+    unsynced += bytes;
+    if (unsynced >= SYNC_EVERY && syncing === undefined) flushSoFar();
+  };
   return {
     stream,
     async write(bytes) {
-      try {
-        if (thread) thread.write(bytes);
-        else writeAllNow(handle.fd, bytes);
-      } catch (err) {
-        throw outputError(err, `writing ${path}`, 'nothing was left behind');
-      }
-      unsynced += bytes.byteLength;
-      if (unsynced >= SYNC_EVERY && syncing === undefined) flushSoFar();
+      writing(() => (thread ? thread.write(bytes) : writeAllNow(handle.fd, bytes)));
+      queued(bytes.byteLength);
+    },
+    blocks: thread && {
+      next: () => writing(() => thread.slot()),
+      put(bytes) {
+        writing(() => thread.commit(bytes));
+        queued(bytes);
+      },
     },
     async commit() {
       // every queued block written (or its failure) before the flush to disk

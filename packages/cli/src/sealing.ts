@@ -85,8 +85,11 @@ export function sealingTransform(options: EncryptOptions, onPlaintext: (bytes: n
  */
 export const LOOP_CHUNKS = 16;
 
-/** The largest write of a file loop: a block of sealed chunks (sealing's final block is shorter). */
-export const LOOP_WRITE_BYTES = LOOP_CHUNKS * SEALED_CHUNK_SIZE;
+/**
+ * The largest block a file loop makes: a block of plaintext sealed as the final one (the loop never
+ * makes one that long, since a final block is a short read, but it is what its output buffer holds).
+ */
+export const LOOP_WRITE_BYTES = sealedLength(LOOP_CHUNKS * CHUNK_SIZE, true);
 
 /**
  * Bytes processed between two turns of the event loop. Reads and writes of regular files complete
@@ -96,6 +99,16 @@ const YIELD_EVERY = 16 << 20;
 
 /** Writes all of `bytes`; they may be reused once it resolves. */
 export type WriteAll = (bytes: Uint8Array) => Promise<void>;
+
+/**
+ * An output that lends its own buffers (a writer thread's ring): a loop makes each block in the
+ * buffer `next()` returns (at least {@link LOOP_WRITE_BYTES} long) and hands its first `bytes` over
+ * with `put`, instead of writing a copy. Nothing in a lent buffer is written before `put`.
+ */
+export interface BlockOutput {
+  next(): Uint8Array;
+  put(bytes: number): void;
+}
 
 /** Byte counts of a loop, as it goes: what was read and what was written. */
 export interface LoopCounts {
@@ -107,7 +120,8 @@ export interface LoopCounts {
  * One block after another through two pairs of buffers: block `i + 1` is read while block `i`
  * is processed, and block `i` is written while block `i + 1` is read and processed. A buffer is
  * written again only after the operation that used it has settled. Nothing is left in flight
- * when it returns or throws.
+ * when it returns or throws. With `blocks`, each block is made in a buffer the output lends, and
+ * handed over only once `step` succeeded (so a block that fails to open is never written).
  * @param step - Processes the `n` bytes read (`final`: the input ended) into `out`; returns the
  *   bytes to write.
  */
@@ -119,9 +133,16 @@ async function blockLoop(
   step: (input: Uint8Array, out: Uint8Array, final: boolean) => Promise<number>,
   counts: LoopCounts,
   signal: AbortSignal,
+  blocks: BlockOutput | undefined,
 ): Promise<void> {
   const inputs = [new Uint8Array(inSize), new Uint8Array(inSize)];
-  const outs = [new Uint8Array(outSize), new Uint8Array(outSize)];
+  const outs = blocks ? [] : [new Uint8Array(outSize), new Uint8Array(outSize)];
+  const lent = () => {
+    const out = (blocks as BlockOutput).next();
+    if (out.length < outSize)
+      throw new RangeError(`a lent output buffer of ${out.length} bytes, not ${outSize}`);
+    return out;
+  };
   const pick = (pair: Uint8Array[], i: number) => pair[i & 1] as Uint8Array;
   // each operation in flight is awaited later; until then a failure of it is not "unhandled"
   const inFlight = <T>(p: Promise<T>) => {
@@ -141,10 +162,15 @@ async function blockLoop(
       // a short read is the end of the input: the block holds the final chunk
       const final = n < inSize;
       if (!final) reading = inFlight(read(pick(inputs, i + 1)));
-      const out = pick(outs, i);
+      const out = blocks ? lent() : pick(outs, i);
       const m = await step(pick(inputs, i).subarray(0, n), out, final);
-      await writing;
-      writing = inFlight(write(out.subarray(0, m)).then(() => counts.wrote(m)));
+      if (blocks) {
+        blocks.put(m);
+        counts.wrote(m);
+      } else {
+        await writing;
+        writing = inFlight(write(out.subarray(0, m)).then(() => counts.wrote(m)));
+      }
       if (final) break;
     }
     await writing;
@@ -157,7 +183,8 @@ async function blockLoop(
 
 /**
  * Encrypts an input read in order by `read` into `write`: the header, then the payload sealed
- * {@link LOOP_CHUNKS} chunks per call. The same bytes as `encryptStream` for the same keys.
+ * {@link LOOP_CHUNKS} chunks per call (into the buffers `blocks` lends, when given). The same bytes
+ * as `encryptStream` for the same keys.
  */
 export async function sealLoop(
   read: ReadFull,
@@ -165,6 +192,7 @@ export async function sealLoop(
   options: EncryptOptions,
   counts: LoopCounts,
   signal: AbortSignal,
+  blocks?: BlockOutput,
 ): Promise<void> {
   const { prefix, sealer } = await createSealer(options);
   await write(prefix);
@@ -178,13 +206,14 @@ export async function sealLoop(
     (plain, out, final) => sealer.seal(plain, out, final),
     counts,
     signal,
+    blocks,
   );
 }
 
 /**
  * Decrypts an object read in order by `read` into `write`: the header first (exactly its bytes),
  * then whole runs of sealed chunks. A block is written only once every chunk in it authenticated;
- * any failure throws before its block is written.
+ * any failure throws before its block is written (or handed to `blocks`).
  * @param onOpen - Called once the header is opened, before any plaintext.
  */
 export async function openLoop(
@@ -194,6 +223,7 @@ export async function openLoop(
   onOpen: (keyId: string | undefined) => void,
   counts: LoopCounts,
   signal: AbortSignal,
+  blocks?: BlockOutput,
 ): Promise<void> {
   let headerBytes = 0;
   const { opened, opener } = await createOpenerFromReader(async (into: Uint8Array) => {
@@ -213,5 +243,6 @@ export async function openLoop(
     (sealed, out, final) => opener.open(sealed, out, final),
     counts,
     signal,
+    blocks,
   );
 }

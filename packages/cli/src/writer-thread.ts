@@ -3,7 +3,9 @@
  * file loop's time) runs on another core while this thread reads and seals the next block.
  *
  * The blocks go through a ring of slots in shared memory: {@link ThreadedWriter.write} copies a
- * block into the next free slot and returns at once (the caller may reuse its buffer); the thread
+ * block into the next free slot and returns at once (the caller may reuse its buffer), or the caller
+ * makes the block in the slot itself ({@link ThreadedWriter.slot}, {@link ThreadedWriter.commit}:
+ * the file loops seal and open straight into the ring, with no copy at all); the thread
  * writes the slots in order with `writeSync` at the file's current offset. Memory is bounded by
  * the ring ({@link RING_SLOTS} x the slot size). When the ring is full, `write` blocks this thread
  * until a slot is free, as a synchronous write to a slow disk would. The first write that fails
@@ -90,6 +92,8 @@ export class ThreadedWriter {
   readonly #data: Uint8Array;
   readonly #slotSize: number;
   #produced = 0;
+  /** A slot was handed out by slot() and not yet committed. */
+  #lent = false;
   #exited: Promise<void>;
   #threadError: unknown;
 
@@ -133,16 +137,38 @@ export class ThreadedWriter {
    */
   write(bytes: Uint8Array): void {
     for (let at = 0; at < bytes.byteLength; ) {
-      this.#waitForSlot();
-      const slot = this.#produced % RING_SLOTS;
       const n = Math.min(this.#slotSize, bytes.byteLength - at);
-      this.#data.set(bytes.subarray(at, at + n), slot * this.#slotSize);
-      Atomics.store(this.#ctl, LENGTHS + slot, n);
+      this.slot().set(bytes.subarray(at, at + n));
+      this.commit(n);
       at += n;
-      this.#produced++;
-      Atomics.store(this.#ctl, PRODUCED, this.#produced);
-      Atomics.notify(this.#ctl, PRODUCED);
     }
+  }
+
+  /**
+   * The next free slot of the ring (`slotSize` bytes), for the caller to fill in place, so that a
+   * block is made where the thread reads it instead of being copied there; blocks while the ring is
+   * full. The thread does not see it until {@link commit}: what is in it is not written before.
+   * @throws the error of an earlier write that failed on the thread.
+   */
+  slot(): Uint8Array {
+    this.#waitForSlot();
+    this.#lent = true;
+    const start = (this.#produced % RING_SLOTS) * this.#slotSize;
+    return this.#data.subarray(start, start + this.#slotSize);
+  }
+
+  /** Queues the first `bytes` bytes of the slot {@link slot} returned last, for the thread to write. */
+  commit(bytes: number): void {
+    // the slot is known free only once slot() waited for it
+    if (!this.#lent) throw new Error('commit() without a slot from slot()');
+    if (!Number.isInteger(bytes) || bytes < 0 || bytes > this.#slotSize) {
+      throw new RangeError(`a slot holds 0 to ${this.#slotSize} bytes, not ${bytes}`);
+    }
+    Atomics.store(this.#ctl, LENGTHS + (this.#produced % RING_SLOTS), bytes);
+    this.#lent = false;
+    this.#produced++;
+    Atomics.store(this.#ctl, PRODUCED, this.#produced);
+    Atomics.notify(this.#ctl, PRODUCED);
   }
 
   /** Waits until the ring has a free slot; throws the thread's failure. */

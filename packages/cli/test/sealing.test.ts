@@ -15,7 +15,14 @@ import {
   sealedLength,
 } from '@sealstream/core';
 import { describe, expect, it } from 'vitest';
-import { LOOP_CHUNKS, type LoopCounts, openLoop, sealLoop } from '../src/sealing.ts';
+import {
+  type BlockOutput,
+  LOOP_CHUNKS,
+  LOOP_WRITE_BYTES,
+  type LoopCounts,
+  openLoop,
+  sealLoop,
+} from '../src/sealing.ts';
 
 const BLOCK = LOOP_CHUNKS * CHUNK_SIZE;
 const SEALED_BLOCK = LOOP_CHUNKS * SEALED_CHUNK_SIZE;
@@ -55,6 +62,32 @@ function sink() {
 }
 
 /**
+ * An output that lends its buffers, as the writer thread's ring does: two buffers taken in turn,
+ * each filled with garbage before it is lent (a loop must make the whole block, never rely on what
+ * was there), and a copy of what is put. `next()` twice without a `put` between is a loop error.
+ */
+function lender(into: ReturnType<typeof sink>) {
+  const ring = [new Uint8Array(LOOP_WRITE_BYTES), new Uint8Array(LOOP_WRITE_BYTES)];
+  let turn = 0;
+  let lent: Uint8Array | undefined;
+  let lends = 0;
+  const blocks: BlockOutput = {
+    next() {
+      if (lent !== undefined) throw new Error('next() before the lent buffer was put');
+      lent = ring[turn++ % ring.length]!.fill(0xee);
+      lends++;
+      return lent;
+    },
+    put(bytes) {
+      if (lent === undefined) throw new Error('put() without a lent buffer');
+      into.write(lent.subarray(0, bytes));
+      lent = undefined;
+    },
+  };
+  return { blocks, sink: into, lends: () => lends, outstanding: () => lent !== undefined };
+}
+
+/**
  * Options with deterministic randomness (core's internal `_random`, for tests), so the loop's
  * output can be compared with `encrypt()`'s.
  */
@@ -80,9 +113,15 @@ const SIZES = [
   3 * BLOCK,
 ];
 
-/** Opens `sealed` with openLoop, expecting a failure: what was written, and the error. */
-async function openFailing(sealed: Uint8Array): Promise<{ out: ReturnType<typeof sink>; failure: unknown }> {
-  const out = sink();
+/**
+ * Opens `sealed` with openLoop, expecting a failure: what was written (into `out`, through `blocks`
+ * when given), and the error.
+ */
+async function openFailing(
+  sealed: Uint8Array,
+  out = sink(),
+  blocks?: BlockOutput,
+): Promise<{ out: ReturnType<typeof sink>; failure: unknown }> {
   const failure = await openLoop(
     reader(sealed).read,
     out.write,
@@ -90,6 +129,7 @@ async function openFailing(sealed: Uint8Array): Promise<{ out: ReturnType<typeof
     () => {},
     out.counts,
     new AbortController().signal,
+    blocks,
   ).then(
     () => undefined,
     (err: unknown) => err,
@@ -122,6 +162,50 @@ describe('sealLoop and openLoop', () => {
     expect(openedWith).toMatch(/^[0-9a-f]{16}$/);
     expect(back.read()).toBe(sealed.length);
     expect(back.wrote()).toBe(size);
+  });
+
+  it.each(SIZES)(
+    "%i bytes through lent buffers (the writer thread's ring): the same bytes, and back",
+    async (size) => {
+      const plain = randomBytes(size);
+      const signal = new AbortController().signal;
+      const out = sink();
+      const sealing = lender(out);
+      await sealLoop(reader(plain).read, out.write, seeded(), out.counts, signal, sealing.blocks);
+      const sealed = out.bytes();
+      expect(sealed.equals(Buffer.from(await encrypt(plain, seeded())))).toBe(true);
+      // the header is written; every block of the payload is made in a lent buffer
+      expect(sealing.lends()).toBe(Math.floor(size / BLOCK) + 1);
+      expect(out.wrote()).toBe(sealed.length);
+
+      const back = sink();
+      const opening = lender(back);
+      await openLoop(
+        reader(sealed).read,
+        back.write,
+        { keys: [key] },
+        () => {},
+        back.counts,
+        signal,
+        opening.blocks,
+      );
+      expect(back.bytes().equals(plain)).toBe(true);
+      expect(back.wrote()).toBe(size);
+      expect(opening.outstanding()).toBe(false);
+    },
+  );
+
+  it('through lent buffers, a tampered chunk in the second block: that block is never put', async () => {
+    const plain = randomBytes(3 * BLOCK);
+    const sealed = Buffer.from(await encrypt(plain, { recipients: key }));
+    sealed[headerLength(sealed, plain.length) + 2 * SEALED_BLOCK - 5]! ^= 1;
+    const opening = lender(sink());
+    const { out, failure } = await openFailing(sealed, opening.sink, opening.blocks);
+    expect(isSealstreamError(failure, 'CHUNK_AUTH_FAILED'), String(failure)).toBe(true);
+    // the second block was opened into a lent buffer, which stays lent: nothing of it goes out
+    expect(opening.lends()).toBe(2);
+    expect(opening.outstanding()).toBe(true);
+    expect(out.bytes().equals(plain.subarray(0, BLOCK))).toBe(true);
   });
 
   it('a tampered chunk in the second block: only the first block is written, then CHUNK_AUTH_FAILED', async () => {

@@ -6,7 +6,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { inspectHeader } from '@sealstream/core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -53,11 +62,17 @@ describe('key files', () => {
         for (const name of readdirSync(dir)) {
           if (!name.includes('replaced.key')) continue;
           try {
-            const p = join(dir, name);
-            const mode = statSync(p).mode & 0o777;
-            const content = readFileSync(p, 'utf8');
-            if (mode !== 0o600 && content !== 'old\n')
-              seen.push(`${name} ${mode.toString(8)} ${content.length}`);
+            // mode and content of one file: through one descriptor (a stat then a read by name
+            // could see the old file's mode and, renamed over it meanwhile, the new one's content)
+            const fd = openSync(join(dir, name), 'r');
+            try {
+              const mode = fstatSync(fd).mode & 0o777;
+              const content = readFileSync(fd, 'utf8');
+              if (mode !== 0o600 && content !== 'old\n')
+                seen.push(`${name} ${mode.toString(8)} ${content.length}`);
+            } finally {
+              closeSync(fd);
+            }
           } catch {
             // renamed away meanwhile
           }

@@ -45,6 +45,65 @@ describe('ThreadedWriter', () => {
     await expect(writer.drain()).rejects.toMatchObject({ code: 'ENOSPC' });
   });
 
+  it('blocks made in place in the ring (slot, then commit) are written in order; only what is committed', async () => {
+    const path = join(tempDir(), 'in-place');
+    const fd = openSync(path, 'w');
+    const writer = new ThreadedWriter(fd, SLOT);
+    const expected: Buffer[] = [];
+    // more blocks than slots, so that slots are lent again after the thread wrote them
+    for (const [i, size] of [0, 1, SLOT - 1, SLOT, ...Array(30).fill(SLOT / 2)].entries()) {
+      const slot = writer.slot();
+      expect(slot.length).toBe(SLOT);
+      // the whole slot is filled; only the committed bytes may reach the file
+      slot.fill(0xee);
+      const block = randomBytes(size);
+      block.copy(slot);
+      expected.push(block);
+      writer.commit(size);
+      // and copied blocks between them keep their place
+      if (i % 7 === 3) {
+        const copied = randomBytes(100);
+        writer.write(copied);
+        expected.push(copied);
+      }
+    }
+    await writer.drain();
+    closeSync(fd);
+    expect(readFileSync(path).equals(Buffer.concat(expected))).toBe(true);
+  });
+
+  it('commit() needs a slot from slot(), and at most a slot of bytes', async () => {
+    const path = join(tempDir(), 'misuse');
+    const fd = openSync(path, 'w');
+    const writer = new ThreadedWriter(fd, SLOT);
+    expect(() => writer.commit(1)).toThrow(/without a slot/);
+    writer.slot();
+    expect(() => writer.commit(SLOT + 1)).toThrow(RangeError);
+    expect(() => writer.commit(-1)).toThrow(RangeError);
+    writer.commit(0);
+    expect(() => writer.commit(0)).toThrow(/without a slot/);
+    await writer.drain();
+    closeSync(fd);
+    expect(readFileSync(path).length).toBe(0);
+  });
+
+  it('a failed write is thrown by slot() too (ENOSPC), not hidden until drain', async () => {
+    const fd = openSync('/dev/full', 'w');
+    const writer = new ThreadedWriter(fd, SLOT);
+    let failure: unknown;
+    try {
+      for (let i = 0; i < 100; i++) {
+        writer.slot().fill(i);
+        writer.commit(SLOT);
+      }
+    } catch (err) {
+      failure = err;
+    }
+    await expect(writer.drain()).rejects.toMatchObject({ code: 'ENOSPC' });
+    closeSync(fd);
+    expect(failure).toMatchObject({ code: 'ENOSPC', syscall: 'write' });
+  });
+
   it('a bad descriptor fails as EBADF, not as a hang', async () => {
     const writer = new ThreadedWriter(1_000_000, SLOT);
     writer.write(Buffer.alloc(10));

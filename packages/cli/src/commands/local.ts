@@ -19,6 +19,7 @@ import { describeRecipients, gatherKeys, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation } from '../location.ts';
 import { formatBytes, NO_PROGRESS, type Reporter } from '../report.ts';
 import {
+  type BlockOutput,
   LOOP_WRITE_BYTES,
   type LoopCounts,
   openLoop,
@@ -76,8 +77,8 @@ export async function encryptCommand(
     bytesOut: sealed,
     seconds,
   } = file
-    ? await loopFile('encrypt', file, output, reporter, (write, counts) =>
-        sealLoop(file.read, write, options, counts, interrupted),
+    ? await loopFile('encrypt', file, output, reporter, (write, counts, blocks) =>
+        sealLoop(file.read, write, options, counts, interrupted, blocks),
       )
     : await transformFile('encrypt', opened as OpenedInput, output, reporter, (countIn) => [
         sealingTransform(options, countIn),
@@ -128,8 +129,8 @@ export async function decryptCommand(
     ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
   };
   const { bytesOut: plain, seconds } = file
-    ? await loopFile('decrypt', file, output, reporter, (write, counts) =>
-        openLoop(file.read, write, options, onOpen, counts, interrupted),
+    ? await loopFile('decrypt', file, output, reporter, (write, counts, blocks) =>
+        openLoop(file.read, write, options, onOpen, counts, interrupted, blocks),
       )
     : await transformFile('decrypt', opened as OpenedInput, output, reporter, (countIn) => [
         counting(NO_PROGRESS, countIn),
@@ -161,7 +162,7 @@ async function loopFile(
   file: InputFile,
   output: Parameters<typeof writeOutput>[0],
   reporter: Reporter,
-  loop: (write: WriteAll, counts: LoopCounts) => Promise<void>,
+  loop: (write: WriteAll, counts: LoopCounts, blocks?: BlockOutput) => Promise<void>,
 ): Promise<{ bytesIn: number; bytesOut: number; seconds: number }> {
   const progress = reporter.progress(label, file.size);
   let bytesIn = 0;
@@ -177,7 +178,7 @@ async function loopFile(
   };
   const started = performance.now();
   try {
-    await writeOutputLoop(output, (write) => loop(write, counts), {
+    await writeOutputLoop(output, (write, blocks) => loop(write, counts, blocks), {
       bytes: file.size,
       block: LOOP_WRITE_BYTES,
     });
