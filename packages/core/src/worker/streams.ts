@@ -8,9 +8,8 @@
  * runs on the page's thread.
  * @module
  */
-import type { CipherBackend } from '../aead/backend.ts';
 import { resolveBackend } from '../aead/backend.ts';
-import { gcmCipher, gcmParts, importGcmKey, type WebCryptoKey, webcryptoBackend } from '../aead/webcrypto.ts';
+import { capturingWebcryptoBackend, gcmParts, type WebCryptoKey } from '../aead/webcrypto.ts';
 import { allocUninitialized } from '../alloc.ts';
 import { type DecryptStreamOptions, headBytesWanted, headerCut } from '../decrypt.ts';
 import { begin, type EncryptOptions } from '../encrypt.ts';
@@ -55,13 +54,13 @@ export function wantsWorkers(options: {
 export function encryptStreamInWorkers(
   options: EncryptOptions & { workers: WorkersOption },
 ): TransformStream<Uint8Array, Uint8Array> {
-  const key = capturePayloadKey();
+  const key = capturingWebcryptoBackend();
   let pipeline: RunPipeline;
   let stopped = false;
   const inner = new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       const { prefix, cipher } = await begin({ ...options, backend: key.backend });
-      const lanes = await startLanes(options.workers, key.get());
+      const lanes = await startLanes(options.workers, key.key());
       // each chunk's buffer as crypto.subtle made it: no output buffer, nothing copied
       pipeline = new RunPipeline(lanes, 'seal', cipher, (result) => {
         for (const part of result.parts) controller.enqueue(new Uint8Array(part));
@@ -98,7 +97,7 @@ export function encryptStreamInWorkers(
 export function decryptStreamInWorkers(
   options: DecryptStreamOptions & { workers: WorkersOption },
 ): TransformStream<Uint8Array, Uint8Array> {
-  const key = capturePayloadKey();
+  const key = capturingWebcryptoBackend();
   let head = new Uint8Array(1024);
   let headLength = 0;
   let pipeline: RunPipeline | undefined;
@@ -112,7 +111,7 @@ export function decryptStreamInWorkers(
       head.subarray(0, headLength),
       prepareOpen({ ...options, backend: key.backend }),
     );
-    const lanes = await startLanes(options.workers, key.get());
+    const lanes = await startLanes(options.workers, key.key());
     pipeline = new RunPipeline(lanes, 'open', opened.cipher, (result, first, count) => {
       // a run releases nothing unless every chunk in it authenticated
       if (result.ok < count) throw chunkFailed(first + result.ok);
@@ -219,28 +218,6 @@ function endingWhenStopped(
     readable: { value: readable, enumerable: true },
     writable: { value: writable, enumerable: true },
   });
-}
-
-/**
- * The WebCrypto backend, keeping the payload key it is given as a non-extractable WebCryptoKey for the
- * Workers. The payload cipher is the last (and the only per-chunk) key a stream's setup imports.
- */
-function capturePayloadKey(): { backend: CipherBackend; get(): WebCryptoKey } {
-  let captured: WebCryptoKey | undefined;
-  const backend: CipherBackend = {
-    ...webcryptoBackend(),
-    async gcm(raw) {
-      captured = await importGcmKey(raw);
-      return gcmCipher(captured);
-    },
-  };
-  return {
-    backend,
-    get() {
-      if (!captured) throw new SealstreamError('INTERNAL', 'the payload key was not set up');
-      return captured;
-    },
-  };
 }
 
 /** Where runs are processed: the Workers of a pool, or (when they cannot start) the page's thread. */

@@ -1,0 +1,290 @@
+/**
+ * `encryptStream` / `decryptStream` on the WebCrypto backend: every whole chunk of a write is handed
+ * to `crypto.subtle` as soon as it is complete, and the transform returns while up to
+ * {@link SUBTLE_WINDOW} chunks are still being sealed (or opened), so the next write arrives while
+ * subtle works. A run-at-a-time stream (seal 64 chunks, await them all, enqueue, then receive the
+ * next write) leaves subtle idle between runs: in Chromium that idle time was most of the gap
+ * between the streams and a tight loop.
+ *
+ * Results are taken in order, a group of {@link SUBTLE_GROUP} chunks at a time, and enqueued as
+ * subtle made them (one buffer per chunk, nothing copied). The bytes are the page-thread path's:
+ * nonces come from the same counter, and the final chunk is the one `flush` seals. Decryption
+ * releases a group only once every chunk in it authenticated, and opens the final chunk with the
+ * {@link PayloadOpener}, whose errors (truncation, trailing data) are the stream's.
+ *
+ * This relies on `crypto.subtle` copying its input when called (WebCrypto: "get a copy of the bytes
+ * held by the data parameter"), so the caller's buffer and the carried partial chunk are free again
+ * as soon as the call returns.
+ * @module
+ */
+import { resolveBackend } from './aead/backend.ts';
+import { capturingWebcryptoBackend, type WebCryptoKey, webcryptoBackend } from './aead/webcrypto.ts';
+import { allocUninitialized } from './alloc.ts';
+import { type DecryptStreamOptions, headBytesWanted, headerCut } from './decrypt.ts';
+import { begin, type EncryptOptions } from './encrypt.ts';
+import { SealstreamError } from './errors.ts';
+import { readHeaderLength } from './header.ts';
+import { openPayload, openPrefixLength, prepareOpen } from './open.ts';
+import { chunkFailed, openedLength, type PayloadCipher, PayloadOpener } from './payload.ts';
+import { CHUNK_SIZE, MAX_CHUNKS, SEALED_CHUNK_SIZE } from './sizes.ts';
+
+/** Most chunks handed to subtle and not yet released (2 MiB): bounds the memory held in flight. */
+export const SUBTLE_WINDOW = 128;
+/** Chunks released together: decryption releases nothing of a group before all of it authenticated. */
+export const SUBTLE_GROUP = 64;
+
+/** How the pipeline is sized and what it enqueues (internal: for the bench's comparisons). */
+export interface SubtleTuning {
+  window: number;
+  group: number;
+  /** One fresh buffer per group (a copy) instead of subtle's own buffers. */
+  gather: boolean;
+}
+
+const DEFAULT_TUNING: SubtleTuning = { window: SUBTLE_WINDOW, group: SUBTLE_GROUP, gather: false };
+
+/**
+ * Whether a stream with these options takes this path: no `workers`, and the backend is WebCrypto's
+ * own (by name, or the automatic choice here: a browser). Node's automatic choice is not WebCrypto.
+ */
+export function wantsSubtleStream(options: {
+  workers?: unknown;
+  backend?: EncryptOptions['backend'];
+}): boolean {
+  if (options.workers !== undefined) return false;
+  try {
+    return resolveBackend(options.backend) === webcryptoBackend();
+  } catch {
+    return false; // the page-thread stream reports why the backend cannot run
+  }
+}
+
+/** The ordered window of chunks in flight: counters, nonces, and results taken oldest first. */
+class InFlight {
+  readonly #key: WebCryptoKey;
+  readonly #cipher: PayloadCipher;
+  readonly #tuning: SubtleTuning;
+  readonly #results: Promise<ArrayBuffer | undefined>[] = [];
+  #head = 0;
+  #counter = 0;
+
+  constructor(key: WebCryptoKey, cipher: PayloadCipher, tuning: SubtleTuning) {
+    this.#key = key;
+    this.#cipher = cipher;
+    this.#tuning = tuning;
+  }
+
+  /** Chunks issued so far: the counter of the next one. */
+  get counter(): number {
+    return this.#counter;
+  }
+
+  get #pending(): number {
+    return this.#results.length - this.#head;
+  }
+
+  /** Hands one chunk to subtle under the next counter's nonce; a failed open settles as undefined. */
+  issue(direction: 'seal' | 'open', input: Uint8Array): void {
+    if (this.#counter >= MAX_CHUNKS) {
+      throw new SealstreamError(
+        'INVALID_ARGUMENT',
+        'the plaintext exceeds the format limit of 2^38 chunks (4 PiB)',
+      );
+    }
+    const algorithm = { name: 'AES-GCM', iv: this.#cipher.nonce(this.#counter++) as Uint8Array<ArrayBuffer> };
+    const data = input as Uint8Array<ArrayBuffer>;
+    this.#results.push(
+      direction === 'seal'
+        ? globalThis.crypto.subtle.encrypt(algorithm, this.#key, data)
+        : globalThis.crypto.subtle.decrypt(algorithm, this.#key, data).catch(() => undefined),
+    );
+  }
+
+  /** Releases groups, oldest first, while the window is full (or, with `all`, until none is left). */
+  async release(emit: (out: Uint8Array) => void, all = false): Promise<void> {
+    const { window, group } = this.#tuning;
+    while (this.#pending >= (all ? 1 : window)) {
+      const first = this.#counter - this.#pending;
+      const n = Math.min(group, this.#pending);
+      const taken = await Promise.all(this.#results.slice(this.#head, this.#head + n));
+      this.#head += n;
+      if (this.#head >= 4096) {
+        this.#results.splice(0, this.#head);
+        this.#head = 0;
+      }
+      const failed = taken.indexOf(undefined);
+      if (failed >= 0) throw chunkFailed(first + failed);
+      this.#emit(taken as ArrayBuffer[], emit);
+    }
+  }
+
+  #emit(parts: ArrayBuffer[], emit: (out: Uint8Array) => void): void {
+    if (!this.#tuning.gather) {
+      for (const part of parts) emit(new Uint8Array(part));
+      return;
+    }
+    let length = 0;
+    for (const part of parts) length += part.byteLength;
+    const out = allocUninitialized(length);
+    let at = 0;
+    for (const part of parts) {
+      out.set(new Uint8Array(part), at);
+      at += part.byteLength;
+    }
+    emit(out);
+  }
+
+  /** Stops: results still in flight are dropped (their failures included). */
+  drop(): void {
+    for (let i = this.#head; i < this.#results.length; i++) this.#results[i]!.catch(() => {});
+    this.#results.length = 0;
+    this.#head = 0;
+  }
+}
+
+/**
+ * Whole units of the writes, in order, as views: of the write itself when a unit lies inside it, of
+ * one carried buffer when a unit spans two writes. A view is only valid until the next `take`.
+ */
+class Units {
+  readonly #carry: Uint8Array;
+  #carried = 0;
+
+  constructor(unit: number) {
+    this.#carry = new Uint8Array(unit);
+  }
+
+  /** Calls `each` on every unit that `chunk` completes; keeps the rest. */
+  take(chunk: Uint8Array, each: (unit: Uint8Array) => void): void {
+    const unit = this.#carry.length;
+    let at = 0;
+    if (this.#carried > 0) {
+      at = Math.min(chunk.length, unit - this.#carried);
+      this.#carry.set(chunk.subarray(0, at), this.#carried);
+      this.#carried += at;
+      if (this.#carried < unit) return;
+      this.#carried = 0;
+      each(this.#carry);
+    }
+    for (; at + unit <= chunk.length; at += unit) each(chunk.subarray(at, at + unit));
+    this.#carry.set(chunk.subarray(at), 0);
+    this.#carried = chunk.length - at;
+  }
+
+  /** The partial unit left at the end. */
+  get rest(): Uint8Array {
+    return this.#carry.subarray(0, this.#carried);
+  }
+}
+
+function checkChunk(chunk: unknown, name: string): asserts chunk is Uint8Array {
+  if (!(chunk instanceof Uint8Array)) {
+    throw new SealstreamError('INVALID_ARGUMENT', `${name} expects Uint8Array chunks, got ${typeof chunk}`);
+  }
+}
+
+/** {@link encryptStream} on WebCrypto, pipelined. */
+export function encryptStreamOnSubtle(
+  options: EncryptOptions,
+  tuning: SubtleTuning = DEFAULT_TUNING,
+): TransformStream<Uint8Array, Uint8Array> {
+  const capture = capturingWebcryptoBackend();
+  const units = new Units(CHUNK_SIZE);
+  let flight: InFlight | undefined;
+  return new TransformStream<Uint8Array, Uint8Array>({
+    async start(controller) {
+      const { prefix, cipher } = await begin({ ...options, backend: capture.backend });
+      flight = new InFlight(capture.key(), cipher, tuning);
+      controller.enqueue(prefix);
+    },
+    async transform(chunk, controller) {
+      checkChunk(chunk, 'encryptStream');
+      const f = flight!;
+      units.take(chunk, (plain) => f.issue('seal', plain));
+      await guard(f, () => f.release((out) => controller.enqueue(out)));
+    },
+    async flush(controller) {
+      // the final chunk: what is left, shorter than a chunk (maybe empty)
+      const f = flight!;
+      f.issue('seal', units.rest);
+      await guard(f, () => f.release((out) => controller.enqueue(out), true));
+    },
+  });
+}
+
+/** {@link decryptStream} on WebCrypto, pipelined. */
+export function decryptStreamOnSubtle(
+  options: DecryptStreamOptions,
+  tuning: SubtleTuning = DEFAULT_TUNING,
+): TransformStream<Uint8Array, Uint8Array> {
+  const capture = capturingWebcryptoBackend();
+  let head = new Uint8Array(1024);
+  let headLength = 0;
+  // whole sealed chunks are never the final one (it is always shorter): they are opened as soon as
+  // they are complete, and only a partial one waits for the next write or for flush
+  const units = new Units(SEALED_CHUNK_SIZE);
+  let flight: InFlight | undefined;
+  let cipher: PayloadCipher;
+
+  const openHead = async (): Promise<boolean> => {
+    const h = readHeaderLength(head.subarray(0, headLength));
+    if (h === undefined || headLength < openPrefixLength(h)) return false;
+    const opened = await openPayload(
+      head.subarray(0, headLength),
+      prepareOpen({ ...options, backend: capture.backend }),
+    );
+    cipher = opened.cipher;
+    flight = new InFlight(capture.key(), cipher, tuning);
+    options.onOpen?.({ header: opened.info, keyId: opened.keyId });
+    head = new Uint8Array(0);
+    return true;
+  };
+
+  return new TransformStream<Uint8Array, Uint8Array>({
+    async start() {
+      prepareOpen(options); // caller errors before any input is read (SPEC §9)
+    },
+    async transform(chunk, controller) {
+      checkChunk(chunk, 'decryptStream');
+      let at = 0;
+      // header bytes, never more than the header needs, as the page-thread stream takes them
+      while (!flight && at < chunk.length) {
+        const n = Math.min(chunk.length - at, headBytesWanted(head.subarray(0, headLength)) - headLength);
+        if (headLength + n > head.length) {
+          const grown = new Uint8Array(Math.max(2 * head.length, headLength + n));
+          grown.set(head.subarray(0, headLength));
+          head = grown;
+        }
+        head.set(chunk.subarray(at, at + n), headLength);
+        headLength += n;
+        at += n;
+        await openHead();
+      }
+      const f = flight;
+      if (!f) return;
+      units.take(chunk.subarray(at), (sealed) => f.issue('open', sealed));
+      await guard(f, () => f.release((out) => controller.enqueue(out)));
+    },
+    async flush(controller) {
+      if (!flight && (headLength === 0 || !(await openHead()))) throw headerCut(head.subarray(0, headLength));
+      const f = flight!;
+      await guard(f, async () => {
+        await f.release((out) => controller.enqueue(out), true);
+        const last = units.rest;
+        const out = allocUninitialized(openedLength(last.length, true));
+        const bytes = await new PayloadOpener(cipher, f.counter).open(last, out, true);
+        if (bytes > 0) controller.enqueue(out);
+      });
+    },
+  });
+}
+
+/** Runs `step`; on a failure, drops what is still in flight before rethrowing. */
+async function guard(flight: InFlight, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    flight.drop();
+    throw err;
+  }
+}
