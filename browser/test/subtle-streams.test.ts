@@ -12,7 +12,7 @@ import { PAYLOAD_PREFIX_LENGTH } from '../../packages/core/src/sizes.ts';
 import { SUBTLE_GROUP, SUBTLE_WINDOW } from '../../packages/core/src/subtle-streams.ts';
 import { openTestPage, type TestPage } from '../harness/test-page.ts';
 import { pattern, toHex } from '../pages/pattern.ts';
-import { sha256hex } from './helpers.ts';
+import { fixedRandom, sha256hex } from './helpers.ts';
 
 const CHUNK = 16384;
 const SEALED = CHUNK + 16;
@@ -29,12 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await site?.close();
 });
-
-/** The page's fixedRandom, in Node: the same randomness gives the same object. */
-function fixedRandom(): (length: number) => Uint8Array {
-  let n = 0;
-  return (length) => pattern(length, 1000 + n++);
-}
 
 describe('the same bytes as Node', () => {
   // empty, around one chunk, around a group, around the window, many windows and a bit

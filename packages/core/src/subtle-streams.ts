@@ -20,28 +20,18 @@
 import { resolveBackend } from './aead/backend.ts';
 import { capturingWebcryptoBackend, type WebCryptoKey, webcryptoBackend } from './aead/webcrypto.ts';
 import { allocUninitialized } from './alloc.ts';
-import { type DecryptStreamOptions, headBytesWanted, headerCut } from './decrypt.ts';
+import type { DecryptStreamOptions } from './decrypt.ts';
 import { begin, type EncryptOptions } from './encrypt.ts';
 import { SealstreamError } from './errors.ts';
-import { readHeaderLength } from './header.ts';
-import { openPayload, openPrefixLength, prepareOpen } from './open.ts';
+import { prepareOpen } from './open.ts';
 import { chunkFailed, openedLength, type PayloadCipher, PayloadOpener } from './payload.ts';
+import { PayloadHead } from './payload-head.ts';
 import { CHUNK_SIZE, MAX_CHUNKS, SEALED_CHUNK_SIZE } from './sizes.ts';
 
 /** Most chunks handed to subtle and not yet released (2 MiB): bounds the memory held in flight. */
 export const SUBTLE_WINDOW = 128;
 /** Chunks released together: decryption releases nothing of a group before all of it authenticated. */
 export const SUBTLE_GROUP = 64;
-
-/** How the pipeline is sized and what it enqueues (internal: for the bench's comparisons). */
-export interface SubtleTuning {
-  window: number;
-  group: number;
-  /** One fresh buffer per group (a copy) instead of subtle's own buffers. */
-  gather: boolean;
-}
-
-const DEFAULT_TUNING: SubtleTuning = { window: SUBTLE_WINDOW, group: SUBTLE_GROUP, gather: false };
 
 /**
  * Whether a stream with these options takes this path: no `workers`, and the backend is WebCrypto's
@@ -63,15 +53,13 @@ export function wantsSubtleStream(options: {
 class InFlight {
   readonly #key: WebCryptoKey;
   readonly #cipher: PayloadCipher;
-  readonly #tuning: SubtleTuning;
   readonly #results: Promise<ArrayBuffer | undefined>[] = [];
   #head = 0;
   #counter = 0;
 
-  constructor(key: WebCryptoKey, cipher: PayloadCipher, tuning: SubtleTuning) {
+  constructor(key: WebCryptoKey, cipher: PayloadCipher) {
     this.#key = key;
     this.#cipher = cipher;
-    this.#tuning = tuning;
   }
 
   /** Chunks issued so far: the counter of the next one. */
@@ -102,10 +90,9 @@ class InFlight {
 
   /** Releases groups, oldest first, while the window is full (or, with `all`, until none is left). */
   async release(emit: (out: Uint8Array) => void, all = false): Promise<void> {
-    const { window, group } = this.#tuning;
-    while (this.#pending >= (all ? 1 : window)) {
+    while (this.#pending >= (all ? 1 : SUBTLE_WINDOW)) {
       const first = this.#counter - this.#pending;
-      const n = Math.min(group, this.#pending);
+      const n = Math.min(SUBTLE_GROUP, this.#pending);
       const taken = await Promise.all(this.#results.slice(this.#head, this.#head + n));
       this.#head += n;
       if (this.#head >= 4096) {
@@ -114,24 +101,10 @@ class InFlight {
       }
       const failed = taken.indexOf(undefined);
       if (failed >= 0) throw chunkFailed(first + failed);
-      this.#emit(taken as ArrayBuffer[], emit);
+      // subtle's own buffers, one per chunk: gathering a group into one fresh buffer (a copy, and
+      // an allocation just past 1 MiB) cost Chromium more than the 64 enqueues it saves
+      for (const part of taken as ArrayBuffer[]) emit(new Uint8Array(part));
     }
-  }
-
-  #emit(parts: ArrayBuffer[], emit: (out: Uint8Array) => void): void {
-    if (!this.#tuning.gather) {
-      for (const part of parts) emit(new Uint8Array(part));
-      return;
-    }
-    let length = 0;
-    for (const part of parts) length += part.byteLength;
-    const out = allocUninitialized(length);
-    let at = 0;
-    for (const part of parts) {
-      out.set(new Uint8Array(part), at);
-      at += part.byteLength;
-    }
-    emit(out);
   }
 
   /** Stops: results still in flight are dropped (their failures included). */
@@ -184,17 +157,14 @@ function checkChunk(chunk: unknown, name: string): asserts chunk is Uint8Array {
 }
 
 /** {@link encryptStream} on WebCrypto, pipelined. */
-export function encryptStreamOnSubtle(
-  options: EncryptOptions,
-  tuning: SubtleTuning = DEFAULT_TUNING,
-): TransformStream<Uint8Array, Uint8Array> {
+export function encryptStreamOnSubtle(options: EncryptOptions): TransformStream<Uint8Array, Uint8Array> {
   const capture = capturingWebcryptoBackend();
   const units = new Units(CHUNK_SIZE);
   let flight: InFlight | undefined;
   return new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       const { prefix, cipher } = await begin({ ...options, backend: capture.backend });
-      flight = new InFlight(capture.key(), cipher, tuning);
+      flight = new InFlight(capture.key(), cipher);
       controller.enqueue(prefix);
     },
     async transform(chunk, controller) {
@@ -215,59 +185,35 @@ export function encryptStreamOnSubtle(
 /** {@link decryptStream} on WebCrypto, pipelined. */
 export function decryptStreamOnSubtle(
   options: DecryptStreamOptions,
-  tuning: SubtleTuning = DEFAULT_TUNING,
 ): TransformStream<Uint8Array, Uint8Array> {
   const capture = capturingWebcryptoBackend();
-  let head = new Uint8Array(1024);
-  let headLength = 0;
+  let head: PayloadHead;
   // whole sealed chunks are never the final one (it is always shorter): they are opened as soon as
   // they are complete, and only a partial one waits for the next write or for flush
   const units = new Units(SEALED_CHUNK_SIZE);
   let flight: InFlight | undefined;
-  let cipher: PayloadCipher;
-
-  const openHead = async (): Promise<boolean> => {
-    const h = readHeaderLength(head.subarray(0, headLength));
-    if (h === undefined || headLength < openPrefixLength(h)) return false;
-    const opened = await openPayload(
-      head.subarray(0, headLength),
-      prepareOpen({ ...options, backend: capture.backend }),
-    );
-    cipher = opened.cipher;
-    flight = new InFlight(capture.key(), cipher, tuning);
-    options.onOpen?.({ header: opened.info, keyId: opened.keyId });
-    head = new Uint8Array(0);
-    return true;
-  };
 
   return new TransformStream<Uint8Array, Uint8Array>({
     async start() {
-      prepareOpen(options); // caller errors before any input is read (SPEC §9)
+      // caller errors before any input is read (SPEC §9)
+      head = new PayloadHead(prepareOpen({ ...options, backend: capture.backend }));
     },
     async transform(chunk, controller) {
       checkChunk(chunk, 'decryptStream');
-      let at = 0;
-      // header bytes, never more than the header needs, as the page-thread stream takes them
-      while (!flight && at < chunk.length) {
-        const n = Math.min(chunk.length - at, headBytesWanted(head.subarray(0, headLength)) - headLength);
-        if (headLength + n > head.length) {
-          const grown = new Uint8Array(Math.max(2 * head.length, headLength + n));
-          grown.set(head.subarray(0, headLength));
-          head = grown;
-        }
-        head.set(chunk.subarray(at, at + n), headLength);
-        headLength += n;
-        at += n;
-        await openHead();
+      const at = flight ? 0 : await head.take(chunk);
+      if (!flight) {
+        const opened = head.opened;
+        if (!opened) return;
+        flight = new InFlight(capture.key(), opened.cipher);
+        options.onOpen?.({ header: opened.info, keyId: opened.keyId });
       }
       const f = flight;
-      if (!f) return;
       units.take(chunk.subarray(at), (sealed) => f.issue('open', sealed));
       await guard(f, () => f.release((out) => controller.enqueue(out)));
     },
     async flush(controller) {
-      if (!flight && (headLength === 0 || !(await openHead()))) throw headerCut(head.subarray(0, headLength));
-      const f = flight!;
+      const { cipher } = head.finish();
+      const f = flight!; // made by the write that completed the header
       await guard(f, async () => {
         await f.release((out) => controller.enqueue(out), true);
         const last = units.rest;
