@@ -34,18 +34,16 @@ export const SUBTLE_WINDOW = 128;
 export const SUBTLE_GROUP = 64;
 
 /**
- * Whether a stream with these options takes this path: no `workers`, and the backend is WebCrypto's
- * own (by name, or the automatic choice here: a browser). Node's automatic choice is not WebCrypto.
+ * Whether a stream with these options takes this path: its backend is WebCrypto's own (by name, or
+ * the automatic choice here: a browser; Node's automatic choice is not WebCrypto). Asked after the
+ * Workers (`workers` with Workers at hand), so a `workers` option that cannot be had lands here too.
+ * A backend object of the caller's, even one built on WebCrypto, keeps the generic path.
  */
-export function wantsSubtleStream(options: {
-  workers?: unknown;
-  backend?: EncryptOptions['backend'];
-}): boolean {
-  if (options.workers !== undefined) return false;
+export function wantsSubtleStream(options: { backend?: EncryptOptions['backend'] }): boolean {
   try {
     return resolveBackend(options.backend) === webcryptoBackend();
   } catch {
-    return false; // the page-thread stream reports why the backend cannot run
+    return false; // the generic stream reports why the backend cannot run
   }
 }
 

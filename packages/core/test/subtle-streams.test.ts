@@ -28,10 +28,9 @@ function fixedRandom(): (length: number) => Uint8Array {
 }
 
 describe('which streams take the pipelined path', () => {
-  test('WebCrypto by name, without workers; not Node’s automatic choice, not another backend object', () => {
+  test('WebCrypto by name; not Node’s automatic choice, not another backend object', () => {
     expect(wantsSubtleStream({ backend: 'webcrypto' })).toBe(true);
     expect(wantsSubtleStream({ backend: webcryptoBackend() })).toBe(true);
-    expect(wantsSubtleStream({ backend: 'webcrypto', workers: 2 })).toBe(false);
     expect(wantsSubtleStream({})).toBe(false);
     expect(wantsSubtleStream({ backend: 'node' })).toBe(false);
     expect(wantsSubtleStream({ backend: 'noble' })).toBe(false);
@@ -70,6 +69,22 @@ describe('the same bytes as the other backends', () => {
       const opened = await through(decryptStream({ keys: [key], backend: 'webcrypto' }), split(expected, w));
       expect(Buffer.from(opened).equals(Buffer.from(plain)), `opened in ${w}-byte writes`).toBe(true);
     }
+  });
+
+  test('workers asked for where there are none (Node): the pipelined path, the same bytes', async () => {
+    const plain = pattern(70 * CHUNK_SIZE + 9, 5);
+    const options = () => ({ recipients: [key], _random: fixedRandom() });
+    const expected = await encrypt(plain, { ...options(), backend: 'node' });
+    const sealed = await through(
+      encryptStream({ ...options(), backend: 'webcrypto', workers: 2 }),
+      split(plain, 1 << 20),
+    );
+    expect(Buffer.from(sealed).equals(Buffer.from(expected))).toBe(true);
+    const opened = await through(
+      decryptStream({ keys: [key], backend: 'webcrypto', workers: 2 }),
+      split(expected, 1 << 20),
+    );
+    expect(Buffer.from(opened).equals(Buffer.from(plain))).toBe(true);
   });
 
   test('each enqueued buffer is its own (never written again)', async () => {
