@@ -5,7 +5,7 @@
  * wrong key, with nothing unauthenticated released. Chromium runs the same path in
  * browser/test/subtle-streams.test.ts.
  */
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { webcryptoBackend } from '../src/aead/webcrypto.ts';
 import {
   decryptStream,
@@ -85,6 +85,35 @@ describe('the same bytes as the other backends', () => {
       split(expected, 1 << 20),
     );
     expect(Buffer.from(opened).equals(Buffer.from(plain))).toBe(true);
+  });
+
+  test('one very large write: never more than the window of chunks in flight at once', async () => {
+    const subtle = globalThis.crypto.subtle;
+    let inFlight = 0;
+    let most = 0;
+    const count = <T>(call: Promise<T>) => {
+      most = Math.max(most, ++inFlight);
+      return call.finally(() => inFlight--);
+    };
+    const encryptCall = subtle.encrypt.bind(subtle);
+    const decryptCall = subtle.decrypt.bind(subtle);
+    const spies = [
+      vi.spyOn(subtle, 'encrypt').mockImplementation((...a) => count(encryptCall(...a))),
+      vi.spyOn(subtle, 'decrypt').mockImplementation((...a) => count(decryptCall(...a))),
+    ];
+    try {
+      const plain = pattern(6 * SUBTLE_WINDOW * CHUNK_SIZE + 11, 8);
+      const sealed = await through(encryptStream({ recipients: [key], backend: 'webcrypto' }), [plain]);
+      expect(most).toBeGreaterThan(SUBTLE_GROUP); // pipelined: more than one group at a time
+      expect(most).toBeLessThanOrEqual(SUBTLE_WINDOW);
+      most = 0;
+      const opened = await through(decryptStream({ keys: [key], backend: 'webcrypto' }), [sealed]);
+      expect(Buffer.from(opened).equals(Buffer.from(plain))).toBe(true);
+      expect(most).toBeGreaterThan(SUBTLE_GROUP);
+      expect(most).toBeLessThanOrEqual(SUBTLE_WINDOW);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   test('each enqueued buffer is its own (never written again)', async () => {
