@@ -52,8 +52,8 @@ export function wantsSubtleStream(options: { backend?: EncryptOptions['backend']
 class InFlight {
   readonly #key: WebCryptoKey;
   readonly #cipher: PayloadCipher;
+  /** Unreleased results, oldest first: nothing is kept once released (a settled promise holds its buffer). */
   readonly #results: Promise<ArrayBuffer | undefined>[] = [];
-  #head = 0;
   #counter = 0;
 
   constructor(key: WebCryptoKey, cipher: PayloadCipher) {
@@ -67,7 +67,7 @@ class InFlight {
   }
 
   get #pending(): number {
-    return this.#results.length - this.#head;
+    return this.#results.length;
   }
 
   /** Hands one chunk to subtle under the next counter's nonce; a failed open settles as undefined. */
@@ -106,12 +106,7 @@ class InFlight {
     while (this.#pending >= (all ? 1 : SUBTLE_WINDOW)) {
       const first = this.#counter - this.#pending;
       const n = Math.min(SUBTLE_GROUP, this.#pending);
-      const taken = await Promise.all(this.#results.slice(this.#head, this.#head + n));
-      this.#head += n;
-      if (this.#head >= 4096) {
-        this.#results.splice(0, this.#head);
-        this.#head = 0;
-      }
+      const taken = await Promise.all(this.#results.splice(0, n));
       const failed = taken.indexOf(undefined);
       if (failed >= 0) throw chunkFailed(first + failed);
       // subtle's own buffers, one per chunk: gathering a group into one fresh buffer (a copy, and
@@ -122,9 +117,8 @@ class InFlight {
 
   /** Stops: results still in flight are dropped (their failures included). */
   drop(): void {
-    for (let i = this.#head; i < this.#results.length; i++) this.#results[i]!.catch(() => {});
+    for (const result of this.#results) result.catch(() => {});
     this.#results.length = 0;
-    this.#head = 0;
   }
 }
 
