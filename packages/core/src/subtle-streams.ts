@@ -3,7 +3,7 @@
  * to `crypto.subtle` as soon as it is complete, and the transform returns while up to
  * {@link SUBTLE_WINDOW} chunks are still being sealed (or opened), so the next write arrives while
  * subtle works. A run-at-a-time stream (seal 64 chunks, await them all, enqueue, then receive the
- * next write) leaves subtle idle between runs: measured in Chromium, this path does 1.13-1.29x the
+ * next write) leaves subtle idle between runs: measured in Chromium, this path does 1.10-1.29x the
  * MB per CPU-second of that one (README of the core). However large a write, no more than the
  * window is in flight.
  *
