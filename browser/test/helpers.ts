@@ -12,6 +12,16 @@ import { inject } from 'vitest';
 import { freshBucket } from '../../packages/sos/test/helpers.ts';
 import { openReadyPage } from '../harness/page.ts';
 import { startTestServer, type TestServer, type TestServerOptions } from '../harness/server.ts';
+import { pattern } from '../pages/pattern.ts';
+
+/**
+ * The test page's fixedRandom (browser/pages/core.ts), in Node: the same randomness gives the same
+ * object, so bytes sealed in the page can be compared with Node's.
+ */
+export function fixedRandom(): (length: number) => Uint8Array {
+  let n = 0;
+  return (length) => pattern(length, 1000 + n++);
+}
 
 /** SHA-256 of bytes, lowercase hex. */
 export const sha256hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

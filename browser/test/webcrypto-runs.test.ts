@@ -97,13 +97,17 @@ describe('a tampered chunk inside a run', () => {
     [127, RUN * CHUNK],
     [150, 2 * RUN * CHUNK],
   ])(
-    'chunk %i: CHUNK_AUTH_FAILED, and the stream released only the %i bytes of the runs before it',
+    'chunk %i: CHUNK_AUTH_FAILED, and the stream released at most the %i bytes of the runs before it',
     async (flip, expected) => {
       const sealedLength = 1 << 30; // larger than the object: one write
       const r = await call<Tampered>('openTampered', size, flip, sealedLength);
-      expect(r).toEqual({
+      // released: how much of what the stream enqueued before failing the reader took (an error
+      // drops what is still queued), in whole chunks, never any of the tampered chunk's group
+      expect(r.released).toBeLessThanOrEqual(expected);
+      expect(r.released % CHUNK).toBe(0);
+      expect({ ...r, released: undefined }).toEqual({
         streamCode: 'CHUNK_AUTH_FAILED',
-        released: expected,
+        released: undefined,
         prefixOk: true,
         wholeCode: 'CHUNK_AUTH_FAILED',
         openerCode: 'CHUNK_AUTH_FAILED',

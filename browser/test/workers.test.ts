@@ -12,7 +12,7 @@ import { encrypt } from '../../packages/core/src/index.ts';
 import { openTestPage, type TestPage } from '../harness/test-page.ts';
 import type { WorkersArg } from '../pages/core.ts';
 import { pattern, toHex } from '../pages/pattern.ts';
-import { sha256hex } from './helpers.ts';
+import { fixedRandom, sha256hex } from './helpers.ts';
 
 const CHUNK = 16384;
 const SEALED = CHUNK + 16;
@@ -29,12 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await site?.close();
 });
-
-/** The page's fixedRandom, in Node: the same randomness gives the same object. */
-function fixedRandom(): (length: number) => Uint8Array {
-  let n = 0;
-  return (length) => pattern(length, 1000 + n++);
-}
 
 interface Sealed {
   length: number;

@@ -19,6 +19,7 @@ import {
 } from './open.ts';
 import { openedLength, PayloadOpener } from './payload.ts';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE } from './sizes.ts';
+import { decryptStreamOnSubtle, wantsSubtleStream } from './subtle-streams.ts';
 import { decryptStreamInWorkers, type WorkersOption, wantsWorkers } from './worker/streams.ts';
 
 /** Options of {@link decryptStream}. */
@@ -112,6 +113,7 @@ export function headerCut(head: Uint8Array): SealstreamError {
 export function decryptStream(options: DecryptStreamOptions): TransformStream<Uint8Array, Uint8Array> {
   if (wantsWorkers(options))
     return decryptStreamInWorkers(options as typeof options & { workers: WorkersOption });
+  if (wantsSubtleStream(options)) return decryptStreamOnSubtle(options);
   // Header bytes until opened, in a buffer that doubles: linear even when fed a byte at a time.
   let headBuffer = new Uint8Array(1024);
   let headLength = 0;

@@ -14,6 +14,7 @@ import { PayloadCipher, PayloadSealer, sealedLength } from './payload.ts';
 import { type Recipient, toWrappers } from './recipients/input.ts';
 import { wrapDataKey } from './recipients/wrap.ts';
 import { CHUNK_SIZE, SALT_LENGTH, SEALED_CHUNK_SIZE } from './sizes.ts';
+import { encryptStreamOnSubtle, wantsSubtleStream } from './subtle-streams.ts';
 import { encryptStreamInWorkers, type WorkersOption, wantsWorkers } from './worker/streams.ts';
 
 /** Options to encrypt an object. */
@@ -90,6 +91,7 @@ export async function createSealer(
 export function encryptStream(options: EncryptOptions): TransformStream<Uint8Array, Uint8Array> {
   if (wantsWorkers(options))
     return encryptStreamInWorkers(options as typeof options & { workers: WorkersOption });
+  if (wantsSubtleStream(options)) return encryptStreamOnSubtle(options);
   let sealer: PayloadSealer;
   const runs = new ChunkRuns(CHUNK_SIZE, SEALED_CHUNK_SIZE, BATCH_CHUNKS);
   const seal = (plain: Uint8Array, out: Uint8Array) => sealer.seal(plain, out, false);

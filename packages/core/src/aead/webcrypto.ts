@@ -1,5 +1,6 @@
 /** WebCrypto backend: browsers, Deno, Bun, workers, and Node. @module */
 
+import { SealstreamError } from '../errors.ts';
 import { NONCE_LENGTH } from '../nonce.ts';
 import { TAG_LENGTH } from '../sizes.ts';
 import type { ChunkCipher, CipherBackend } from './backend.ts';
@@ -234,4 +235,27 @@ export function webcryptoBackend(): CipherBackend {
     },
   };
   return instance;
+}
+
+/**
+ * The WebCrypto backend, keeping the payload key it is given as a non-extractable
+ * {@link WebCryptoKey}, for a stream that calls `crypto.subtle` itself (in the page or in Workers).
+ * The payload cipher is the last (and the only per-chunk) key a stream's setup imports.
+ */
+export function capturingWebcryptoBackend(): { backend: CipherBackend; key(): WebCryptoKey } {
+  let captured: WebCryptoKey | undefined;
+  const backend: CipherBackend = {
+    ...webcryptoBackend(),
+    async gcm(raw) {
+      captured = await importGcmKey(raw);
+      return gcmCipher(captured);
+    },
+  };
+  return {
+    backend,
+    key() {
+      if (!captured) throw new SealstreamError('INTERNAL', 'the payload key was not set up');
+      return captured;
+    },
+  };
 }

@@ -8,17 +8,16 @@
  * runs on the page's thread.
  * @module
  */
-import type { CipherBackend } from '../aead/backend.ts';
 import { resolveBackend } from '../aead/backend.ts';
-import { gcmCipher, gcmParts, importGcmKey, type WebCryptoKey, webcryptoBackend } from '../aead/webcrypto.ts';
+import { capturingWebcryptoBackend, gcmParts, type WebCryptoKey } from '../aead/webcrypto.ts';
 import { allocUninitialized } from '../alloc.ts';
-import { type DecryptStreamOptions, headBytesWanted, headerCut } from '../decrypt.ts';
+import type { DecryptStreamOptions } from '../decrypt.ts';
 import { begin, type EncryptOptions } from '../encrypt.ts';
 import { SealstreamError } from '../errors.ts';
-import { readHeaderLength } from '../header.ts';
 import { NONCE_LENGTH } from '../nonce.ts';
-import { openPayload, openPrefixLength, prepareOpen } from '../open.ts';
+import { type OpenedPayload, prepareOpen } from '../open.ts';
 import { chunkFailed, openedLength, type PayloadCipher, PayloadOpener } from '../payload.ts';
+import { PayloadHead } from '../payload-head.ts';
 import { CHUNK_SIZE, MAX_CHUNKS, SEALED_CHUNK_SIZE } from '../sizes.ts';
 import { hasWorkers, WorkerPool } from './pool.ts';
 import { type Direction, processRun, type RunResult } from './protocol.ts';
@@ -55,13 +54,13 @@ export function wantsWorkers(options: {
 export function encryptStreamInWorkers(
   options: EncryptOptions & { workers: WorkersOption },
 ): TransformStream<Uint8Array, Uint8Array> {
-  const key = capturePayloadKey();
+  const key = capturingWebcryptoBackend();
   let pipeline: RunPipeline;
   let stopped = false;
   const inner = new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       const { prefix, cipher } = await begin({ ...options, backend: key.backend });
-      const lanes = await startLanes(options.workers, key.get());
+      const lanes = await startLanes(options.workers, key.key());
       // each chunk's buffer as crypto.subtle made it: no output buffer, nothing copied
       pipeline = new RunPipeline(lanes, 'seal', cipher, (result) => {
         for (const part of result.parts) controller.enqueue(new Uint8Array(part));
@@ -98,21 +97,14 @@ export function encryptStreamInWorkers(
 export function decryptStreamInWorkers(
   options: DecryptStreamOptions & { workers: WorkersOption },
 ): TransformStream<Uint8Array, Uint8Array> {
-  const key = capturePayloadKey();
-  let head = new Uint8Array(1024);
-  let headLength = 0;
+  const key = capturingWebcryptoBackend();
+  let head: PayloadHead;
   let pipeline: RunPipeline | undefined;
   let stopped = false;
   let emit: (out: Uint8Array) => void;
 
-  const openHead = async (): Promise<boolean> => {
-    const h = readHeaderLength(head.subarray(0, headLength));
-    if (h === undefined || headLength < openPrefixLength(h)) return false;
-    const opened = await openPayload(
-      head.subarray(0, headLength),
-      prepareOpen({ ...options, backend: key.backend }),
-    );
-    const lanes = await startLanes(options.workers, key.get());
+  const startPipeline = async (opened: OpenedPayload) => {
+    const lanes = await startLanes(options.workers, key.key());
     pipeline = new RunPipeline(lanes, 'open', opened.cipher, (result, first, count) => {
       // a run releases nothing unless every chunk in it authenticated
       if (result.ok < count) throw chunkFailed(first + result.ok);
@@ -120,14 +112,13 @@ export function decryptStreamInWorkers(
     });
     if (stopped) pipeline.end();
     options.onOpen?.({ header: opened.info, keyId: opened.keyId });
-    head = new Uint8Array(0);
-    return true;
   };
 
   const inner = new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       emit = (out) => controller.enqueue(out);
-      prepareOpen(options); // caller errors before any input is read (SPEC §9)
+      // caller errors before any input is read (SPEC §9)
+      head = new PayloadHead(prepareOpen({ ...options, backend: key.backend }));
     },
     async transform(chunk) {
       if (!(chunk instanceof Uint8Array)) {
@@ -136,26 +127,16 @@ export function decryptStreamInWorkers(
           `decryptStream expects Uint8Array chunks, got ${typeof chunk}`,
         );
       }
-      let at = 0;
-      // header bytes, never more than the header needs, as the page-thread stream takes them
-      while (!pipeline && at < chunk.length) {
-        const n = Math.min(chunk.length - at, headBytesWanted(head.subarray(0, headLength)) - headLength);
-        if (headLength + n > head.length) {
-          const grown = new Uint8Array(Math.max(2 * head.length, headLength + n));
-          grown.set(head.subarray(0, headLength));
-          head = grown;
-        }
-        head.set(chunk.subarray(at, at + n), headLength);
-        headLength += n;
-        at += n;
-        await openHead();
+      const at = pipeline ? 0 : await head.take(chunk);
+      if (!pipeline) {
+        if (!head.opened) return;
+        await startPipeline(head.opened);
       }
-      const runs = pipeline;
-      if (runs) await runs.guard(() => runs.write(chunk.subarray(at)));
+      const runs = pipeline!;
+      await runs.guard(() => runs.write(chunk.subarray(at)));
     },
     async flush() {
-      if (!pipeline && (headLength === 0 || !(await openHead())))
-        throw headerCut(head.subarray(0, headLength));
+      head.finish();
       const runs = pipeline!;
       await runs.guard(async () => {
         // whole sealed chunks are never the final one; what follows them is opened as the final
@@ -219,28 +200,6 @@ function endingWhenStopped(
     readable: { value: readable, enumerable: true },
     writable: { value: writable, enumerable: true },
   });
-}
-
-/**
- * The WebCrypto backend, keeping the payload key it is given as a non-extractable WebCryptoKey for the
- * Workers. The payload cipher is the last (and the only per-chunk) key a stream's setup imports.
- */
-function capturePayloadKey(): { backend: CipherBackend; get(): WebCryptoKey } {
-  let captured: WebCryptoKey | undefined;
-  const backend: CipherBackend = {
-    ...webcryptoBackend(),
-    async gcm(raw) {
-      captured = await importGcmKey(raw);
-      return gcmCipher(captured);
-    },
-  };
-  return {
-    backend,
-    get() {
-      if (!captured) throw new SealstreamError('INTERNAL', 'the payload key was not set up');
-      return captured;
-    },
-  };
 }
 
 /** Where runs are processed: the Workers of a pool, or (when they cannot start) the page's thread. */
