@@ -9,7 +9,11 @@ import { httpStatus } from './sse-c.ts';
 
 /** Time bounds of a client's requests, in milliseconds. */
 export interface SosTimeouts {
-  /** TCP connect. Default 10 s. */
+  /**
+   * A new connection's TCP connect and TLS handshake together (Node). Default 10 s. Each attempt
+   * of a request that needs a new connection is bounded by it: a dead or black-holed endpoint
+   * fails after about `maxAttempts × connectMs` (30 s by default).
+   */
   connectMs: number;
   /**
    * No byte sent or received on a connection for this long (TLS handshake, request body,
@@ -70,10 +74,30 @@ export function timeoutsOf(client: S3Client): SosTimeouts {
   return byClient.get(client) ?? DEFAULT_TIMEOUTS;
 }
 
-/** Send options of a cleanup request: its own deadline, never the caller's (possibly aborted) signal. */
+/**
+ * Send options of a cleanup request: its own deadline, never the caller's (possibly aborted)
+ * signal. The deadline aborts with a reason marked as our cleanup timeout, so that the abort maps
+ * to `TIMEOUT` and is told apart from a caller's abort.
+ */
 export function cleanupSendOptions(client: S3Client): { abortSignal: AbortSignal; requestTimeout: number } {
   const { cleanupMs } = timeoutsOf(client);
-  return { abortSignal: AbortSignal.timeout(cleanupMs), requestTimeout: cleanupMs };
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(timeoutReason('cleanup', cleanupMs)), cleanupMs);
+  // like AbortSignal.timeout: a pending deadline keeps no process alive
+  (timer as { unref?: () => void }).unref?.();
+  return { abortSignal: controller.signal, requestTimeout: cleanupMs };
+}
+
+/** Which of our time bounds elapsed. */
+export type TimeoutKind = 'connect' | 'idle' | 'request' | 'cleanup';
+
+/** The error a timeout of ours carries: retryable like the SDK's timeouts (its name and code). */
+function timeoutReason(kind: TimeoutKind, ms: number): Error {
+  return Object.assign(new Error(`no answer within ${ms} ms (${kind} timeout)`), {
+    name: 'TimeoutError',
+    code: 'ETIMEDOUT',
+    timeout: kind,
+  });
 }
 
 /** Node's codes for a connection that failed under us. */
@@ -98,23 +122,108 @@ export function isConnectionError(err: unknown): boolean {
   return e.message === 'aborted' || e.message === 'socket hang up' || e.message === 'premature close';
 }
 
-/** True for a connect, idle or request timeout of the HTTP handler. */
+/**
+ * Which timeout `err` is: one the SDK's HTTP handler or our agent raised (connect, idle, request),
+ * or a request aborted by one of our own deadlines (cleanup). `undefined` for anything else, a
+ * caller's abort included (whatever its reason: an `AbortSignal.timeout()` of the caller's is the
+ * caller's decision, `ABORTED`, not ours). Decision table:
+ * - `timeout` property set by us (the agent's connect bound; a cleanup deadline, as the cause of
+ *   the SDK's `AbortError`): that kind;
+ * - `TimeoutError` or `ETIMEDOUT` from the SDK: by its message, "of inactivity" idle, "requestTimeout"
+ *   request, "establish a connection" connect; else idle (a socket's own ETIMEDOUT);
+ * - an `AbortError` whose cause is not one of ours: not a timeout.
+ */
+export function timeoutKind(err: unknown): TimeoutKind | undefined {
+  const e = err as
+    | { name?: string; code?: string; message?: string; timeout?: unknown; cause?: unknown }
+    | undefined;
+  if (e === undefined || e === null || typeof e !== 'object') return undefined;
+  if (e.name === 'AbortError') {
+    const cause = e.cause as { timeout?: unknown } | undefined;
+    return isKind(cause?.timeout) ? cause.timeout : undefined;
+  }
+  if (isKind(e.timeout)) return e.timeout;
+  if (e.name !== 'TimeoutError' && e.code !== 'ETIMEDOUT') return undefined;
+  const message = e.message ?? '';
+  if (message.includes('of inactivity')) return 'idle';
+  if (message.includes('requestTimeout')) return 'request';
+  if (message.includes('establish a connection')) return 'connect';
+  return 'idle';
+}
+
+function isKind(value: unknown): value is TimeoutKind {
+  return value === 'connect' || value === 'idle' || value === 'request' || value === 'cleanup';
+}
+
+/** True for a connect, idle or request timeout of the HTTP handler, or a cleanup's own deadline. */
 export function isTimeoutError(err: unknown): boolean {
-  const e = err as { name?: string; code?: string } | undefined;
-  return e?.name === 'TimeoutError' || e?.code === 'ETIMEDOUT';
+  return timeoutKind(err) !== undefined;
+}
+
+/** Option of {@link SosTimeouts} and CLI flag that set each kind, named in messages. */
+const SETTING: Record<TimeoutKind, keyof SosTimeouts> = {
+  connect: 'connectMs',
+  idle: 'idleMs',
+  request: 'requestMs',
+  cleanup: 'cleanupMs',
+};
+
+const endpoints = new WeakMap<S3Client, string>();
+
+/**
+ * Has the client name its endpoint in the timeouts it throws (the SDK's own messages do not), so
+ * that {@link mapTransportError} can say which store did not answer.
+ */
+export function nameEndpointInTimeouts(client: S3Client, endpoint: string): void {
+  endpoints.set(client, endpoint);
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (isTimeoutError(err) && typeof err === 'object' && err !== null && !('$endpoint' in err)) {
+          Object.assign(err, { $endpoint: endpoint });
+        }
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'sealstreamTimeoutEndpoint', override: true },
+  );
+}
+
+/**
+ * A timeout's message: which store, which bound (and the option that sets it), how many attempts.
+ * Never the request's content: no key, no header.
+ */
+function describeTimeout(err: unknown, kind: TimeoutKind, ms: number | undefined): string {
+  const e = err as { $endpoint?: string; $metadata?: { attempts?: number } };
+  const store = e.$endpoint === undefined ? 'the store' : `the store at ${e.$endpoint}`;
+  const bound = ms === undefined ? '' : ` ${ms} ms`;
+  const what = {
+    connect: `${store} did not complete the connection (TCP connect and TLS handshake) within${bound}`,
+    idle: `${store} sent and took nothing for${bound}`,
+    request: `${store} did not answer the request within${bound}`,
+    cleanup: `${store} did not answer the cleanup request within${bound}`,
+  }[kind];
+  const attempts = e.$metadata?.attempts;
+  const tries = attempts !== undefined && attempts > 1 ? `, ${attempts} attempts` : '';
+  return `${what} (${kind} timeout, timeouts.${SETTING[kind]}${tries})`;
 }
 
 /**
  * Turns a transport failure into a typed error; anything else (SDK errors with a status below
  * 500, our own errors) is returned unchanged:
- * - a timeout (connect, idle, request; also a cleanup's own deadline): `TIMEOUT`;
+ * - a timeout (connect, idle, request; also a cleanup's own deadline, never a caller's abort):
+ *   `TIMEOUT`, naming the endpoint (when known), the bound and the attempts;
  * - a connection reset or closed early, after the SDK's retries: `SERVER_FAULT`;
  * - a 5xx answer after the SDK's retries: `SERVER_FAULT`.
  */
 export function mapTransportError(err: unknown, what: string): unknown {
   if (err instanceof SosError) return err;
-  if (isTimeoutError(err)) {
-    return new SosError('TIMEOUT', `${what}: ${(err as Error).message || 'timed out'}`, { cause: err });
+  const kind = timeoutKind(err);
+  if (kind !== undefined) {
+    const ms = msOf(err, kind);
+    return new SosError('TIMEOUT', `${what}: ${describeTimeout(err, kind, ms)}`, { cause: err });
   }
   if (isConnectionError(err)) {
     const e = err as { code?: string; message?: string };
@@ -131,4 +240,12 @@ export function mapTransportError(err: unknown, what: string): unknown {
     });
   }
   return err;
+}
+
+/** The bound that elapsed, from the error's own message (the client's settings may differ). */
+function msOf(err: unknown, kind: TimeoutKind): number | undefined {
+  const e = err as { message?: string; cause?: { message?: string } };
+  const text = kind === 'cleanup' ? e.cause?.message : e.message;
+  const found = /(\d+) ms/.exec(text ?? '');
+  return found ? Number(found[1]) : undefined;
 }
