@@ -11,7 +11,7 @@ import { ConnectTimedAgent } from './connection.ts';
 import { SosError } from './errors.ts';
 import { registerReachWatcher } from './reach.ts';
 import { sendBodiesInSlices } from './sliced-body.ts';
-import { nameEndpointInTimeouts, registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
+import { markTimeouts, registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
 
 /** A CA certificate: PEM text, PEM bytes, or the path of a PEM file. */
 export type CaCertificate = string | Uint8Array;
@@ -93,7 +93,7 @@ export function createSosClient(options: SosClientOptions): S3Client {
     },
   });
   registerTimeouts(client, timeouts);
-  nameEndpointInTimeouts(client, new URL(resolved.endpoint).origin);
+  markTimeouts(client, new URL(resolved.endpoint).origin);
   // a plain http endpoint (loopback tests) does not go through the https agent
   if (resolved.endpoint.startsWith('https:')) registerReachWatcher(client, agent);
   // parts go to the socket a slice at a time, so TLS never holds a whole part twice

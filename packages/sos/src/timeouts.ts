@@ -97,6 +97,7 @@ function timeoutReason(kind: TimeoutKind, ms: number): Error {
     name: 'TimeoutError',
     code: 'ETIMEDOUT',
     timeout: kind,
+    ms,
   });
 }
 
@@ -127,22 +128,17 @@ export function isConnectionError(err: unknown): boolean {
  * or a request aborted by one of our own deadlines (cleanup). `undefined` for anything else, a
  * caller's abort included (whatever its reason: an `AbortSignal.timeout()` of the caller's is the
  * caller's decision, `ABORTED`, not ours). Decision table:
- * - `timeout` property set by us (the agent's connect bound; a cleanup deadline, as the cause of
- *   the SDK's `AbortError`): that kind;
+ * - `timeout` property set by us (the agent's connect bound; an `AbortError` of a request whose
+ *   signal was one of our deadlines, marked by {@link markTimeouts}): that kind;
+ * - any other `AbortError`: not a timeout;
  * - `TimeoutError` or `ETIMEDOUT` from the SDK: by its message, "of inactivity" idle, "requestTimeout"
- *   request, "establish a connection" connect; else idle (a socket's own ETIMEDOUT);
- * - an `AbortError` whose cause is not one of ours: not a timeout.
+ *   request, "establish a connection" connect; else idle (a socket's own ETIMEDOUT).
  */
 export function timeoutKind(err: unknown): TimeoutKind | undefined {
-  const e = err as
-    | { name?: string; code?: string; message?: string; timeout?: unknown; cause?: unknown }
-    | undefined;
+  const e = err as { name?: string; code?: string; message?: string; timeout?: unknown } | undefined;
   if (e === undefined || e === null || typeof e !== 'object') return undefined;
-  if (e.name === 'AbortError') {
-    const cause = e.cause as { timeout?: unknown } | undefined;
-    return isKind(cause?.timeout) ? cause.timeout : undefined;
-  }
   if (isKind(e.timeout)) return e.timeout;
+  if (e.name === 'AbortError') return undefined;
   if (e.name !== 'TimeoutError' && e.code !== 'ETIMEDOUT') return undefined;
   const message = e.message ?? '';
   if (message.includes('of inactivity')) return 'idle';
@@ -168,26 +164,33 @@ const SETTING: Record<TimeoutKind, keyof SosTimeouts> = {
   cleanup: 'cleanupMs',
 };
 
-const endpoints = new WeakMap<S3Client, string>();
+/** Where the SDK keeps a request's abort signal in the handler context. */
+const SMITHY_CONTEXT = '__smithy_context';
 
 /**
- * Has the client name its endpoint in the timeouts it throws (the SDK's own messages do not), so
- * that {@link mapTransportError} can say which store did not answer.
+ * Marks the timeouts a client throws so that {@link mapTransportError} can say which store did
+ * not answer (the SDK's own messages do not name it), and which bound elapsed when one of our
+ * deadlines aborted the request (the SDK's retry loop answers an abort with an `AbortError` of its
+ * own, without the signal's reason).
  */
-export function nameEndpointInTimeouts(client: S3Client, endpoint: string): void {
-  endpoints.set(client, endpoint);
+export function markTimeouts(client: S3Client, endpoint: string): void {
   client.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       try {
         return await next(args);
       } catch (err) {
-        if (isTimeoutError(err) && typeof err === 'object' && err !== null && !('$endpoint' in err)) {
-          Object.assign(err, { $endpoint: endpoint });
+        if (typeof err !== 'object' || err === null) throw err;
+        const signal = (context as Record<string, { abortSignal?: AbortSignal } | undefined>)[SMITHY_CONTEXT]
+          ?.abortSignal;
+        const reason = signal?.aborted ? (signal.reason as { timeout?: unknown; ms?: unknown }) : undefined;
+        if ((err as Error).name === 'AbortError' && isKind(reason?.timeout)) {
+          Object.assign(err, { timeout: reason.timeout, ms: reason.ms });
         }
+        if (isTimeoutError(err) && !('$endpoint' in err)) Object.assign(err, { $endpoint: endpoint });
         throw err;
       }
     },
-    { step: 'initialize', name: 'sealstreamTimeoutEndpoint', override: true },
+    { step: 'initialize', name: 'sealstreamMarkTimeouts', override: true },
   );
 }
 
@@ -222,7 +225,7 @@ export function mapTransportError(err: unknown, what: string): unknown {
   if (err instanceof SosError) return err;
   const kind = timeoutKind(err);
   if (kind !== undefined) {
-    const ms = msOf(err, kind);
+    const ms = msOf(err);
     return new SosError('TIMEOUT', `${what}: ${describeTimeout(err, kind, ms)}`, { cause: err });
   }
   if (isConnectionError(err)) {
@@ -242,10 +245,10 @@ export function mapTransportError(err: unknown, what: string): unknown {
   return err;
 }
 
-/** The bound that elapsed, from the error's own message (the client's settings may differ). */
-function msOf(err: unknown, kind: TimeoutKind): number | undefined {
-  const e = err as { message?: string; cause?: { message?: string } };
-  const text = kind === 'cleanup' ? e.cause?.message : e.message;
-  const found = /(\d+) ms/.exec(text ?? '');
+/** The bound that elapsed: ours carry it, the SDK's say it in their message. */
+function msOf(err: unknown): number | undefined {
+  const e = err as { message?: string; ms?: unknown };
+  if (typeof e.ms === 'number') return e.ms;
+  const found = /(\d+) ms/.exec(e.message ?? '');
   return found ? Number(found[1]) : undefined;
 }
