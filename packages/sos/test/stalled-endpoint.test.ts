@@ -3,7 +3,9 @@
  * answers the TLS handshake, and a TLS server that completes the handshake and never answers the
  * request. What must hold: the call fails with `TIMEOUT` naming the endpoint and the bound that
  * elapsed (never a key), after exactly `maxAttempts` connections, each of them closed by the
- * client; a caller's abort stays `ABORTED`; a cleanup's own deadline is `TIMEOUT`.
+ * client; a caller's abort stays `ABORTED`; a cleanup's own deadline is `TIMEOUT`. Then the real
+ * store through the fault proxy, black-holed before the first request and mid-part: the same
+ * codes, and no multipart upload left once the client has cleaned up.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,11 +13,19 @@ import { createServer as createTcpServer, type Server, type Socket } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
-import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { generateKey } from '@sealstream/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSosClient, isSosError, putObject, type SosTimeouts } from '../src/index.ts';
+import {
+  createSosClient,
+  isSosError,
+  putObject,
+  type SosTimeouts,
+  UploadNotAbortedError,
+} from '../src/index.ts';
 import { cleanupSendOptions, mapTransportError } from '../src/timeouts.ts';
+import { openUploads, useTestBucket } from './helpers.ts';
+import { FAST, throughProxy } from './support/through-proxy.ts';
 
 const MiB = 1024 * 1024;
 const ATTEMPTS = 3;
@@ -265,6 +275,74 @@ describe('a TLS server that never answers the request', () => {
       client.destroy();
       await listener.close();
     }
+  });
+});
+
+describe('the real store through the fault proxy, black-holed', () => {
+  let direct: S3Client;
+  let bucket: string;
+  useTestBucket((c, b) => {
+    direct = c;
+    bucket = b;
+  });
+
+  it('from the start: TIMEOUT (connect) after maxAttempts connections, no lost-upload listing, nothing stored', async () => {
+    await throughProxy(
+      [],
+      async (proxy, client) => {
+        proxy.outage('stall');
+        const err = await failure(
+          putObject({
+            client,
+            bucket,
+            key: 'black-hole',
+            body: new Uint8Array(6 * MiB),
+            encryption: 'none',
+            partSize: 5 * MiB,
+          }),
+        );
+        expect(isSosError(err, 'TIMEOUT'), String(err)).toBe(true);
+        expect((err as Error).message).toContain(proxy.endpoint);
+        expect((err as Error).message).toContain('connect timeout');
+        // FAST's client makes 2 attempts; nothing else is sent to a store that was never reached
+        expect(proxy.connections).toBe(2);
+        expect(await openUploads(direct, bucket)).toBe(0);
+      },
+      { connectMs: 300 },
+    );
+  });
+
+  it('mid-part: the failure and the failed abort are both TIMEOUT; aborted later by its ID, nothing is left', async () => {
+    const key = 'black-hole-mid-part';
+    await throughProxy(
+      [{ direction: 'up', at: 2 * MiB, connection: 'total', action: { kind: 'outage', mode: 'stall' } }],
+      async (proxy, client) => {
+        const err = await failure(
+          putObject({
+            client,
+            bucket,
+            key,
+            body: new Uint8Array(6 * MiB),
+            encryption: 'none',
+            partSize: 5 * MiB,
+          }),
+        );
+        expect(err, String(err)).toBeInstanceOf(UploadNotAbortedError);
+        const notAborted = err as UploadNotAbortedError;
+        expect(isSosError(notAborted.cause, 'TIMEOUT'), String(notAborted.cause)).toBe(true);
+        // the part's first attempt sat idle; its retry found the black hole connecting
+        expect((notAborted.cause as Error).message).toContain(proxy.endpoint);
+        expect((notAborted.cause as Error).message).toMatch(/(idle|connect) timeout/);
+        expect(isSosError(notAborted.abortError, 'TIMEOUT'), String(notAborted.abortError)).toBe(true);
+        expect(await openUploads(direct, bucket)).toBe(1);
+        proxy.outage(false);
+        await direct.send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: notAborted.uploadId }),
+        );
+        expect(await openUploads(direct, bucket)).toBe(0);
+      },
+      { connectMs: 300, idleMs: 500, cleanupMs: FAST.cleanupMs },
+    );
   });
 });
 
