@@ -226,56 +226,40 @@ describe('a TCP listener that never answers the TLS handshake', () => {
 });
 
 describe('a TLS server that never answers the request', () => {
-  it('TIMEOUT (idle) after maxAttempts requests, each sent whole and its connection closed', async () => {
-    const listener = await silentTls();
-    const client = clientOf(listener, { connectMs: 5000, idleMs: 400, requestMs: 60_000, cleanupMs: 60_000 });
-    try {
-      const err = await failure(
-        putObject({
-          client,
-          bucket: 'stalled',
-          key: 'object',
-          body: new Uint8Array(1000),
-          encryption: 'none',
-        }),
-      );
-      expect(isSosError(err, 'TIMEOUT'), String(err)).toBe(true);
-      expect((err as Error).message).toContain(listener.origin);
-      expect((err as Error).message).toContain('idle timeout');
-      expect((err as Error).message).toContain(`${ATTEMPTS} attempts`);
-      expect(listener.sockets.length).toBe(ATTEMPTS);
-      // the request and its body reached the server each time
-      expect(listener.received.every((n) => n > 1000)).toBe(true);
-      expect(await allClosed(listener)).toBe(0);
-    } finally {
-      client.destroy();
-      await listener.close();
-    }
-  });
-
-  it('TIMEOUT (request) when the request bound is the shorter one', async () => {
-    const listener = await silentTls();
-    const client = clientOf(listener, { connectMs: 5000, idleMs: 60_000, requestMs: 400, cleanupMs: 60_000 });
-    try {
-      const err = await failure(
-        putObject({
-          client,
-          bucket: 'stalled',
-          key: 'object',
-          body: new Uint8Array(1000),
-          encryption: 'none',
-        }),
-      );
-      expect(isSosError(err, 'TIMEOUT'), String(err)).toBe(true);
-      expect((err as Error).message).toContain('request timeout');
-      expect((err as Error).message).toContain('timeouts.requestMs');
-      expect(listener.sockets.length).toBe(ATTEMPTS);
-      expect(await allClosed(listener)).toBe(0);
-    } finally {
-      client.destroy();
-      await listener.close();
-    }
-  });
+  it.each([
+    ['idle', 'idleMs', { idleMs: 400, requestMs: 60_000 }],
+    ['request', 'requestMs', { idleMs: 60_000, requestMs: 400 }],
+  ] as const)(
+    'the %s bound the shorter: TIMEOUT naming it after maxAttempts requests, each sent whole and its connection closed',
+    async (kind, option, bounds) => {
+      const listener = await silentTls();
+      const client = clientOf(listener, { connectMs: 5000, cleanupMs: 60_000, ...bounds });
+      try {
+        const err = await failure(
+          putObject({
+            client,
+            bucket: 'stalled',
+            key: 'object',
+            body: new Uint8Array(1000),
+            encryption: 'none',
+          }),
+        );
+        expect(isSosError(err, 'TIMEOUT'), String(err)).toBe(true);
+        const message = (err as Error).message;
+        expect(message).toContain(listener.origin);
+        expect(message).toContain(`${kind} timeout`);
+        expect(message).toContain(`timeouts.${option}`);
+        expect(message).toContain(`${ATTEMPTS} attempts`);
+        expect(listener.sockets.length).toBe(ATTEMPTS);
+        // the request and its body reached the server each time
+        expect(listener.received.every((n) => n > 1000)).toBe(true);
+        expect(await allClosed(listener)).toBe(0);
+      } finally {
+        client.destroy();
+        await listener.close();
+      }
+    },
+  );
 });
 
 describe('the real store through the fault proxy, black-holed', () => {
