@@ -15,6 +15,8 @@ export interface ConnectTimeoutError extends Error {
   name: 'TimeoutError';
   code: 'ETIMEDOUT';
   timeout: 'connect';
+  /** The bound, in milliseconds. */
+  ms: number;
 }
 
 /**
@@ -22,7 +24,8 @@ export interface ConnectTimeoutError extends Error {
  * the TLS handshake together. (Not the SDK's `connectionTimeout`: its clock starts with the
  * request, so requests queued for one of `maxSockets` busy sockets would time out without ever
  * trying to connect; and the SDK's idle timer, armed only once the TCP connect is done, let a
- * handshake that never completes hang for twice the idle timeout per attempt.)
+ * handshake that never completes hang for 3 s plus twice the idle timeout per attempt: 63 s by
+ * default.)
  */
 export class ConnectTimedAgent extends Agent implements ReachWatcher {
   readonly #connectMs: number;
@@ -52,10 +55,13 @@ export class ConnectTimedAgent extends Agent implements ReachWatcher {
     if (!socket) return socket;
     const ms = this.#connectMs;
     const timer = setTimeout(() => {
-      const err = new Error(
-        `the store at ${this.#origin} did not complete the connection (TCP connect and TLS handshake) within ${ms} ms (connect timeout)`,
+      const err: ConnectTimeoutError = Object.assign(
+        new Error(
+          `the store at ${this.#origin} did not complete the connection (TCP connect and TLS handshake) within ${ms} ms (connect timeout)`,
+        ),
+        { name: 'TimeoutError', code: 'ETIMEDOUT', timeout: 'connect', ms } as const,
       );
-      socket.destroy(Object.assign(err, { name: 'TimeoutError', code: 'ETIMEDOUT', timeout: 'connect' }));
+      socket.destroy(err);
     }, ms);
     let established = false;
     socket.once('secureConnect', () => {

@@ -16,8 +16,9 @@ export interface SosTimeouts {
    */
   connectMs: number;
   /**
-   * No byte sent or received on a connection for this long (TLS handshake, request body,
-   * response headers and body alike). Default 30 s.
+   * No byte sent or received on an established connection for this long (request body, response
+   * headers and body alike). Default 30 s. The SDK arms this timer 3 s into a request when it is
+   * 6 s or more, so a store that never answers fails each attempt after `idleMs` + 3 s.
    */
   idleMs: number;
   /**
@@ -132,7 +133,8 @@ export function isConnectionError(err: unknown): boolean {
  *   signal was one of our deadlines, marked by {@link markTimeouts}): that kind;
  * - any other `AbortError`: not a timeout;
  * - `TimeoutError` or `ETIMEDOUT` from the SDK: by its message, "of inactivity" idle, "requestTimeout"
- *   request, "establish a connection" connect; else idle (a socket's own ETIMEDOUT).
+ *   or "did not complete within" (fetch) request, "establish a connection" connect; else idle (a
+ *   socket's own ETIMEDOUT).
  */
 export function timeoutKind(err: unknown): TimeoutKind | undefined {
   const e = err as { name?: string; code?: string; message?: string; timeout?: unknown } | undefined;
@@ -142,7 +144,8 @@ export function timeoutKind(err: unknown): TimeoutKind | undefined {
   if (e.name !== 'TimeoutError' && e.code !== 'ETIMEDOUT') return undefined;
   const message = e.message ?? '';
   if (message.includes('of inactivity')) return 'idle';
-  if (message.includes('requestTimeout')) return 'request';
+  // Node's handler: "exceeded the configured N ms requestTimeout"; fetch's: "did not complete within"
+  if (message.includes('requestTimeout') || message.includes('did not complete within')) return 'request';
   if (message.includes('establish a connection')) return 'connect';
   return 'idle';
 }
@@ -156,7 +159,7 @@ export function isTimeoutError(err: unknown): boolean {
   return timeoutKind(err) !== undefined;
 }
 
-/** Option of {@link SosTimeouts} and CLI flag that set each kind, named in messages. */
+/** The option of {@link SosTimeouts} that sets each kind, named in messages. */
 const SETTING: Record<TimeoutKind, keyof SosTimeouts> = {
   connect: 'connectMs',
   idle: 'idleMs',
