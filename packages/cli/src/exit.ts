@@ -225,7 +225,8 @@ const HINTS: Partial<Record<ErrorCode | SosErrorCode, string>> = {
   NO_MATCHING_KEY:
     'give the right key with --key-file FILE or -i FILE (repeatable), or the passphrase; `sealstream inspect` shows the key IDs it is sealed to',
   HEADER_INVALID: '`sealstream inspect` tells whether this is a sealstream file',
-  TIMEOUT: 'the store did not answer in time: check the network and the endpoint, then try again',
+  TIMEOUT:
+    'the store did not answer in time: check the network and the endpoint, then try again (bounds: --connect-timeout, --read-timeout, --request-timeout)',
   SERVER_FAULT: 'the store answered something unusable: try again later',
   DOWNLOAD_INCOMPLETE: 'the download kept stopping early: check the network, then try again',
   OBJECT_CHANGED: 'the object was replaced while it was read: run the command again to read the new one',

@@ -111,7 +111,7 @@ function storeOptions(cmd: Command): Command {
       '--allow-http',
       'allow a plain http:// endpoint on this machine (127.0.0.1, ::1, localhost): a local test server',
     )
-    .option('--connect-timeout <s>', 'seconds to connect to the store (default 10)')
+    .option('--connect-timeout <s>', 'seconds to connect to the store, TLS handshake included (default 10)')
     .option('--read-timeout <s>', 'seconds without a byte sent or received on a connection (default 30)')
     .option(
       '--request-timeout <s>',

@@ -9,7 +9,7 @@ import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { type EndpointOptions, resolveEndpoint, type SosCredentials } from './client-options.ts';
 import { checkExposedHeaders } from './cors.ts';
 import { SosError } from './errors.ts';
-import { registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
+import { markTimeouts, registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
 
 /** Options of the browser {@link createSosClient}. Give exactly one of `zone` and `endpoint`. */
 export interface SosClientOptions extends EndpointOptions {
@@ -63,6 +63,7 @@ export function createSosClient(options: SosClientOptions): S3Client {
     requestHandler: { requestTimeout: timeouts.requestMs, customFetch: checkedFetch },
   });
   registerTimeouts(client, timeouts);
+  markTimeouts(client, new URL(resolved.endpoint).origin);
   return client;
 }
 

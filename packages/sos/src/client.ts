@@ -4,13 +4,14 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { Agent, type AgentOptions } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { type EndpointOptions, resolveEndpoint, type SosCredentials } from './client-options.ts';
+import { ConnectTimedAgent } from './connection.ts';
 import { SosError } from './errors.ts';
+import { registerReachWatcher } from './reach.ts';
 import { sendBodiesInSlices } from './sliced-body.ts';
-import { registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
+import { markTimeouts, registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
 
 /** A CA certificate: PEM text, PEM bytes, or the path of a PEM file. */
 export type CaCertificate = string | Uint8Array;
@@ -30,9 +31,11 @@ export interface SosClientOptions extends EndpointOptions {
   maxSockets?: number;
   /**
    * Time bounds (milliseconds) of every request; each one left out keeps its default: connect
-   * 10 s, idle 30 s, request 10 min (until the response headers, body sent included), cleanup
-   * 30 s. See {@link SosTimeouts}. A timeout is retried like other transient faults, then
-   * surfaces as `TIMEOUT`.
+   * 10 s (TCP connect and TLS handshake), idle 30 s, request 10 min (until the response headers,
+   * body sent included), cleanup 30 s. See {@link SosTimeouts}. A timeout is retried like other
+   * transient faults (the SDK's `maxAttempts`, default 3), then surfaces as `TIMEOUT`: a dead
+   * or black-holed endpoint fails after about `maxAttempts × connectMs` plus the SDK's backoff
+   * (under a second per retry), 30 s by default.
    */
   timeouts?: Partial<SosTimeouts>;
   /** Further `S3Client` settings; the ones above take precedence. */
@@ -63,7 +66,7 @@ export function createSosClient(options: SosClientOptions): S3Client {
     'us-east-1';
   const extraCa = loadCa(options.ca ?? process.env.AWS_CA_BUNDLE);
   const timeouts = resolveTimeouts(options.timeouts);
-  const agent = new ConnectTimedAgent(timeouts.connectMs, {
+  const agent = new ConnectTimedAgent(timeouts.connectMs, new URL(resolved.endpoint).origin, {
     keepAlive: true,
     maxSockets: options.maxSockets ?? 64,
     // `ca` replaces the trust store, so the system roots are listed too: extra CAs add, never narrow.
@@ -90,42 +93,12 @@ export function createSosClient(options: SosClientOptions): S3Client {
     },
   });
   registerTimeouts(client, timeouts);
+  markTimeouts(client, new URL(resolved.endpoint).origin);
+  // a plain http endpoint (loopback tests) does not go through the https agent
+  if (resolved.endpoint.startsWith('https:')) registerReachWatcher(client, agent);
   // parts go to the socket a slice at a time, so TLS never holds a whole part twice
   sendBodiesInSlices(client);
   return client;
-}
-
-/**
- * An https agent whose new connections must connect within `connectMs`. (Not the SDK's
- * `connectionTimeout`: its clock starts with the request, so requests queued for one of
- * `maxSockets` busy sockets time out without ever trying to connect.)
- */
-class ConnectTimedAgent extends Agent {
-  readonly #connectMs: number;
-
-  constructor(connectMs: number, options: AgentOptions) {
-    super(options);
-    this.#connectMs = connectMs;
-  }
-
-  override createConnection(
-    ...args: Parameters<Agent['createConnection']>
-  ): ReturnType<Agent['createConnection']> {
-    const socket = super.createConnection(...args);
-    if (!socket) return socket;
-    const ms = this.#connectMs;
-    const timer = setTimeout(() => {
-      socket.destroy(
-        Object.assign(new Error(`could not connect to the store within ${ms} ms`), {
-          code: 'ETIMEDOUT',
-          name: 'TimeoutError',
-        }),
-      );
-    }, ms);
-    socket.once('connect', () => clearTimeout(timer));
-    socket.once('close', () => clearTimeout(timer));
-    return socket;
-  }
 }
 
 function loadCa(input: CaCertificate | readonly CaCertificate[] | undefined): string[] {

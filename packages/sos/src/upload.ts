@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { SosError, UploadNotAbortedError } from './errors.ts';
 import { PartReader, type PartSource, type Sealing, SealingPartReader, type UploadBody } from './parts.ts';
+import { mayHaveReached, reachMark } from './reach.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
 import { cleanupSendOptions, mapTransportError } from './timeouts.ts';
 
@@ -385,12 +386,14 @@ export async function runMultipart(
   let createWindow: { from: number; to: number } | undefined;
   const create = async (): Promise<string> => {
     const createStart = Date.now();
+    const reach = reachMark(client);
     const created = await client
       .send(new CreateMultipartUploadCommand({ ...createParams, ...sseC }), {
         abortSignal: controller.signal,
       })
       .catch((err: unknown) => {
-        createWindow = { from: createStart, to: Date.now() };
+        // a store never reached (every attempt failed to connect) created nothing
+        if (mayHaveReached(client, reach)) createWindow = { from: createStart, to: Date.now() };
         throw err;
       });
     if ((created.$metadata.attempts ?? 1) > 1) createWindow = { from: createStart, to: Date.now() };

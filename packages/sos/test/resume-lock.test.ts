@@ -1,7 +1,8 @@
 /**
  * The lock of a resume journal, against the real RGW: two runs on one journal never interleave
  * (the second is refused with JOURNAL_LOCKED before anything is sent), a lock left by a killed
- * process is taken over, and a lock whose holder cannot be checked is respected.
+ * process is taken over (also when its PID now belongs to another process), and a lock whose
+ * holder cannot be checked is respected.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/c
 import { decrypt, generateKey } from '@sealstream/core';
 import { describe, expect, it } from 'vitest';
 import { type Encryption, putObject } from '../src/index.ts';
+import { lockJournal, processStarted } from '../src/resume/lock.ts';
 import { collect, openUploads, scratchDir, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -129,4 +131,49 @@ describe('one run at a time per journal', () => {
     }
     expect(await openUploads(client, bucket)).toBe(0);
   });
+
+  it.runIf(existsSync('/proc/self/stat'))(
+    "a lock whose holder's PID was reused by another process is stale and taken over; the holder's own process keeps it",
+    async () => {
+      const { path, journal, data } = source();
+      const key = 'pid-reused';
+      const lock = `${journal}.lock`;
+      // a lock records which process holds it, not only its PID
+      const own = await lockJournal(join(dir, 'own.journal'));
+      const recorded = JSON.parse(readFileSync(own.path, 'utf8')) as { started?: string };
+      expect(recorded.started).toBe(processStarted(process.pid));
+      expect(recorded.started).toMatch(/^[0-9a-f-]+:\d+$/);
+      await own.release();
+
+      const other = sleeper(); // a live process with the dead holder's PID
+      try {
+        const started = processStarted(other.pid)!;
+        const [boot, ticks] = started.split(':');
+        // the same PID, started at another time: the holder died and its PID was given to `other`
+        writeFileSync(
+          lock,
+          JSON.stringify({
+            pid: other.pid,
+            host: hostname(),
+            token: 'dead',
+            started: `${boot}:${Number(ticks) - 1}`,
+          }),
+        );
+        const out = await put(key, path, journal);
+        expect(out.plaintextSize).toBe(data.length);
+        expect(Buffer.compare(await storedPlaintext(key), data)).toBe(0);
+        expect(existsSync(lock), 'taken over, then released').toBe(false);
+        // the process that really holds it keeps it
+        const held = JSON.stringify({ pid: other.pid, host: hostname(), token: 'live', started });
+        writeFileSync(lock, held);
+        const err = await put(key, path, journal).catch((e) => e);
+        expect(err.code).toBe('JOURNAL_LOCKED');
+        expect(readFileSync(lock, 'utf8')).toBe(held);
+      } finally {
+        await other.kill();
+      }
+      expect(await openUploads(client, bucket)).toBe(0);
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+  );
 });

@@ -5,10 +5,14 @@
  * (PID, host), created whole or not at all: its content is written to a temporary file first,
  * which is then hard-linked to the lock's path, and the link fails when a lock exists (O_EXCL
  * semantics, without a moment when the lock exists but is empty). A lock whose holder was on this
- * host and is no longer alive (killed) is stale and taken over.
+ * host and is no longer alive (killed) is stale and taken over. A holder is alive when its PID
+ * exists and, where the system tells (Linux: the boot and the process's start time), that PID is
+ * still the same process: a PID reused by another process after the holder died does not keep
+ * its lock.
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { SosError } from '../errors.ts';
@@ -27,6 +31,12 @@ interface Holder {
   host: string;
   /** Tells this lock from another one of the same process. */
   token: string;
+  /**
+   * Which process had that PID: the boot ID and its start time in clock ticks since boot (Linux
+   * `/proc`), so a PID reused after the holder died is told apart. Absent where `/proc` is not
+   * (the PID alone decides then), and in locks written before it existed.
+   */
+  started?: string;
 }
 
 /** Attempts at taking a lock that keeps being replaced under us (stale takeovers racing). */
@@ -42,7 +52,13 @@ let tempCounter = 0;
  */
 export async function lockJournal(journalPath: string): Promise<JournalLock> {
   const path = `${journalPath}.lock`;
-  const holder: Holder = { pid: process.pid, host: hostname(), token: randomBytes(16).toString('hex') };
+  const started = processStarted(process.pid);
+  const holder: Holder = {
+    pid: process.pid,
+    host: hostname(),
+    token: randomBytes(16).toString('hex'),
+    ...(started !== undefined ? { started } : {}),
+  };
   const text = `${JSON.stringify(holder)}\n`;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (await create(path, text)) {
@@ -65,7 +81,7 @@ export async function lockJournal(journalPath: string): Promise<JournalLock> {
         `process ${other.pid} on host ${other.host} holds it (it cannot be checked from here)`,
       );
     }
-    if (isAlive(other.pid)) {
+    if (isAlive(other)) {
       const who = other.pid === process.pid ? 'this process' : `process ${other.pid}`;
       throw locked(path, `${who} is continuing this upload`);
     }
@@ -158,7 +174,8 @@ function parseHolder(text: string): Holder | undefined {
     return Number.isSafeInteger(h.pid) &&
       h.pid > 0 &&
       typeof h.host === 'string' &&
-      typeof h.token === 'string'
+      typeof h.token === 'string' &&
+      (h.started === undefined || typeof h.started === 'string')
       ? h
       : undefined;
   } catch {
@@ -166,14 +183,40 @@ function parseHolder(text: string): Holder | undefined {
   }
 }
 
-/** Whether process `pid` exists on this host (signal 0 checks without sending anything). */
-function isAlive(pid: number): boolean {
+/**
+ * Whether the holder (on this host) is still running: its PID exists (signal 0 checks without
+ * sending anything) and, when the lock says which process had it and the system tells which has
+ * it now, they are the same one.
+ */
+function isAlive(holder: Holder): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(holder.pid, 0);
   } catch (err) {
     // EPERM: it exists, under another user
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (holder.started === undefined) return true;
+  const now = processStarted(holder.pid);
+  return now === undefined || now === holder.started;
+}
+
+/**
+ * Which process has PID `pid`: the boot ID and the process's start time in clock ticks since boot
+ * (field 22 of `/proc/PID/stat`), or `undefined` where `/proc` does not tell (not Linux, or the
+ * process is gone).
+ */
+export function processStarted(pid: number): string | undefined {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // field 2 is the command name in parentheses, which may hold spaces and parentheses itself
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTime = fields[22 - 3];
+    return boot !== '' && startTime !== undefined && /^\d+$/.test(startTime)
+      ? `${boot}:${startTime}`
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 
