@@ -66,13 +66,34 @@ export interface BodyFeed {
   destroy(): void;
 }
 
-/** The feed for an answer's body: flowing-mode on a Node.js stream, else its async iterator. */
+/** The feed for an SDK answer's body to a GET of `[start, end)` (checked with {@link bodySpan}). */
 export function bodyFeed(out: GetObjectCommandOutput, start: number, end: number): BodyFeed {
-  const span = bodySpan(out, start, end);
-  const body = out.Body as unknown;
-  return isNodeStream(body)
-    ? new NodeStreamFeed(body, span, start, end)
-    : new IterableFeed(body as AsyncIterable<Uint8Array>, span, start, end);
+  return feedOf(out.Body, bodySpan(out, start, end), start, end);
+}
+
+/**
+ * The feed for a body whose place in the object is `span` (an answer already checked): flowing
+ * mode on a Node.js stream; a web `ReadableStream` through its reader; else its async iterator.
+ */
+export function feedOf(body: unknown, span: BodySpan, start: number, end: number): BodyFeed {
+  if (isNodeStream(body)) return new NodeStreamFeed(body, span, start, end);
+  const web = body as Partial<ReadableStream<Uint8Array>>;
+  const pieces: AsyncIterator<Uint8Array> =
+    typeof web.getReader === 'function'
+      ? readerPieces(web.getReader())
+      : (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  return new IterableFeed(pieces, span, start, end);
+}
+
+/** A web stream's reader as an iterator: `return()` cancels the stream. */
+function readerPieces(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncIterator<Uint8Array> {
+  return {
+    next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
+    return: async () => {
+      await reader.cancel().catch(() => {});
+      return { done: true, value: undefined };
+    },
+  };
 }
 
 /** What a Node.js readable body offers that the flowing feed uses. */
@@ -260,8 +281,8 @@ class IterableFeed implements BodyFeed {
   #failure: unknown;
   #done = false;
 
-  constructor(body: AsyncIterable<Uint8Array>, span: BodySpan, start: number, end: number) {
-    this.#pieces = body[Symbol.asyncIterator]();
+  constructor(pieces: AsyncIterator<Uint8Array>, span: BodySpan, start: number, end: number) {
+    this.#pieces = pieces;
     this.#offset = span.offset;
     this.#bodyEnd = span.bodyEnd;
     this.#start = start;
@@ -312,7 +333,7 @@ class IterableFeed implements BodyFeed {
       this.#offset += chunk.byteLength;
       if (pastRange(this.#offset, this.#end, this.#bodyEnd)) {
         this.#done = true;
-        void this.#pieces.return?.();
+        void this.#pieces.return?.()?.catch(() => {});
       }
       if (to > from) return chunk.subarray(from, to);
     }
