@@ -5,9 +5,10 @@
  */
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { ByteSource } from '@sealstream/core';
-import { type BodyFeed, bodyFeed, bodySpan, pastRange, prematureClose } from './body-feed.ts';
+import { bodyFeed, bodySpan, pastRange, prematureClose } from './body-feed.ts';
 import { SosError } from './errors.ts';
 import { bytesHeader, parseContentRange } from './range.ts';
+import { type ResumableRead, Resumes, resumableRead } from './resumable-read.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
 import { isConnectionError, isTimeoutError, mapTransportError } from './timeouts.ts';
 
@@ -169,61 +170,24 @@ export class S3RangeSource implements ByteSource {
    * The body is paused between fills. `close()` stops the GET if it is still running.
    * @throws {SosError} as {@link read}, from `fill`.
    */
-  readSequentialInto(
-    start: number,
-    end: number,
-    signal?: AbortSignal,
-  ): { fill(into: Uint8Array): Promise<number>; close(): void } {
+  readSequentialInto(start: number, end: number, signal?: AbortSignal): ResumableRead {
     this.#check(start, end);
-    let position = start;
-    let feed: BodyFeed | undefined;
-    let out: GetObjectCommandOutput | undefined;
-    const resume = new Resumes();
-    /** Where the current GET started: a failure after progress is the first in a row. */
-    let sent = start;
-    const stop = () => {
-      feed?.destroy();
-      if (out !== undefined) destroyBody(out);
-      feed = undefined;
-      out = undefined;
-    };
-    return {
-      fill: async (into) => {
-        let written = 0;
-        while (written < into.length && position < end) {
-          if (position < this.#head.length) {
-            // already received with the first answer (and counted then)
-            const take = Math.min(into.length - written, this.#head.length - position, end - position);
-            into.set(this.#head.subarray(position, position + take), written);
-            written += take;
-            position += take;
-            continue;
-          }
-          if (feed === undefined) {
-            out = await this.#request(position, end, start, signal, resume.failed);
-            sent = position;
-            try {
-              feed = bodyFeed(out, position, end);
-            } catch (err) {
-              stop();
-              throw err;
-            }
-          }
-          try {
-            const n = await feed.fill(written === 0 ? into : into.subarray(written), signal);
-            written += n;
-            position += n;
-            this.stats.bytesFetched += n;
-            if (n === 0 && position < end) throw prematureClose();
-          } catch (err) {
-            stop();
-            await this.#recover(err, resume, position > sent, position, end, start, signal);
-          }
+    return resumableRead(start, end, signal, {
+      head: this.#head,
+      open: async (position, failed) => {
+        const out = await this.#request(position, end, start, signal, failed);
+        try {
+          return bodyFeed(out, position, end);
+        } catch (err) {
+          destroyBody(out);
+          throw err;
         }
-        return written;
       },
-      close: stop,
-    };
+      recover: (err, inRow, position) => this.#recover(err, inRow, position, end, start, signal),
+      received: (bytes) => {
+        this.stats.bytesFetched += bytes;
+      },
+    });
   }
 
   #check(start: number, end: number): void {
@@ -340,7 +304,7 @@ export class S3RangeSource implements ByteSource {
         if (position < end) throw prematureClose();
       } catch (err) {
         destroyBody(out);
-        await this.#recover(err, resume, position > before, position, end, start, signal);
+        await this.#recover(err, resume.fail(position > before), position, end, start, signal);
       }
     }
   }
@@ -368,14 +332,13 @@ export class S3RangeSource implements ByteSource {
   }
 
   /**
-   * After a body broke off at `position`: rethrows what is not a connection failure (or an abort
-   * as `ABORTED`), gives up with `DOWNLOAD_INCOMPLETE` after too many failures in a row without
-   * progress, else waits before the next request (longer after each failure that brought nothing).
+   * After a body broke off at `position` (`inRow` failures without progress): rethrows what is not
+   * a connection failure (or an abort as `ABORTED`), gives up with `DOWNLOAD_INCOMPLETE` after too
+   * many, else waits before the next request (longer after each failure that brought nothing).
    */
   async #recover(
     err: unknown,
-    resume: Resumes,
-    progressed: boolean,
+    inRow: number,
     position: number,
     end: number,
     start: number,
@@ -383,9 +346,8 @@ export class S3RangeSource implements ByteSource {
   ): Promise<void> {
     if (signal?.aborted) throw aborted(signal, err);
     if (!(isConnectionError(err) || isTimeoutError(err))) throw err;
-    const failures = resume.fail(progressed);
-    if (failures > this.#resumes) throw this.#incomplete(position, end, start, err);
-    await pause(RESUME_BACKOFF_MS * 2 ** (failures - 1), signal);
+    if (inRow > this.#resumes) throw this.#incomplete(position, end, start, err);
+    await pause(RESUME_BACKOFF_MS * 2 ** (inRow - 1), signal);
   }
 
   #checkPin(out: GetObjectCommandOutput): void {
@@ -409,20 +371,6 @@ export class S3RangeSource implements ByteSource {
         `from there failed ${this.#resumes} times in a row (${(cause as Error)?.message ?? cause})`,
       { cause },
     );
-  }
-}
-
-/** Broken bodies of one read: how many in a row without a byte received, and whether any. */
-class Resumes {
-  #inRow = 0;
-  /** A body broke off at least once in this read. */
-  failed = false;
-
-  /** Counts a broken body (`progressed`: it brought bytes); returns the failures in a row. */
-  fail(progressed: boolean): number {
-    this.failed = true;
-    this.#inRow = progressed ? 1 : this.#inRow + 1;
-    return this.#inRow;
   }
 }
 

@@ -4,8 +4,9 @@
  * @module
  */
 import { type ByteSource, FIRST_READ } from '@sealstream/core';
-import { type BodyFeed, feedOf, prematureClose } from '../body-feed.ts';
+import { type BodyFeed, feedOf } from '../body-feed.ts';
 import { bytesHeader, parseContentRange } from '../range.ts';
+import { type ResumableRead, resumableRead } from '../resumable-read.ts';
 import { PresignedTransferError } from './errors.ts';
 import { aborted, failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
 
@@ -112,72 +113,30 @@ export class PresignedSource implements ByteSource {
    * @throws {PresignedTransferError} as {@link read}; `NETWORK_ERROR` or `TIMEOUT` when resuming
    *   fails; `ABORTED`.
    */
-  readSequentialInto(
-    start: number,
-    end: number,
-    signal?: AbortSignal,
-  ): { fill(into: Uint8Array): Promise<number>; close(): void } {
+  readSequentialInto(start: number, end: number, signal?: AbortSignal): ResumableRead {
     this.#check(start, end);
     const attempts = this.#http.attempts ?? 3;
     const idleMs = this.#http.timeoutMs ?? 120_000;
-    let position = start;
-    let feed: BodyFeed | undefined;
-    /** Failures in a row without a byte received. */
-    let failures = 0;
-    let sent = start;
-    const stop = () => {
-      feed?.destroy();
-      feed = undefined;
-    };
-    return {
-      fill: async (into) => {
-        let written = 0;
-        while (written < into.length && position < end) {
-          if (position < this.head.length) {
-            const take = Math.min(into.length - written, this.head.length - position, end - position);
-            into.set(this.head.subarray(position, position + take), written);
-            written += take;
-            position += take;
-            continue;
-          }
-          if (feed === undefined) {
-            const what = `${this.#name}: bytes [${position}, ${end})`;
-            const res = await this.#get(position, end, what, signal);
-            feed = await this.#feed(res, position, end, what);
-            sent = position;
-          }
-          let idle = false;
-          const timer = setTimeout(() => {
-            idle = true;
-            feed?.destroy();
-          }, idleMs);
-          try {
-            const n = await feed.fill(written === 0 ? into : into.subarray(written), signal);
-            written += n;
-            position += n;
-            if (n === 0 && position < end) throw prematureClose();
-          } catch (cause) {
-            stop();
-            if (signal?.aborted) throw aborted(this.#name, signal);
-            if (cause instanceof PresignedTransferError) throw cause;
-            failures = position > sent ? 1 : failures + 1;
-            if (failures >= attempts) {
-              throw new PresignedTransferError(
-                idle ? 'TIMEOUT' : 'NETWORK_ERROR',
-                `${this.#name}: the download broke off at byte ${position} of [${start}, ${end})${
-                  idle ? ` (nothing received for ${idleMs} ms)` : ''
-                } and resuming from there failed ${attempts} times in a row`,
-                { cause },
-              );
-            }
-          } finally {
-            clearTimeout(timer);
-          }
-        }
-        return written;
+    return resumableRead(start, end, signal, {
+      head: this.head,
+      idleMs,
+      open: async (position) => {
+        const what = `${this.#name}: bytes [${position}, ${end})`;
+        return this.#feed(await this.#get(position, end, what, signal), position, end, what);
       },
-      close: stop,
-    };
+      recover: async (cause, inRow, position, idle) => {
+        if (signal?.aborted) throw aborted(this.#name, signal);
+        if (cause instanceof PresignedTransferError) throw cause;
+        if (inRow < attempts) return;
+        throw new PresignedTransferError(
+          idle ? 'TIMEOUT' : 'NETWORK_ERROR',
+          `${this.#name}: the download broke off at byte ${position} of [${start}, ${end})${
+            idle ? ` (nothing received for ${idleMs} ms)` : ''
+          } and resuming from there failed ${attempts} times in a row`,
+          { cause },
+        );
+      },
+    });
   }
 
   #check(start: number, end: number): void {
