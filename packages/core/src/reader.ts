@@ -80,8 +80,9 @@ export interface SealedObject {
   /**
    * The plaintext of the whole object, or of `range`, as a stream. Windows are read and decrypted
    * `parallel` at a time and delivered in order; a read longer than one window from a source with
-   * {@link ByteSource.readSequential} is one in-order read instead, opened 1 MiB at a time as its
-   * bytes arrive. A read that reaches the end authenticates the final chunk (and so the length).
+   * {@link ByteSource.readSequentialInto} or {@link ByteSource.readSequential} is one in-order
+   * read instead, opened 1 MiB at a time as its bytes arrive. A read that reaches the end
+   * authenticates the final chunk (and so the length).
    * No byte of a chunk is released before it authenticates.
    */
   stream(range?: ByteRange, options?: { signal?: AbortSignal }): ReadableStream<Uint8Array>;
