@@ -20,7 +20,7 @@ import {
 import { openedLength, PayloadOpener } from './payload.ts';
 import { type RewrapOptions, rewrapStanzas } from './rewrap.ts';
 import { CHUNK_SIZE, chunkOffset, plaintextSize, SEALED_CHUNK_SIZE } from './sizes.ts';
-import { type ByteSource, checkSource, readExactly } from './source.ts';
+import { type ByteSource, checkSource, readExactly, sequentialRead, sourceLength } from './source.ts';
 
 /**
  * Bytes read first to open a header. A header with a few stanzas is ~150 bytes, 64 stanzas ~6 KiB:
@@ -80,8 +80,9 @@ export interface SealedObject {
   /**
    * The plaintext of the whole object, or of `range`, as a stream. Windows are read and decrypted
    * `parallel` at a time and delivered in order; a read longer than one window from a source with
-   * {@link ByteSource.readSequential} is one in-order read instead, opened 1 MiB at a time as its
-   * bytes arrive. A read that reaches the end authenticates the final chunk (and so the length).
+   * {@link ByteSource.readSequentialInto} or {@link ByteSource.readSequential} is one in-order
+   * read instead, opened 1 MiB at a time as its bytes arrive. A read that reaches the end
+   * authenticates the final chunk (and so the length).
    * No byte of a chunk is released before it authenticates.
    */
   stream(range?: ByteRange, options?: { signal?: AbortSignal }): ReadableStream<Uint8Array>;
@@ -267,47 +268,48 @@ class Sealed implements SealedObject {
   }
 
   /**
-   * The plaintext `[start, end)` from one in-order read of its chunks ({@link ByteSource.readSequential}):
-   * the bytes are gathered into one reused batch of {@link SEQUENTIAL_BATCH_CHUNKS} sealed chunks,
-   * and each full batch is opened and handed on while the next one arrives. The last batch is
-   * opened with the final chunk when the range reaches it; nothing is released before it
-   * authenticates.
+   * The plaintext `[start, end)` from one in-order read of its chunks ({@link sequentialRead}): the
+   * bytes are written into one reused batch of {@link SEQUENTIAL_BATCH_CHUNKS} sealed chunks, and
+   * each full batch is opened and handed on before the next one is read. The last batch is opened
+   * with the final chunk when the range reaches it; nothing is released before it authenticates.
    */
   async *#sequential(start: number, end: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     const { first, final, from, to } = this.#span(start, end);
     const opener = new PayloadOpener(this.#opened.cipher, first);
     const batch = allocUninitialized(SEQUENTIAL_BATCH_CHUNKS * SEALED_CHUNK_SIZE);
-    let filled = 0;
-    let received = 0;
     /** Plaintext offset of the batch's first chunk. */
     let position = first * CHUNK_SIZE;
-    const open = async (last: boolean): Promise<Uint8Array | undefined> => {
+    const open = async (filled: number, last: boolean): Promise<Uint8Array | undefined> => {
       const plain = allocUninitialized(openedLength(filled, last));
       const opened = await opener.open(batch.subarray(0, filled), plain, last);
       const lo = Math.max(start, position) - position;
       const hi = Math.min(end, position + opened) - position;
       position += opened;
-      filled = 0;
       return hi > lo ? new Uint8Array(plain.buffer, plain.byteOffset + lo, hi - lo) : undefined;
     };
-    for await (const piece of this.#source.readSequential!(from, to, signal)) {
-      if (received + piece.length > to - from) throw sourceLength(from, to, received + piece.length);
-      for (let at = 0; at < piece.length; ) {
-        const take = Math.min(batch.length - filled, piece.length - at);
-        batch.set(piece.subarray(at, at + take), filled);
-        filled += take;
-        at += take;
-        received += take;
+    const read = sequentialRead(this.#source, from, to, signal);
+    try {
+      let received = 0;
+      for (;;) {
+        const want = Math.min(batch.length, to - from - received);
+        const filled = await read.fill(want === batch.length ? batch : batch.subarray(0, want));
+        received += filled;
+        if (filled !== want) throw sourceLength(from, to, received);
         // a full batch with more bytes to come holds no final chunk
-        if (filled === batch.length && received < to - from) {
-          const plain = await open(false);
+        if (received < to - from) {
+          const plain = await open(filled, false);
           if (plain !== undefined) yield plain;
+          continue;
         }
+        // the source must end here: a byte more is another object than the one it announced
+        if ((await read.fill(new Uint8Array(1))) !== 0) throw sourceLength(from, to, received + 1);
+        const plain = await open(filled, final);
+        if (plain !== undefined) yield plain;
+        return;
       }
+    } finally {
+      read.close();
     }
-    if (received !== to - from) throw sourceLength(from, to, received);
-    const plain = await open(final);
-    if (plain !== undefined) yield plain;
   }
 
   async read(range?: ByteRange, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
@@ -327,7 +329,8 @@ class Sealed implements SealedObject {
     callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     const release = () => callerSignal?.removeEventListener('abort', onCallerAbort);
     const parts =
-      this.#source.readSequential !== undefined && end - start > this.#windowSize
+      (this.#source.readSequentialInto !== undefined || this.#source.readSequential !== undefined) &&
+      end - start > this.#windowSize
         ? this.#sequential(start, end, signal)
         : this.#windows(start, end, signal);
     // one part per pull: nothing is read ahead of the consumer but the windows in flight
@@ -387,14 +390,6 @@ class Sealed implements SealedObject {
     // Read back through the one parser, so what is reported is what readers will see.
     return { header, payloadOffset: parsed.headerLength, keyIds: inspectHeader(header).keyIds };
   }
-}
-
-/** The error for a sequential read that delivered another length than asked for. */
-function sourceLength(from: number, to: number, got: number): SealstreamError {
-  return new SealstreamError(
-    'TRUNCATED',
-    `the byte source delivered ${got} bytes for [${from}, ${to}), not ${to - from}: the object is shorter than it said or changed`,
-  );
 }
 
 /**

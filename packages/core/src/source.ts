@@ -27,6 +27,75 @@ export interface ByteSource {
    * Ending the iteration early (`return()`) must release what the read holds; honors `signal`.
    */
   readSequential?(start: number, end: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * Optional: the bytes [start, end) in order, written straight into the caller's buffers (one
+   * request where the source can). Preferred over {@link readSequential} by the reader: a source
+   * that copies what it receives anyway (a network body) then copies each piece once, into the
+   * reader's batch, with no promise per piece.
+   */
+  readSequentialInto?(start: number, end: number, signal?: AbortSignal): SequentialRead;
+}
+
+/** An in-order read in progress ({@link ByteSource.readSequentialInto}). */
+export interface SequentialRead {
+  /**
+   * Writes the next bytes of the read into `into`: all of it, unless the read ends first.
+   * @returns The bytes written; fewer than `into.length` only at the end of the read (a short
+   *   answer before the end is the source's own error, e.g. the object is shorter than it said).
+   */
+  fill(into: Uint8Array): Promise<number>;
+  /** Ends the read (early or not), releasing what it holds. Safe to call more than once. */
+  close(): void;
+}
+
+/**
+ * The in-order read of `[start, end)` of a source that has one: its own
+ * {@link ByteSource.readSequentialInto}, or its {@link ByteSource.readSequential} pieces copied
+ * into the caller's buffers. A piece past `end` fails the read with `TRUNCATED` (the source answered
+ * another length).
+ */
+export function sequentialRead(
+  source: ByteSource,
+  start: number,
+  end: number,
+  signal: AbortSignal | undefined,
+): SequentialRead {
+  if (source.readSequentialInto !== undefined) return source.readSequentialInto(start, end, signal);
+  const pieces = source.readSequential!(start, end, signal)[Symbol.asyncIterator]();
+  /** What remains of the last piece, not yet written. */
+  let rest: Uint8Array | undefined;
+  let received = 0;
+  return {
+    async fill(into) {
+      let written = 0;
+      while (written < into.length) {
+        if (rest === undefined || rest.length === 0) {
+          const next = await pieces.next();
+          if (next.done) break;
+          received += next.value.length;
+          if (received > end - start) throw sourceLength(start, end, received);
+          rest = next.value;
+        }
+        const take = Math.min(into.length - written, rest.length);
+        into.set(take === rest.length ? rest : rest.subarray(0, take), written);
+        rest = rest.subarray(take);
+        written += take;
+      }
+      return written;
+    },
+    close() {
+      rest = undefined;
+      void pieces.return?.()?.catch(() => {});
+    },
+  };
+}
+
+/** The error for an in-order read that delivered another length than asked for. */
+export function sourceLength(from: number, to: number, got: number): SealstreamError {
+  return new SealstreamError(
+    'TRUNCATED',
+    `the byte source delivered ${got} bytes for [${from}, ${to}), not ${to - from}: the object is shorter than it said or changed`,
+  );
 }
 
 /**

@@ -578,3 +578,71 @@ describe('long in-order reads from a source that streams (readSequential)', () =
     expect(s2.ended).toEqual([true]);
   });
 });
+
+describe('long in-order reads from a source that fills buffers (readSequentialInto)', () => {
+  /** A source whose in-order reads write into the reader's buffers; `extra` bytes past the range, `short` fewer. */
+  function filling(bytes: Uint8Array, options: { extra?: number; short?: number } = {}) {
+    const fills: number[] = [];
+    const closed: boolean[] = [];
+    const source: ByteSource = {
+      size: bytes.length,
+      read: async (start, end) => bytes.slice(start, end),
+      readSequential() {
+        throw new Error('readSequentialInto is preferred');
+      },
+      readSequentialInto(start, end) {
+        let at = start;
+        const stop = end - (options.short ?? 0) + (options.extra ?? 0);
+        const index = closed.push(false) - 1;
+        return {
+          async fill(into) {
+            await new Promise((r) => setImmediate(r));
+            const n = Math.min(into.length, stop - at);
+            const from = Math.min(at, bytes.length);
+            into.set(bytes.subarray(from, Math.min(from + n, bytes.length)));
+            at += n;
+            if (into.length > 1) fills.push(into.length);
+            return n;
+          },
+          close() {
+            closed[index] = true;
+          },
+        };
+      },
+    };
+    return { source, fills, closed };
+  }
+
+  test('the reader fills its reused batch from the source: every byte, a batch at a time, then closes', async () => {
+    const n = 200 * C + 77;
+    const plain = pattern(n, 14);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const f = filling(sealed);
+    const object = await openSealed(f.source, { keys: [key], windowSize: 4 * C });
+    expect(same(await collect(object.stream()), plain)).toBe(true);
+    const last = sealed.length - readHeaderLength(sealed)! - 56 - 3 * 64 * SEALED_CHUNK_SIZE;
+    expect(f.fills).toEqual([64 * SEALED_CHUNK_SIZE, 64 * SEALED_CHUNK_SIZE, 64 * SEALED_CHUNK_SIZE, last]);
+    expect(f.closed).toEqual([true]);
+    // a range too
+    const g = filling(sealed);
+    const ranged = await openSealed(g.source, { keys: [key], windowSize: C });
+    expect(
+      same(
+        await collect(ranged.stream({ start: 5 * C + 3, end: 150 * C })),
+        plain.subarray(5 * C + 3, 150 * C),
+      ),
+    ).toBe(true);
+  });
+
+  test('a source that answers fewer bytes, or more, fails TRUNCATED: never a short success', async () => {
+    const sealed = await encrypt(pattern(100 * C + 1), { recipients: [key] });
+    for (const options of [{ short: 20_000 }, { extra: 5 }]) {
+      const f = filling(sealed, options);
+      const object = await openSealed(f.source, { keys: [key], windowSize: C });
+      await expect(collect(object.stream()), JSON.stringify(options)).rejects.toMatchObject({
+        code: 'TRUNCATED',
+      });
+      expect(f.closed).toEqual([true]);
+    }
+  });
+});

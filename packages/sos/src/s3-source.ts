@@ -5,8 +5,10 @@
  */
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { ByteSource } from '@sealstream/core';
+import { bodyFeed, bodySpan, pastRange, prematureClose } from './body-feed.ts';
 import { SosError } from './errors.ts';
 import { bytesHeader, parseContentRange } from './range.ts';
+import { type ResumableRead, Resumes, resumableRead } from './resumable-read.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
 import { isConnectionError, isTimeoutError, mapTransportError } from './timeouts.ts';
 
@@ -161,6 +163,33 @@ export class S3RangeSource implements ByteSource {
     return this.#bytes(start, end, signal, () => undefined);
   }
 
+  /**
+   * The bytes `[start, end)` in order, written straight into the caller's buffers: one GET
+   * streamed, each network piece copied once into the buffer being filled (no promise per piece),
+   * resumed like {@link read} from the first byte not yet received when the body breaks off.
+   * The body is paused between fills. `close()` stops the GET if it is still running.
+   * @throws {SosError} as {@link read}, from `fill`.
+   */
+  readSequentialInto(start: number, end: number, signal?: AbortSignal): ResumableRead {
+    this.#check(start, end);
+    return resumableRead(start, end, signal, {
+      head: this.#head,
+      open: async (position, failed) => {
+        const out = await this.#request(position, end, start, signal, failed);
+        try {
+          return bodyFeed(out, position, end);
+        } catch (err) {
+          destroyBody(out);
+          throw err;
+        }
+      },
+      recover: (err, inRow, position) => this.#recover(err, inRow, position, end, start, signal),
+      received: (bytes) => {
+        this.stats.bytesFetched += bytes;
+      },
+    });
+  }
+
   #check(start: number, end: number): void {
     if (
       !Number.isSafeInteger(start) ||
@@ -262,24 +291,9 @@ export class S3RangeSource implements ByteSource {
       yield this.#head.subarray(position, stop);
       position = stop;
     }
-    let failures = 0;
-    let lastFailure: unknown;
+    const resume = new Resumes();
     while (position < end) {
-      let out = first();
-      if (out === undefined) {
-        try {
-          out = await send(this.#ref, this.#pin, position, end, signal);
-        } catch (err) {
-          // a request that fails after the body broke: the download is what was lost
-          if (
-            lastFailure === undefined ||
-            !(isConnectionError(err) || isTimeoutError(err) || isTransportCode(err))
-          )
-            throw err;
-          throw this.#incomplete(position, end, start, err);
-        }
-        this.#checkPin(out);
-      }
+      const out = first() ?? (await this.#request(position, end, start, signal, resume.failed));
       const before = position;
       try {
         for await (const chunk of bodyRange(out, position, end)) {
@@ -287,18 +301,53 @@ export class S3RangeSource implements ByteSource {
           this.stats.bytesFetched += chunk.byteLength;
           yield chunk;
         }
-        if (position < end)
-          throw Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+        if (position < end) throw prematureClose();
       } catch (err) {
         destroyBody(out);
-        if (signal?.aborted) throw aborted(signal, err);
-        if (!(isConnectionError(err) || isTimeoutError(err))) throw err;
-        lastFailure = err;
-        failures = position > before ? 1 : failures + 1;
-        if (failures > this.#resumes) throw this.#incomplete(position, end, start, err);
-        await pause(RESUME_BACKOFF_MS * 2 ** (failures - 1), signal);
+        await this.#recover(err, resume.fail(position > before), position, end, start, signal);
       }
     }
+  }
+
+  /**
+   * Sends the pinned GET of `[position, end)` for a read; after a broken body (`failed`), a
+   * request that fails on the connection means the download is what was lost.
+   */
+  async #request(
+    position: number,
+    end: number,
+    start: number,
+    signal: AbortSignal | undefined,
+    failed: boolean,
+  ): Promise<GetObjectCommandOutput> {
+    let out: GetObjectCommandOutput;
+    try {
+      out = await send(this.#ref, this.#pin, position, end, signal);
+    } catch (err) {
+      if (!failed || !(isConnectionError(err) || isTimeoutError(err) || isTransportCode(err))) throw err;
+      throw this.#incomplete(position, end, start, err);
+    }
+    this.#checkPin(out);
+    return out;
+  }
+
+  /**
+   * After a body broke off at `position` (`inRow` failures without progress): rethrows what is not
+   * a connection failure (or an abort as `ABORTED`), gives up with `DOWNLOAD_INCOMPLETE` after too
+   * many, else waits before the next request (longer after each failure that brought nothing).
+   */
+  async #recover(
+    err: unknown,
+    inRow: number,
+    position: number,
+    end: number,
+    start: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (signal?.aborted) throw aborted(signal, err);
+    if (!(isConnectionError(err) || isTimeoutError(err))) throw err;
+    if (inRow > this.#resumes) throw this.#incomplete(position, end, start, err);
+    await pause(RESUME_BACKOFF_MS * 2 ** (inRow - 1), signal);
   }
 
   #checkPin(out: GetObjectCommandOutput): void {
@@ -398,23 +447,9 @@ async function* bodyRange(
   start: number,
   end: number,
 ): AsyncGenerator<Uint8Array> {
-  let offset: number;
-  /** Where the body ends in the object, when the answer says so. */
-  let bodyEnd: number | undefined;
-  if (out.$metadata.httpStatusCode === 206) {
-    const range = parseContentRange(out.ContentRange);
-    if (range === undefined || range.start !== start) {
-      throw new SosError(
-        'SERVER_FAULT',
-        `the store answered bytes ${out.ContentRange ?? '(no Content-Range)'} to a request for [${start}, ${end})`,
-      );
-    }
-    offset = start;
-    bodyEnd = range.end;
-  } else {
-    offset = 0; // RANGE_IGNORED: the whole object follows
-    bodyEnd = out.ContentLength;
-  }
+  const span = bodySpan(out, start, end);
+  let offset = span.offset;
+  const bodyEnd = span.bodyEnd;
   let complete = false;
   try {
     for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
@@ -422,8 +457,7 @@ async function* bodyRange(
       const to = Math.min(end - offset, chunk.byteLength);
       offset += chunk.byteLength;
       if (to > from) yield chunk.subarray(from, to);
-      // past the range with more to come: stop here (the rest would only be dropped)
-      if (offset > end || (offset >= end && bodyEnd !== end)) return;
+      if (pastRange(offset, end, bodyEnd)) return;
     }
     complete = true;
   } finally {

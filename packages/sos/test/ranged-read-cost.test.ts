@@ -6,9 +6,6 @@
  * 24 KiB, whatever the object's size. A read that reaches the end authenticates the final chunk.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CHUNK_SIZE,
@@ -18,11 +15,12 @@ import {
   openSealed,
   SEALED_CHUNK_SIZE,
 } from '@sealstream/core';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getObject, openObjectSource, putObject } from '../src/index.ts';
 import { presignGet } from '../src/presign.ts';
 import { openSealed as openSealedPresigned, PresignedSource } from '../src/presigned/index.ts';
 import { bytes, codeOf, collect, testClient, useTestBucket } from './helpers.ts';
+import { countingFetch } from './support/https-fetch.ts';
 
 const MiB = 1024 * 1024;
 /** issue 9's bound for a 1-byte read of a large object. */
@@ -58,42 +56,6 @@ function countGets(c: S3Client): { requests: number; bytes: number; reset(): voi
     { step: 'initialize', name: 'rangedReadCostCounter' },
   );
   return counter;
-}
-
-/** `fetch` over node:https trusting the test CA, counting requests and body bytes received. */
-function countingFetch() {
-  const ca = readFileSync(inject('s3').caFile);
-  const counter = { requests: 0, bytes: 0 };
-  const doFetch = (url: string | URL | Request, init?: RequestInit): Promise<Response> =>
-    new Promise((resolve, reject) => {
-      counter.requests++;
-      const req = request(
-        String(url),
-        {
-          method: init?.method ?? 'GET',
-          headers: init?.headers as Record<string, string>,
-          ca,
-          signal: init?.signal ?? undefined,
-        },
-        (res) => {
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (typeof value === 'string') headers.set(name, value);
-          }
-          const count = new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, controller) {
-              counter.bytes += chunk.byteLength;
-              controller.enqueue(chunk);
-            },
-          });
-          const body = (Readable.toWeb(res) as ReadableStream<Uint8Array>).pipeThrough(count);
-          resolve(new Response(body, { status: res.statusCode!, headers }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  return { fetch: doFetch as typeof fetch, counter };
 }
 
 describe('a 1-byte read of a large client-side object', () => {

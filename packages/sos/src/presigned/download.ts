@@ -4,9 +4,11 @@
  * @module
  */
 import { type ByteSource, FIRST_READ } from '@sealstream/core';
+import { type BodyFeed, feedOf } from '../body-feed.ts';
 import { bytesHeader, parseContentRange } from '../range.ts';
+import { type ResumableRead, resumableRead } from '../resumable-read.ts';
 import { PresignedTransferError } from './errors.ts';
-import { failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
+import { aborted, failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
 
 /** Where to read: a presigned GET URL, or a function that returns a fresh one for each request. */
 export type UrlSource = string | (() => string | Promise<string>);
@@ -82,6 +84,62 @@ export class PresignedSource implements ByteSource {
 
   /** The bytes [start, end), end exclusive, with one ranged GET pinned to {@link etag}. */
   async read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+    this.#check(start, end);
+    if (end === start) return new Uint8Array(0);
+    if (end <= this.head.length) return this.head.slice(start, end);
+    const what = `${this.#name}: bytes [${start}, ${end})`;
+    const res = await this.#get(start, end, what, signal);
+    if (res.status === 200) {
+      // Range ignored: skip to `start` and keep only what was asked, in bounded memory.
+      return readSlice(res, start, end);
+    }
+    const range = parseContentRange(requireHeader(res, 'Content-Range', what));
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (!range || range.start !== start || range.end !== end || bytes.length !== end - start) {
+      throw new PresignedTransferError(
+        'SERVER_FAULT',
+        `${what}: the store sent ${bytes.length} bytes for Content-Range ${res.headers.get('Content-Range')}`,
+      );
+    }
+    return bytes;
+  }
+
+  /**
+   * The bytes [start, end) in order, written straight into the caller's buffers (core's reader
+   * uses this for reads longer than one window: the whole object is one GET streamed, opened a
+   * batch at a time as it arrives). Pinned to {@link etag} like {@link read}; a body that breaks
+   * off, or brings nothing for `timeoutMs`, is asked again from the first byte not yet received,
+   * up to `attempts` times in a row without progress.
+   * @throws {PresignedTransferError} as {@link read}; `NETWORK_ERROR` or `TIMEOUT` when resuming
+   *   fails; `ABORTED`.
+   */
+  readSequentialInto(start: number, end: number, signal?: AbortSignal): ResumableRead {
+    this.#check(start, end);
+    const attempts = this.#http.attempts ?? 3;
+    const idleMs = this.#http.timeoutMs ?? 120_000;
+    return resumableRead(start, end, signal, {
+      head: this.head,
+      idleMs,
+      open: async (position) => {
+        const what = `${this.#name}: bytes [${position}, ${end})`;
+        return this.#feed(await this.#get(position, end, what, signal), position, end, what);
+      },
+      recover: async (cause, inRow, position, idle) => {
+        if (signal?.aborted) throw aborted(this.#name, signal);
+        if (cause instanceof PresignedTransferError) throw cause;
+        if (inRow < attempts) return;
+        throw new PresignedTransferError(
+          idle ? 'TIMEOUT' : 'NETWORK_ERROR',
+          `${this.#name}: the download broke off at byte ${position} of [${start}, ${end})${
+            idle ? ` (nothing received for ${idleMs} ms)` : ''
+          } and resuming from there failed ${attempts} times in a row`,
+          { cause },
+        );
+      },
+    });
+  }
+
+  #check(start: number, end: number): void {
     if (
       !Number.isSafeInteger(start) ||
       !Number.isSafeInteger(end) ||
@@ -94,9 +152,10 @@ export class PresignedSource implements ByteSource {
         `${this.#name}: bytes [${start}, ${end}) are outside an object of ${this.size} bytes`,
       );
     }
-    if (end === start) return new Uint8Array(0);
-    if (end <= this.head.length) return this.head.slice(start, end);
-    const what = `${this.#name}: bytes [${start}, ${end})`;
+  }
+
+  /** One ranged GET of [start, end) pinned to {@link etag}: a 206 or a 200 with the same ETag. */
+  async #get(start: number, end: number, what: string, signal: AbortSignal | undefined): Promise<Response> {
     const res = await send(
       {
         url: this.#url,
@@ -116,19 +175,21 @@ export class PresignedSource implements ByteSource {
         `${what}: the object changed since it was first read (ETag ${this.etag}, now ${etag})`,
       );
     }
-    if (res.status === 200) {
-      // Range ignored: skip to `start` and keep only what was asked, in bounded memory.
-      return readSlice(res, start, end);
-    }
+    return res;
+  }
+
+  /** The feed of an answer's body for [start, end): a 206 must start at `start`; a 200 is the whole object. */
+  async #feed(res: Response, start: number, end: number, what: string): Promise<BodyFeed> {
+    if (res.status === 200) return feedOf(res.body, { offset: 0, bodyEnd: this.size }, start, end);
     const range = parseContentRange(requireHeader(res, 'Content-Range', what));
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (!range || range.start !== start || range.end !== end || bytes.length !== end - start) {
+    if (!range || range.start !== start) {
+      await res.body?.cancel();
       throw new PresignedTransferError(
         'SERVER_FAULT',
-        `${what}: the store sent ${bytes.length} bytes for Content-Range ${res.headers.get('Content-Range')}`,
+        `${what}: the store answered Content-Range ${res.headers.get('Content-Range')}`,
       );
     }
-    return bytes;
+    return feedOf(res.body, { offset: start, bodyEnd: range.end }, start, end);
   }
 }
 
