@@ -2,7 +2,7 @@
 import type { ChunkCipher, CipherBackend } from './backend.ts';
 import { openEach, sealEach } from './runs.ts';
 
-type NobleAes = typeof import('@noble/ciphers/aes.js');
+type NobleAes = typeof import('./noble-aes.ts');
 
 let aesModule: Promise<NobleAes> | undefined;
 
@@ -12,7 +12,7 @@ let aesModule: Promise<NobleAes> | undefined;
  * never need it. Every entry point of the backend is asynchronous, so nothing waits for it synchronously.
  */
 function nobleAes(): Promise<NobleAes> {
-  aesModule ??= import('@noble/ciphers/aes.js');
+  aesModule ??= import('./noble-aes.ts');
   return aesModule;
 }
 
