@@ -114,6 +114,21 @@ function isNodeStream(body: unknown): body is NodeStream {
   );
 }
 
+/** The part of a piece at object offset `offset` that lies in `[start, end)`, or undefined. */
+function partInRange(piece: Uint8Array, offset: number, start: number, end: number): Uint8Array | undefined {
+  const from = Math.max(start - offset, 0);
+  const to = Math.min(end - offset, piece.byteLength);
+  if (to <= from) return undefined;
+  return from === 0 && to === piece.byteLength ? piece : piece.subarray(from, to);
+}
+
+/** Copies as much of `piece` as fits into `into` at `at`; returns the bytes copied. */
+function copyInto(into: Uint8Array, at: number, piece: Uint8Array): number {
+  const take = Math.min(into.length - at, piece.length);
+  into.set(take === piece.length ? piece : piece.subarray(0, take), at);
+  return take;
+}
+
 /** A fill waiting for bytes. */
 interface Waiting {
   into: Uint8Array;
@@ -168,16 +183,13 @@ class NodeStreamFeed implements BodyFeed {
   }
 
   #onData(chunk: Uint8Array): void {
-    const from = Math.max(this.#start - this.#offset, 0);
-    const to = Math.min(this.#end - this.#offset, chunk.byteLength);
+    const piece = partInRange(chunk, this.#offset, this.#start, this.#end);
     this.#offset += chunk.byteLength;
-    if (to > from) {
-      const piece = from === 0 && to === chunk.byteLength ? chunk : chunk.subarray(from, to);
+    if (piece !== undefined) {
       const wait = this.#wait;
       if (wait === undefined) this.#queue.push(piece);
       else {
-        const take = Math.min(wait.into.length - wait.written, piece.length);
-        wait.into.set(take === piece.length ? piece : piece.subarray(0, take), wait.written);
+        const take = copyInto(wait.into, wait.written, piece);
         wait.written += take;
         if (take < piece.length) this.#queue.push(piece.subarray(take));
       }
@@ -199,8 +211,7 @@ class NodeStreamFeed implements BodyFeed {
   #drain(into: Uint8Array, written: number): number {
     while (written < into.length && this.#queue.length > 0) {
       const piece = this.#queue[0]!;
-      const take = Math.min(into.length - written, piece.length);
-      into.set(take === piece.length ? piece : piece.subarray(0, take), written);
+      const take = copyInto(into, written, piece);
       written += take;
       if (take === piece.length) this.#queue.shift();
       else this.#queue[0] = piece.subarray(take);
@@ -305,8 +316,7 @@ class IterableFeed implements BodyFeed {
         }
         if (this.#rest === undefined) break;
       }
-      const take = Math.min(into.length - written, this.#rest.length);
-      into.set(take === this.#rest.length ? this.#rest : this.#rest.subarray(0, take), written);
+      const take = copyInto(into, written, this.#rest);
       this.#rest = this.#rest.subarray(take);
       written += take;
     }
@@ -328,14 +338,13 @@ class IterableFeed implements BodyFeed {
         throw prematureClose();
       }
       const chunk = next.value;
-      const from = Math.max(this.#start - this.#offset, 0);
-      const to = Math.min(this.#end - this.#offset, chunk.byteLength);
+      const piece = partInRange(chunk, this.#offset, this.#start, this.#end);
       this.#offset += chunk.byteLength;
       if (pastRange(this.#offset, this.#end, this.#bodyEnd)) {
         this.#done = true;
         void this.#pieces.return?.()?.catch(() => {});
       }
-      if (to > from) return chunk.subarray(from, to);
+      if (piece !== undefined) return piece;
     }
   }
 
