@@ -97,7 +97,7 @@ export {
   plaintextSize,
   SEALED_CHUNK_SIZE,
 } from './sizes.ts';
-export { type ByteSource, bytesSource } from './source.ts';
+export { type ByteSource, bytesSource, type SequentialRead } from './source.ts';
 export { makeStanza, type Stanza } from './stanza.ts';
 export { createWorkerPool, WorkerPool, type WorkerPoolOptions } from './worker/pool.ts';
 export type { WorkersOption } from './worker/streams.ts';

@@ -5,6 +5,7 @@
  * how they send a GET and when they give up. Runtime-neutral.
  * @module
  */
+import type { SequentialRead } from '@sealstream/core';
 import { type BodyFeed, prematureClose } from './body-feed.ts';
 
 /** Broken bodies of one read: how many in a row without a byte received, and whether any. */
@@ -42,12 +43,6 @@ export interface ResumableSource {
   received?(bytes: number): void;
 }
 
-/** A read in progress: core's `SequentialRead`. */
-export interface ResumableRead {
-  fill(into: Uint8Array): Promise<number>;
-  close(): void;
-}
-
 /**
  * The bytes `[start, end)` in order, written into the caller's buffers: one GET streamed while it
  * lasts, a new one from the first missing byte when it breaks off (as `how.recover` decides).
@@ -58,7 +53,7 @@ export function resumableRead(
   end: number,
   signal: AbortSignal | undefined,
   how: ResumableSource,
-): ResumableRead {
+): SequentialRead {
   const { head } = how;
   let position = start;
   let feed: BodyFeed | undefined;

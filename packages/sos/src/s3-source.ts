@@ -4,11 +4,11 @@
  * @module
  */
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import type { ByteSource } from '@sealstream/core';
+import type { ByteSource, SequentialRead } from '@sealstream/core';
 import { bodyFeed, bodySpan, pastRange, prematureClose } from './body-feed.ts';
 import { SosError } from './errors.ts';
 import { bytesHeader, parseContentRange } from './range.ts';
-import { type ResumableRead, Resumes, resumableRead } from './resumable-read.ts';
+import { Resumes, resumableRead } from './resumable-read.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
 import { isConnectionError, isTimeoutError, mapTransportError } from './timeouts.ts';
 
@@ -170,7 +170,7 @@ export class S3RangeSource implements ByteSource {
    * The body is paused between fills. `close()` stops the GET if it is still running.
    * @throws {SosError} as {@link read}, from `fill`.
    */
-  readSequentialInto(start: number, end: number, signal?: AbortSignal): ResumableRead {
+  readSequentialInto(start: number, end: number, signal?: AbortSignal): SequentialRead {
     this.#check(start, end);
     return resumableRead(start, end, signal, {
       head: this.#head,

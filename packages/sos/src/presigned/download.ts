@@ -3,10 +3,10 @@
  * by core's reader (`openSealed`) for the whole object or a plaintext range. Runtime-neutral.
  * @module
  */
-import { type ByteSource, FIRST_READ } from '@sealstream/core';
+import { type ByteSource, FIRST_READ, type SequentialRead } from '@sealstream/core';
 import { type BodyFeed, feedOf } from '../body-feed.ts';
 import { bytesHeader, parseContentRange } from '../range.ts';
-import { type ResumableRead, resumableRead } from '../resumable-read.ts';
+import { resumableRead } from '../resumable-read.ts';
 import { PresignedTransferError } from './errors.ts';
 import { aborted, failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
 
@@ -113,7 +113,7 @@ export class PresignedSource implements ByteSource {
    * @throws {PresignedTransferError} as {@link read}; `NETWORK_ERROR` or `TIMEOUT` when resuming
    *   fails; `ABORTED`.
    */
-  readSequentialInto(start: number, end: number, signal?: AbortSignal): ResumableRead {
+  readSequentialInto(start: number, end: number, signal?: AbortSignal): SequentialRead {
     this.#check(start, end);
     const attempts = this.#http.attempts ?? 3;
     const idleMs = this.#http.timeoutMs ?? 120_000;
