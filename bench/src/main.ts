@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 import { runBrowser } from './browser.ts';
 import { runCliVsAge } from './cli.ts';
 import { type Context, FULL_SIZES, makeTmp, QUICK_SIZES, RESULTS_DIR, removeTmp } from './context.ts';
-import { runCore } from './core.ts';
 import { loadCore } from './core-api.ts';
+import { runCoreInChild } from './core-process.ts';
 import { type Codec, runFilePipelines, sealstreamCodec } from './file.ts';
 import { describeMachine } from './machine.ts';
 import { runMemory } from './memory.ts';
@@ -168,7 +168,7 @@ async function main(): Promise<number> {
 
   const steps: Array<[string, boolean, () => Promise<FamilyResult>]> = [
     ['openssl', ctx.only.has('openssl'), () => runOpenssl(ctx)],
-    ['core', ctx.only.has('core'), () => runCore(ctx)],
+    ['core', ctx.only.has('core'), () => runCoreInChild(ctx)],
     ['file, peers', ctx.only.has('file') || ctx.only.has('peers'), () => runFileAndPeers(ctx)],
     ['file, cli vs age', ctx.only.has('file'), () => runCliVsAge(ctx)],
     ['memory', ctx.only.has('memory'), () => runMemory(ctx)],
