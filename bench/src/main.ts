@@ -12,8 +12,8 @@ import { runBrowser } from './browser.ts';
 import { runCliVsAge } from './cli.ts';
 import { type Context, FULL_SIZES, makeTmp, QUICK_SIZES, RESULTS_DIR, removeTmp } from './context.ts';
 import { loadCore } from './core-api.ts';
-import { runCoreInChild } from './core-process.ts';
 import { type Codec, runFilePipelines, sealstreamCodec } from './file.ts';
+import { runIsolated } from './isolated.ts';
 import { describeMachine } from './machine.ts';
 import { runMemory } from './memory.ts';
 import { runOpenssl } from './openssl.ts';
@@ -28,7 +28,6 @@ import {
   ratio,
   type Skip,
 } from './runner.ts';
-import { runS3 } from './s3.ts';
 
 const USAGE = `usage: pnpm bench [--quick] [--only ${FAMILIES.join(',')}] [--runs N]
   --quick   small sizes and fewer runs (under a minute); the numbers are for keeping the bench working
@@ -168,11 +167,11 @@ async function main(): Promise<number> {
 
   const steps: Array<[string, boolean, () => Promise<FamilyResult>]> = [
     ['openssl', ctx.only.has('openssl'), () => runOpenssl(ctx)],
-    ['core', ctx.only.has('core'), () => runCoreInChild(ctx)],
+    ['core', ctx.only.has('core'), () => runIsolated('core', ctx)],
     ['file, peers', ctx.only.has('file') || ctx.only.has('peers'), () => runFileAndPeers(ctx)],
     ['file, cli vs age', ctx.only.has('file'), () => runCliVsAge(ctx)],
     ['memory', ctx.only.has('memory'), () => runMemory(ctx)],
-    ['s3', ctx.only.has('s3'), () => runS3(ctx)],
+    ['s3', ctx.only.has('s3'), () => runIsolated('s3', ctx)],
     ['browser', ctx.only.has('browser'), () => runBrowser(ctx)],
   ];
   try {
