@@ -4,7 +4,8 @@
  * Started by {@link WorkerPool} as `new URL('./seal-worker.js', import.meta.url)`.
  * @module
  */
-import { type GcmParts, gcmParts } from '../aead/webcrypto.ts';
+import type { ChunkCipher } from '../aead/backend.ts';
+import { gcmCipher } from '../aead/webcrypto.ts';
 import { type FromWorker, processRun, type ToWorker } from './protocol.ts';
 
 interface WorkerScope {
@@ -13,7 +14,7 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-const ciphers = new Map<number, GcmParts>();
+const ciphers = new Map<number, ChunkCipher>();
 
 async function run(message: Extract<ToWorker, { kind: 'run' }>): Promise<void> {
   const cipher = ciphers.get(message.keyId);
@@ -27,9 +28,9 @@ async function run(message: Extract<ToWorker, { kind: 'run' }>): Promise<void> {
   }
   try {
     const input = new Uint8Array(message.input, message.offset, message.length);
-    const { parts, ok } = await processRun(cipher, message.direction, message.nonces, input);
-    scope.postMessage({ kind: 'done', job: message.job, parts, ok, input: message.input }, [
-      ...parts,
+    const { output, ok } = await processRun(cipher, message.direction, message.nonces, input);
+    scope.postMessage({ kind: 'done', job: message.job, output, ok, input: message.input }, [
+      output,
       message.input,
     ]);
   } catch (err) {
@@ -39,7 +40,7 @@ async function run(message: Extract<ToWorker, { kind: 'run' }>): Promise<void> {
 
 scope.onmessage = (event) => {
   const message = event.data;
-  if (message.kind === 'key') ciphers.set(message.keyId, gcmParts(message.key));
+  if (message.kind === 'key') ciphers.set(message.keyId, gcmCipher(message.key));
   else if (message.kind === 'forget') ciphers.delete(message.keyId);
   else void run(message);
 };
