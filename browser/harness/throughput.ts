@@ -161,4 +161,9 @@ export const WEBCRYPTO_PROBES: Probe[] = [
   // the streams with { workers: 2 }: each run starts its own two Workers and terminates them at the end
   { label: 'browser_webcrypto_encrypt_2_workers', fn: 'encrypt', args: [2] },
   { label: 'browser_webcrypto_decrypt_2_workers', fn: 'decrypt', args: [2] },
+  // the same streams reading a Blob's stream(), as a page reads a File the user picked
+  { label: 'browser_webcrypto_encrypt_file', fn: 'encrypt', args: [0, 'file'] },
+  { label: 'browser_webcrypto_decrypt_file', fn: 'decrypt', args: [0, 'file'] },
+  { label: 'browser_webcrypto_encrypt_2_workers_file', fn: 'encrypt', args: [2, 'file'] },
+  { label: 'browser_webcrypto_decrypt_2_workers_file', fn: 'decrypt', args: [2, 'file'] },
 ];

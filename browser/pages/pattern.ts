@@ -26,8 +26,9 @@ export function fromHex(hex: string): Uint8Array {
 }
 
 /**
- * A stream of `total` bytes: pattern(1 MiB, seed 7) over and over, in fresh 1 MiB chunks as
- * `File.stream()` hands them out, one chunk per pull.
+ * A stream of `total` bytes: pattern(1 MiB, seed 7) over and over, in fresh 1 MiB chunks, one chunk
+ * per pull, all made on the page's thread. (`File.stream()` in Chromium also hands out a fresh buffer
+ * per chunk, but of 64 KiB to 2 MiB, read by other threads: {@link generatedBlob} is that source.)
  */
 export function generated(total: number): ReadableStream<Uint8Array> {
   const template = pattern(1 << 20, 7);
@@ -43,4 +44,18 @@ export function generated(total: number): ReadableStream<Uint8Array> {
     },
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * The bytes of {@link generated}(`total`) as a Blob, what a page holds when a user picks a file: its
+ * `stream()` is the realistic source. Chromium keeps a Blob's bytes in the browser process and hands
+ * them to the page through a data pipe, in fresh chunks of 64 KiB to 2 MiB (measured on 256 MiB).
+ */
+export function generatedBlob(total: number): Blob {
+  const template = pattern(1 << 20, 7) as Uint8Array<ArrayBuffer>;
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  for (let at = 0; at < total; at += template.length) {
+    parts.push(template.subarray(0, Math.min(template.length, total - at)));
+  }
+  return new Blob(parts);
 }

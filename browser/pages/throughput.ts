@@ -15,7 +15,7 @@ import {
   SEALED_CHUNK_SIZE,
   sealedLength,
 } from '@sealstream/core';
-import { generated, pattern } from './pattern.ts';
+import { generated, generatedBlob, pattern } from './pattern.ts';
 
 const KEY = new Uint8Array(32).fill(1);
 /** Chunks per call of the sealer/opener loops, as the streams' runs. */
@@ -168,24 +168,50 @@ async function opener(total: number): Promise<number> {
   });
 }
 
+/** Where a stream probe reads from: the test source, or a Blob as `File.stream()` reads a picked file. */
+type Source = 'generated' | 'file';
+
+/** Blobs of the probes' bytes, made once per size (outside the timed runs, as a user's file is). */
+let blobs: { total: number; plain?: Blob; sealed?: Blob } = { total: -1 };
+
+/** The Blobs of `total` bytes (the warm-up size's are dropped when the measured size comes). */
+function blobsOf(total: number): { plain?: Blob; sealed?: Blob } {
+  if (blobs.total !== total) blobs = { total };
+  return blobs;
+}
+
+/** The plaintext source of `total` bytes. */
+function plaintext(total: number, source: Source): ReadableStream<Uint8Array> {
+  if (source === 'generated') return generated(total);
+  const cached = blobsOf(total);
+  cached.plain ??= generatedBlob(total);
+  return cached.plain.stream();
+}
+
 /**
- * encryptStream from the test source (fresh 1 MiB writes, as `File.stream()` hands them out) into a
- * sink; with `workers`, the stream starts that many sealing Workers (and ends them).
+ * encryptStream from the source (`generated`: fresh 1 MiB writes made on the page's thread; `file`:
+ * a Blob's `stream()`, as a page reads a picked `File`) into a sink; with `workers` (0: none), the
+ * stream starts that many sealing Workers (and ends them).
  */
-async function encrypt(total: number, workers?: number): Promise<number> {
+async function encrypt(total: number, workers = 0, source: Source = 'generated'): Promise<number> {
+  const input = plaintext(total, source);
   return timed(() =>
-    generated(total)
-      .pipeThrough(encryptStream({ recipients: [KEY], backend: 'webcrypto', workers }))
+    input
+      .pipeThrough(encryptStream({ recipients: [KEY], backend: 'webcrypto', workers: workers || undefined }))
       .pipeTo(new WritableStream({ write() {} })),
   );
 }
 
-/** decryptStream of a sealed object of `total` bytes, fed as fresh 1 MiB writes, into a sink (`workers` as in encrypt). */
-async function decrypt(total: number, workers?: number): Promise<number> {
+/** The sealed source: fresh 1 MiB copies of the sealed object (`generated`), or a Blob of it (`file`). */
+async function sealedSource(total: number, source: Source): Promise<ReadableStream<Uint8Array>> {
   const sealed = await sealedOf(total);
+  if (source === 'file') {
+    const cached = blobsOf(total);
+    cached.sealed ??= new Blob([sealed as Bytes]);
+    return cached.sealed.stream();
+  }
   let at = 0;
-  let out = 0;
-  const source = new ReadableStream<Uint8Array>(
+  return new ReadableStream<Uint8Array>(
     {
       pull(c) {
         if (at >= sealed.length) return c.close();
@@ -195,9 +221,15 @@ async function decrypt(total: number, workers?: number): Promise<number> {
     },
     { highWaterMark: 0 },
   );
+}
+
+/** decryptStream of a sealed object of `total` bytes from the source, into a sink (`workers` and `source` as in encrypt). */
+async function decrypt(total: number, workers = 0, source: Source = 'generated'): Promise<number> {
+  const input = await sealedSource(total, source);
+  let out = 0;
   const ms = await timed(() =>
-    source
-      .pipeThrough(decryptStream({ keys: [KEY], backend: 'webcrypto', workers }))
+    input
+      .pipeThrough(decryptStream({ keys: [KEY], backend: 'webcrypto', workers: workers || undefined }))
       .pipeTo(new WritableStream({ write: (c) => void (out += c.length) })),
   );
   if (out !== total) throw new Error(`decryptStream gave ${out} bytes, expected ${total}`);
