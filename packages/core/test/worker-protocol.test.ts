@@ -1,13 +1,13 @@
 /**
  * What a sealing Worker does with a run (worker/protocol.ts `processRun`), run here on Node's
- * crypto.subtle: the run comes back as one buffer of exactly its chunks' outputs, byte for byte
- * what AES-256-GCM per chunk gives (checked against node:crypto, not against our own cipher), and a
- * run that fails to open hands back nothing of its plaintext. The Worker around it is tested in
- * Chromium (browser/test/workers.test.ts).
+ * crypto.subtle: one buffer per chunk, byte for byte what AES-256-GCM per chunk gives (checked
+ * against node:crypto, not against our own cipher), and a run that fails to open hands back
+ * nothing of its plaintext. The Worker around it is tested in Chromium (browser/test/workers.test.ts).
  */
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { gcmCipher, importGcmKey } from '../src/aead/webcrypto.ts';
+import { gcmParts, importGcmKey } from '../src/aead/webcrypto.ts';
+import { concat } from '../src/bytes.ts';
 import { chunkNonces, NONCE_LENGTH } from '../src/nonce.ts';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, TAG_LENGTH } from '../src/sizes.ts';
 import { processRun } from '../src/worker/protocol.ts';
@@ -35,42 +35,43 @@ describe('processRun', () => {
     [3, 2 * CHUNK_SIZE + 1000],
     [1, 0],
   ] as const) {
-    test(`seals ${count} chunks (${plainLength} bytes) into one buffer: node:crypto's bytes`, async () => {
-      const cipher = gcmCipher(await importGcmKey(key));
+    test(`seals ${count} chunks (${plainLength} bytes), one buffer each: node:crypto's bytes`, async () => {
+      const cipher = gcmParts(await importGcmKey(key));
       const nonces = chunkNonces(base, 70, count);
       const plain = pattern(plainLength, count);
       const sealed = await processRun(cipher, 'seal', nonces, plain);
       expect(sealed.ok).toBe(count);
-      expect(sealed.output.byteLength).toBe(plainLength + count * TAG_LENGTH);
-      expect(sha256hex(new Uint8Array(sealed.output))).toBe(sha256hex(sealedByNode(nonces, plain)));
+      expect(sealed.parts.length).toBe(count);
+      const joined = concat(...sealed.parts.map((p) => new Uint8Array(p)));
+      expect(joined.length).toBe(plainLength + count * TAG_LENGTH);
+      expect(sha256hex(joined)).toBe(sha256hex(sealedByNode(nonces, plain)));
 
-      const opened = await processRun(cipher, 'open', nonces, new Uint8Array(sealed.output));
+      const opened = await processRun(cipher, 'open', nonces, joined);
       expect(opened.ok).toBe(count);
-      expect(sha256hex(new Uint8Array(opened.output))).toBe(sha256hex(plain));
+      expect(sha256hex(concat(...opened.parts.map((p) => new Uint8Array(p))))).toBe(sha256hex(plain));
     });
   }
 
   for (const tampered of [0, 17, 63]) {
     test(`a run whose chunk ${tampered} fails: ok counts the chunks before it, and no plaintext comes back`, async () => {
-      const cipher = gcmCipher(await importGcmKey(key));
+      const cipher = gcmParts(await importGcmKey(key));
       const nonces = chunkNonces(base, 0, 64);
       const sealed = sealedByNode(nonces, pattern(64 * CHUNK_SIZE, 4));
       sealed[tampered * SEALED_CHUNK_SIZE + 100]! ^= 1;
       const opened = await processRun(cipher, 'open', nonces, sealed);
-      expect(opened.ok).toBe(tampered);
-      expect(opened.output.byteLength).toBe(0);
+      expect(opened).toEqual({ ok: tampered, parts: [] });
     });
   }
 
   test('a run under the wrong nonces opens nothing', async () => {
-    const cipher = gcmCipher(await importGcmKey(key));
+    const cipher = gcmParts(await importGcmKey(key));
     const sealed = sealedByNode(chunkNonces(base, 0, 4), pattern(4 * CHUNK_SIZE, 5));
     const opened = await processRun(cipher, 'open', chunkNonces(base, 1, 4), sealed);
-    expect(opened).toEqual({ ok: 0, output: new ArrayBuffer(0) });
+    expect(opened).toEqual({ ok: 0, parts: [] });
   });
 
   test('a malformed run is refused before any call', async () => {
-    const cipher = gcmCipher(await importGcmKey(key));
+    const cipher = gcmParts(await importGcmKey(key));
     // 3 nonces for the bytes of 2 chunks, then a sealed run too short for its last tag
     await expect(
       processRun(cipher, 'seal', chunkNonces(base, 0, 3), new Uint8Array(CHUNK_SIZE)),

@@ -125,6 +125,82 @@ export function gcmCipher(k: WebCryptoKey): ChunkCipher {
   };
 }
 
+/** Where each chunk of a run whose outputs are kept as they come is: {@link chunkViews} without an output. */
+function partsLayout(
+  direction: 'seal' | 'open',
+  nonces: Uint8Array,
+  input: Uint8Array,
+  chunkSize: number,
+): RunLayout {
+  const count = nonces.length / NONCE_LENGTH;
+  const stride = direction === 'seal' ? chunkSize : chunkSize + TAG_LENGTH;
+  const last = input.length - (count - 1) * stride;
+  const shortest = direction === 'seal' ? 0 : TAG_LENGTH;
+  if (!Number.isInteger(count) || count === 0 || last < shortest || last > stride) {
+    throw new RangeError(
+      `a run of ${nonces.length / NONCE_LENGTH} chunks cannot be ${input.length} bytes long`,
+    );
+  }
+  return { count, last };
+}
+
+/**
+ * Runs of chunks whose outputs are kept as crypto.subtle returns them, one buffer per chunk, with no
+ * output buffer to allocate and nothing copied: what the sealing Workers hand back (transferred)
+ * and a Worker-backed stream enqueues as they are.
+ */
+export interface GcmParts {
+  /** Seals a run (layout of aead/runs.ts); one sealed chunk per buffer. */
+  seal(nonces: Uint8Array, plain: Uint8Array, chunkSize: number): Promise<ArrayBuffer[]>;
+  /**
+   * Opens a run; stops at the first chunk that fails. `parts` holds the plaintext of the chunks
+   * before it (`ok` of them): every chunk of the run when all authenticated.
+   */
+  open(
+    nonces: Uint8Array,
+    sealed: Uint8Array,
+    chunkSize: number,
+  ): Promise<{ ok: number; parts: ArrayBuffer[] }>;
+}
+
+/** {@link GcmParts} over an imported key. */
+export function gcmParts(k: WebCryptoKey): GcmParts {
+  const subtle = globalThis.crypto.subtle;
+  const run = (
+    direction: 'seal' | 'open',
+    nonces: Uint8Array,
+    input: Uint8Array,
+    chunkSize: number,
+  ): Run => ({
+    layout: partsLayout(direction, nonces, input, chunkSize),
+    chunkSize,
+    direction,
+    input,
+    out: EMPTY,
+    nonces,
+  });
+  return {
+    async seal(nonces, plain, chunkSize) {
+      const parts: ArrayBuffer[] = [];
+      await eachChunk(
+        run('seal', nonces, plain, chunkSize),
+        (algorithm, input) => subtle.encrypt(algorithm, k, input),
+        (_, sealed) => parts.push(sealed) > 0,
+      );
+      return parts;
+    },
+    async open(nonces, sealed, chunkSize) {
+      const parts: ArrayBuffer[] = [];
+      const ok = await eachChunk(
+        run('open', nonces, sealed, chunkSize),
+        (algorithm, input) => subtle.decrypt(algorithm, k, input).catch(() => undefined),
+        (_, plain) => plain !== undefined && parts.push(plain) > 0,
+      );
+      return { ok, parts };
+    },
+  };
+}
+
 /** The WebCrypto backend. */
 export function webcryptoBackend(): CipherBackend {
   if (instance) return instance;

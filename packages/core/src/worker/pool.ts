@@ -175,7 +175,7 @@ export class WorkerPool {
         this.#jobs.delete(message.job);
         this.#busy[index]!--;
         if (message.kind === 'done') {
-          job.resolve({ output: message.output, ok: message.ok, input: message.input });
+          job.resolve({ parts: message.parts, ok: message.ok, input: message.input });
         } else {
           job.reject(new SealstreamError('INTERNAL', `a sealing Worker failed a run: ${message.message}`));
         }

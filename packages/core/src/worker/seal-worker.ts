@@ -4,8 +4,7 @@
  * Started by {@link WorkerPool} as `new URL('./seal-worker.js', import.meta.url)`.
  * @module
  */
-import type { ChunkCipher } from '../aead/backend.ts';
-import { gcmCipher } from '../aead/webcrypto.ts';
+import { type GcmParts, gcmParts } from '../aead/webcrypto.ts';
 import { type FromWorker, processRun, type ToWorker } from './protocol.ts';
 
 interface WorkerScope {
@@ -14,7 +13,7 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-const ciphers = new Map<number, ChunkCipher>();
+const ciphers = new Map<number, GcmParts>();
 
 async function run(message: Extract<ToWorker, { kind: 'run' }>): Promise<void> {
   const cipher = ciphers.get(message.keyId);
@@ -28,9 +27,9 @@ async function run(message: Extract<ToWorker, { kind: 'run' }>): Promise<void> {
   }
   try {
     const input = new Uint8Array(message.input, message.offset, message.length);
-    const { output, ok } = await processRun(cipher, message.direction, message.nonces, input);
-    scope.postMessage({ kind: 'done', job: message.job, output, ok, input: message.input }, [
-      output,
+    const { parts, ok } = await processRun(cipher, message.direction, message.nonces, input);
+    scope.postMessage({ kind: 'done', job: message.job, parts, ok, input: message.input }, [
+      ...parts,
       message.input,
     ]);
   } catch (err) {
@@ -40,7 +39,7 @@ async function run(message: Extract<ToWorker, { kind: 'run' }>): Promise<void> {
 
 scope.onmessage = (event) => {
   const message = event.data;
-  if (message.kind === 'key') ciphers.set(message.keyId, gcmCipher(message.key));
+  if (message.kind === 'key') ciphers.set(message.keyId, gcmParts(message.key));
   else if (message.kind === 'forget') ciphers.delete(message.keyId);
   else void run(message);
 };

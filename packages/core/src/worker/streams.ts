@@ -9,7 +9,7 @@
  * @module
  */
 import { resolveBackend } from '../aead/backend.ts';
-import { capturingWebcryptoBackend, gcmCipher, type WebCryptoKey } from '../aead/webcrypto.ts';
+import { capturingWebcryptoBackend, gcmParts, type WebCryptoKey } from '../aead/webcrypto.ts';
 import { allocUninitialized } from '../alloc.ts';
 import type { DecryptStreamOptions } from '../decrypt.ts';
 import { begin, type EncryptOptions } from '../encrypt.ts';
@@ -61,9 +61,9 @@ export function encryptStreamInWorkers(
     async start(controller) {
       const { prefix, cipher } = await begin({ ...options, backend: key.backend });
       const lanes = await startLanes(options.workers, key.key());
-      // one buffer per run, as the Worker gathered it (protocol.ts says why)
+      // each chunk's buffer as crypto.subtle made it: no output buffer, nothing copied
       pipeline = new RunPipeline(lanes, 'seal', cipher, (result) => {
-        controller.enqueue(new Uint8Array(result.output));
+        for (const part of result.parts) controller.enqueue(new Uint8Array(part));
       });
       if (stopped) pipeline.end();
       controller.enqueue(prefix);
@@ -108,7 +108,7 @@ export function decryptStreamInWorkers(
     pipeline = new RunPipeline(lanes, 'open', opened.cipher, (result, first, count) => {
       // a run releases nothing unless every chunk in it authenticated
       if (result.ok < count) throw chunkFailed(first + result.ok);
-      if (result.output.byteLength > 0) emit(new Uint8Array(result.output));
+      for (const part of result.parts) emit(new Uint8Array(part));
     });
     if (stopped) pipeline.end();
     options.onOpen?.({ header: opened.info, keyId: opened.keyId });
@@ -232,7 +232,7 @@ async function startLanes(workers: WorkersOption, key: WebCryptoKey): Promise<La
   // No Worker could start (a CSP without worker-src for the script, the script missing): the same
   // runs, on the page's thread, by the same code the Workers run.
   if (!shared) pool.close();
-  const cipher = gcmCipher(key);
+  const cipher = gcmParts(key);
   return {
     run: (direction, nonces, input) => processRun(cipher, direction, nonces, input),
     window: RUNS_PER_WORKER,
