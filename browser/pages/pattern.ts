@@ -25,13 +25,16 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
+/** The bytes of {@link generated}: pattern(1 MiB, seed 7) over and over. */
+export const GENERATED_TEMPLATE = { length: 1 << 20, seed: 7 } as const;
+
 /**
  * A stream of `total` bytes: pattern(1 MiB, seed 7) over and over, in fresh 1 MiB chunks, one chunk
  * per pull, all made on the page's thread. (`File.stream()` in Chromium also hands out a fresh buffer
- * per chunk, but of 64 KiB to 2 MiB, read by other threads: {@link generatedBlob} is that source.)
+ * per chunk, but of 64 KiB to 2 MiB, read by other threads: the throughput page reads such a file too.)
  */
 export function generated(total: number): ReadableStream<Uint8Array> {
-  const template = pattern(1 << 20, 7);
+  const template = pattern(GENERATED_TEMPLATE.length, GENERATED_TEMPLATE.seed);
   let sent = 0;
   return new ReadableStream(
     {
@@ -46,16 +49,5 @@ export function generated(total: number): ReadableStream<Uint8Array> {
   );
 }
 
-/**
- * The bytes of {@link generated}(`total`) as a Blob, what a page holds when a user picks a file: its
- * `stream()` is the realistic source. Chromium keeps a Blob's bytes in the browser process and hands
- * them to the page through a data pipe, in fresh chunks of 64 KiB to 2 MiB (measured on 256 MiB).
- */
-export function generatedBlob(total: number): Blob {
-  const template = pattern(1 << 20, 7) as Uint8Array<ArrayBuffer>;
-  const parts: Uint8Array<ArrayBuffer>[] = [];
-  for (let at = 0; at < total; at += template.length) {
-    parts.push(template.subarray(0, Math.min(template.length, total - at)));
-  }
-  return new Blob(parts);
-}
+/** The key that the throughput page seals with and opens with (the harness seals its files with it too). */
+export const PROBE_KEY = new Uint8Array(32).fill(1);

@@ -15,9 +15,8 @@ import {
   SEALED_CHUNK_SIZE,
   sealedLength,
 } from '@sealstream/core';
-import { generated, generatedBlob, pattern } from './pattern.ts';
+import { generated, PROBE_KEY as KEY, pattern } from './pattern.ts';
 
-const KEY = new Uint8Array(32).fill(1);
 /** Chunks per call of the sealer/opener loops, as the streams' runs. */
 const RUN = 64;
 
@@ -168,29 +167,40 @@ async function opener(total: number): Promise<number> {
   });
 }
 
-/** Where a stream probe reads from: the test source, or a Blob as `File.stream()` reads a picked file. */
+/** Where a stream probe reads from: the test source, or a file on disk as a page reads a picked `File`. */
 type Source = 'generated' | 'file';
 
-/** Blobs of the probes' bytes, made once per size (outside the timed runs, as a user's file is). */
-let blobs: { total: number; plain?: Blob; sealed?: Blob } = { total: -1 };
+/**
+ * The file inputs that the harness fills (Playwright's setInputFiles, as a user picking a file):
+ * `plain` with `total` bytes of the test source, `sealed` with them sealed under {@link KEY}.
+ */
+const inputs = { plain: fileInput('plain'), sealed: fileInput('sealed') };
 
-/** The Blobs of `total` bytes (the warm-up size's are dropped when the measured size comes). */
-function blobsOf(total: number): { plain?: Blob; sealed?: Blob } {
-  if (blobs.total !== total) blobs = { total };
-  return blobs;
+function fileInput(id: string): HTMLInputElement {
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.id = id;
+  document.body.append(input);
+  return input;
+}
+
+function pickedFile(input: HTMLInputElement): File {
+  const file = input.files?.[0];
+  if (!file) throw new Error(`no file in #${input.id}: the harness sets it before a file probe`);
+  return file;
 }
 
 /** The plaintext source of `total` bytes. */
 function plaintext(total: number, source: Source): ReadableStream<Uint8Array> {
   if (source === 'generated') return generated(total);
-  const cached = blobsOf(total);
-  cached.plain ??= generatedBlob(total);
-  return cached.plain.stream();
+  const file = pickedFile(inputs.plain);
+  if (file.size !== total) throw new Error(`#plain holds ${file.size} bytes, not ${total}`);
+  return file.stream();
 }
 
 /**
  * encryptStream from the source (`generated`: fresh 1 MiB writes made on the page's thread; `file`:
- * a Blob's `stream()`, as a page reads a picked `File`) into a sink; with `workers` (0: none), the
+ * a file on disk, picked through an `<input type=file>` and read with `File.stream()`) into a sink; with `workers` (0: none), the
  * stream starts that many sealing Workers (and ends them).
  */
 async function encrypt(total: number, workers = 0, source: Source = 'generated'): Promise<number> {
@@ -202,14 +212,10 @@ async function encrypt(total: number, workers = 0, source: Source = 'generated')
   );
 }
 
-/** The sealed source: fresh 1 MiB copies of the sealed object (`generated`), or a Blob of it (`file`). */
+/** The sealed source: fresh 1 MiB copies of the sealed object (`generated`), or the picked sealed file (`file`). */
 async function sealedSource(total: number, source: Source): Promise<ReadableStream<Uint8Array>> {
+  if (source === 'file') return pickedFile(inputs.sealed).stream();
   const sealed = await sealedOf(total);
-  if (source === 'file') {
-    const cached = blobsOf(total);
-    cached.sealed ??= new Blob([sealed as Bytes]);
-    return cached.sealed.stream();
-  }
   let at = 0;
   return new ReadableStream<Uint8Array>(
     {
