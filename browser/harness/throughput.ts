@@ -125,8 +125,9 @@ export async function openThroughputPage(): Promise<ThroughputPage> {
  * The files of the `files` probes: `total` bytes of the page's test source, and the same sealed
  * under its key (by Node's backend: objects are the same whichever backend seals them), written to a
  * temporary directory and picked in the page's `#plain` and `#sealed` inputs, as a user picks a file.
- * A File on disk, not a Blob in memory: Chromium holds at most about 500 MiB of Blobs in an
- * off-the-record context (reading past that fails with "network error").
+ * A File on disk, not a Blob in memory: with a 256 MiB Blob of the plaintext and one of the sealed
+ * bytes in the page (a fresh, off-the-record context), reading the second failed with "network
+ * error" (Chromium bounds the memory of its Blobs); a picked file is also what a user has.
  */
 class PickedFiles {
   readonly #page: Page;
