@@ -49,37 +49,46 @@ export async function runBrowser(ctx: Context): Promise<FamilyResult> {
   const byName = new Map(figures.map((f) => [f.name, f]));
   const ratios: Figure[] = [];
   for (const what of ['encrypt', 'decrypt']) {
-    const pageThread = byName.get(wallName(`browser_webcrypto_${what}`))!;
-    const inWorkers = byName.get(wallName(`browser_webcrypto_${what}_2_workers`))!;
-    for (const ours of [pageThread, inWorkers]) {
-      const label = ours.name.replace(/_mbps$/, '');
+    // '': the test source (fresh 1 MiB writes made on the page's thread); '_file': a Blob's stream()
+    for (const source of ['', '_file']) {
+      const pageThread = byName.get(wallName(`browser_webcrypto_${what}${source}`))!;
+      const inWorkers = byName.get(wallName(`browser_webcrypto_${what}_2_workers${source}`))!;
+      for (const ours of [pageThread, inWorkers]) {
+        const label = ours.name.replace(/_mbps$/, '');
+        ratios.push(
+          figure(
+            `${label}_vs_baseline`,
+            'browser',
+            'x',
+            ours.samples.map((v) => v / BASELINE_MB_PER_SECOND),
+            {
+              note: `${ours.name} / ${BASELINE_MB_PER_SECOND} MB/s (encryptStream in Chromium before issue 11)`,
+            },
+          ),
+        );
+        if (source) continue;
+        // the stream ceiling: the same source and sink around raw crypto.subtle calls, no format
+        const ceiling = ours === pageThread ? 'browser_subtle_stream' : 'browser_subtle_stream_2_workers';
+        ratios.push(ratio(`${label}_vs_subtle_stream`, 'browser', ours, byName.get(wallName(ceiling))!));
+      }
+      // the Workers over the page's thread, in the same rounds: wall clock, and CPU
       ratios.push(
-        figure(
-          `${label}_vs_baseline`,
+        ratio(
+          `browser_webcrypto_${what}_2_workers${source}_vs_page_thread`,
           'browser',
-          'x',
-          ours.samples.map((v) => v / BASELINE_MB_PER_SECOND),
-          {
-            note: `${ours.name} / ${BASELINE_MB_PER_SECOND} MB/s (encryptStream in Chromium before issue 11)`,
-          },
+          inWorkers,
+          pageThread,
         ),
       );
-      // the stream ceiling: the same source and sink around raw crypto.subtle calls, no format
-      const ceiling = ours === pageThread ? 'browser_subtle_stream' : 'browser_subtle_stream_2_workers';
-      ratios.push(ratio(`${label}_vs_subtle_stream`, 'browser', ours, byName.get(wallName(ceiling))!));
+      ratios.push(
+        ratio(
+          `browser_webcrypto_${what}_2_workers${source}_vs_page_thread_cpu`,
+          'browser',
+          byName.get(cpuName(`browser_webcrypto_${what}_2_workers${source}`))!,
+          byName.get(cpuName(`browser_webcrypto_${what}${source}`))!,
+        ),
+      );
     }
-    // the Workers over the page's thread, in the same rounds: wall clock, and CPU
-    ratios.push(
-      ratio(`browser_webcrypto_${what}_2_workers_vs_page_thread`, 'browser', inWorkers, pageThread),
-    );
-    ratios.push(
-      ratio(
-        `browser_webcrypto_${what}_2_workers_vs_page_thread_cpu`,
-        'browser',
-        byName.get(cpuName(`browser_webcrypto_${what}_2_workers`))!,
-        byName.get(cpuName(`browser_webcrypto_${what}`))!,
-      ),
-    );
   }
   return { figures: [...figures, ...ratios], skips: [] };
 }

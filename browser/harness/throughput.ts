@@ -5,8 +5,14 @@
  * prints the figures) and the bench (which records them beside Node's, in the same run).
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { encryptStream } from '@sealstream/core';
 import type { Browser, CDPSession, Page } from 'playwright-core';
+import { GENERATED_TEMPLATE, PROBE_KEY, pattern } from '../pages/pattern.ts';
 import { bundleForBrowser, bundleSealWorker } from './bundle.ts';
 import { launchChromium } from './chromium.ts';
 import { openReadyPage } from './page.ts';
@@ -35,6 +41,8 @@ export interface Probe {
   label: string;
   fn: ProbeName;
   args?: unknown[];
+  /** Reads the files the harness picks in the page's file inputs (written to disk first, for the size). */
+  files?: boolean;
 }
 
 /** What a probe measured: per round, wall-clock MB/s and MB per CPU-second of the browser's processes. */
@@ -70,7 +78,9 @@ export async function openThroughputPage(): Promise<ThroughputPage> {
     browser = await launchChromium();
     const { page, errors } = await openReadyPage(browser, server.origin);
     const cdp = await browser.newBrowserCDPSession();
+    const files = new PickedFiles(page);
     const run = async (probe: Probe, bytes: number) => {
+      if (probe.files) await files.pick(bytes);
       const cpu0 = await browserCpuSeconds(cdp);
       const ms = await callProbe(page, probe, bytes).catch((err: Error) => {
         throw new Error(`${probe.label}: ${err.message} ${errors.join('; ')}`);
@@ -78,7 +88,7 @@ export async function openThroughputPage(): Promise<ThroughputPage> {
       const cpu = (await browserCpuSeconds(cdp)) - cpu0;
       return { mbPerSecond: bytes / 1e6 / (ms / 1e3), mbPerCpuSecond: bytes / 1e6 / cpu };
     };
-    const opened = { server, browser };
+    const opened = { server, browser, files };
     return {
       async measure(probes, bytes, rounds) {
         const out = probes.map((p) => ({
@@ -101,6 +111,7 @@ export async function openThroughputPage(): Promise<ThroughputPage> {
       async close() {
         await opened.browser.close();
         await opened.server.close();
+        opened.files.remove();
       },
     };
   } catch (err) {
@@ -108,6 +119,60 @@ export async function openThroughputPage(): Promise<ThroughputPage> {
     await server?.close();
     throw err;
   }
+}
+
+/**
+ * The files of the `files` probes: `total` bytes of the page's test source, and the same sealed
+ * under its key (by Node's backend: objects are the same whichever backend seals them), written to a
+ * temporary directory and picked in the page's `#plain` and `#sealed` inputs, as a user picks a file.
+ * A File on disk, not a Blob in memory: with a 256 MiB Blob of the plaintext and one of the sealed
+ * bytes in the page (a fresh, off-the-record context), reading the second failed with "network
+ * error" (Chromium bounds the memory of its Blobs); a picked file is also what a user has.
+ */
+class PickedFiles {
+  readonly #page: Page;
+  readonly #dir = mkdtempSync(join(tmpdir(), 'sealstream-throughput-'));
+  #total = -1;
+
+  constructor(page: Page) {
+    this.#page = page;
+  }
+
+  async pick(total: number): Promise<void> {
+    if (this.#total === total) return;
+    const plain = join(this.#dir, `plain-${total}`);
+    const sealed = join(this.#dir, `sealed-${total}`);
+    await pipeline(Readable.fromWeb(testSource(total) as never), createWriteStream(plain));
+    await testSource(total)
+      .pipeThrough(encryptStream({ recipients: [PROBE_KEY] }))
+      .pipeTo(Writable.toWeb(createWriteStream(sealed)));
+    await this.#page.setInputFiles('#plain', plain);
+    await this.#page.setInputFiles('#sealed', sealed);
+    // the previous size's files are no longer picked
+    if (this.#total >= 0) {
+      rmSync(join(this.#dir, `plain-${this.#total}`), { force: true });
+      rmSync(join(this.#dir, `sealed-${this.#total}`), { force: true });
+    }
+    this.#total = total;
+  }
+
+  remove(): void {
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** The page's test source (pattern.ts `generated`), in Node: the same bytes. */
+function testSource(total: number): ReadableStream<Uint8Array> {
+  const template = pattern(GENERATED_TEMPLATE.length, GENERATED_TEMPLATE.seed);
+  let sent = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (sent >= total) return c.close();
+      const n = Math.min(template.length, total - sent);
+      c.enqueue(template.subarray(0, n));
+      sent += n;
+    },
+  });
 }
 
 function callProbe(page: Page, probe: Probe, bytes: number): Promise<number> {
@@ -161,4 +226,9 @@ export const WEBCRYPTO_PROBES: Probe[] = [
   // the streams with { workers: 2 }: each run starts its own two Workers and terminates them at the end
   { label: 'browser_webcrypto_encrypt_2_workers', fn: 'encrypt', args: [2] },
   { label: 'browser_webcrypto_decrypt_2_workers', fn: 'decrypt', args: [2] },
+  // the same streams reading a file on disk that the page picked, with File.stream()
+  { label: 'browser_webcrypto_encrypt_file', fn: 'encrypt', args: [0, 'file'], files: true },
+  { label: 'browser_webcrypto_decrypt_file', fn: 'decrypt', args: [0, 'file'], files: true },
+  { label: 'browser_webcrypto_encrypt_2_workers_file', fn: 'encrypt', args: [2, 'file'], files: true },
+  { label: 'browser_webcrypto_decrypt_2_workers_file', fn: 'decrypt', args: [2, 'file'], files: true },
 ];

@@ -25,12 +25,16 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
+/** The bytes of {@link generated}: pattern(1 MiB, seed 7) over and over. */
+export const GENERATED_TEMPLATE = { length: 1 << 20, seed: 7 } as const;
+
 /**
- * A stream of `total` bytes: pattern(1 MiB, seed 7) over and over, in fresh 1 MiB chunks as
- * `File.stream()` hands them out, one chunk per pull.
+ * A stream of `total` bytes: pattern(1 MiB, seed 7) over and over, in fresh 1 MiB chunks, one chunk
+ * per pull, all made on the page's thread. (`File.stream()` in Chromium also hands out a fresh buffer
+ * per chunk, but of 64 KiB to 2 MiB, read by other threads: the throughput page reads such a file too.)
  */
 export function generated(total: number): ReadableStream<Uint8Array> {
-  const template = pattern(1 << 20, 7);
+  const template = pattern(GENERATED_TEMPLATE.length, GENERATED_TEMPLATE.seed);
   let sent = 0;
   return new ReadableStream(
     {
@@ -44,3 +48,6 @@ export function generated(total: number): ReadableStream<Uint8Array> {
     { highWaterMark: 0 },
   );
 }
+
+/** The key that the throughput page seals with and opens with (the harness seals its files with it too). */
+export const PROBE_KEY = new Uint8Array(32).fill(1);

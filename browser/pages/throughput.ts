@@ -15,9 +15,8 @@ import {
   SEALED_CHUNK_SIZE,
   sealedLength,
 } from '@sealstream/core';
-import { generated, pattern } from './pattern.ts';
+import { generated, PROBE_KEY as KEY, pattern } from './pattern.ts';
 
-const KEY = new Uint8Array(32).fill(1);
 /** Chunks per call of the sealer/opener loops, as the streams' runs. */
 const RUN = 64;
 
@@ -168,24 +167,57 @@ async function opener(total: number): Promise<number> {
   });
 }
 
+/** Where a stream probe reads from: the test source, or a file on disk as a page reads a picked `File`. */
+type Source = 'generated' | 'file';
+
 /**
- * encryptStream from the test source (fresh 1 MiB writes, as `File.stream()` hands them out) into a
- * sink; with `workers`, the stream starts that many sealing Workers (and ends them).
+ * The file inputs that the harness fills (Playwright's setInputFiles, as a user picking a file):
+ * `plain` with `total` bytes of the test source, `sealed` with them sealed under {@link KEY}.
  */
-async function encrypt(total: number, workers?: number): Promise<number> {
+const inputs = { plain: fileInput('plain'), sealed: fileInput('sealed') };
+
+function fileInput(id: string): HTMLInputElement {
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.id = id;
+  document.body.append(input);
+  return input;
+}
+
+function pickedFile(input: HTMLInputElement): File {
+  const file = input.files?.[0];
+  if (!file) throw new Error(`no file in #${input.id}: the harness sets it before a file probe`);
+  return file;
+}
+
+/** The plaintext source of `total` bytes. */
+function plaintext(total: number, source: Source): ReadableStream<Uint8Array> {
+  if (source === 'generated') return generated(total);
+  const file = pickedFile(inputs.plain);
+  if (file.size !== total) throw new Error(`#plain holds ${file.size} bytes, not ${total}`);
+  return file.stream();
+}
+
+/**
+ * encryptStream from the source (`generated`: fresh 1 MiB writes made on the page's thread; `file`:
+ * a file on disk, picked through an `<input type=file>` and read with `File.stream()`) into a sink; with `workers` (0: none), the
+ * stream starts that many sealing Workers (and ends them).
+ */
+async function encrypt(total: number, workers = 0, source: Source = 'generated'): Promise<number> {
+  const input = plaintext(total, source);
   return timed(() =>
-    generated(total)
-      .pipeThrough(encryptStream({ recipients: [KEY], backend: 'webcrypto', workers }))
+    input
+      .pipeThrough(encryptStream({ recipients: [KEY], backend: 'webcrypto', workers: workers || undefined }))
       .pipeTo(new WritableStream({ write() {} })),
   );
 }
 
-/** decryptStream of a sealed object of `total` bytes, fed as fresh 1 MiB writes, into a sink (`workers` as in encrypt). */
-async function decrypt(total: number, workers?: number): Promise<number> {
+/** The sealed source: fresh 1 MiB copies of the sealed object (`generated`), or the picked sealed file (`file`). */
+async function sealedSource(total: number, source: Source): Promise<ReadableStream<Uint8Array>> {
+  if (source === 'file') return pickedFile(inputs.sealed).stream();
   const sealed = await sealedOf(total);
   let at = 0;
-  let out = 0;
-  const source = new ReadableStream<Uint8Array>(
+  return new ReadableStream<Uint8Array>(
     {
       pull(c) {
         if (at >= sealed.length) return c.close();
@@ -195,9 +227,15 @@ async function decrypt(total: number, workers?: number): Promise<number> {
     },
     { highWaterMark: 0 },
   );
+}
+
+/** decryptStream of a sealed object of `total` bytes from the source, into a sink (`workers` and `source` as in encrypt). */
+async function decrypt(total: number, workers = 0, source: Source = 'generated'): Promise<number> {
+  const input = await sealedSource(total, source);
+  let out = 0;
   const ms = await timed(() =>
-    source
-      .pipeThrough(decryptStream({ keys: [KEY], backend: 'webcrypto', workers }))
+    input
+      .pipeThrough(decryptStream({ keys: [KEY], backend: 'webcrypto', workers: workers || undefined }))
       .pipeTo(new WritableStream({ write: (c) => void (out += c.length) })),
   );
   if (out !== total) throw new Error(`decryptStream gave ${out} bytes, expected ${total}`);

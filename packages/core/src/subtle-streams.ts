@@ -24,6 +24,7 @@ import { allocUninitialized } from './alloc.ts';
 import type { DecryptStreamOptions } from './decrypt.ts';
 import { begin, type EncryptOptions } from './encrypt.ts';
 import { SealstreamError } from './errors.ts';
+import { chunkNonces, NONCE_LENGTH } from './nonce.ts';
 import { prepareOpen } from './open.ts';
 import { chunkFailed, openedLength, type PayloadCipher, PayloadOpener } from './payload.ts';
 import { PayloadHead } from './payload-head.ts';
@@ -51,14 +52,24 @@ export function wantsSubtleStream(options: { backend?: EncryptOptions['backend']
 /** The ordered window of chunks in flight: counters, nonces, and results taken oldest first. */
 class InFlight {
   readonly #key: WebCryptoKey;
-  readonly #cipher: PayloadCipher;
+  /** The chunk nonce of counter 0, which is the base nonce (SPEC §6.3): every other one derives from it. */
+  readonly #baseNonce: Uint8Array;
+  /**
+   * The one algorithm object of every call, its `iv` rewritten before each: subtle reads (copies)
+   * its parameters when called. A fresh 12-byte array per call (an ArrayBuffer allocation) cost
+   * bare 16 KiB calls in Chromium 0.71 CPU-s per 256 MiB against 0.62 with one reused; in this
+   * stream, where the source and the enqueues weigh too, the gain measured 0-6%.
+   */
+  readonly #algorithm = { name: 'AES-GCM', iv: new Uint8Array(NONCE_LENGTH) as Uint8Array<ArrayBuffer> };
+  /** Nonces of the group of {@link SUBTLE_GROUP} counters that the next chunk is in. */
+  #nonces: Uint8Array = new Uint8Array(0);
   /** Unreleased results, oldest first: nothing is kept once released (a settled promise holds its buffer). */
   readonly #results: Promise<ArrayBuffer | undefined>[] = [];
   #counter = 0;
 
   constructor(key: WebCryptoKey, cipher: PayloadCipher) {
     this.#key = key;
-    this.#cipher = cipher;
+    this.#baseNonce = cipher.nonce(0);
   }
 
   /** Chunks issued so far: the counter of the next one. */
@@ -78,13 +89,22 @@ class InFlight {
         'the plaintext exceeds the format limit of 2^38 chunks (4 PiB)',
       );
     }
-    const algorithm = { name: 'AES-GCM', iv: this.#cipher.nonce(this.#counter++) as Uint8Array<ArrayBuffer> };
+    this.#setNonce(this.#counter++);
+    const algorithm = this.#algorithm;
     const data = input as Uint8Array<ArrayBuffer>;
     this.#results.push(
       direction === 'seal'
         ? globalThis.crypto.subtle.encrypt(algorithm, this.#key, data)
         : globalThis.crypto.subtle.decrypt(algorithm, this.#key, data).catch(() => undefined),
     );
+  }
+
+  /** Writes the nonce of `counter` into the shared `iv`, computing its group's nonces when it starts one. */
+  #setNonce(counter: number): void {
+    const at = (counter % SUBTLE_GROUP) * NONCE_LENGTH;
+    if (at === 0) this.#nonces = chunkNonces(this.#baseNonce, counter, SUBTLE_GROUP);
+    const iv = this.#algorithm.iv;
+    for (let i = 0; i < NONCE_LENGTH; i++) iv[i] = this.#nonces[at + i]!;
   }
 
   /**

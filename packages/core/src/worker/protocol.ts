@@ -4,6 +4,7 @@
  * @module
  */
 import type { GcmParts, WebCryptoKey } from '../aead/webcrypto.ts';
+import { NONCE_LENGTH } from '../nonce.ts';
 import { CHUNK_SIZE } from '../sizes.ts';
 
 /** Which way a run goes. */
@@ -43,7 +44,10 @@ export type FromWorker =
   /** A run could not be processed at all (an unknown key, a malformed run). */
   | { kind: 'failed'; job: number; message: string };
 
-/** A processed run: its chunks' outputs (sealed, or opened plaintext) and how many came through. */
+/**
+ * A processed run: its chunks' outputs (sealed, or opened plaintext) and how many came through. A
+ * run whose opening failed (`ok` below its count) has no parts: the stream releases nothing of it.
+ */
 export interface RunResult {
   parts: ArrayBuffer[];
   ok: number;
@@ -53,6 +57,11 @@ export interface RunResult {
  * Seals or opens one run of 16 KiB chunks (layout of aead/runs.ts) with the WebCrypto cipher,
  * keeping each chunk's output as crypto.subtle returns it. Opening stops at the first chunk that
  * fails and reports how many authenticated.
+ *
+ * One buffer per chunk, not the run gathered into one: measured in Chromium (256 MiB, 2 Workers),
+ * gathering in the Worker took 0.18 CPU-s off the page's thread but added 0.3 to the Workers
+ * (10-13% more CPU in all, which on 2 cores is what bounds the wall clock) and ~200 MiB of peak
+ * renderer memory (each Worker's collector keeps its own spent results).
  */
 export async function processRun(
   cipher: GcmParts,
@@ -64,5 +73,7 @@ export async function processRun(
     const parts = await cipher.seal(nonces, input, CHUNK_SIZE);
     return { parts, ok: parts.length };
   }
-  return cipher.open(nonces, input, CHUNK_SIZE);
+  const opened = await cipher.open(nonces, input, CHUNK_SIZE);
+  // nothing of a run that failed leaves the Worker, not even the chunks before the failed one
+  return opened.ok === nonces.length / NONCE_LENGTH ? opened : { parts: [], ok: opened.ok };
 }
