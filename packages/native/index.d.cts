@@ -32,6 +32,11 @@ export interface NativeAddon {
     out: Uint8Array,
     chunkSize: number,
   ): number;
+  /**
+   * The address of `bytes[0]` modulo 4096 (0 for an empty view); reads no memory. Optional: a build
+   * from source of an earlier checkout lacks it, so check before use.
+   */
+  pageOffset?(bytes: Uint8Array): number;
 }
 
 /** The addon and where it was loaded from, or why it could not be. */

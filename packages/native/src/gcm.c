@@ -12,10 +12,15 @@
  *   open(handle, nonce(12), sealed, out, aad | null) -> bool  out: sealed.length - 16 bytes
  *   sealRun(handle, nonces(12 * n), plain, out, chunkSize)   -> bytes written
  *   openRun(handle, nonces(12 * n), sealed, out, chunkSize)  -> chunks that authenticated
+ *   pageOffset(bytes)                                        -> address of bytes[0] modulo 4096
  * In a run, chunk i is at i * chunkSize of the plaintext and i * (chunkSize + 16) of the sealed
  * bytes; every chunk but the last is whole, the last is whatever remains (maybe empty). openRun stops
  * at the first chunk that fails and zeroes that chunk's output, so no unauthenticated plaintext is
  * left behind; chunks after it are not touched.
+ *
+ * pageOffset touches no memory: it tells JavaScript where a buffer starts within its 4 KiB page, which
+ * JavaScript cannot see, so that the CLI can place a read where the kernel's copy runs at full speed
+ * (see packages/cli/src/page-placement.ts).
  */
 #include <limits.h>
 #include <node_api.h>
@@ -334,6 +339,23 @@ static napi_value js_open_run(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value js_page_offset(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_value result;
+  uint8_t *data;
+  size_t len;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "\"bytes\" expected a Uint8Array");
+    return NULL;
+  }
+  if (!get_bytes(env, argv[0], "bytes", 0, &data, &len)) return NULL;
+  /* An empty view may have no storage at all: it starts nowhere in particular. */
+  CHECK(env, napi_create_uint32(env, data == NULL ? 0 : (uint32_t)((uintptr_t)data & 4095u), &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gcm", NULL, js_gcm, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -341,6 +363,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sealRun", NULL, js_seal_run, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openRun", NULL, js_open_run, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pageOffset", NULL, js_page_offset, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) {
     throw_last(env);
