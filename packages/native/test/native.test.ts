@@ -69,6 +69,12 @@ describe.runIf(onLinuxX64)('the prebuilt linux-x64 binary', () => {
     expect(Buffer.from(out)).toEqual(Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]));
   });
 
+  test('has pageOffset (the file loops place their reads with it)', () => {
+    const addon = require(prebuilt);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    expect(addon.pageOffset(new Uint8Array(memory.buffer, 16))).toBe(16);
+  });
+
   test('with a missing OpenSSL symbol, loading throws an ordinary error: the process lives on', () => {
     const dir = brokenCopy();
     const script = `
@@ -136,5 +142,34 @@ describe('misuse throws, it never corrupts memory', () => {
 
   test('open of fewer than 16 bytes is a failed authentication, not an error', () => {
     expect(addon.open(handle, new Uint8Array(12), new Uint8Array(15), new Uint8Array(0), null)).toBe(false);
+  });
+});
+
+describe('pageOffset: where a buffer starts in its 4 KiB page', () => {
+  const { addon } = require(join(root, 'index.cjs')).load();
+
+  test('is the address modulo 4096: a view k bytes in is k further, wrapping at the page', () => {
+    const buf = new Uint8Array(3 * 4096);
+    const base = addon.pageOffset(buf);
+    expect(base).toBeGreaterThanOrEqual(0);
+    expect(base).toBeLessThan(4096);
+    for (const k of [1, 15, 16, 17, 4095, 4096, 4097, 8191]) {
+      expect(addon.pageOffset(buf.subarray(k))).toBe((base + k) % 4096);
+    }
+  });
+
+  test('a WebAssembly memory starts on a page: 0', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    expect(addon.pageOffset(new Uint8Array(memory.buffer))).toBe(0);
+    expect(addon.pageOffset(new Uint8Array(memory.buffer, 100))).toBe(100);
+  });
+
+  test('works on shared memory (the writer thread ring), is 0 for an empty view, refuses the rest', () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(8192));
+    expect(addon.pageOffset(shared.subarray(1))).toBe((addon.pageOffset(shared) + 1) % 4096);
+    expect(addon.pageOffset(new Uint8Array(0))).toBe(0);
+    expect(() => addon.pageOffset('bytes')).toThrow(TypeError);
+    expect(() => addon.pageOffset(new Uint16Array(4))).toThrow(TypeError);
+    expect(() => addon.pageOffset()).toThrow(TypeError);
   });
 });
