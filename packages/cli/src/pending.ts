@@ -15,6 +15,7 @@ import { type FileHandle, link, mkdir, open, readdir, rename, unlink } from 'nod
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CliError, EXIT, outputError } from './exit.ts';
+import { nativePageOffset } from './page-placement.ts';
 import type { BlockOutput } from './sealing.ts';
 import { ThreadedWriter } from './writer-thread.ts';
 
@@ -96,9 +97,13 @@ export async function pendingFile(
   }
   temporaries.add(temporary);
   const stream = fileSink(handle, path);
-  // started now, so that its start-up overlaps the caller's (keys, header)
+  // started now, so that its start-up overlaps the caller's (keys, header); the file is new, so its
+  // blocks are written from position 0, where the slots are placed for (page-placement.ts)
+  const pageOffset = nativePageOffset();
   const thread =
-    options.writerThread === undefined ? undefined : new ThreadedWriter(handle.fd, options.writerThread);
+    options.writerThread === undefined
+      ? undefined
+      : new ThreadedWriter(handle.fd, options.writerThread, pageOffset && { position: 0, pageOffset });
   let closed = false;
   const close = async () => {
     if (closed) return;
