@@ -25,6 +25,9 @@ import { type PageOffset, PlacedBuffer } from './page-placement.ts';
 /** Slots in the ring: enough to cover the thread's start-up and the disk's hiccups at 1-2 MiB. */
 const RING_SLOTS = 8;
 
+/** Blocks waiting in the ring that wake the sleeping thread (at most RING_SLOTS, or a full ring would wait forever). */
+const WAKE_AT = 2;
+
 /** Indexes of the control words (an Int32Array over shared memory). */
 const PRODUCED = 0; // slots filled by the writer's owner, ever; CLOSED added once no more will come
 const CONSUMED = 1; // slots written by the thread, ever
@@ -191,7 +194,10 @@ export class ThreadedWriter {
     this.#position += bytes;
     this.#produced++;
     Atomics.store(this.#ctl, PRODUCED, this.#produced);
-    Atomics.notify(this.#ctl, PRODUCED);
+    // The thread, faster than the loops that feed it, sleeps once it caught up: waking it for every
+    // block cost a futex wake and two context switches per 256 KiB (~4% of the CPU of an encrypt).
+    // It is woken once WAKE_AT blocks wait (a full ring always has), or by drain().
+    if (this.#produced - Atomics.load(this.#ctl, CONSUMED) >= WAKE_AT) Atomics.notify(this.#ctl, PRODUCED);
   }
 
   /** Waits until the ring has a free slot; throws the thread's failure. */
