@@ -37,6 +37,12 @@ export interface NativeAddon {
    * from source of an earlier checkout lacks it, so check before use.
    */
   pageOffset?(bytes: Uint8Array): number;
+  /**
+   * Reserves disk blocks for the first `bytes` bytes of the open file `fd` without changing its size
+   * (Linux `fallocate` with `FALLOC_FL_KEEP_SIZE`). False where the system or the file system cannot.
+   * Optional, as `pageOffset`.
+   */
+  preallocate?(fd: number, bytes: number): boolean;
 }
 
 /** The addon and where it was loaded from, or why it could not be. */

@@ -17,8 +17,7 @@
  * build) the views start at the buffer's start, as before: the same bytes, just slower copies.
  * @module
  */
-import { createRequire } from 'node:module';
-import type { NativeLoad } from '@sealstream/native';
+import { nativeAddon } from './native-addon.ts';
 
 /** The granule the copy is sensitive to: the low 12 bits of the two addresses. */
 export const PAGE = 4096;
@@ -26,27 +25,14 @@ export const PAGE = 4096;
 /** The address of a view's first byte modulo {@link PAGE}. */
 export type PageOffset = (bytes: Uint8Array) => number;
 
-let found: PageOffset | null | undefined;
-
 /**
- * The addon's `pageOffset`, or undefined when it is not there. Whatever the cipher backend: this reads
- * no data and seals nothing (`SEALSTREAM_BACKEND=node` still leaves it in use).
+ * The addon's `pageOffset`, or undefined when it is not there (not installed, or a build from source
+ * of an earlier checkout). Whatever the cipher backend: it reads no data and seals nothing
+ * (`SEALSTREAM_BACKEND=node` still leaves it in use).
  */
 export function nativePageOffset(): PageOffset | undefined {
-  if (found === undefined) {
-    found = null;
-    try {
-      // the same module instance core loads (one cache per resolved path), so no second dlopen
-      const native = createRequire(import.meta.url)('@sealstream/native') as { load(): NativeLoad };
-      const loaded = native.load();
-      // a build from source of an older version may lack it: then nothing is placed
-      const fn = loaded.addon?.pageOffset;
-      if (typeof fn === 'function') found = fn;
-    } catch {
-      // not installed: the views start at the buffer's start
-    }
-  }
-  return found ?? undefined;
+  const fn = nativeAddon()?.pageOffset;
+  return typeof fn === 'function' ? fn : undefined;
 }
 
 /**
