@@ -173,3 +173,30 @@ describe('pageOffset: where a buffer starts in its 4 KiB page', () => {
     expect(() => addon.pageOffset()).toThrow(TypeError);
   });
 });
+
+describe('preallocate: disk blocks reserved without changing the size', () => {
+  const { addon } = require(join(root, 'index.cjs')).load();
+  const { closeSync, fstatSync, openSync } = require('node:fs');
+
+  test.runIf(process.platform === 'linux')('reserves on this file system; the size stays', () => {
+    const fd = openSync(join(scratch, 'reserved'), 'w');
+    try {
+      expect(addon.preallocate(fd, 1 << 20)).toBe(true);
+      expect(fstatSync(fd).size).toBe(0);
+      expect(fstatSync(fd).blocks * 512).toBeGreaterThanOrEqual(1 << 20);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test('false where it cannot (a character device, a closed descriptor); misuse throws', () => {
+    const fd = openSync('/dev/null', 'w');
+    expect(addon.preallocate(fd, 100)).toBe(false);
+    closeSync(fd);
+    expect(addon.preallocate(fd, 100)).toBe(false);
+    expect(() => addon.preallocate(-1, 100)).toThrow(TypeError);
+    expect(() => addon.preallocate('3', 100)).toThrow(TypeError);
+    expect(() => addon.preallocate(1, 0)).toThrow(RangeError);
+    expect(() => addon.preallocate(1)).toThrow(TypeError);
+  });
+});
