@@ -95,6 +95,24 @@ static int get_bytes(napi_env env, napi_value value, const char *name, int optio
   return 0;
 }
 
+/* Reads the one Uint8Array argument of a call. */
+static int get_only_bytes(napi_env env, napi_callback_info info, const char *name, uint8_t **data,
+                          size_t *len) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char message[96];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_last(env);
+    return 0;
+  }
+  if (argc < 1) {
+    snprintf(message, sizeof message, "\"%s\" expected a Uint8Array", name);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+    return 0;
+  }
+  return get_bytes(env, argv[0], name, 0, data, len);
+}
+
 static int range_error(napi_env env, const char *message) {
   napi_throw_range_error(env, "ERR_OUT_OF_RANGE", message);
   return 0;
@@ -171,17 +189,11 @@ static int open_one(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *in
 /* ---- exports ------------------------------------------------------------------------------- */
 
 static napi_value js_gcm(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   napi_value result;
   uint8_t *key;
   size_t key_len;
   gcm_state *state;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || !get_bytes(env, argv[0], "key", 0, &key, &key_len)) {
-    if (argc < 1) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "\"key\" expected a Uint8Array");
-    return NULL;
-  }
+  if (!get_only_bytes(env, info, "key", &key, &key_len)) return NULL;
   if (key_len != KEY_LENGTH) {
     range_error(env, "\"key\" expected 32 bytes");
     return NULL;
@@ -352,17 +364,10 @@ static napi_value js_open_run(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_page_offset(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   napi_value result;
   uint8_t *data;
   size_t len;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "\"bytes\" expected a Uint8Array");
-    return NULL;
-  }
-  if (!get_bytes(env, argv[0], "bytes", 0, &data, &len)) return NULL;
+  if (!get_only_bytes(env, info, "bytes", &data, &len)) return NULL;
   /* An empty view may have no storage at all: it starts nowhere in particular. */
   CHECK(env, napi_create_uint32(env, data == NULL ? 0 : (uint32_t)((uintptr_t)data & 4095u), &result));
   return result;
