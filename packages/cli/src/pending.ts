@@ -101,7 +101,9 @@ export async function pendingFile(
     });
   }
   temporaries.add(temporary);
-  const reserved = options.reserve !== undefined && preallocate(handle.fd, options.reserve);
+  // a reservation that failed (a full disk) may still have reserved part: released at commit too
+  const { reserve } = options;
+  if (reserve !== undefined) preallocate(handle.fd, reserve);
   const stream = fileSink(handle, path);
   // started now, so that its start-up overlaps the caller's (keys, header); the file is new, so its
   // blocks are written from position 0, where the slots are placed for (page-placement.ts)
@@ -168,7 +170,7 @@ export async function pendingFile(
       await syncing;
       if (syncFailure !== undefined) throw syncFailure;
       // blocks reserved past what was written are released (the size itself is already right)
-      if (reserved) await handle.truncate((await handle.stat()).size);
+      if (reserve !== undefined) await handle.truncate((await handle.stat()).size);
       await handle.sync();
       if (mode !== 0o600) await handle.chmod(mode);
       await close();
