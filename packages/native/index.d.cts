@@ -32,6 +32,17 @@ export interface NativeAddon {
     out: Uint8Array,
     chunkSize: number,
   ): number;
+  /**
+   * The address of `bytes[0]` modulo 4096 (0 for an empty view); reads no memory. Optional: a build
+   * from source of an earlier checkout lacks it, so check before use.
+   */
+  pageOffset?(bytes: Uint8Array): number;
+  /**
+   * Reserves disk blocks for the first `bytes` bytes of the open file `fd` without changing its size
+   * (Linux `fallocate` with `FALLOC_FL_KEEP_SIZE`). False where the system or the file system cannot.
+   * Optional, as `pageOffset`.
+   */
+  preallocate?(fd: number, bytes: number): boolean;
 }
 
 /** The addon and where it was loaded from, or why it could not be. */

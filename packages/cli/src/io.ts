@@ -107,8 +107,9 @@ export async function writeOutput(
  * temporary name (renamed into place only when the loop succeeded, removed when it failed), or to
  * stdout. The same guarantees as {@link writeOutput}, for a loop over reused buffers.
  * @param expected - The output's expected size and the loop's largest write, when known: a large
- *   output file is written by a thread of its own while the loop goes on, and the loop is given
- *   its ring's slots to make blocks in (`blocks`).
+ *   output file is written by a thread of its own while the loop goes on, the loop is given its
+ *   ring's slots to make blocks in (`blocks`), and the file's disk space is reserved at once
+ *   (`preallocation.ts`; a rough size is enough: it changes nothing but speed).
  */
 export async function writeOutputLoop(
   output: { kind: 'stdio' } | { kind: 'local'; path: string },
@@ -123,7 +124,7 @@ export async function writeOutputLoop(
   await throughPendingFile(
     output.path,
     (file) => loop(file.write, file.blocks),
-    threaded ? expected.block : undefined,
+    threaded ? { writerThread: expected.block, reserve: expected.bytes } : {},
   );
 }
 
@@ -137,9 +138,9 @@ const WRITER_THREAD_FROM = 32 << 20;
 async function throughPendingFile(
   path: string,
   work: (file: PendingFile) => Promise<void>,
-  writerThread?: number,
+  options: { writerThread?: number; reserve?: number } = {},
 ): Promise<void> {
-  const file = await pendingFile(path, writerThread === undefined ? {} : { writerThread });
+  const file = await pendingFile(path, options);
   try {
     await work(file);
   } catch (err) {

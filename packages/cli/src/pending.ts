@@ -15,6 +15,8 @@ import { type FileHandle, link, mkdir, open, readdir, rename, unlink } from 'nod
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CliError, EXIT, outputError } from './exit.ts';
+import { nativePageOffset } from './page-placement.ts';
+import { preallocate } from './preallocation.ts';
 import type { BlockOutput } from './sealing.ts';
 import { ThreadedWriter } from './writer-thread.ts';
 
@@ -76,10 +78,14 @@ export interface PendingFile {
  *   checked atomically when the file is moved into place.
  * @param options.writerThread - Block size of a loop's writes: {@link PendingFile.write} then hands
  *   them to a thread of their own (`writer-thread.ts`), for large outputs.
+ * @param options.reserve - The output's expected size: its disk blocks are reserved at once
+ *   (`preallocation.ts`), so that the writes skip the file system's allocation of each block. A
+ *   wrong guess costs nothing but speed: the file's size is what is written, and what was reserved
+ *   past it is released before the file is moved into place.
  */
 export async function pendingFile(
   path: string,
-  options: { mode?: number; replace?: boolean; writerThread?: number } = {},
+  options: { mode?: number; replace?: boolean; writerThread?: number; reserve?: number } = {},
 ): Promise<PendingFile> {
   const dir = dirname(path);
   const name = basename(path);
@@ -95,10 +101,17 @@ export async function pendingFile(
     });
   }
   temporaries.add(temporary);
+  // a reservation that failed (a full disk) may still have reserved part: released at commit too
+  const { reserve } = options;
+  if (reserve !== undefined) preallocate(handle.fd, reserve);
   const stream = fileSink(handle, path);
-  // started now, so that its start-up overlaps the caller's (keys, header)
+  // started now, so that its start-up overlaps the caller's (keys, header); the file is new, so its
+  // blocks are written from position 0, where the slots are placed for (page-placement.ts)
+  const pageOffset = nativePageOffset();
   const thread =
-    options.writerThread === undefined ? undefined : new ThreadedWriter(handle.fd, options.writerThread);
+    options.writerThread === undefined
+      ? undefined
+      : new ThreadedWriter(handle.fd, options.writerThread, pageOffset && { position: 0, pageOffset });
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -156,6 +169,8 @@ export async function pendingFile(
       await thread?.drain();
       await syncing;
       if (syncFailure !== undefined) throw syncFailure;
+      // blocks reserved past what was written are released (the size itself is already right)
+      if (reserve !== undefined) await handle.truncate((await handle.stat()).size);
       await handle.sync();
       if (mode !== 0o600) await handle.chmod(mode);
       await close();

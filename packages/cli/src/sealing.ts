@@ -21,6 +21,7 @@ import {
   SEALED_CHUNK_SIZE,
   sealedLength,
 } from '@sealstream/core';
+import { nativePageOffset, PlacedBuffer } from './page-placement.ts';
 
 /** Plaintext chunks sealed per call: 1 MiB. */
 const BATCH_CHUNKS = 64;
@@ -124,6 +125,8 @@ export interface LoopCounts {
  * handed over only once `step` succeeded (so a block that fails to open is never written).
  * @param step - Processes the `n` bytes read (`final`: the input ended) into `out`; returns the
  *   bytes to write.
+ * @param start - The input's position at the first read (where the file's bytes sit in their page);
+ *   a wrong one costs speed, never bytes.
  */
 async function blockLoop(
   read: ReadFull,
@@ -134,8 +137,19 @@ async function blockLoop(
   counts: LoopCounts,
   signal: AbortSignal,
   blocks: BlockOutput | undefined,
+  start: number,
 ): Promise<void> {
-  const inputs = [new Uint8Array(inSize), new Uint8Array(inSize)];
+  // each read lands at the page offset its bytes have in the file (page-placement.ts: the kernel's
+  // copy out of the page cache is five times slower at some relative offsets)
+  const pageOffset = nativePageOffset();
+  // each operation in flight is awaited later; until then a failure of it is not "unhandled"
+  const inFlight = <T>(p: Promise<T>) => {
+    p.catch(() => {});
+    return p;
+  };
+  const inputs = [new PlacedBuffer(inSize, pageOffset), new PlacedBuffer(inSize, pageOffset)];
+  let position = start;
+  const readBlock = (i: number) => inFlight(read((inputs[i & 1] as PlacedBuffer).at(position)));
   const outs = blocks ? [] : [new Uint8Array(outSize), new Uint8Array(outSize)];
   const lent = () => {
     const out = (blocks as BlockOutput).next();
@@ -144,12 +158,7 @@ async function blockLoop(
     return out;
   };
   const pick = (pair: Uint8Array[], i: number) => pair[i & 1] as Uint8Array;
-  // each operation in flight is awaited later; until then a failure of it is not "unhandled"
-  const inFlight = <T>(p: Promise<T>) => {
-    p.catch(() => {});
-    return p;
-  };
-  let reading: Promise<number> = inFlight(read(pick(inputs, 0)));
+  let reading: Promise<number> = readBlock(0);
   let writing: Promise<void> = Promise.resolve();
   const yieldEvery = Math.max(1, Math.floor(YIELD_EVERY / inSize));
   try {
@@ -159,11 +168,13 @@ async function blockLoop(
       signal.throwIfAborted();
       const n = await reading;
       counts.read(n);
+      const input = (inputs[i & 1] as PlacedBuffer).at(position).subarray(0, n);
+      position += n;
       // a short read is the end of the input: the block holds the final chunk
       const final = n < inSize;
-      if (!final) reading = inFlight(read(pick(inputs, i + 1)));
+      if (!final) reading = readBlock(i + 1);
       const out = blocks ? lent() : pick(outs, i);
-      const m = await step(pick(inputs, i).subarray(0, n), out, final);
+      const m = await step(input, out, final);
       if (blocks) {
         blocks.put(m);
         counts.wrote(m);
@@ -207,6 +218,7 @@ export async function sealLoop(
     counts,
     signal,
     blocks,
+    0,
   );
 }
 
@@ -244,5 +256,6 @@ export async function openLoop(
     counts,
     signal,
     blocks,
+    headerBytes,
   );
 }

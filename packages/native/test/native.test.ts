@@ -14,6 +14,17 @@ const root = new URL('..', import.meta.url).pathname;
 const prebuilt = join(root, 'prebuilds/linux-x64-glibc/sealstream_native.node');
 const onLinuxX64 = process.platform === 'linux' && process.arch === 'x64';
 const scratch = mkdtempSync(join(tmpdir(), 'sealstream-native-'));
+
+/** 64 KiB whose first byte starts a page: V8 allocates a WebAssembly memory in whole pages. */
+function pageAlignedMemory(): ArrayBuffer {
+  // not in the compiler's lib here (no DOM, no WebAssembly types), but in every Node
+  const wasm = (
+    globalThis as unknown as {
+      WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } };
+    }
+  ).WebAssembly;
+  return new wasm.Memory({ initial: 1 }).buffer;
+}
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** DT_FLAGS has DF_BIND_NOW, or DT_FLAGS_1 has DF_1_NOW: read from the ELF64 dynamic section. */
@@ -67,6 +78,11 @@ describe.runIf(onLinuxX64)('the prebuilt linux-x64 binary', () => {
     addon.seal(addon.gcm(key), nonce, plain, out, null);
     const c = createCipheriv('aes-256-gcm', key, nonce);
     expect(Buffer.from(out)).toEqual(Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]));
+  });
+
+  test('has pageOffset (the file loops place their reads with it)', () => {
+    const addon = require(prebuilt);
+    expect(addon.pageOffset(new Uint8Array(pageAlignedMemory(), 16))).toBe(16);
   });
 
   test('with a missing OpenSSL symbol, loading throws an ordinary error: the process lives on', () => {
@@ -136,5 +152,61 @@ describe('misuse throws, it never corrupts memory', () => {
 
   test('open of fewer than 16 bytes is a failed authentication, not an error', () => {
     expect(addon.open(handle, new Uint8Array(12), new Uint8Array(15), new Uint8Array(0), null)).toBe(false);
+  });
+});
+
+describe('pageOffset: where a buffer starts in its 4 KiB page', () => {
+  const { addon } = require(join(root, 'index.cjs')).load();
+
+  test('is the address modulo 4096: a view k bytes in is k further, wrapping at the page', () => {
+    const buf = new Uint8Array(3 * 4096);
+    const base = addon.pageOffset(buf);
+    expect(base).toBeGreaterThanOrEqual(0);
+    expect(base).toBeLessThan(4096);
+    for (const k of [1, 15, 16, 17, 4095, 4096, 4097, 8191]) {
+      expect(addon.pageOffset(buf.subarray(k))).toBe((base + k) % 4096);
+    }
+  });
+
+  test('a WebAssembly memory starts on a page: 0', () => {
+    const memory = pageAlignedMemory();
+    expect(addon.pageOffset(new Uint8Array(memory))).toBe(0);
+    expect(addon.pageOffset(new Uint8Array(memory, 100))).toBe(100);
+  });
+
+  test('works on shared memory (the writer thread ring), is 0 for an empty view, refuses the rest', () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(8192));
+    expect(addon.pageOffset(shared.subarray(1))).toBe((addon.pageOffset(shared) + 1) % 4096);
+    expect(addon.pageOffset(new Uint8Array(0))).toBe(0);
+    expect(() => addon.pageOffset('bytes')).toThrow(TypeError);
+    expect(() => addon.pageOffset(new Uint16Array(4))).toThrow(TypeError);
+    expect(() => addon.pageOffset()).toThrow(TypeError);
+  });
+});
+
+describe('preallocate: disk blocks reserved without changing the size', () => {
+  const { addon } = require(join(root, 'index.cjs')).load();
+  const { closeSync, fstatSync, openSync } = require('node:fs');
+
+  test.runIf(process.platform === 'linux')('reserves on this file system; the size stays', () => {
+    const fd = openSync(join(scratch, 'reserved'), 'w');
+    try {
+      expect(addon.preallocate(fd, 1 << 20)).toBe(true);
+      expect(fstatSync(fd).size).toBe(0);
+      expect(fstatSync(fd).blocks * 512).toBeGreaterThanOrEqual(1 << 20);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test('false where it cannot (a character device, a closed descriptor); misuse throws', () => {
+    const fd = openSync('/dev/null', 'w');
+    expect(addon.preallocate(fd, 100)).toBe(false);
+    closeSync(fd);
+    expect(addon.preallocate(fd, 100)).toBe(false);
+    expect(() => addon.preallocate(-1, 100)).toThrow(TypeError);
+    expect(() => addon.preallocate('3', 100)).toThrow(TypeError);
+    expect(() => addon.preallocate(1, 0)).toThrow(RangeError);
+    expect(() => addon.preallocate(1)).toThrow(TypeError);
   });
 });
