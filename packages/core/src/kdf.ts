@@ -20,14 +20,31 @@ const SCRYPT_SALT_LABEL = utf8('sealstream/v1 scrypt');
  */
 export function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   if (length > 255 * 64) throw new RangeError('HKDF-Expand output too long');
+  const mac = hmacSha512();
   const out = new Uint8Array(length);
-  let previous = new Uint8Array(0);
+  let previous: Uint8Array = new Uint8Array(0);
   for (let i = 1, offset = 0; offset < length; i++) {
-    previous = hmac(sha512, prk, concat(previous, info, new Uint8Array([i])));
+    previous = mac(prk, concat(previous, info, new Uint8Array([i])));
     out.set(previous.subarray(0, Math.min(64, length - offset)), offset);
     offset += previous.length;
   }
   return out;
+}
+
+/**
+ * HMAC-SHA-512: node:crypto's where there is one, else noble's (the same bytes). Node's spares each
+ * process that opens or seals one object the JIT compilation of a SHA-512 written in JavaScript
+ * (part of the CLI's start-up, measured in the bench's `cli_*` figures).
+ */
+function hmacSha512(): (key: Uint8Array, message: Uint8Array) => Uint8Array {
+  const node = nodeCryptoModule();
+  if (!node) return (key, message) => hmac(sha512, key, message);
+  return (key, message) => {
+    const digest = node.createHmac('sha512', key);
+    digest.update(message);
+    const bytes = digest.digest();
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  };
 }
 
 /** Per-object payload keys derived from the data key (SPEC §6.2). */

@@ -27,6 +27,7 @@ export interface NodeCrypto {
     iv: Uint8Array,
     options?: { authTagLength: number },
   ): NodeCipher;
+  createHmac(algorithm: string, key: Uint8Array): { update(data: Uint8Array): unknown; digest(): Uint8Array };
   scrypt(
     password: Uint8Array,
     salt: Uint8Array,
