@@ -185,7 +185,12 @@ export async function openInputFile(
       let filled = 0;
       while (filled < into.length) {
         const bytesRead = readSync(handle.fd, into, filled, into.length - filled, position);
-        if (bytesRead === 0) break;
+        if (bytesRead === 0) {
+          // The end came before the size the file had when it was opened: another process
+          // truncated it. Sealing what was read would report a shorter file as done.
+          if (position < info.size) throw inputShrank(input.path, position, info.size);
+          break;
+        }
         filled += bytesRead;
         position += bytesRead;
       }
@@ -195,6 +200,15 @@ export async function openInputFile(
     name: input.path,
     close: () => handle.close(),
   };
+}
+
+/** A regular file that ended before the size it had when it was opened. */
+export function inputShrank(path: string, read: number, size: number): CliError {
+  return new CliError(
+    EXIT.ERROR,
+    `${path} shrank while it was being read: it ended after ${read} bytes, not the ${size} it had when the run started`,
+    { hint: 'another process truncated or rewrote it; nothing was written: run again once it is complete' },
+  );
 }
 
 /** A local input opened for reading, with its size when known. */
