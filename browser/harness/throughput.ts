@@ -12,7 +12,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { encryptStream } from '@sealstream/core';
 import type { Browser, CDPSession, Page } from 'playwright-core';
-import { GENERATED_TEMPLATE, PROBE_KEY, pattern } from '../pages/pattern.ts';
+import { generated, PROBE_KEY } from '../pages/pattern.ts';
 import { bundleForBrowser, bundleSealWorker } from './bundle.ts';
 import { launchChromium } from './chromium.ts';
 import { openReadyPage } from './page.ts';
@@ -142,8 +142,8 @@ class PickedFiles {
     if (this.#total === total) return;
     const plain = join(this.#dir, `plain-${total}`);
     const sealed = join(this.#dir, `sealed-${total}`);
-    await pipeline(Readable.fromWeb(testSource(total) as never), createWriteStream(plain));
-    await testSource(total)
+    await pipeline(Readable.fromWeb(generated(total) as never), createWriteStream(plain));
+    await generated(total)
       .pipeThrough(encryptStream({ recipients: [PROBE_KEY] }))
       .pipeTo(Writable.toWeb(createWriteStream(sealed)));
     await this.#page.setInputFiles('#plain', plain);
@@ -159,20 +159,6 @@ class PickedFiles {
   remove(): void {
     rmSync(this.#dir, { recursive: true, force: true });
   }
-}
-
-/** The page's test source (pattern.ts `generated`), in Node: the same bytes. */
-function testSource(total: number): ReadableStream<Uint8Array> {
-  const template = pattern(GENERATED_TEMPLATE.length, GENERATED_TEMPLATE.seed);
-  let sent = 0;
-  return new ReadableStream({
-    pull(c) {
-      if (sent >= total) return c.close();
-      const n = Math.min(template.length, total - sent);
-      c.enqueue(template.subarray(0, n));
-      sent += n;
-    },
-  });
 }
 
 function callProbe(page: Page, probe: Probe, bytes: number): Promise<number> {

@@ -25,16 +25,13 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
-/** The bytes of {@link generated}: pattern(1 MiB, seed 7) over and over. */
-export const GENERATED_TEMPLATE = { length: 1 << 20, seed: 7 } as const;
-
 /**
  * A stream of `total` bytes: pattern(1 MiB, seed 7) over and over, in fresh 1 MiB chunks, one chunk
  * per pull, all made on the page's thread. (`File.stream()` in Chromium also hands out a fresh buffer
  * per chunk, but of 64 KiB to 2 MiB, read by other threads: the throughput page reads such a file too.)
  */
 export function generated(total: number): ReadableStream<Uint8Array> {
-  const template = pattern(GENERATED_TEMPLATE.length, GENERATED_TEMPLATE.seed);
+  const template = pattern(1 << 20, 7);
   let sent = 0;
   return new ReadableStream(
     {
