@@ -215,7 +215,7 @@ async function main(): Promise<void> {
       bucket,
       key: 'tp-sealed',
       encryption: clientSide,
-      range: { start: 123 * MiB + 4567, end: 123 * MiB + 4567 },
+      range: { start: 123 * MiB + 4567, end: 123 * MiB + 4568 }, // [start, end): one byte
     });
     await drain(ranged.body);
     log(
