@@ -10,9 +10,11 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT, outputError, usage } from './exit.ts';
+import { outputTarget } from './output-target.ts';
 import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
 import type { BlockOutput, WriteAll } from './sealing.ts';
+import { specialOutput } from './special-output.ts';
 import { bytesWrittenToStdout, stdoutSink, writeStdout } from './stdout.ts';
 import { UploadKeptError } from './upload-kept.ts';
 
@@ -134,13 +136,18 @@ export async function writeOutputLoop(
  */
 const WRITER_THREAD_FROM = 32 << 20;
 
-/** Writes `path` through a temporary file with `work`: committed when it succeeds, removed when not. */
+/**
+ * Writes `path` through a temporary file with `work`: committed when it succeeds, removed when not.
+ * An existing device or FIFO (`-o /dev/null`) is written directly instead (`output-target.ts`).
+ */
 async function throughPendingFile(
   path: string,
   work: (file: PendingFile) => Promise<void>,
   options: { writerThread?: number; reserve?: number } = {},
 ): Promise<void> {
-  const file = await pendingFile(path, options);
+  const target = await outputTarget(path);
+  const file =
+    target.kind === 'special' ? await specialOutput(target.path) : await pendingFile(target.path, options);
   try {
     await work(file);
   } catch (err) {
@@ -152,7 +159,7 @@ async function throughPendingFile(
     await file.commit();
   } catch (err) {
     await file.discard();
-    throw outputError(err, `writing ${path}`, 'nothing was left behind');
+    throw outputError(err, `writing ${path}`, file.leftOnFailure);
   }
 }
 
