@@ -31,6 +31,7 @@ import {
   resumingText,
   stateDir,
 } from '../resume.ts';
+import { warnIfSealed } from '../still-sealed.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
 
 /** Flags of `cp`. */
@@ -372,7 +373,9 @@ async function copyOne(
   }
   if (from.kind === 'remote') {
     const { got, encryption } = await download(from);
-    await writeOutput(to, [fromWeb(got.body), counting(progress, (n) => (plain += n))]);
+    const stages: [Readable, ...Transform[]] = [fromWeb(got.body), counting(progress, (n) => (plain += n))];
+    if (settings.keys === undefined) stages.push(warnIfSealed(formatLocation(from), reporter));
+    await writeOutput(to, stages);
     const p = protectionOf(encryption);
     const ours = settings.keys?.keyIds ?? [];
     return {
