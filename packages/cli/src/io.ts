@@ -5,6 +5,7 @@
  * one shared signal; work stops, temporary files are removed, and the run exits 130 or 143.
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { createReadStream, readSync, type Stats } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
@@ -16,9 +17,13 @@ import type { Progress } from './report.ts';
 import type { BlockOutput, WriteAll } from './sealing.ts';
 import { specialOutput } from './special-output.ts';
 import { bytesWrittenToStdout, stdoutSink, writeStdout } from './stdout.ts';
-import { UploadKeptError } from './upload-kept.ts';
+import { keptUploadsHint, keptUploadsLeft, UploadKeptError } from './upload-kept.ts';
 
 const interrupt = new AbortController();
+// Every request, part upload and pipeline of the run listens to this one signal: `cp -r
+// --parallel 12` passes Node's default of 10 listeners with no leak at all, and its warning
+// (`MaxListenersExceededWarning`) would be printed to the user.
+setMaxListeners(0, interrupt.signal);
 let signalCount = 0;
 
 /** How long the work may take to stop after the first signal before the process exits anyway. */
@@ -73,17 +78,25 @@ export function interruption(failure?: unknown): CliError | undefined {
   const written = bytesWrittenToStdout();
   if (written !== undefined)
     left.push(`output had already gone to stdout (at least ${written} bytes): it is incomplete`);
-  const code = (failure as { code?: string } | undefined)?.code;
-  if (code === 'UPLOAD_NOT_ABORTED') left.push((failure as Error).message);
-  else if (failure instanceof UploadKeptError) left.push(failure.left);
-  else if (temporariesRemoved() > 0) left.push('the partial output file was removed');
+  // several transfers at once (cp -r) stop together: each one's outcome is said
+  const failures = failure instanceof AggregateError ? failure.errors : [failure];
+  const kept: UploadKeptError[] = [];
+  for (const f of failures) {
+    if ((f as { code?: string } | undefined)?.code === 'UPLOAD_NOT_ABORTED') left.push((f as Error).message);
+    else if (f instanceof UploadKeptError) kept.push(f);
+  }
+  const keptLeft = keptUploadsLeft(kept);
+  if (keptLeft !== undefined) left.push(keptLeft);
+  if (temporariesRemoved() > 0) {
+    left.push(
+      `${temporariesRemoved() > 1 ? 'the partial output files were' : 'the partial output file was'} removed`,
+    );
+  }
+  const hint = keptUploadsHint(kept);
   return new CliError(
     reason.exitCode,
     left.length ? `${reason.message}; ${left.join('; ')}` : reason.message,
-    {
-      cause: failure,
-      ...(failure instanceof UploadKeptError ? { hint: failure.hint } : {}),
-    },
+    { cause: failure, ...(hint !== undefined ? { hint } : {}) },
   );
 }
 

@@ -14,6 +14,10 @@ import { CliError, describeError, EXIT, exitCodeOf } from './exit.ts';
 export class UploadKeptError extends CliError {
   /** What the run leaves and how to go on, for the message of an interrupted run. */
   readonly left: string;
+  /** The command that discards the kept upload. */
+  readonly abort: string;
+  /** Which upload: `SOURCE -> DESTINATION (upload ID)`. */
+  readonly which: string;
 
   constructor(err: UploadResumableError, source: string, to: string, abort: string) {
     const why = interruptedBySignal(err.cause) ? 'was interrupted' : `stopped: ${describeError(err.cause)}`;
@@ -25,7 +29,24 @@ export class UploadKeptError extends CliError {
     );
     this.name = 'UploadKeptError';
     this.left = `the upload of ${source} -> ${to} is kept on the store (upload ${err.uploadId}), no object was created`;
+    this.abort = abort;
+    this.which = `${source} -> ${to} (upload ${err.uploadId})`;
   }
+}
+
+/** What uploads kept by an interrupted run leave: one sentence for one, a list for several. */
+export function keptUploadsLeft(kept: readonly UploadKeptError[]): string | undefined {
+  if (kept.length <= 1) return kept[0]?.left;
+  return `${kept.length} uploads are kept on the store, no object was created for them: ${kept.map((k) => k.which).join(', ')}`;
+}
+
+/**
+ * The hint for uploads kept by an interrupted run: resume them all by running the command again,
+ * or discard each one (every upload named, so none is left billed by an incomplete list).
+ */
+export function keptUploadsHint(kept: readonly UploadKeptError[]): string | undefined {
+  if (kept.length <= 1) return kept[0]?.hint;
+  return `run the same command again to resume them where they stopped; or discard them: ${kept.map((k) => k.abort).join('; ')}`;
 }
 
 /** True when the failure is the run's own interruption (SIGINT, SIGTERM). */
