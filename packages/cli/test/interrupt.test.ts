@@ -1,7 +1,15 @@
 /** Interrupted runs (SIGINT, SIGTERM) leave no partial output file and no multipart upload. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -180,7 +188,16 @@ describe('interrupted runs', () => {
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
-      await until(async () => (await openUploads(client, bucket)) >= 11, 'the 11 uploads to start');
+      // an upload is kept once its journal records its ID (before that, it is aborted): under
+      // load that can lag behind the uploads the store lists, so wait for the journals
+      const journaled = () => {
+        const folder = join(stateDir, 'uploads');
+        if (!existsSync(folder)) return 0;
+        return readdirSync(folder).filter(
+          (f) => f.endsWith('.json') && /"uploadId": "/.test(readFileSync(join(folder, f), 'utf8')),
+        ).length;
+      };
+      await until(() => journaled() >= 11, 'the 11 uploads to be journaled');
       child.kill('SIGINT');
       const code = await exit;
       expect(code, stderr).toBe(130);
