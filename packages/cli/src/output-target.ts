@@ -8,6 +8,11 @@
  * directly, as stdout is (`special-output.ts`). A symbolic link is followed, as `cp` and the
  * shell's `>` follow it: the output lands where the link points and the link stays, instead of
  * being replaced by a file in the link's folder. A folder is a usage error.
+ *
+ * Only links and special files of this user (or of root, as `/dev/null` is) are written through:
+ * one that another user planted where an output goes (in a shared folder such as /tmp) would
+ * otherwise receive the plaintext, or redirect it to a file of the attacker's choice, which the
+ * temporary file and its rename exist to prevent. Those are refused.
  * @module
  */
 import type { Stats } from 'node:fs';
@@ -25,7 +30,8 @@ export type OutputTarget =
  * Decides how `path` is written.
  * @param path - The output path as the user gave it.
  * @returns The target; for a symbolic link to an existing file, the path it resolves to.
- * @throws {CliError} usage error (exit 2) when `path` is a folder.
+ * @throws {CliError} usage error (exit 2) when `path` is a folder, or a link or special file of
+ *   another user.
  */
 export async function outputTarget(path: string): Promise<OutputTarget> {
   const entry = await lstat(path).catch(() => undefined);
@@ -35,6 +41,7 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
       throw usage(`${path} ends with /: the output must be a file`, 'name the file: -o FOLDER/NAME');
     return { kind: 'file', path };
   }
+  if (entry.isSymbolicLink()) refuseForeign(path, entry, 'a symbolic link');
   // a dangling link has nothing to follow: it is replaced, as before
   const info: Stats | undefined = entry.isSymbolicLink() ? await stat(path).catch(() => undefined) : entry;
   if (info === undefined) return { kind: 'file', path };
@@ -44,6 +51,19 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
       `name the file: -o ${path.replace(/\/+$/, '')}/NAME`,
     );
   }
-  if (!info.isFile()) return { kind: 'special', path };
+  if (!info.isFile()) {
+    refuseForeign(path, info, 'a device, FIFO or socket');
+    return { kind: 'special', path };
+  }
   return { kind: 'file', path: entry.isSymbolicLink() ? await realpath(path) : path };
+}
+
+/** Refuses a link or special file owned by neither this user nor root. */
+function refuseForeign(path: string, info: Stats, what: string): void {
+  const me = process.getuid?.();
+  if (me === undefined || info.uid === me || info.uid === 0) return;
+  throw usage(
+    `${path} is ${what} of another user (uid ${info.uid}): not written through`,
+    'write to a path of your own',
+  );
 }

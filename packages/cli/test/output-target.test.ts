@@ -5,7 +5,16 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, filesIn, run, tempDir } from './helpers.ts';
@@ -126,5 +135,30 @@ describe('-o a symbolic link or a folder', () => {
     expect(filesIn(sub)).toEqual([]);
     expect(filesIn(dir)).not.toContain('not-yet');
     expect(readFileSync(small, 'utf8')).toBe('hello');
+  });
+
+  it('a link or a FIFO of another user is refused (exit 2): nothing is written through it', async (ctx) => {
+    if (process.getuid?.() !== 0) ctx.skip('making a file of another user needs root (chown)');
+    const sub = join(dir, 'foreign');
+    mkdirSync(sub);
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'untouched');
+    // planted by another user (nobody) where the output goes, as in a shared folder like /tmp
+    const link = join(sub, 'link');
+    symlinkSync(victim, link);
+    lchownSync(link, 65534, 65534);
+    const fifo = join(sub, 'fifo');
+    execFileSync('mkfifo', ['-m', '666', fifo]);
+    chownSync(fifo, 65534, 65534);
+    const small = join(dir, 'small-for-foreign');
+    writeFileSync(small, 'hello');
+    for (const output of [link, fifo]) {
+      const r = await run(['encrypt', '--key-file', key, '-o', output, small]);
+      expect(r.code, `${output}\n${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('of another user (uid 65534)');
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 });
