@@ -10,7 +10,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync, writeSync } from 'node:fs';
+import { type Stats, unlinkSync, writeSync } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -77,8 +77,8 @@ const NOTHING_LEFT = 'nothing was left behind';
 
 /**
  * Starts writing `path` through a temporary file in the same folder.
- * @param options.mode - Mode of the finished file (default 0666, less the umask); the
- *   temporary file is 0600 whatever this is.
+ * @param options.mode - Mode of the finished file, less the umask (default: the mode of the file it
+ *   replaces, else 0666 less the umask); the temporary file is 0600 whatever this is.
  * @param options.replace - Replace an existing `path` (default true); false: fail if it exists,
  *   checked atomically when the file is moved into place.
  * @param options.writerThread - Block size of a loop's writes: {@link PendingFile.write} then hands
@@ -94,7 +94,7 @@ export async function pendingFile(
 ): Promise<PendingFile> {
   const dir = dirname(path);
   const name = basename(path);
-  await refuseSpecial(path);
+  const existing = await existingFile(path);
   await mkdir(dir, { recursive: true });
   await removeStalePartials(dir, name);
   const temporary = join(dir, `.${name}.${process.pid}-${randomBytes(6).toString('hex')}${SUFFIX}`);
@@ -127,7 +127,14 @@ export async function pendingFile(
     if (!stream.destroyed) stream.destroy();
     await handle.close().catch(() => {});
   };
-  const mode = (options.mode ?? 0o666) & ~process.umask();
+  // An existing file keeps its mode, as under `cp` or the shell's `>`: decrypting over a 0600 file
+  // must not leave the plaintext readable by everyone (0666 less the umask is for new files).
+  const mode =
+    options.mode !== undefined
+      ? options.mode & ~process.umask()
+      : existing !== undefined
+        ? existing.mode & 0o777
+        : 0o666 & ~process.umask();
   // A loop's writes start the flush to disk as they go (one `fdatasync` in flight at a time, every
   // SYNC_EVERY bytes), so that the `fsync` of commit() waits for the tail only, not the whole file.
   let unsynced = 0;
@@ -201,15 +208,17 @@ export async function pendingFile(
 }
 
 /**
- * Refuses to replace an existing device, FIFO, socket or folder at `path` by a rename: as root, a
- * rename over `/dev/null` replaces the system's `/dev/null` with a regular file. Callers that can
- * write such a target directly decide so first (`output-target.ts`).
+ * The regular file at `path`, if there is one. Refuses to replace an existing device, FIFO,
+ * socket or folder by a rename: as root, a rename over `/dev/null` replaces the system's
+ * `/dev/null` with a regular file. Callers that can write such a target directly decide so first
+ * (`output-target.ts`).
  */
-async function refuseSpecial(path: string): Promise<void> {
+async function existingFile(path: string): Promise<Stats | undefined> {
   const info = await stat(path).catch(() => undefined);
   if (info !== undefined && !info.isFile()) {
     throw usage(`${path} exists and is not a regular file: it is not replaced`, 'give the path of a file');
   }
+  return info;
 }
 
 /** Makes the rename durable; not every file system lets a folder be synced, which is not an error. */

@@ -6,12 +6,14 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   chownSync,
   lchownSync,
   lstatSync,
   mkdirSync,
   readFileSync,
   readlinkSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -105,6 +107,30 @@ describe('-o a FIFO or a device: written directly, never replaced', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('not a regular file');
     expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+});
+
+describe('-o an existing file', () => {
+  it('keeps its mode: decrypting over a 0600 file leaves the plaintext 0600, not 0644', async () => {
+    const sub = join(dir, 'modes');
+    mkdirSync(sub);
+    const small = join(dir, 'small-for-modes');
+    writeFileSync(small, 'secret');
+    const sealedSmall = join(sub, 'small.ss');
+    expect((await run(['encrypt', '-q', '--key-file', key, '-o', sealedSmall, small])).code).toBe(0);
+    for (const mode of [0o600, 0o640]) {
+      const out = join(sub, `out-${mode.toString(8)}`);
+      writeFileSync(out, 'old', { mode });
+      chmodSync(out, mode);
+      const r = await run(['decrypt', '-q', '--key-file', key, '-o', out, sealedSmall]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(out, 'utf8')).toBe('secret');
+      expect(statSync(out).mode & 0o777).toBe(mode);
+    }
+    // a new file: 0666 less the umask (the test runner's, passed on to the child)
+    const fresh = join(sub, 'fresh');
+    expect((await run(['decrypt', '-q', '--key-file', key, '-o', fresh, sealedSmall])).code).toBe(0);
+    expect(statSync(fresh).mode & 0o777).toBe(0o666 & ~process.umask());
   });
 });
 
