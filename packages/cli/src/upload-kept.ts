@@ -21,7 +21,11 @@ export class UploadKeptError extends CliError {
 
   constructor(err: UploadResumableError, source: string, to: string, abort: string) {
     const why = interruptedBySignal(err.cause) ? 'was interrupted' : `stopped: ${describeError(err.cause)}`;
-    const hint = `run the same command again to resume where it stopped; or discard the upload: ${abort}`;
+    // a file that changed while it was read cannot be resumed: the next run refuses it too
+    const changed = (err.cause as { code?: string } | undefined)?.code === 'SOURCE_CHANGED';
+    const hint = changed
+      ? `the parts stored hold the old content, so it cannot be resumed: once the file is complete, run the same command with --restart to upload it as it is then (the old upload is aborted); or discard the upload: ${abort}`
+      : `run the same command again to resume where it stopped; or discard the upload: ${abort}`;
     super(
       exitCodeOf(err) === EXIT.OK ? EXIT.ERROR : exitCodeOf(err),
       `upload of ${source} -> ${to} ${why}; no object was created, and the parts already sent are kept on the store (upload ${err.uploadId})`,
