@@ -305,6 +305,9 @@ export async function gatherKeys(
       );
     }
     const { keyId: id, label } = describeKey(key);
+    // the same key given twice (a file and its copy, a private key and its public key): one
+    // recipient, not two stanzas wrapping the same data key for it
+    if (labels.includes(label)) return;
     recipients.push(key);
     keyIds.push(id);
     labels.push(label);
@@ -353,6 +356,8 @@ export async function gatherKeys(
     if (env !== undefined) {
       for (const key of env.keys) add(key, env.from);
       fromEnvironment = env.from;
+      // a key no flag named: the run says where it came from
+      reporter.info(`client-side keys from ${env.from}`);
     }
   }
   return { recipients, keyIds, labels, passphrases, maxWorkFactor, fromEnvironment };
