@@ -6,11 +6,11 @@
  * @module
  */
 import { setMaxListeners } from 'node:events';
-import { createReadStream, readSync, type Stats } from 'node:fs';
+import { readSync, type Stats } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CliError, EXIT, outputError, usage } from './exit.ts';
+import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
 import { outputTarget } from './output-target.ts';
 import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
@@ -196,7 +196,9 @@ export async function openInputFile(
   if (input.kind === 'stdio') return undefined;
   const info = await statInput(input.path);
   if (!info.isFile()) return undefined;
-  const handle: FileHandle = await open(input.path, 'r');
+  const handle: FileHandle = await open(input.path, 'r').catch((cause) => {
+    throw localError(cause, input.path);
+  });
   // Positional reads on this thread: a regular file answers from the page cache (or after a disk
   // read) without the hand-off to libuv's thread pool and back, which cost more CPU than the copy.
   let position = 0;
@@ -253,8 +255,13 @@ export async function openInput(
       'use cp --recursive, or an archive: tar c FOLDER | sealstream encrypt ...',
     );
   }
+  // opened here, so that a file that cannot be read fails with its reason in words, not later in
+  // the pipeline with the system's text
+  const handle = await open(input.path, 'r').catch((cause) => {
+    throw localError(cause, input.path);
+  });
   return {
-    stream: createReadStream(input.path, { highWaterMark: 1 << 20 }),
+    stream: handle.createReadStream({ highWaterMark: 1 << 20 }),
     size: info.isFile() ? info.size : undefined,
     name: input.path,
   };
@@ -265,14 +272,10 @@ export async function statInput(path: string): Promise<Stats> {
   try {
     return await stat(path);
   } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    throw new CliError(
-      code === 'ENOENT' ? EXIT.NOT_FOUND : EXIT.ERROR,
-      `${path}: ${code === 'ENOENT' ? 'no such file or folder' : code}`,
-      {
-        cause,
-      },
-    );
+    if ((cause as { code?: string }).code === 'ENOENT') {
+      throw new CliError(EXIT.NOT_FOUND, `${path}: no such file or folder`, { cause });
+    }
+    throw localError(cause, path);
   }
 }
 

@@ -14,7 +14,7 @@ import { type Stats, unlinkSync, writeSync } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { CliError, EXIT, outputError, usage } from './exit.ts';
+import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
 import { nativePageOffset } from './page-placement.ts';
 import { preallocate } from './preallocation.ts';
 import type { BlockOutput } from './sealing.ts';
@@ -95,7 +95,9 @@ export async function pendingFile(
   const dir = dirname(path);
   const name = basename(path);
   const existing = await existingFile(path);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true }).catch((cause) => {
+    throw localError(cause, `the folder ${dir}`, 'cannot be made');
+  });
   await removeStalePartials(dir, name);
   const temporary = join(dir, `.${name}.${process.pid}-${randomBytes(6).toString('hex')}${SUFFIX}`);
   let handle: FileHandle;
