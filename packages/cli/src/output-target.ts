@@ -23,7 +23,10 @@ import { usage } from './exit.ts';
 export type OutputTarget =
   /** A regular file, or no file yet: written through a temporary file renamed into place. */
   | { kind: 'file'; path: string }
-  /** An existing device, FIFO or socket: written directly, what was written stays written. */
+  /**
+   * An existing device, FIFO or socket, or an open descriptor (`/dev/stdout`): written directly,
+   * what was written stays written.
+   */
   | { kind: 'special'; path: string };
 
 /**
@@ -34,6 +37,9 @@ export type OutputTarget =
  *   another user.
  */
 export async function outputTarget(path: string): Promise<OutputTarget> {
+  // `-o /dev/stdout` names the descriptor the shell opened (`>> log`, `| reader`), not the file
+  // behind it: that file is written through the descriptor, never replaced by a rename
+  if (DESCRIPTOR_PATH.test(path)) return { kind: 'special', path };
   const entry = await lstat(path).catch(() => undefined);
   if (entry === undefined) {
     // `-o new/` names a folder that does not exist (or a file followed by a slash): not a file name
@@ -57,6 +63,9 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
   }
   return { kind: 'file', path: entry.isSymbolicLink() ? await realpath(path) : path };
 }
+
+/** Paths of this process's open descriptors (Linux: links into `/proc/self/fd`). */
+const DESCRIPTOR_PATH = /^\/(?:dev\/(?:stdout|stderr|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 
 /** Refuses a link or special file owned by neither this user nor root. */
 function refuseForeign(path: string, info: Stats, what: string): void {

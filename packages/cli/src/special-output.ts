@@ -1,7 +1,7 @@
 /**
- * An output that is an existing device, FIFO or socket (`-o /dev/null`, `-o /dev/stdout`, a named
- * pipe): written directly, as stdout is, since renaming a temporary file over it would replace it
- * with a regular file (`output-target.ts`).
+ * An output that is an existing device, FIFO or socket (`-o /dev/null`, a named pipe) or an open
+ * descriptor (`-o /dev/stdout`): written directly, as stdout is, since renaming a temporary file
+ * over it would replace it with a regular file (`output-target.ts`).
  *
  * There is no temporary name to hide a failed run behind: what was written before a failure stays
  * written, as on stdout (decrypting, each chunk only once it authenticated), and the message of a
@@ -21,8 +21,9 @@ const LEFT = 'what was written before stays written: the output is incomplete';
  * @param path - The special file (as given: a FIFO opens only once a reader has it open).
  */
 export async function specialOutput(path: string): Promise<PendingFile> {
-  // no O_TRUNC/O_CREAT semantics matter here: the file exists and is not a regular file
-  const handle = await open(path, 'w').catch((cause) => {
+  // appending: `-o /dev/stdout >> log` must add to the log, not truncate it (a device or a FIFO
+  // has no end to append to, so it makes no difference there)
+  const handle = await open(path, 'a').catch((cause) => {
     throw outputError(cause, `opening ${path}`, 'nothing was written');
   });
   let closed = false;

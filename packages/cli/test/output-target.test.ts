@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, filesIn, run, tempDir } from './helpers.ts';
+import { bin, buildCli, filesIn, run, tempDir } from './helpers.ts';
 
 let dir: string;
 let key: string;
@@ -98,6 +98,20 @@ describe('-o a FIFO or a device: written directly, never replaced', () => {
       expect(r.code).toBe(0);
       expect(lstatSync(device).isCharacterDevice()).toBe(true);
     }
+  });
+
+  it('-o /dev/stdout and /dev/fd/1 write to the descriptor: `>> log` appends, the log is not replaced', () => {
+    const log = join(dir, 'log');
+    writeFileSync(log, 'old line\n');
+    const sealstream = [process.execPath, bin, 'decrypt', '-q', '--key-file', key, join(dir, 'sealed')]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    execFileSync('bash', [
+      '-c',
+      `${sealstream} -o /dev/stdout >> '${log}' && ${sealstream} -o /dev/fd/1 >> '${log}'`,
+    ]);
+    expect(readFileSync(log).equals(Buffer.concat([Buffer.from('old line\n'), plain, plain]))).toBe(true);
+    expect(lstatSync('/dev/stdout').isSymbolicLink()).toBe(true);
   });
 
   it('keygen --force -o FIFO is refused (exit 2): a key is never sent to a device or replaces one', async () => {
