@@ -10,6 +10,7 @@ import { readSync, type Stats } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isatty } from 'node:tty';
 import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
 import { outputTarget } from './output-target.ts';
 import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
@@ -296,11 +297,28 @@ export function fromWeb(stream: ReadableStream<Uint8Array>): Readable {
 }
 
 /** Refuses to write binary data to a terminal. */
-export function refuseBinaryToTerminal(output: { kind: string }, what: string): void {
-  if (output.kind === 'stdio' && process.stdout.isTTY) {
+export function refuseBinaryToTerminal(
+  output: { kind: 'stdio' } | { kind: 'local'; path: string },
+  what: string,
+): void {
+  const terminal = output.kind === 'stdio' ? process.stdout.isTTY : namesTerminal(output.path);
+  if (terminal) {
     throw usage(
       `refusing to write ${what} to a terminal`,
       'use -o FILE or redirect stdout to a file or a pipe',
     );
   }
+}
+
+/**
+ * True when `-o PATH` names a terminal: the controlling terminal, a pseudo-terminal, or a
+ * descriptor of this process that is one (`-o /dev/stdout` at a prompt). Told from the name and
+ * the descriptors only: opening a device to ask it could have side effects (a tape rewinds).
+ */
+function namesTerminal(path: string): boolean {
+  if (path === '/dev/tty' || /^\/dev\/(?:pts\/\d+|tty\d*)$/.test(path)) return true;
+  const fd = /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(path)?.[1];
+  const descriptor =
+    path === '/dev/stdout' ? 1 : path === '/dev/stderr' ? 2 : fd === undefined ? undefined : Number(fd);
+  return descriptor !== undefined && isatty(descriptor);
 }
