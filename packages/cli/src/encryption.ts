@@ -136,7 +136,6 @@ export async function storeEncryption(
   const keys = await gatherKeys(flags, reporter, purpose, undefined, {
     environment: !sseCGiven && !noEncryption && !hasKeyFlags(flags),
   });
-  if (keys.fromEnvironment !== undefined) reporter.info(`client-side keys from ${keys.fromEnvironment}`);
   const sseCKey = await singleSseCKey(flags, reporter);
   let sseCMap: StoreEncryption['sseCMap'];
   if (sseCKey === undefined) {

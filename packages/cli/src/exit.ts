@@ -131,6 +131,28 @@ const S3_AUTH = new Set([
 ]);
 
 /** What the system error codes of a failed write mean, for the message. */
+/** Why a local file could not be read (or a folder made), in words. */
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EROFS: 'the file system is read-only',
+};
+
+/**
+ * The error for a local file that cannot be read (an input, a key file), or a folder that cannot
+ * be made: exit code {@link EXIT.NOT_FOUND} when it does not exist, else {@link EXIT.ERROR}.
+ * @param what - What could not be read or made, e.g. `--key-file k` or `input secret.txt`.
+ */
+export function localError(cause: unknown, what: string, verb = 'cannot be read'): CliError {
+  if (cause instanceof CliError) return cause;
+  const code = (cause as { code?: string } | null)?.code;
+  const why = (code && READ_FAILURES[code]) ?? code ?? (cause as { message?: string } | null)?.message;
+  return new CliError(code === 'ENOENT' ? EXIT.NOT_FOUND : EXIT.ERROR, `${what} ${verb}: ${why}`, { cause });
+}
+
 const WRITE_FAILURES: Record<string, string> = {
   EPIPE: 'the reader closed the pipe before all output was written (EPIPE)',
   ENOSPC: 'no space left on the device (ENOSPC)',

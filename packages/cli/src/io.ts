@@ -5,18 +5,26 @@
  * one shared signal; work stops, temporary files are removed, and the run exits 130 or 143.
  * @module
  */
-import { createReadStream, readSync, type Stats } from 'node:fs';
+import { setMaxListeners } from 'node:events';
+import { readSync, type Stats } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CliError, EXIT, outputError, usage } from './exit.ts';
+import { isatty } from 'node:tty';
+import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
+import { outputTarget } from './output-target.ts';
 import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
 import type { BlockOutput, WriteAll } from './sealing.ts';
+import { specialOutput } from './special-output.ts';
 import { bytesWrittenToStdout, stdoutSink, writeStdout } from './stdout.ts';
-import { UploadKeptError } from './upload-kept.ts';
+import { keptUploadsHint, keptUploadsLeft, UploadKeptError } from './upload-kept.ts';
 
 const interrupt = new AbortController();
+// Every request, part upload and pipeline of the run listens to this one signal: `cp -r
+// --parallel 12` passes Node's default of 10 listeners with no leak at all, and its warning
+// (`MaxListenersExceededWarning`) would be printed to the user.
+setMaxListeners(0, interrupt.signal);
 let signalCount = 0;
 
 /** How long the work may take to stop after the first signal before the process exits anyway. */
@@ -71,17 +79,25 @@ export function interruption(failure?: unknown): CliError | undefined {
   const written = bytesWrittenToStdout();
   if (written !== undefined)
     left.push(`output had already gone to stdout (at least ${written} bytes): it is incomplete`);
-  const code = (failure as { code?: string } | undefined)?.code;
-  if (code === 'UPLOAD_NOT_ABORTED') left.push((failure as Error).message);
-  else if (failure instanceof UploadKeptError) left.push(failure.left);
-  else if (temporariesRemoved() > 0) left.push('the partial output file was removed');
+  // several transfers at once (cp -r) stop together: each one's outcome is said
+  const failures = failure instanceof AggregateError ? failure.errors : [failure];
+  const kept: UploadKeptError[] = [];
+  for (const f of failures) {
+    if ((f as { code?: string } | undefined)?.code === 'UPLOAD_NOT_ABORTED') left.push((f as Error).message);
+    else if (f instanceof UploadKeptError) kept.push(f);
+  }
+  const keptLeft = keptUploadsLeft(kept);
+  if (keptLeft !== undefined) left.push(keptLeft);
+  if (temporariesRemoved() > 0) {
+    left.push(
+      `${temporariesRemoved() > 1 ? 'the partial output files were' : 'the partial output file was'} removed`,
+    );
+  }
+  const hint = keptUploadsHint(kept);
   return new CliError(
     reason.exitCode,
     left.length ? `${reason.message}; ${left.join('; ')}` : reason.message,
-    {
-      cause: failure,
-      ...(failure instanceof UploadKeptError ? { hint: failure.hint } : {}),
-    },
+    { cause: failure, ...(hint !== undefined ? { hint } : {}) },
   );
 }
 
@@ -134,13 +150,18 @@ export async function writeOutputLoop(
  */
 const WRITER_THREAD_FROM = 32 << 20;
 
-/** Writes `path` through a temporary file with `work`: committed when it succeeds, removed when not. */
+/**
+ * Writes `path` through a temporary file with `work`: committed when it succeeds, removed when not.
+ * An existing device or FIFO (`-o /dev/null`) is written directly instead (`output-target.ts`).
+ */
 async function throughPendingFile(
   path: string,
   work: (file: PendingFile) => Promise<void>,
   options: { writerThread?: number; reserve?: number } = {},
 ): Promise<void> {
-  const file = await pendingFile(path, options);
+  const target = await outputTarget(path);
+  const file =
+    target.kind === 'special' ? await specialOutput(target.path) : await pendingFile(target.path, options);
   try {
     await work(file);
   } catch (err) {
@@ -152,7 +173,7 @@ async function throughPendingFile(
     await file.commit();
   } catch (err) {
     await file.discard();
-    throw outputError(err, `writing ${path}`, 'nothing was left behind');
+    throw outputError(err, `writing ${path}`, file.leftOnFailure);
   }
 }
 
@@ -176,7 +197,9 @@ export async function openInputFile(
   if (input.kind === 'stdio') return undefined;
   const info = await statInput(input.path);
   if (!info.isFile()) return undefined;
-  const handle: FileHandle = await open(input.path, 'r');
+  const handle: FileHandle = await open(input.path, 'r').catch((cause) => {
+    throw localError(cause, input.path);
+  });
   // Positional reads on this thread: a regular file answers from the page cache (or after a disk
   // read) without the hand-off to libuv's thread pool and back, which cost more CPU than the copy.
   let position = 0;
@@ -233,8 +256,13 @@ export async function openInput(
       'use cp --recursive, or an archive: tar c FOLDER | sealstream encrypt ...',
     );
   }
+  // opened here, so that a file that cannot be read fails with its reason in words, not later in
+  // the pipeline with the system's text
+  const handle = await open(input.path, 'r').catch((cause) => {
+    throw localError(cause, input.path);
+  });
   return {
-    stream: createReadStream(input.path, { highWaterMark: 1 << 20 }),
+    stream: handle.createReadStream({ highWaterMark: 1 << 20 }),
     size: info.isFile() ? info.size : undefined,
     name: input.path,
   };
@@ -245,14 +273,10 @@ export async function statInput(path: string): Promise<Stats> {
   try {
     return await stat(path);
   } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    throw new CliError(
-      code === 'ENOENT' ? EXIT.NOT_FOUND : EXIT.ERROR,
-      `${path}: ${code === 'ENOENT' ? 'no such file or folder' : code}`,
-      {
-        cause,
-      },
-    );
+    if ((cause as { code?: string }).code === 'ENOENT') {
+      throw new CliError(EXIT.NOT_FOUND, `${path}: no such file or folder`, { cause });
+    }
+    throw localError(cause, path);
   }
 }
 
@@ -273,11 +297,28 @@ export function fromWeb(stream: ReadableStream<Uint8Array>): Readable {
 }
 
 /** Refuses to write binary data to a terminal. */
-export function refuseBinaryToTerminal(output: { kind: string }, what: string): void {
-  if (output.kind === 'stdio' && process.stdout.isTTY) {
+export function refuseBinaryToTerminal(
+  output: { kind: 'stdio' } | { kind: 'local'; path: string },
+  what: string,
+): void {
+  const terminal = output.kind === 'stdio' ? process.stdout.isTTY : namesTerminal(output.path);
+  if (terminal) {
     throw usage(
       `refusing to write ${what} to a terminal`,
       'use -o FILE or redirect stdout to a file or a pipe',
     );
   }
+}
+
+/**
+ * True when `-o PATH` names a terminal: the controlling terminal, a pseudo-terminal, or a
+ * descriptor of this process that is one (`-o /dev/stdout` at a prompt). Told from the name and
+ * the descriptors only: opening a device to ask it could have side effects (a tape rewinds).
+ */
+function namesTerminal(path: string): boolean {
+  if (path === '/dev/tty' || /^\/dev\/(?:pts\/\d+|tty\d*)$/.test(path)) return true;
+  const fd = /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(path)?.[1];
+  const descriptor =
+    path === '/dev/stdout' ? 1 : path === '/dev/stderr' ? 2 : fd === undefined ? undefined : Number(fd);
+  return descriptor !== undefined && isatty(descriptor);
 }

@@ -20,7 +20,7 @@ import {
   type Recipient,
   type RecipientInfo,
 } from '@sealstream/core';
-import { CliError, EXIT, usage } from './exit.ts';
+import { CliError, EXIT, localError, usage } from './exit.ts';
 import { promptHidden } from './prompt.ts';
 import type { Reporter } from './report.ts';
 
@@ -182,13 +182,6 @@ export async function readPassphraseFile(path: string, flag = '--passphrase-file
 }
 
 /** Why a key or passphrase file could not be read, in words. */
-const READ_FAILURES: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EISDIR: 'is a folder, not a file',
-  ENOTDIR: 'a part of the path is not a folder',
-};
-
 /** Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`). */
 async function readSecretFile(path: string, flag: string): Promise<Buffer> {
   try {
@@ -199,13 +192,7 @@ async function readSecretFile(path: string, flag: string): Promise<Buffer> {
     }
     return await readFile(path);
   } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    const why = (code && READ_FAILURES[code]) ?? code ?? (cause as Error).message;
-    throw new CliError(
-      code === 'ENOENT' ? EXIT.NOT_FOUND : EXIT.ERROR,
-      `${flag} ${path} cannot be read: ${why}`,
-      { cause },
-    );
+    throw localError(cause, `${flag} ${path}`);
   }
 }
 
@@ -305,6 +292,9 @@ export async function gatherKeys(
       );
     }
     const { keyId: id, label } = describeKey(key);
+    // the same key given twice (a file and its copy, a private key and its public key): one
+    // recipient, not two stanzas wrapping the same data key for it
+    if (labels.includes(label)) return;
     recipients.push(key);
     keyIds.push(id);
     labels.push(label);
@@ -353,6 +343,8 @@ export async function gatherKeys(
     if (env !== undefined) {
       for (const key of env.keys) add(key, env.from);
       fromEnvironment = env.from;
+      // a key no flag named: the run says where it came from
+      reporter.info(`client-side keys from ${env.from}`);
     }
   }
   return { recipients, keyIds, labels, passphrases, maxWorkFactor, fromEnvironment };

@@ -10,11 +10,11 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync, writeSync } from 'node:fs';
-import { type FileHandle, link, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { type Stats, unlinkSync, writeSync } from 'node:fs';
+import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { CliError, EXIT, outputError } from './exit.ts';
+import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
 import { nativePageOffset } from './page-placement.ts';
 import { preallocate } from './preallocation.ts';
 import type { BlockOutput } from './sealing.ts';
@@ -68,12 +68,17 @@ export interface PendingFile {
   commit(): Promise<void>;
   /** Removes the temporary file. */
   discard(): Promise<void>;
+  /** What a failed run leaves at the output, for the message. */
+  leftOnFailure: string;
 }
+
+/** What a failed run leaves when the output went through a temporary file. */
+const NOTHING_LEFT = 'nothing was left behind';
 
 /**
  * Starts writing `path` through a temporary file in the same folder.
- * @param options.mode - Mode of the finished file (default 0666, less the umask); the
- *   temporary file is 0600 whatever this is.
+ * @param options.mode - Mode of the finished file, less the umask (default: the mode of the file it
+ *   replaces, else 0666 less the umask); the temporary file is 0600 whatever this is.
  * @param options.replace - Replace an existing `path` (default true); false: fail if it exists,
  *   checked atomically when the file is moved into place.
  * @param options.writerThread - Block size of a loop's writes: {@link PendingFile.write} then hands
@@ -89,7 +94,10 @@ export async function pendingFile(
 ): Promise<PendingFile> {
   const dir = dirname(path);
   const name = basename(path);
-  await mkdir(dir, { recursive: true });
+  const existing = await existingFile(path);
+  await mkdir(dir, { recursive: true }).catch((cause) => {
+    throw localError(cause, `the folder ${dir}`, 'cannot be made');
+  });
   await removeStalePartials(dir, name);
   const temporary = join(dir, `.${name}.${process.pid}-${randomBytes(6).toString('hex')}${SUFFIX}`);
   let handle: FileHandle;
@@ -104,7 +112,7 @@ export async function pendingFile(
   // a reservation that failed (a full disk) may still have reserved part: released at commit too
   const { reserve } = options;
   if (reserve !== undefined) preallocate(handle.fd, reserve);
-  const stream = fileSink(handle, path);
+  const stream = fileSink(handle, path, NOTHING_LEFT);
   // started now, so that its start-up overlaps the caller's (keys, header); the file is new, so its
   // blocks are written from position 0, where the slots are placed for (page-placement.ts)
   const pageOffset = nativePageOffset();
@@ -121,7 +129,14 @@ export async function pendingFile(
     if (!stream.destroyed) stream.destroy();
     await handle.close().catch(() => {});
   };
-  const mode = (options.mode ?? 0o666) & ~process.umask();
+  // An existing file keeps its mode, as under `cp` or the shell's `>`: decrypting over a 0600 file
+  // must not leave the plaintext readable by everyone (0666 less the umask is for new files).
+  const mode =
+    options.mode !== undefined
+      ? options.mode & ~process.umask()
+      : existing !== undefined
+        ? existing.mode & 0o777
+        : 0o666 & ~process.umask();
   // A loop's writes start the flush to disk as they go (one `fdatasync` in flight at a time, every
   // SYNC_EVERY bytes), so that the `fsync` of commit() waits for the tail only, not the whole file.
   let unsynced = 0;
@@ -144,7 +159,7 @@ export async function pendingFile(
     try {
       return work();
     } catch (err) {
-      throw outputError(err, `writing ${path}`, 'nothing was left behind');
+      throw outputError(err, `writing ${path}`, NOTHING_LEFT);
     }
   };
   const queued = (bytes: number) => {
@@ -184,6 +199,7 @@ export async function pendingFile(
       temporaries.delete(temporary);
       await syncFolder(dir);
     },
+    leftOnFailure: NOTHING_LEFT,
     async discard() {
       await syncing;
       await close();
@@ -191,6 +207,20 @@ export async function pendingFile(
       if (temporaries.delete(temporary)) removed++;
     },
   };
+}
+
+/**
+ * The regular file at `path`, if there is one. Refuses to replace an existing device, FIFO,
+ * socket or folder by a rename: as root, a rename over `/dev/null` replaces the system's
+ * `/dev/null` with a regular file. Callers that can write such a target directly decide so first
+ * (`output-target.ts`).
+ */
+async function existingFile(path: string): Promise<Stats | undefined> {
+  const info = await stat(path).catch(() => undefined);
+  if (info !== undefined && !info.isFile()) {
+    throw usage(`${path} exists and is not a regular file: it is not replaced`, 'give the path of a file');
+  }
+  return info;
 }
 
 /** Makes the rename durable; not every file system lets a folder be synced, which is not an error. */
@@ -245,13 +275,13 @@ function isRunning(pid: number): boolean {
  * A file handle as a pipeline end. A failed write (ENOSPC, EIO, ...) fails the pipeline with a
  * `CliError` of exit code `OUTPUT`, told apart from the failures of earlier stages.
  */
-function fileSink(handle: FileHandle, path: string): Writable {
+export function fileSink(handle: FileHandle, path: string, left: string): Writable {
   return new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _encoding, callback) {
       writeAll(handle, chunk).then(
         () => callback(),
-        (err) => callback(outputError(err, `writing ${path}`, 'nothing was left behind')),
+        (err) => callback(outputError(err, `writing ${path}`, left)),
       );
     },
   });
@@ -261,7 +291,7 @@ function fileSink(handle: FileHandle, path: string): Writable {
  * Writes all of `bytes` on this thread (a loop's writes to a regular file land in the page cache:
  * cheaper than a hand-off to libuv's thread pool and back), however many writes it takes.
  */
-function writeAllNow(fd: number, bytes: Uint8Array): void {
+export function writeAllNow(fd: number, bytes: Uint8Array): void {
   for (let offset = 0; offset < bytes.byteLength; ) {
     offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
   }

@@ -14,10 +14,18 @@ import { CliError, describeError, EXIT, exitCodeOf } from './exit.ts';
 export class UploadKeptError extends CliError {
   /** What the run leaves and how to go on, for the message of an interrupted run. */
   readonly left: string;
+  /** The command that discards the kept upload. */
+  readonly abort: string;
+  /** Which upload: `SOURCE -> DESTINATION (upload ID)`. */
+  readonly which: string;
 
   constructor(err: UploadResumableError, source: string, to: string, abort: string) {
     const why = interruptedBySignal(err.cause) ? 'was interrupted' : `stopped: ${describeError(err.cause)}`;
-    const hint = `run the same command again to resume where it stopped; or discard the upload: ${abort}`;
+    // a file that changed while it was read cannot be resumed: the next run refuses it too
+    const changed = (err.cause as { code?: string } | undefined)?.code === 'SOURCE_CHANGED';
+    const hint = changed
+      ? `the parts stored hold the old content, so it cannot be resumed: once the file is complete, run the same command with --restart to upload it as it is then (the old upload is aborted); or discard the upload: ${abort}`
+      : `run the same command again to resume where it stopped; or discard the upload: ${abort}`;
     super(
       exitCodeOf(err) === EXIT.OK ? EXIT.ERROR : exitCodeOf(err),
       `upload of ${source} -> ${to} ${why}; no object was created, and the parts already sent are kept on the store (upload ${err.uploadId})`,
@@ -25,7 +33,24 @@ export class UploadKeptError extends CliError {
     );
     this.name = 'UploadKeptError';
     this.left = `the upload of ${source} -> ${to} is kept on the store (upload ${err.uploadId}), no object was created`;
+    this.abort = abort;
+    this.which = `${source} -> ${to} (upload ${err.uploadId})`;
   }
+}
+
+/** What uploads kept by an interrupted run leave: one sentence for one, a list for several. */
+export function keptUploadsLeft(kept: readonly UploadKeptError[]): string | undefined {
+  if (kept.length <= 1) return kept[0]?.left;
+  return `${kept.length} uploads are kept on the store, no object was created for them: ${kept.map((k) => k.which).join(', ')}`;
+}
+
+/**
+ * The hint for uploads kept by an interrupted run: resume them all by running the command again,
+ * or discard each one (every upload named, so none is left billed by an incomplete list).
+ */
+export function keptUploadsHint(kept: readonly UploadKeptError[]): string | undefined {
+  if (kept.length <= 1) return kept[0]?.hint;
+  return `run the same command again to resume them where they stopped; or discard them: ${kept.map((k) => k.abort).join('; ')}`;
 }
 
 /** True when the failure is the run's own interruption (SIGINT, SIGTERM). */

@@ -1,10 +1,18 @@
 /** Interrupted runs (SIGINT, SIGTERM) leave no partial output file and no multipart upload. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshBucket, openUploads, testClient } from '../../sos/test/helpers.ts';
 import { bin, buildCli, run, storeEnv, tempDir } from './helpers.ts';
@@ -162,5 +170,52 @@ describe('interrupted runs', () => {
     expect(code, stderr).toBe(143);
     expect(stderr).toMatch(/output had already gone to stdout \(at least \d+ bytes\): it is incomplete/);
     expect(stderr).not.toContain('nothing partial');
+  });
+
+  it('cp -r --parallel 11 interrupted: every upload kept is named with its abort command, no listener warning', {
+    timeout: 120_000,
+  }, async () => {
+    const tree = tempDir();
+    // more than one part each (8 MiB parts), so each upload is resumable and kept on SIGINT
+    for (let i = 0; i < 11; i++) writeFileSync(join(tree, `f${i}`), randomBytes(24 << 20));
+    const stateDir = tempDir();
+    const child = spawn(
+      process.execPath,
+      [bin, 'cp', '-r', '--parallel', '11', '--key-file', key, tree, `s3://${bucket}/tree/`],
+      { env: storeEnv({ SEALSTREAM_STATE_DIR: stateDir }), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      // an upload is kept once its journal records its ID (before that, it is aborted): under
+      // load that can lag behind the uploads the store lists, so wait for the journals
+      const journaled = () => {
+        const folder = join(stateDir, 'uploads');
+        if (!existsSync(folder)) return 0;
+        return readdirSync(folder).filter(
+          (f) => f.endsWith('.json') && /"uploadId": "/.test(readFileSync(join(folder, f), 'utf8')),
+        ).length;
+      };
+      await until(() => journaled() >= 11, 'the 11 uploads to be journaled');
+      child.kill('SIGINT');
+      const code = await exit;
+      expect(code, stderr).toBe(130);
+      const kept = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'tree/' }));
+      const uploads = kept.Uploads ?? [];
+      // the uploads that had not completed when the signal came: several, each named
+      expect(uploads.length, stderr).toBeGreaterThan(1);
+      expect(stderr).toContain(`${uploads.length} uploads are kept on the store`);
+      for (const u of uploads) {
+        expect(stderr).toContain(
+          `sealstream uploads abort s3://${bucket}/${u.Key} --upload-id ${u.UploadId}`,
+        );
+      }
+      expect(stderr).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      child.kill('SIGKILL');
+      await run(['uploads', 'abort', '--all', `s3://${bucket}/tree/`]);
+      rmSync(tree, { recursive: true, force: true });
+    }
   });
 });

@@ -62,6 +62,29 @@ describe('encrypt and decrypt', () => {
     expect(readFileSync(join(dir, 'opened')).equals(plain)).toBe(true);
   });
 
+  it('the same key given twice is one recipient; a key from the environment is said', async () => {
+    const copy = join(dir, 'k1-copy');
+    writeFileSync(copy, readFileSync(k1));
+    const age = join(dir, 'age-twice');
+    expect((await run(['keygen', '-q', '--type', 'x25519', '-o', age])).code).toBe(0);
+    const publicKey = (await run(['keygen', '-y', age])).stdout.toString().trim();
+    const cases = [
+      ['--key-file', k1, '--key-file', copy],
+      ['-i', age, '-r', publicKey],
+    ];
+    for (const keys of cases) {
+      const out = join(dir, 'sealed-twice');
+      const r = await run(['encrypt', ...keys, '-o', out, join(dir, 'plain')]);
+      expect(r.code, r.stderr).toBe(0);
+      const info = JSON.parse((await run(['inspect', '--json', out])).stdout.toString());
+      expect(info.recipients, keys.join(' ')).toHaveLength(1);
+    }
+    const env = { ...process.env, SEALSTREAM_KEY: readFileSync(k1, 'utf8').trim() } as Record<string, string>;
+    const fromEnv = await run(['encrypt', '-o', join(dir, 'sealed-env'), join(dir, 'plain')], { env });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(fromEnv.stderr).toContain('client-side keys from SEALSTREAM_KEY');
+  });
+
   it('works through pipes (stdin to stdout)', async () => {
     const enc = await run(['encrypt', '--key-file', k1], { input: plain });
     expect(enc.code).toBe(0);

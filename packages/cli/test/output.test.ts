@@ -143,6 +143,18 @@ describe('failed writes are reported, exit 7', () => {
     expect(cat.code).toBe(7);
   });
 
+  it('ls and ls --json to a reader that is gone: exit 7 with the message, not a silent exit 13', async () => {
+    expect(
+      (await run(['cp', '-q', '--key-file', key, join(dir, 'plain'), `s3://${bucket}/ls-epipe/one`])).code,
+    ).toBe(0);
+    for (const args of [['ls'], ['ls', '--json']]) {
+      // `true` exits without reading: the first write fails with EPIPE
+      const r = throughReader([...args, `s3://${bucket}/ls-epipe/`], 'true');
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(7);
+      expect(r.stderr).toMatch(/writing to stdout: the reader closed the pipe .*\(EPIPE\)/);
+    }
+  });
+
   it('stdout is a full device (/dev/full): decrypt, cat, keygen, inspect', () => {
     for (const args of [
       ['decrypt', '--key-file', key, join(dir, 'sealed')],

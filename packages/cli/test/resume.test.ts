@@ -222,6 +222,37 @@ describe('cp FILE s3://... resumes', () => {
     expect(journals(state)).toEqual([]);
   });
 
+  it('a file that changes while it is uploaded: the hint says --restart, not to run the same command again', async () => {
+    const src = file('changes-midway.bin');
+    const state = tempDir();
+    const target = `s3://${bucket}/changes-midway.bin`;
+    const args = ['cp', '--key-file', key1, src.path, target];
+    // hold the upload after two parts, change the file, then let the parts through: the check
+    // before CompleteMultipartUpload finds the change
+    proxy.nextRun();
+    let n = 0;
+    proxy.gate((x) => (x.kind === 'part' && n++ >= 2 ? { kind: 'hold' } : { kind: 'pass' }));
+    const running = startCp([...args, '--json'], state, new Set(), proxy.endpoint);
+    await proxy.until(() => (journals(state)[0]?.parts ?? 0) >= 2, '2 parts journaled');
+    appendFileSync(src.path, 'more');
+    proxy.gate(() => ({ kind: 'pass' }));
+    proxy.dropAll();
+    const out = await running.exit;
+    running.stopWatching();
+    expect(out.code, out.stderr).toBe(1);
+    const error = JSON.parse(out.stdout).error;
+    expect(error.message).toContain('changed while it was being uploaded');
+    // running the same command again is refused (SOURCE_CHANGED): the hint must not send the user there
+    expect(error.hint).not.toContain('run the same command again to resume');
+    expect(error.hint).toContain('--restart');
+    const [kept] = await uploadsOf('changes-midway.bin');
+    expect(error.hint).toContain(`sealstream uploads abort ${target} --upload-id ${kept}`);
+
+    const restarted = await cp([...args, '--restart'], state);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(await uploadsOf('changes-midway.bin')).toEqual([]);
+  });
+
   it('other keys are refused with a clear error; after `uploads abort` the same command starts over', async () => {
     const src = file('rekeyed.bin');
     const state = tempDir();

@@ -149,6 +149,13 @@ describe('key text never in any output', () => {
       { args: ['cat', target], env: { SEALSTREAM_KEY_FILE: file('env-bad', `${badHex}\n`) }, secret: badHex },
       { args: ['encrypt', '--json', plain], env: { SEALSTREAM_KEY: k }, secret: k, ok: true },
       { args: ['rekey', '--sse-c-file', keyFile, '--to-sse-c', bad, target], secret: bad },
+      // a secret key given where a public key belongs: the text is no public key, so not repeated
+      { args: ['encrypt', '-R', keyFile, plain], secret: k },
+      { args: ['encrypt', '-r', k, plain], secret: k },
+      { args: ['encrypt', '--recipient', hex, plain], secret: k },
+      { args: ['cp', '--recipients-file', keyFile, plain, target], secret: k },
+      { args: ['rekey', '--key-file', keyFile, '--to-recipients-file', keyFile, plain], secret: k },
+      { args: ['rekey', '--key-file', keyFile, '--to-recipient', k, plain], secret: k },
     ];
     for (const c of cases) {
       const r = await run(c.args, {
@@ -190,6 +197,19 @@ describe('key text never in any output', () => {
       const out = r.stdout.toString('latin1') + r.stderr;
       for (const piece of [body.slice(0, 12), body.slice(20, 32), body.slice(-12), broken.slice(-12)])
         expect(out, `${args.join(' ')}: ${piece}`).not.toContain(piece);
+    }
+    // a passphrase file given as a recipients file: not a public key, and never repeated
+    const passphrase = 'correct horse battery staple';
+    const passphraseFile = join(dir, 'passphrase.txt');
+    writeFileSync(passphraseFile, `${passphrase}\n`);
+    for (const args of [
+      ['encrypt', '-R', passphraseFile, plain],
+      ['encrypt', '-r', passphrase, plain],
+    ]) {
+      const r = await run(args);
+      expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(3);
+      expect(r.stderr).toContain('is not a public key');
+      for (const word of passphrase.split(' ')) expect(r.stderr, args.join(' ')).not.toContain(word);
     }
     // keygen -y and key-id of a good key file print the public key only
     for (const args of [

@@ -137,6 +137,17 @@ describe('passphrase prompt', () => {
     for (const l of lines.slice(1)) expect(l).not.toContain(key.slice(0, 16));
   });
 
+  it('encrypt refuses ciphertext to a terminal also through -o /dev/stdout, /dev/fd/1 or /dev/tty', async () => {
+    const small = join(dir, 'small-for-tty');
+    writeFileSync(small, 'hello');
+    for (const output of ['/dev/stdout', '/dev/fd/1', '/dev/tty']) {
+      const r = await runOnTty(['encrypt', '--key-file', key, '-o', output, small]);
+      expect(r.code, `${output}: ${r.output}`).toBe(2);
+      expect(r.output).toContain('refusing to write encrypted data to a terminal');
+      expect(r.output).not.toContain('sealstream\u0001');
+    }
+  });
+
   it('without a terminal, --passphrase is a usage error', async () => {
     const r = await run(['decrypt', '--passphrase'], { input: 'x', env: { ...storeEnv() } });
     // a test runner may still have a controlling terminal; then this cannot be checked here

@@ -69,7 +69,10 @@ export function parseRecipient(text: string): PublicKeyRecipient {
     const hint = /^(ssh-|ecdsa-)/.test(t)
       ? ' (SSH keys are not supported: use an age1… key from age-keygen)'
       : '';
-    throw invalidKey(`${shown(t)} is not a public key: expected age1… or age1pq1…${hint}`);
+    // not repeated: text that is no public key may be a secret (a key or passphrase file as -R)
+    throw invalidKey(
+      `the text (${t.length} characters) is not a public key: expected age1… or age1pq1…${hint}`,
+    );
   }
   const [prefix, kem] = match;
   const separator = t.lastIndexOf('1');

@@ -31,6 +31,7 @@ import {
   resumingText,
   stateDir,
 } from '../resume.ts';
+import { warnIfSealed } from '../still-sealed.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
 
 /** Flags of `cp`. */
@@ -299,16 +300,37 @@ async function* walk(dir: string, skipped: Skipped[]): AsyncGenerator<{ path: st
   }
 }
 
+/**
+ * Runs `run` over `items`, `n` at once. Stops taking items at the first failure or interruption,
+ * and settles only once every worker has.
+ * @throws The first failure; when the run was interrupted and several transfers stopped, an
+ *   `AggregateError` of all their errors (io.ts `interruption` reports each one's outcome).
+ */
 export async function pool<T>(
   items: readonly T[],
   n: number,
   run: (item: T) => Promise<void>,
 ): Promise<void> {
   let next = 0;
+  const errors: unknown[] = [];
   const worker = async () => {
-    while (next < items.length && !interrupted.aborted) await run(items[next++]!);
+    while (next < items.length && !interrupted.aborted && errors.length === 0) {
+      try {
+        await run(items[next++]!);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
   };
+  // Every worker settles before the pool does: the run must not report and exit while another
+  // transfer is still aborting its multipart upload or saying what it kept (an interruption stops
+  // them all at once, and each one's outcome belongs in the message).
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  if (errors.length === 0) return;
+  if (interrupted.aborted && errors.length > 1) {
+    throw new AggregateError(errors, `${errors.length} transfers were interrupted`);
+  }
+  throw errors[0];
 }
 
 /** Pipes a stream through a counter, passing errors along. */
@@ -372,7 +394,9 @@ async function copyOne(
   }
   if (from.kind === 'remote') {
     const { got, encryption } = await download(from);
-    await writeOutput(to, [fromWeb(got.body), counting(progress, (n) => (plain += n))]);
+    const stages: [Readable, ...Transform[]] = [fromWeb(got.body), counting(progress, (n) => (plain += n))];
+    if (settings.keys === undefined) stages.push(warnIfSealed(formatLocation(from), reporter));
+    await writeOutput(to, stages);
     const p = protectionOf(encryption);
     const ours = settings.keys?.keyIds ?? [];
     return {

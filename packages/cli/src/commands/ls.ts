@@ -14,6 +14,7 @@ import { type ListedObject, listPages } from '../listing.ts';
 import { formatLocation, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { bindingOf, type Protection, printable, probeProtection, safeJson } from '../protection.ts';
 import { formatBytes, type Reporter } from '../report.ts';
+import { writeStdout } from '../stdout.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
 import { parallelOf, pool } from './cp.ts';
 
@@ -96,7 +97,7 @@ export async function lsCommand(target: string, flags: LsFlags, reporter: Report
   const totals = new Totals();
   let firstError: unknown;
   let first = true;
-  await write(json ? `{"command":"ls","target":${safeJson(formatLocation(at))},"objects":[` : '');
+  await writeStdout(json ? `{"command":"ls","target":${safeJson(formatLocation(at))},"objects":[` : '');
   await inContext(`listing ${formatLocation(at)}`, async () => {
     for await (const page of listPages(client, at.bucket, at.key)) {
       const entries: { entry: ListedProtection; sseCKeyId: string | undefined }[] = new Array(page.length);
@@ -124,10 +125,10 @@ export async function lsCommand(target: string, flags: LsFlags, reporter: Report
         text += json ? `${first ? '' : ','}${safeJson(entry)}` : `${line(entry)}\n`;
         first = false;
       }
-      await write(text);
+      await writeStdout(text);
     }
   });
-  await write(json ? `],"totals":${safeJson(totals)}}\n` : totalsText(at, totals));
+  await writeStdout(json ? `],"totals":${safeJson(totals)}}\n` : totalsText(at, totals));
   reporter.resulted = true; // the JSON document above is the result
   if (firstError !== undefined) {
     const failures = totals.byLabel.get('error')?.objects ?? 0;
@@ -231,13 +232,4 @@ function totalsText(at: RemoteLocation, t: Totals): string {
   for (const [id, v] of [...t.byKeyId].sort()) lines.push(row(`client-side key ${id}`, v));
   for (const [name, v] of [...t.byLabel].sort()) lines.push(row(name, v));
   return `${lines.join('\n')}\n`;
-}
-
-/** Writes to stdout, waiting when the reader is slower. */
-function write(text: string): Promise<void> {
-  if (text === '') return Promise.resolve();
-  return new Promise((resolve) => {
-    if (process.stdout.write(text)) resolve();
-    else process.stdout.once('drain', resolve);
-  });
 }

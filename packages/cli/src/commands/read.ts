@@ -38,6 +38,7 @@ import type { KeyFlags } from '../keys.ts';
 import { formatLocation, parseLocation, type RemoteLocation } from '../location.ts';
 import type { Reporter } from '../report.ts';
 import { openLoop } from '../sealing.ts';
+import { warnIfSealed } from '../still-sealed.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
 
 /** Flags of `cat`. */
@@ -69,7 +70,11 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
         }),
       );
       progress.setTotal(got.size);
-      await writeOutput({ kind: 'stdio' }, [fromWeb(got.body), counting(progress)]);
+      await writeOutput({ kind: 'stdio' }, [
+        fromWeb(got.body),
+        counting(progress),
+        ...(settings.keys === undefined ? [warnIfSealed(formatLocation(at), reporter)] : []),
+      ]);
       return;
     }
     if (at.kind === 'stdio' && range !== undefined)
@@ -90,7 +95,11 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
         return;
       }
       const input = await openInput(at);
-      await writeOutput({ kind: 'stdio' }, [input.stream, counting(progress)]);
+      await writeOutput({ kind: 'stdio' }, [
+        input.stream,
+        counting(progress),
+        warnIfSealed(formatLocation(at), reporter),
+      ]);
       return;
     }
     const file = range === undefined ? await openInputFile(at) : undefined;

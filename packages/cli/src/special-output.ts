@@ -1,0 +1,53 @@
+/**
+ * An output that is an existing device, FIFO or socket (`-o /dev/null`, a named pipe) or an open
+ * descriptor (`-o /dev/stdout`): written directly, as stdout is, since renaming a temporary file
+ * over it would replace it with a regular file (`output-target.ts`).
+ *
+ * There is no temporary name to hide a failed run behind: what was written before a failure stays
+ * written, as on stdout (decrypting, each chunk only once it authenticated), and the message of a
+ * failed write says so.
+ * @module
+ */
+import { open } from 'node:fs/promises';
+import { outputError } from './exit.ts';
+import { fileSink, type PendingFile, writeAllNow } from './pending.ts';
+
+/** What a failed run leaves in a special output: the bytes written before the failure. */
+const LEFT = 'what was written before stays written: the output is incomplete';
+
+/**
+ * Opens an existing device, FIFO or socket for writing, with the interface of a pending file:
+ * `commit` closes it, `discard` too (nothing can be taken back).
+ * @param path - The special file (as given: a FIFO opens only once a reader has it open).
+ */
+export async function specialOutput(path: string): Promise<PendingFile> {
+  // appending: `-o /dev/stdout >> log` must add to the log, not truncate it (a device or a FIFO
+  // has no end to append to, so it makes no difference there)
+  const handle = await open(path, 'a').catch((cause) => {
+    throw outputError(cause, `opening ${path}`, 'nothing was written');
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return {
+    stream: fileSink(handle, path, LEFT),
+    async write(bytes) {
+      try {
+        writeAllNow(handle.fd, bytes);
+      } catch (err) {
+        throw outputError(err, `writing ${path}`, LEFT);
+      }
+    },
+    blocks: undefined,
+    leftOnFailure: LEFT,
+    async commit() {
+      await close();
+    },
+    async discard() {
+      await close().catch(() => {});
+    },
+  };
+}
