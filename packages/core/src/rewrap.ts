@@ -38,6 +38,9 @@ export async function rewrapStanzas(
   backend: CipherBackend,
   random: (n: number) => Uint8Array = randomBytes,
 ): Promise<Stanza[]> {
+  if (!options || typeof options !== 'object') {
+    throw new SealstreamError('INVALID_ARGUMENT', 'a rewrap needs options: { recipients, keepExisting?, remove? }');
+  }
   const remove = options.remove ?? [];
   if (!Array.isArray(remove) || remove.some((id) => typeof id !== 'string')) {
     throw new SealstreamError('INVALID_ARGUMENT', 'remove must be a list of key IDs');

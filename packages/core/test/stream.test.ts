@@ -120,6 +120,15 @@ describe('options at the boundary', () => {
     expect(isSealstreamError(error) && error.code).toBe(code);
   });
 
+  test('no options at all: INVALID_ARGUMENT through the stream, not a TypeError from the call', async () => {
+    const bareEncrypt = encryptStream as unknown as () => TransformStream<Uint8Array, Uint8Array>;
+    const bareDecrypt = decryptStream as unknown as () => TransformStream<Uint8Array, Uint8Array>;
+    for (const stream of [bareEncrypt, bareDecrypt]) {
+      const { error } = await runTransform(stream(), [new Uint8Array(1)]);
+      expect(isSealstreamError(error, 'INVALID_ARGUMENT')).toBe(true);
+    }
+  });
+
   test('non-Uint8Array chunks are refused', async () => {
     const { error } = await runTransform(encryptStream({ recipients: [key] }), ['text' as never]);
     expect(isSealstreamError(error, 'INVALID_ARGUMENT')).toBe(true);
