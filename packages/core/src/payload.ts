@@ -346,7 +346,11 @@ export function checkBuffers(input: Uint8Array, out: Uint8Array): void {
 }
 
 function describe(value: unknown): string {
-  return value === null ? 'null' : typeof value === 'object' ? value.constructor?.name ?? 'object' : typeof value;
+  return value === null
+    ? 'null'
+    : typeof value === 'object'
+      ? (value.constructor?.name ?? 'object')
+      : typeof value;
 }
 
 /** Sealed bytes of `plainLength` bytes of plaintext: whole chunks, or the rest of a payload with `final`. */

@@ -39,7 +39,10 @@ export async function rewrapStanzas(
   random: (n: number) => Uint8Array = randomBytes,
 ): Promise<Stanza[]> {
   if (!options || typeof options !== 'object') {
-    throw new SealstreamError('INVALID_ARGUMENT', 'a rewrap needs options: { recipients, keepExisting?, remove? }');
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      'a rewrap needs options: { recipients, keepExisting?, remove? }',
+    );
   }
   const remove = options.remove ?? [];
   if (!Array.isArray(remove) || remove.some((id) => typeof id !== 'string')) {
