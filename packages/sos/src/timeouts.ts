@@ -44,11 +44,24 @@ export const DEFAULT_TIMEOUTS: Readonly<SosTimeouts> = Object.freeze({
 
 const byClient = new WeakMap<S3Client, SosTimeouts>();
 
-/** Validates partial timeouts and fills in the defaults. */
+/**
+ * Validates partial timeouts and fills in the defaults.
+ * @throws {SosError} `INVALID_ARGUMENT` for a value that is not 1 ms to 24 h, or a name that is not
+ *   one of the bounds.
+ */
 export function resolveTimeouts(input: Partial<SosTimeouts> | undefined): SosTimeouts {
   if (input === undefined) return { ...DEFAULT_TIMEOUTS };
   if (typeof input !== 'object' || input === null) {
     throw new SosError('INVALID_ARGUMENT', `"timeouts" expected an object, got ${typeof input}`);
+  }
+  // a misspelt bound (`requestTimeout`, `connect`) would otherwise leave the default in place unseen
+  for (const name of Object.keys(input)) {
+    if (!Object.hasOwn(DEFAULT_TIMEOUTS, name)) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        `"timeouts.${name.slice(0, 64)}" is not a timeout: expected ${Object.keys(DEFAULT_TIMEOUTS).join(', ')} (milliseconds)`,
+      );
+    }
   }
   const out = { ...DEFAULT_TIMEOUTS };
   for (const name of Object.keys(DEFAULT_TIMEOUTS) as (keyof SosTimeouts)[]) {
