@@ -14,6 +14,7 @@ import { PayloadCipher, PayloadSealer, sealedLength } from './payload.ts';
 import { type Recipient, toWrappers } from './recipients/input.ts';
 import { wrapDataKey } from './recipients/wrap.ts';
 import { CHUNK_SIZE, SALT_LENGTH, SEALED_CHUNK_SIZE } from './sizes.ts';
+import { emitter, untilGone } from './stream-output.ts';
 import { encryptStreamOnSubtle, wantsSubtleStream } from './subtle-streams.ts';
 import { encryptStreamInWorkers, type WorkersOption, wantsWorkers } from './worker/streams.ts';
 
@@ -109,13 +110,13 @@ export function encryptStream(options: EncryptOptions): TransformStream<Uint8Arr
           `encryptStream expects Uint8Array chunks, got ${typeof chunk}`,
         );
       }
-      await runs.push(chunk, seal, (out) => controller.enqueue(out));
+      await untilGone(() => runs.push(chunk, seal, emitter(controller)));
     },
     async flush(controller) {
       const last = runs.pending;
       const out = allocUninitialized(sealedLength(last.length, true));
       await sealer.seal(last, out, true);
-      controller.enqueue(out);
+      await untilGone(async () => emitter(controller)(out));
     },
   });
 }

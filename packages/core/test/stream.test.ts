@@ -135,6 +135,60 @@ describe('options at the boundary', () => {
   });
 });
 
+describe.each(BACKENDS.flatMap((backend) => [100_000, 3_000_000].map((size) => [backend, size] as const)))(
+  '%s, %i bytes: a consumer that goes away mid-stream',
+  (backend, size) => {
+    const plain = pattern(size, 3);
+    const sealedP = encrypt(plain, { recipients: [key] });
+    const make = (direction: 'encrypt' | 'decrypt') =>
+      direction === 'encrypt'
+        ? encryptStream({ recipients: [key], backend })
+        : decryptStream({ keys: [key], backend });
+    const inputOf = async (direction: 'encrypt' | 'decrypt') =>
+      direction === 'encrypt' ? plain : await sealedP;
+    const invalidState = (e: unknown) => (e as { code?: string } | undefined)?.code === 'ERR_INVALID_STATE';
+
+    test.each(['encrypt', 'decrypt'] as const)(
+      '%s: reader.cancel() while the stream still works resolves, and nothing rejects with "Unable to enqueue"',
+      async (direction) => {
+        const stream = make(direction);
+        const writer = stream.writable.getWriter();
+        const reader = stream.readable.getReader();
+        const written = writer.write(await inputOf(direction)).catch((e) => e);
+        const closed = writer.close().catch((e) => e);
+        await reader.read();
+        const reason = new Error('the consumer is gone');
+        await expect(reader.cancel(reason)).resolves.toBeUndefined();
+        expect(invalidState(await written)).toBe(false);
+        expect(invalidState(await closed)).toBe(false);
+      },
+    );
+
+    test.each(['encrypt', 'decrypt'] as const)(
+      "%s: a pipe into a sink that fails rejects with the sink's own error",
+      async (direction) => {
+        const input = await inputOf(direction);
+        const broken = new Error('the sink broke');
+        const pipe = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(input);
+            controller.close();
+          },
+        })
+          .pipeThrough(make(direction))
+          .pipeTo(
+            new WritableStream({
+              write() {
+                throw broken;
+              },
+            }),
+          );
+        await expect(pipe).rejects.toBe(broken);
+      },
+    );
+  },
+);
+
 describe('Node streams', () => {
   test('a file piped through Duplex.fromWeb(encryptStream()) and back, with fs streams', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sealstream-'));
