@@ -5,6 +5,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SosError } from './errors.ts';
+import { refuseUnknownOptions } from './known-options.ts';
 import { httpStatus } from './sse-c.ts';
 
 /** Time bounds of a client's requests, in milliseconds. */
@@ -55,14 +56,7 @@ export function resolveTimeouts(input: Partial<SosTimeouts> | undefined): SosTim
     throw new SosError('INVALID_ARGUMENT', `"timeouts" expected an object, got ${typeof input}`);
   }
   // a misspelt bound (`requestTimeout`, `connect`) would otherwise leave the default in place unseen
-  for (const name of Object.keys(input)) {
-    if (!Object.hasOwn(DEFAULT_TIMEOUTS, name)) {
-      throw new SosError(
-        'INVALID_ARGUMENT',
-        `"timeouts.${name.slice(0, 64)}" is not a timeout: expected ${Object.keys(DEFAULT_TIMEOUTS).join(', ')} (milliseconds)`,
-      );
-    }
-  }
+  refuseUnknownOptions(input, Object.keys(DEFAULT_TIMEOUTS), 'timeouts');
   const out = { ...DEFAULT_TIMEOUTS };
   for (const name of Object.keys(DEFAULT_TIMEOUTS) as (keyof SosTimeouts)[]) {
     const value = input[name];

@@ -203,3 +203,26 @@ describe('client-side integrity and identity', () => {
     );
   });
 });
+
+describe('encryption options: a misspelt name is refused, never silently dropped', () => {
+  const sse = generateKey();
+  it.each([
+    ['a misspelt SSE-C layer beside client-side', { clientSide: { keys: [key] }, ssec: { key: sse } }],
+    ['a misspelt identity binding', { clientSide: { keys: [key], identty: true } }],
+    ['an unknown client-side setting', { clientSide: { keys: [key], passphrase: 'x' } }],
+    ['an SSE-C key map with a stray key', { sseC: { keyMap: 'sos/b=KEY', alias: 'sos', key: sse } }],
+    ['an SSE-C key with a stray setting', { sseC: { key: sse, algorithm: 'AES256' } }],
+    ['SSE-C given as null', { clientSide: { keys: [key] }, sseC: null }],
+  ])('%s: INVALID_ARGUMENT before any request, and no object', async (_, encryption) => {
+    const name = `cs/typo-${Math.random().toString(36).slice(2)}`;
+    const options = { client, bucket, key: name, body: bytes(10), encryption } as never;
+    const error = await putObject(options).catch((e) => e);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(error.message).toMatch(/is not an option|expected/);
+    expect(String(error.message)).not.toContain(Buffer.from(sse).toString('base64'));
+    expect(await codeOf(headObject({ client, bucket, key: name, encryption: 'none' }))).toMatch(/NotFound/);
+    await expect(getObject({ client, bucket, key: 'cs/1', encryption } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+});
