@@ -59,7 +59,7 @@ export async function resolveEncryption(
   ) {
     throw new SosError(
       'INVALID_ARGUMENT',
-      `"encryption" expected 'none', { clientSide: { keys } } and/or { sseC: { key } }, got ${encryption === null ? 'null' : typeof encryption === 'object' ? `{ ${Object.keys(encryption).join(', ')} }` : JSON.stringify(encryption)}`,
+      `"encryption" expected 'none', { clientSide: { keys } } and/or { sseC: { key } }, got ${describeEncryption(encryption)}`,
     );
   }
   // a misspelt layer or setting (`ssec`, `identty`) must not leave it silently unapplied
@@ -105,6 +105,20 @@ export async function resolveEncryption(
   }
   await requireHttps(client);
   return { sseC: params, clientSide };
+}
+
+/**
+ * What an unusable `encryption` option is, for a message: its property names, or its type. Text is
+ * never repeated: a key given as the option itself (`encryption: process.env.KEY`) is text.
+ */
+function describeEncryption(encryption: unknown): string {
+  if (encryption === null) return 'null';
+  if (typeof encryption === 'string')
+    return `a string of ${encryption.length} characters (the one string accepted is 'none')`;
+  if (typeof encryption !== 'object') return typeof encryption;
+  if (encryption instanceof Uint8Array)
+    return `${encryption.length} bytes (a key goes in { clientSide: { keys } } or { sseC: { key } })`;
+  return `{ ${Object.keys(encryption).join(', ')} }`;
 }
 
 /** Refuses SSE-C unless the client talks https (servers refuse it too; the key would travel in clear). */

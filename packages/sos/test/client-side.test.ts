@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CHUNK_SIZE, FIRST_READ, generateKey, keyId, SEALED_CHUNK_SIZE } from '@sealstream/core';
+import { CHUNK_SIZE, FIRST_READ, formatKey, generateKey, keyId, SEALED_CHUNK_SIZE } from '@sealstream/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getObject, headObject, putObject } from '../src/index.ts';
 import { bytes, codeOf, collect, openUploads, sameBytes, useTestBucket } from './helpers.ts';
@@ -205,6 +205,22 @@ describe('client-side integrity and identity', () => {
 });
 
 describe('encryption options: a misspelt name is refused, never silently dropped', () => {
+  it('a key given as the option itself is refused without being repeated', async () => {
+    const text = formatKey(key);
+    for (const encryption of [text, Buffer.from(key).toString('hex'), key]) {
+      const error = await putObject({
+        client,
+        bucket,
+        key: 'cs/key-as-option',
+        body: bytes(1),
+        encryption,
+      } as never).catch((e) => e);
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(error.message).not.toContain(text.slice(0, 12));
+      expect(error.message).not.toContain(Buffer.from(key).toString('hex').slice(0, 12));
+    }
+  });
+
   const sse = generateKey();
   it.each([
     ['a misspelt SSE-C layer beside client-side', { clientSide: { keys: [key] }, ssec: { key: sse } }],
