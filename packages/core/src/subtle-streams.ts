@@ -19,7 +19,12 @@
  * @module
  */
 import { resolveBackend } from './aead/backend.ts';
-import { capturingWebcryptoBackend, type WebCryptoKey, webcryptoBackend } from './aead/webcrypto.ts';
+import {
+  capturingWebcryptoBackend,
+  subtleBytes,
+  type WebCryptoKey,
+  webcryptoBackend,
+} from './aead/webcrypto.ts';
 import { allocUninitialized } from './alloc.ts';
 import type { DecryptStreamOptions } from './decrypt.ts';
 import { begin, type EncryptOptions } from './encrypt.ts';
@@ -92,7 +97,7 @@ class InFlight {
     }
     this.#setNonce(this.#counter++);
     const algorithm = this.#algorithm;
-    const data = input as Uint8Array<ArrayBuffer>;
+    const data = subtleBytes(input);
     this.#results.push(
       direction === 'seal'
         ? globalThis.crypto.subtle.encrypt(algorithm, this.#key, data)
