@@ -302,7 +302,12 @@ function checkCall(
   if (typeof final !== 'boolean') {
     throw new SealstreamError('INVALID_ARGUMENT', `final must be true or false, got ${typeof final}`);
   }
-  if (finished) throw new SealstreamError('INVALID_ARGUMENT', 'the payload is already finished');
+  if (finished) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      'the payload is already finished: its final call was made, or an earlier call failed (an opener stops at the first chunk that fails)',
+    );
+  }
   if (!final && input.length % unit !== 0) {
     throw new SealstreamError(
       'INVALID_ARGUMENT',
