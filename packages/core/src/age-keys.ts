@@ -7,6 +7,7 @@
 import { Bech32Error, bech32Decode } from './bech32.ts';
 import { randomBytes } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
+import { parseKey } from './keys.ts';
 import {
   PrivateKey,
   PublicKeyRecipient,
@@ -35,6 +36,41 @@ function shown(text: string): string {
   return JSON.stringify(text.length > 24 ? `${text.slice(0, 20)}…` : text);
 }
 
+/**
+ * The error for text that is no age public key. Only text that looks public (an `age1…` key in
+ * capitals, an SSH public key) is repeated: what else comes here may be a secret given in the wrong
+ * place (a private key in any case, a plugin identity, a raw key, a passphrase), and is described
+ * without a character of it.
+ */
+function notAPublicKey(t: string): SealstreamError {
+  if (/^AGE-SECRET-KEY-/i.test(t)) {
+    return invalidKey(
+      'this is a private key, not a public key: give its public key (age-keygen -y prints it)',
+    );
+  }
+  if (/^AGE-PLUGIN-/i.test(t)) {
+    return invalidKey('this is an age plugin identity (a private key), not a public key');
+  }
+  if (/^(ssh-|ecdsa-)/.test(t)) {
+    return invalidKey(
+      `${shown(t)} is not an age public key (SSH keys are not supported: use an age1… key from age-keygen)`,
+    );
+  }
+  if (/^age1/i.test(t)) return invalidKey(`${shown(t)} is not a public key: expected age1… or age1pq1…`);
+  const what = isRawKeyText(t) ? 'a raw key (a secret)' : `text of ${t.length} characters`;
+  return invalidKey(`${what} is not a public key: expected age1… or age1pq1…`);
+}
+
+/** Whether `text` is a raw 256-bit key in one of its text forms. */
+function isRawKeyText(text: string): boolean {
+  try {
+    parseKey(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function decode(text: string, prefix: string, what: string): Uint8Array {
   let decoded: { hrp: string; data: Uint8Array };
   try {
@@ -59,21 +95,7 @@ export function parseRecipient(text: string): PublicKeyRecipient {
   if (typeof text !== 'string') throw invalidKey(`expected a string, got ${typeof text}`);
   const t = text.trim();
   const match = RECIPIENT_PREFIXES.find(([prefix]) => t.startsWith(prefix));
-  if (!match) {
-    // A private key given by mistake is never repeated, not even its start.
-    if (t.startsWith('AGE-SECRET-KEY-')) {
-      throw invalidKey(
-        'this is a private key, not a public key: give its public key (age-keygen -y prints it)',
-      );
-    }
-    const hint = /^(ssh-|ecdsa-)/.test(t)
-      ? ' (SSH keys are not supported: use an age1… key from age-keygen)'
-      : '';
-    // not repeated: text that is no public key may be a secret (a key or passphrase file as -R)
-    throw invalidKey(
-      `the text (${t.length} characters) is not a public key: expected age1… or age1pq1…${hint}`,
-    );
-  }
+  if (!match) throw notAPublicKey(t);
   const [prefix, kem] = match;
   const separator = t.lastIndexOf('1');
   if (separator + 1 !== prefix.length) {

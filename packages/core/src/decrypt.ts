@@ -19,6 +19,7 @@ import {
 } from './open.ts';
 import { openedLength, PayloadOpener } from './payload.ts';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE } from './sizes.ts';
+import { emitter, untilGone } from './stream-output.ts';
 import { decryptStreamOnSubtle, wantsSubtleStream } from './subtle-streams.ts';
 import { decryptStreamInWorkers, type WorkersOption, wantsWorkers } from './worker/streams.ts';
 
@@ -174,14 +175,14 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
         if (!opened) return;
         chunk = chunk.subarray(taken);
       }
-      await runs.push(chunk, open, (out) => controller.enqueue(out));
+      await untilGone(() => runs.push(chunk, open, emitter(controller)));
     },
     async flush(controller) {
       if (!opened && (headLength === 0 || !(await openHead()))) throw headerCut(head());
       const last = runs.pending;
       const out = allocUninitialized(openedLength(last.length, true));
       const bytes = await opener.open(last, out, true);
-      if (bytes > 0) controller.enqueue(out);
+      if (bytes > 0) await untilGone(async () => emitter(controller)(out));
     },
   });
 }

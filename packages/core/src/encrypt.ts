@@ -12,14 +12,18 @@ import { derivePayloadKeys } from './kdf.ts';
 import { KEY_LENGTH } from './keys.ts';
 import { PayloadCipher, PayloadSealer, sealedLength } from './payload.ts';
 import { type Recipient, toWrappers } from './recipients/input.ts';
-import { wrapDataKey } from './recipients/wrap.ts';
+import { distinctWrappers, wrapDataKey } from './recipients/wrap.ts';
 import { CHUNK_SIZE, SALT_LENGTH, SEALED_CHUNK_SIZE } from './sizes.ts';
+import { emitter, untilGone } from './stream-output.ts';
 import { encryptStreamOnSubtle, wantsSubtleStream } from './subtle-streams.ts';
 import { encryptStreamInWorkers, type WorkersOption, wantsWorkers } from './worker/streams.ts';
 
 /** Options to encrypt an object. */
 export interface EncryptOptions {
-  /** Who can decrypt: raw keys (bytes or text), `{ key }`, `{ passphrase, workFactor? }`, recipient objects; one or several. */
+  /**
+   * Who can decrypt: raw keys (bytes or text), `{ key }`, `{ passphrase, workFactor? }`, recipient
+   * objects; one or several. A key given twice gets one stanza.
+   */
   recipients: Recipient | Recipient[];
   /** Binds the object to an identity such as `bucket/key` (SPEC §7). */
   identity?: string;
@@ -39,7 +43,8 @@ export async function begin(options: EncryptOptions): Promise<{ prefix: Uint8Arr
   if (!options || typeof options !== 'object') {
     throw new SealstreamError('INVALID_ARGUMENT', 'encryption options are required: { recipients: [...] }');
   }
-  const wrappers = toWrappers(options.recipients);
+  // one stanza per key, as a rewrap does: a key given twice is wrapped once
+  const wrappers = distinctWrappers(toWrappers(options.recipients));
   if (options.identity !== undefined) {
     checkIdentity(options.identity, (m) => new SealstreamError('INVALID_ARGUMENT', m));
   }
@@ -109,13 +114,13 @@ export function encryptStream(options: EncryptOptions): TransformStream<Uint8Arr
           `encryptStream expects Uint8Array chunks, got ${typeof chunk}`,
         );
       }
-      await runs.push(chunk, seal, (out) => controller.enqueue(out));
+      await untilGone(() => runs.push(chunk, seal, emitter(controller)));
     },
     async flush(controller) {
       const last = runs.pending;
       const out = allocUninitialized(sealedLength(last.length, true));
       await sealer.seal(last, out, true);
-      controller.enqueue(out);
+      await untilGone(async () => emitter(controller)(out));
     },
   });
 }

@@ -52,9 +52,17 @@ export interface ParsedHeader {
 /**
  * How many bytes the header occupies, as soon as `prefix` holds enough to tell (SPEC §4.1).
  * @returns The header length, or undefined when more bytes are needed.
- * @throws {SealstreamError} `HEADER_INVALID`, `UNSUPPORTED_VERSION` or `HEADER_TOO_LARGE` as soon as the prefix shows it.
+ * @throws {SealstreamError} `HEADER_INVALID`, `UNSUPPORTED_VERSION` or `HEADER_TOO_LARGE` as soon as the prefix shows it;
+ *   `INVALID_ARGUMENT` for anything but a `Uint8Array`.
  */
 export function readHeaderLength(prefix: Uint8Array): number | undefined {
+  if (!(prefix instanceof Uint8Array)) {
+    // a string or an ArrayBuffer is the caller's mistake, not a file without the magic
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `expected the object's bytes as a Uint8Array, got ${typeof prefix}`,
+    );
+  }
   const m = Math.min(prefix.length, MAGIC.length);
   for (let i = 0; i < m; i++) {
     if (prefix[i] !== MAGIC[i]) {

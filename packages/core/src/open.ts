@@ -159,7 +159,8 @@ export class OpenedObject {
    * Plans a ranged read: the ciphertext bytes that hold plaintext `[start, end)`.
    * @param range - Plaintext offsets, `end` exclusive.
    * @param ciphertextSize - Total size of the encrypted object.
-   * @throws {SealstreamError} `RANGE_NOT_SATISFIABLE` when the range is empty or past the end.
+   * @throws {SealstreamError} `RANGE_NOT_SATISFIABLE` when the range is empty or past the end;
+   *   `INVALID_ARGUMENT` when it is not two integer offsets.
    */
   planRange(range: { start: number; end: number }, ciphertextSize: number): RangePlan {
     const size = this.plaintextSize(ciphertextSize);
@@ -237,15 +238,36 @@ export async function decryptChunks(
 }
 
 /**
- * Checks a plaintext range `[start, end)` against an object of `size` bytes: non-empty, inside it.
- * @throws {SealstreamError} `RANGE_NOT_SATISFIABLE`.
+ * Checks a plaintext range `[start, end)` against an object of `size` bytes: two integer offsets
+ * (a caller's mistake otherwise), then non-empty and inside the object.
+ * @throws {SealstreamError} `INVALID_ARGUMENT` for a range that is not `{ start, end }` with
+ *   integer offsets; `RANGE_NOT_SATISFIABLE` for one that is empty, reversed or outside the object.
  */
 export function checkRange(
   range: { start: number; end: number },
   size: number,
 ): { start: number; end: number } {
+  if (range === null || typeof range !== 'object') {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `a range is { start, end } (end exclusive), got ${range === null ? 'null' : typeof range}`,
+    );
+  }
   const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start || end > size) {
+  for (const [name, value] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    if (!Number.isSafeInteger(value)) {
+      throw new SealstreamError(
+        'INVALID_ARGUMENT',
+        value === undefined
+          ? `the range has no ${name}: a range is { start, end } in bytes, end exclusive ({ start, end: size } reads to the end)`
+          : `the range's ${name} must be an integer number of bytes, got ${typeof value === 'number' ? value : typeof value}`,
+      );
+    }
+  }
+  if (start < 0 || end <= start || end > size) {
     throw new SealstreamError(
       'RANGE_NOT_SATISFIABLE',
       `plaintext range [${start}, ${end}) is not satisfiable for an object of ${size} bytes`,

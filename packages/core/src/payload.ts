@@ -108,6 +108,31 @@ abstract class PayloadRun {
   get chunks(): number {
     return this.counter;
   }
+
+  /** Whether a call is in flight: calls take the next counters, so they go one at a time. */
+  #busy = false;
+
+  /**
+   * Runs one call alone. Two calls in flight would both start at the same counter: for a sealer,
+   * the same nonce twice under one key (which breaks AES-GCM's confidentiality and authenticity);
+   * for an opener, chunks opened at the wrong position. The check runs before the first `await`,
+   * so a second call made while the first is pending is refused at once.
+   * @throws {SealstreamError} `INVALID_ARGUMENT` while another call is in flight.
+   */
+  protected async alone<T>(what: string, call: () => Promise<T>): Promise<T> {
+    if (this.#busy) {
+      throw new SealstreamError(
+        'INVALID_ARGUMENT',
+        `${what} was called while its previous call is still running: await each call before the next (each takes the next chunk counters)`,
+      );
+    }
+    this.#busy = true;
+    try {
+      return await call();
+    } finally {
+      this.#busy = false;
+    }
+  }
 }
 
 /**
@@ -124,31 +149,22 @@ export class PayloadSealer extends PayloadRun {
   /**
    * Seals the next chunks. Without `final`, `plain` must be whole chunks (a multiple of 16384
    * bytes); with it, it ends the payload (its last chunk is the final one, shorter than 16384 bytes,
-   * maybe empty) and the sealer refuses further calls.
+   * maybe empty) and the sealer refuses further calls. One call at a time: await each before the
+   * next (a call made while another runs is refused, never sealed under a nonce already used).
    * @param out - At least {@link sealedLength}`(plain.length, final)` bytes; must not overlap `plain`.
    * @returns Bytes written to `out`.
    * @throws {SealstreamError} `INVALID_ARGUMENT` for a partial chunk without `final`, a call after the
-   *   final one, or a short `out`.
+   *   final one or while another runs, a short `out`, an `out` overlapping `plain`, or arguments of
+   *   the wrong type.
    */
-  async seal(plain: Uint8Array, out: Uint8Array, final: boolean): Promise<number> {
-    if (this.finished) throw new SealstreamError('INVALID_ARGUMENT', 'the payload is already finished');
-    if (!final && plain.length % CHUNK_SIZE !== 0) {
-      throw new SealstreamError(
-        'INVALID_ARGUMENT',
-        `only the final call may seal a partial chunk: ${plain.length} bytes is not a multiple of ${CHUNK_SIZE}`,
-      );
-    }
-    const need = sealedLength(plain.length, final);
-    if (out.length < need) {
-      throw new SealstreamError(
-        'INVALID_ARGUMENT',
-        `the output holds ${out.length} bytes, ${need} are needed`,
-      );
-    }
-    const written = await this.cipher.seal(this.counter, plain, out, final);
-    this.counter += final ? Math.floor(plain.length / CHUNK_SIZE) + 1 : plain.length / CHUNK_SIZE;
-    this.finished = final;
-    return written;
+  seal(plain: Uint8Array, out: Uint8Array, final: boolean): Promise<number> {
+    return this.alone('seal', async () => {
+      checkCall(this.finished, plain, CHUNK_SIZE, final, out, (n) => sealedLength(n, final));
+      const written = await this.cipher.seal(this.counter, plain, out, final);
+      this.counter += final ? Math.floor(plain.length / CHUNK_SIZE) + 1 : plain.length / CHUNK_SIZE;
+      this.finished = final;
+      return written;
+    });
   }
 }
 
@@ -161,23 +177,20 @@ export class PayloadOpener extends PayloadRun {
   /**
    * Opens the next chunks. Without `final`, `sealed` must be whole sealed chunks (a multiple of 16400
    * bytes); with it, it ends the payload: its last chunk (16 to 16399 bytes) must authenticate as the
-   * final one.
+   * final one. One call at a time: await each before the next.
    * @param out - At least {@link openedLength}`(sealed.length, final)` bytes; must not overlap `sealed`.
    * @returns Plaintext bytes written to `out`.
    * @throws {SealstreamError} `CHUNK_AUTH_FAILED` (the bytes of the chunks before the failing one are
    *   valid plaintext, but the call as a whole failed), `TRAILING_DATA` when the final chunk is
    *   followed by more bytes, `TRUNCATED` when the payload ends without a final chunk,
-   *   `INVALID_ARGUMENT` for misuse.
+   *   `INVALID_ARGUMENT` for misuse (as for {@link PayloadSealer.seal}).
    */
-  async open(sealed: Uint8Array, out: Uint8Array, final: boolean): Promise<number> {
-    checkCall(
-      this.finished,
-      sealed.length,
-      SEALED_CHUNK_SIZE,
-      final,
-      out.length,
-      openedLength(sealed.length, final),
-    );
+  open(sealed: Uint8Array, out: Uint8Array, final: boolean): Promise<number> {
+    return this.alone('open', () => this.#open(sealed, out, final));
+  }
+
+  async #open(sealed: Uint8Array, out: Uint8Array, final: boolean): Promise<number> {
+    checkCall(this.finished, sealed, SEALED_CHUNK_SIZE, final, out, (n) => openedLength(n, final));
     const full = Math.floor(sealed.length / SEALED_CHUNK_SIZE);
     const rest = sealed.length - full * SEALED_CHUNK_SIZE;
     if (final && rest < TAG_LENGTH) {
@@ -273,25 +286,76 @@ export function cutShort(full: number, rest: number): SealstreamError {
   );
 }
 
-/** The caller's side of a sealer or opener call: not after the end, whole units unless final, room enough. */
+/**
+ * The caller's side of a sealer or opener call: bytes in and out that do not overlap, a boolean
+ * `final`, not after the end, whole units unless final, room enough (`need` of the input's length).
+ */
 function checkCall(
   finished: boolean,
-  length: number,
+  input: Uint8Array,
   unit: number,
   final: boolean,
-  room: number,
-  need: number,
+  out: Uint8Array,
+  need: (length: number) => number,
 ) {
-  if (finished) throw new SealstreamError('INVALID_ARGUMENT', 'the payload is already finished');
-  if (!final && length % unit !== 0) {
+  checkBuffers(input, out);
+  if (typeof final !== 'boolean') {
+    throw new SealstreamError('INVALID_ARGUMENT', `final must be true or false, got ${typeof final}`);
+  }
+  if (finished) {
     throw new SealstreamError(
       'INVALID_ARGUMENT',
-      `only the final call may take a partial chunk: ${length} bytes is not a multiple of ${unit}`,
+      'the payload is already finished: its final call was made, or an earlier call failed (an opener stops at the first chunk that fails)',
     );
   }
-  if (room < need) {
-    throw new SealstreamError('INVALID_ARGUMENT', `the output holds ${room} bytes, ${need} are needed`);
+  if (!final && input.length % unit !== 0) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `only the final call may take a partial chunk: ${input.length} bytes is not a multiple of ${unit}`,
+    );
   }
+  if (out.length < need(input.length)) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `the output holds ${out.length} bytes, ${need(input.length)} are needed`,
+    );
+  }
+}
+
+/**
+ * Checks a caller's input and output buffers: both `Uint8Array`s, and not overlapping. A backend
+ * that writes as it reads would otherwise seal bytes it has already overwritten (node:crypto and
+ * noble do: the object then opens, authenticated, to other bytes than the caller's) or refuse
+ * with an error of its own.
+ * @throws {SealstreamError} `INVALID_ARGUMENT`.
+ */
+export function checkBuffers(input: Uint8Array, out: Uint8Array): void {
+  if (!(input instanceof Uint8Array) || !(out instanceof Uint8Array)) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `the input and the output must be Uint8Arrays, got ${describe(input)} and ${describe(out)}`,
+    );
+  }
+  const apart =
+    input.buffer !== out.buffer ||
+    input.byteLength === 0 ||
+    out.byteLength === 0 ||
+    input.byteOffset + input.byteLength <= out.byteOffset ||
+    out.byteOffset + out.byteLength <= input.byteOffset;
+  if (!apart) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      'the output overlaps the input: pass separate buffers (or non-overlapping parts of one)',
+    );
+  }
+}
+
+function describe(value: unknown): string {
+  return value === null
+    ? 'null'
+    : typeof value === 'object'
+      ? (value.constructor?.name ?? 'object')
+      : typeof value;
 }
 
 /** Sealed bytes of `plainLength` bytes of plaintext: whole chunks, or the rest of a payload with `final`. */

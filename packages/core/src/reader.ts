@@ -84,9 +84,15 @@ export interface SealedObject {
    * read instead, opened 1 MiB at a time as its bytes arrive. A read that reaches the end
    * authenticates the final chunk (and so the length).
    * No byte of a chunk is released before it authenticates.
+   * @throws {SealstreamError} at once, `RANGE_NOT_SATISFIABLE` for a range that is empty, reversed or
+   *   outside the object and `INVALID_ARGUMENT` for one that is not two integer offsets; through the
+   *   stream, the chunks' errors.
    */
   stream(range?: ByteRange, options?: { signal?: AbortSignal }): ReadableStream<Uint8Array>;
-  /** The plaintext `[start, end)` in one buffer (one read of just the chunks it needs). */
+  /**
+   * The plaintext `[start, end)` in one buffer (one read of just the chunks it needs).
+   * @throws {SealstreamError} as {@link SealedObject.stream}.
+   */
   read(range?: ByteRange, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
   /**
    * A new header for the same data key (SPEC §5): the payload bytes do not change, so the new object
@@ -107,6 +113,8 @@ export interface SealedObject {
  */
 export async function openSealed(source: ByteSource, options: OpenSealedOptions): Promise<SealedObject> {
   checkSource(source);
+  // the caller's errors before any read (SPEC §9), options missing altogether included
+  const prepared = prepareOpen(options);
   const windowSize = options.windowSize ?? DEFAULT_WINDOW_SIZE;
   const parallel = options.parallel ?? DEFAULT_PARALLEL_WINDOWS;
   if (!Number.isSafeInteger(windowSize) || windowSize < CHUNK_SIZE || windowSize % CHUNK_SIZE !== 0) {
@@ -121,7 +129,6 @@ export async function openSealed(source: ByteSource, options: OpenSealedOptions)
       `parallel must be an integer from 1 to 64, got ${parallel}`,
     );
   }
-  const prepared = prepareOpen(options);
   const prefix = await readOpenPrefix(source, options.signal);
   const opened = await openPayload(prefix, prepared);
   const size = plaintextSize(source.size, opened.info.headerLength);

@@ -9,7 +9,7 @@
 import { begin, type EncryptOptions } from './encrypt.ts';
 import { SealstreamError } from './errors.ts';
 import { type DecryptOptions, openPayload, openPrefixLength } from './open.ts';
-import type { PayloadCipher } from './payload.ts';
+import { checkBuffers, type PayloadCipher } from './payload.ts';
 import {
   CHUNK_SIZE,
   chunkCount,
@@ -64,7 +64,7 @@ export class ResumableSealing {
    * @param out - At least `plain.length + 16 x chunks` bytes.
    * @returns Bytes written to `out`.
    * @throws {SealstreamError} `INVALID_ARGUMENT` when `plain` is neither whole chunks inside the
-   *   plaintext nor exactly its end, or `out` is short.
+   *   plaintext nor exactly its end, `out` is short or overlaps `plain`.
    */
   async sealChunks(first: number, plain: Uint8Array, out: Uint8Array): Promise<number> {
     if (!Number.isSafeInteger(first) || first < 0 || first > this.#finalChunk) {
@@ -73,6 +73,7 @@ export class ResumableSealing {
         `chunk ${first} is outside a plaintext of ${this.size} bytes (chunks 0 to ${this.#finalChunk})`,
       );
     }
+    checkBuffers(plain, out);
     const start = first * CHUNK_SIZE;
     const final = start + plain.length === this.size;
     if (!final && (plain.length % CHUNK_SIZE !== 0 || start + plain.length > this.size)) {

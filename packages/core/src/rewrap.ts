@@ -8,7 +8,7 @@ import { randomBytes } from './bytes.ts';
 import { SealstreamError } from './errors.ts';
 import { type Recipient, toWrappers } from './recipients/input.ts';
 import { describeStanza } from './recipients/registry.ts';
-import { wrapDataKey } from './recipients/wrap.ts';
+import { distinctWrappers, wrapDataKey } from './recipients/wrap.ts';
 import type { Stanza } from './stanza.ts';
 
 /** What a rewrap changes. */
@@ -38,6 +38,12 @@ export async function rewrapStanzas(
   backend: CipherBackend,
   random: (n: number) => Uint8Array = randomBytes,
 ): Promise<Stanza[]> {
+  if (!options || typeof options !== 'object') {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      'a rewrap needs options: { recipients, keepExisting?, remove? }',
+    );
+  }
   const remove = options.remove ?? [];
   if (!Array.isArray(remove) || remove.some((id) => typeof id !== 'string')) {
     throw new SealstreamError('INVALID_ARGUMENT', 'remove must be a list of key IDs');
@@ -61,12 +67,7 @@ export async function rewrapStanzas(
   }
   const keep = options.keepExisting === true || remove.length > 0;
   const kept = keep ? existing.filter((s) => !remove.includes(idOf(s) ?? '')) : [];
-  const ids = new Set(kept.map(idOf).filter((id) => id !== undefined));
-  const fresh = wrappers.filter((w) => {
-    if (w.keyId === undefined) return true;
-    if (ids.has(w.keyId)) return false;
-    ids.add(w.keyId);
-    return true;
-  });
+  const keptIds = kept.map(idOf).filter((id) => id !== undefined);
+  const fresh = distinctWrappers(wrappers, keptIds);
   return [...kept, ...(await wrapDataKey(dataKey, fresh, backend, random))];
 }

@@ -19,7 +19,12 @@
  * @module
  */
 import { resolveBackend } from './aead/backend.ts';
-import { capturingWebcryptoBackend, type WebCryptoKey, webcryptoBackend } from './aead/webcrypto.ts';
+import {
+  capturingWebcryptoBackend,
+  subtleBytes,
+  type WebCryptoKey,
+  webcryptoBackend,
+} from './aead/webcrypto.ts';
 import { allocUninitialized } from './alloc.ts';
 import type { DecryptStreamOptions } from './decrypt.ts';
 import { begin, type EncryptOptions } from './encrypt.ts';
@@ -29,6 +34,7 @@ import { prepareOpen } from './open.ts';
 import { chunkFailed, openedLength, type PayloadCipher, PayloadOpener } from './payload.ts';
 import { PayloadHead } from './payload-head.ts';
 import { CHUNK_SIZE, MAX_CHUNKS, SEALED_CHUNK_SIZE } from './sizes.ts';
+import { emitter, untilGone } from './stream-output.ts';
 
 /** Most chunks handed to subtle and not yet released (2 MiB): bounds the memory held in flight. */
 export const SUBTLE_WINDOW = 128;
@@ -91,7 +97,7 @@ class InFlight {
     }
     this.#setNonce(this.#counter++);
     const algorithm = this.#algorithm;
-    const data = input as Uint8Array<ArrayBuffer>;
+    const data = subtleBytes(input);
     this.#results.push(
       direction === 'seal'
         ? globalThis.crypto.subtle.encrypt(algorithm, this.#key, data)
@@ -204,14 +210,14 @@ export function encryptStreamOnSubtle(options: EncryptOptions): TransformStream<
     async transform(chunk, controller) {
       checkChunk(chunk, 'encryptStream');
       const f = flight!;
-      const emit = (out: Uint8Array) => controller.enqueue(out);
-      await guard(f, () => units.take(chunk, (plain) => f.add('seal', plain, emit)));
+      const emit = emitter(controller);
+      await untilGone(() => guard(f, () => units.take(chunk, (plain) => f.add('seal', plain, emit))));
     },
     async flush(controller) {
       // the final chunk: what is left, shorter than a chunk (maybe empty)
       const f = flight!;
       f.issue('seal', units.rest);
-      await guard(f, () => f.release((out) => controller.enqueue(out), true));
+      await untilGone(() => guard(f, () => f.release(emitter(controller), true)));
     },
   });
 }
@@ -242,19 +248,24 @@ export function decryptStreamOnSubtle(
         options.onOpen?.({ header: opened.info, keyId: opened.keyId });
       }
       const f = flight;
-      const emit = (out: Uint8Array) => controller.enqueue(out);
-      await guard(f, () => units.take(chunk.subarray(at), (sealed) => f.add('open', sealed, emit)));
+      const emit = emitter(controller);
+      await untilGone(() =>
+        guard(f, () => units.take(chunk.subarray(at), (sealed) => f.add('open', sealed, emit))),
+      );
     },
     async flush(controller) {
       const { cipher } = head.finish();
       const f = flight!; // made by the write that completed the header
-      await guard(f, async () => {
-        await f.release((out) => controller.enqueue(out), true);
-        const last = units.rest;
-        const out = allocUninitialized(openedLength(last.length, true));
-        const bytes = await new PayloadOpener(cipher, f.counter).open(last, out, true);
-        if (bytes > 0) controller.enqueue(out);
-      });
+      const emit = emitter(controller);
+      await untilGone(() =>
+        guard(f, async () => {
+          await f.release(emit, true);
+          const last = units.rest;
+          const out = allocUninitialized(openedLength(last.length, true));
+          const bytes = await new PayloadOpener(cipher, f.counter).open(last, out, true);
+          if (bytes > 0) emit(out);
+        }),
+      );
     },
   });
 }

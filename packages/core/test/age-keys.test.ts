@@ -9,8 +9,10 @@ import { _bech32EncodeWords, bech32Decode, bech32Encode } from '../src/bech32.ts
 import {
   decrypt,
   encrypt,
+  formatKey,
   formatPrivateKeyFile,
   formatRecipientsFile,
+  generateKey,
   generatePrivateKey,
   keyId,
   PrivateKey,
@@ -212,6 +214,30 @@ describe('files', () => {
       expect(message).toMatch(/line 3: .*private key, not a public key/);
       expect(message).not.toContain(key.secretText().slice(0, 20));
     }
+  });
+
+  test('a secret where a public key belongs is never repeated, not a character of it', () => {
+    const raw = generateKey();
+    const secrets = [
+      a.secretText().toLowerCase(), // bech32 in lower case is the same key
+      b.secretText().toLowerCase(),
+      formatKey(raw),
+      Buffer.from(raw).toString('hex'),
+      'AGE-PLUGIN-YUBIKEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ',
+      'correct horse battery staple', // a passphrase
+    ];
+    for (const secret of secrets) {
+      for (const parse of [() => parseRecipient(secret), () => parseRecipientsFile(`# x\n${secret}\n`)]) {
+        const message = messageOf(parse);
+        expect(message, secret).toMatch(/not a public key/);
+        // the part after any fixed prefix: a secret's own characters
+        const own = secret.replace(/^(age-secret-key-(pq-)?1|AGE-PLUGIN-)/i, '');
+        expect(message, secret).not.toContain(own.slice(0, 4));
+      }
+    }
+    expect(messageOf(() => parseRecipient(formatKey(raw)))).toMatch(/a raw key \(a secret\)/);
+    // what is public is still shown, to find the typo
+    expect(messageOf(() => parseRecipient('age1nope'))).toContain('"age1nope"');
   });
 
   test('recipients file errors name the line', () => {

@@ -1,7 +1,7 @@
 /** The backend contract: runs of chunks on every backend, and how the backend is chosen. */
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { resolveBackend } from '../src/aead/backend.ts';
-import { backendReport, encrypt, generateKey } from '../src/index.ts';
+import { backendReport, decrypt, decryptStream, encrypt, generateKey } from '../src/index.ts';
 import { chunkNonce, chunkNonces } from '../src/nonce.ts';
 import { BACKENDS, pattern } from './helpers.ts';
 
@@ -100,6 +100,41 @@ describe.each(BACKENDS)('%s: runs of chunks', (name) => {
     await expect(async () =>
       cipher.openRun(nonces, new Uint8Array(CHUNK + 16 + 15), new Uint8Array(3000), CHUNK),
     ).rejects.toThrow(RangeError);
+  });
+});
+
+describe.each(BACKENDS)('%s: bytes in a SharedArrayBuffer', (name) => {
+  const shared = (bytes: Uint8Array) => {
+    const view = new Uint8Array(new SharedArrayBuffer(bytes.length + 8), 8, bytes.length);
+    view.set(bytes);
+    return view;
+  };
+  const recipients = [generateKey()];
+  const random = () => {
+    let n = 0;
+    return (length: number) => Uint8Array.from({ length }, () => n++ & 0xff);
+  };
+  const plain = pattern(3 * 16384 + 5, 4);
+
+  test('seal and open as any bytes, the same bytes as from an ordinary buffer (WebCrypto refuses the views)', async () => {
+    const expected = await encrypt(plain, { recipients, backend: name, _random: random() });
+    const sealed = await encrypt(shared(plain), { recipients, backend: name, _random: random() });
+    expect(Buffer.from(sealed).equals(expected)).toBe(true);
+    expect(
+      Buffer.from(await decrypt(shared(sealed), { keys: recipients, backend: name })).equals(plain),
+    ).toBe(true);
+    const streamed: Uint8Array[] = [];
+    const source = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(shared(expected));
+        controller.close();
+      },
+    });
+    for await (const part of source.pipeThrough(
+      decryptStream({ keys: recipients, backend: name }),
+    ) as unknown as AsyncIterable<Uint8Array>)
+      streamed.push(part);
+    expect(Buffer.concat(streamed).equals(plain)).toBe(true);
   });
 });
 

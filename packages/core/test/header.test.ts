@@ -84,6 +84,14 @@ describe('readHeaderLength', () => {
     expect(codeOf(() => readHeaderLength(utf8('seal-')))).toBe('HEADER_INVALID');
     expect(codeOf(() => readHeaderLength(utf8('PK\x03\x04')))).toBe('HEADER_INVALID');
   });
+
+  test('anything but bytes is INVALID_ARGUMENT, not a file without the magic or a TypeError', async () => {
+    const file = await encrypt(new Uint8Array(1), { recipients: [key] });
+    for (const bad of ['sealstream', file.buffer, undefined, null, [...file]] as unknown[]) {
+      expect(codeOf(() => readHeaderLength(bad as Uint8Array))).toBe('INVALID_ARGUMENT');
+      expect(codeOf(() => inspectHeader(bad as Uint8Array))).toBe('INVALID_ARGUMENT');
+    }
+  });
 });
 
 describe('hostile and malformed headers', () => {

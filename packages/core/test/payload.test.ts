@@ -4,6 +4,7 @@ import {
   CHUNK_SIZE,
   createOpener,
   createSealer,
+  decrypt,
   decryptStream,
   encrypt,
   encryptStream,
@@ -100,9 +101,9 @@ describe('sealer and opener: misuse and bad input end in typed errors', () => {
     expect(error.message).toContain('chunk 1 ');
     expect(out.subarray(0, CHUNK_SIZE)).toEqual(plain.subarray(0, CHUNK_SIZE)); // chunk 0 authenticated
     expect(out.subarray(CHUNK_SIZE, 2 * CHUNK_SIZE).every((b) => b === 0)).toBe(true);
-    await expect(opener.open(new Uint8Array(0), out, true)).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
-    });
+    const after = await opener.open(new Uint8Array(0), out, true).catch((e) => e);
+    expect(codeOf(after)).toBe('INVALID_ARGUMENT');
+    expect(after.message).toContain('an earlier call failed'); // not only "already finished"
   });
 
   test('bytes after the final chunk: TRAILING_DATA; no final chunk: TRUNCATED; a cut tag: TRUNCATED', async () => {
@@ -125,6 +126,90 @@ describe('sealer and opener: misuse and bad input end in typed errors', () => {
     const withoutFinal = sealed.subarray(0, sealed.length - (10 + 16));
     expect(await open(withoutFinal, false)).toBe('TRUNCATED');
     expect(await open(sealed.subarray(0, sealed.length - (10 + 16) + 7), false)).toBe('TRUNCATED');
+  });
+});
+
+describe.each(BACKENDS)('%s: sealer and opener calls one at a time, on buffers apart', (backend) => {
+  test('a seal while another runs is refused: never two chunks under one nonce', async () => {
+    const { prefix, sealer } = await createSealer({ recipients: [key], backend });
+    const a = pattern(CHUNK_SIZE, 1);
+    const b = pattern(CHUNK_SIZE, 2);
+    const outA = new Uint8Array(SEALED_CHUNK_SIZE);
+    const outB = new Uint8Array(SEALED_CHUNK_SIZE);
+    const [first, second] = await Promise.allSettled([
+      sealer.seal(a, outA, false),
+      sealer.seal(b, outB, false),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(second.status === 'rejected' && codeOf(second.reason)).toBe('INVALID_ARGUMENT');
+    expect(second.status === 'rejected' && second.reason.message).toContain('still running');
+    // the refused call took no counter: the object goes on with b as chunk 1, and opens
+    const outB2 = new Uint8Array(SEALED_CHUNK_SIZE);
+    await sealer.seal(b, outB2, false);
+    const last = new Uint8Array(sealedLength(0, true));
+    await sealer.seal(new Uint8Array(0), last, true);
+    const sealed = new Uint8Array(Buffer.concat([prefix, outA, outB2, last]));
+    expect(same(await decrypt(sealed, { keys: [key] }), Buffer.concat([a, b]))).toBe(true);
+  });
+
+  test('an open while another runs is refused, and the first one completes', async () => {
+    const plain = pattern(2 * CHUNK_SIZE + 5);
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const { payloadStart, opener } = await createOpener(sealed, { keys: [key], backend });
+    const body = sealed.subarray(payloadStart);
+    const out1 = new Uint8Array(CHUNK_SIZE);
+    const out2 = new Uint8Array(CHUNK_SIZE);
+    const [first, second] = await Promise.allSettled([
+      opener.open(body.subarray(0, SEALED_CHUNK_SIZE), out1, false),
+      opener.open(body.subarray(SEALED_CHUNK_SIZE, 2 * SEALED_CHUNK_SIZE), out2, false),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(second.status === 'rejected' && codeOf(second.reason)).toBe('INVALID_ARGUMENT');
+    expect(same(out1, plain.subarray(0, CHUNK_SIZE))).toBe(true);
+  });
+
+  test('an output overlapping the input is refused before anything is written', async () => {
+    const { sealer } = await createSealer({ recipients: [key], backend });
+    const buffer = pattern(3 * CHUNK_SIZE + 100);
+    const before = buffer.slice();
+    const plain = buffer.subarray(0, 2 * CHUNK_SIZE);
+    const out = buffer.subarray(10, 10 + 2 * SEALED_CHUNK_SIZE);
+    const error = await sealer.seal(plain, out, false).catch((e) => e);
+    expect(codeOf(error)).toBe('INVALID_ARGUMENT');
+    expect(error.message).toContain('overlaps');
+    expect(same(buffer, before)).toBe(true);
+    // parts of one buffer that do not overlap are fine
+    const apart = buffer.subarray(2 * CHUNK_SIZE, 2 * CHUNK_SIZE + SEALED_CHUNK_SIZE);
+    expect(await sealer.seal(buffer.subarray(0, CHUNK_SIZE), apart, false)).toBe(SEALED_CHUNK_SIZE);
+
+    const sealed = await encrypt(pattern(CHUNK_SIZE + 1), { recipients: [key] });
+    const { payloadStart, opener } = await createOpener(sealed, { keys: [key], backend });
+    const copy = sealed.slice(payloadStart);
+    const into = copy.subarray(5, 5 + CHUNK_SIZE);
+    expect(codeOf(await opener.open(copy.subarray(0, SEALED_CHUNK_SIZE), into, false).catch((e) => e))).toBe(
+      'INVALID_ARGUMENT',
+    );
+  });
+
+  test('arguments of the wrong type: INVALID_ARGUMENT, not a TypeError from a backend', async () => {
+    const { sealer } = await createSealer({ recipients: [key], backend });
+    const out = new Uint8Array(100);
+    const bad: [unknown, unknown, unknown][] = [
+      ['hello', out, true],
+      [undefined, out, true],
+      [new Uint8Array(5), 'x'.repeat(100), true],
+      [new Uint8Array(5).buffer, out, true],
+      [new Uint8Array(5), out, 'yes'],
+      [new Uint8Array(5), out, undefined],
+    ];
+    for (const [plain, into, final] of bad) {
+      const error = await (sealer.seal as (...a: unknown[]) => Promise<number>)(plain, into, final).catch(
+        (e) => e,
+      );
+      expect(codeOf(error)).toBe('INVALID_ARGUMENT');
+    }
+    // nothing was sealed by the refused calls: the sealer still seals chunk 0
+    expect(sealer.chunks).toBe(0);
   });
 });
 

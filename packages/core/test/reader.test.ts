@@ -130,7 +130,7 @@ describe('reads', () => {
     },
   );
 
-  test('ranges that are empty, reversed, fractional or past the end are RANGE_NOT_SATISFIABLE', async () => {
+  test('ranges that are empty, reversed or past the end are RANGE_NOT_SATISFIABLE', async () => {
     const sealed = await encrypt(pattern(100), { recipients: [key] });
     const object = await openSealed(bytesSource(sealed), { keys: [key] });
     for (const range of [
@@ -138,10 +138,30 @@ describe('reads', () => {
       { start: 6, end: 5 },
       { start: -1, end: 5 },
       { start: 0, end: 101 },
-      { start: 0.5, end: 5 },
     ]) {
       expect(() => object.stream(range)).toThrow(expect.objectContaining({ code: 'RANGE_NOT_SATISFIABLE' }));
       await expect(object.read(range)).rejects.toMatchObject({ code: 'RANGE_NOT_SATISFIABLE' });
+    }
+  });
+
+  test('a range that is not two integer offsets is INVALID_ARGUMENT, with a message that says so', async () => {
+    const sealed = await encrypt(pattern(100), { recipients: [key] });
+    const object = await openSealed(bytesSource(sealed), { keys: [key] });
+    const bad: [unknown, string][] = [
+      [{ start: 0.5, end: 5 }, 'integer'],
+      [{ start: '1', end: '5' }, 'integer'], // JavaScript callers: text from a form or a URL
+      [{ start: Number.NaN, end: 5 }, 'integer'],
+      [{ start: 90 }, 'no end'],
+      [{ end: 10 }, 'no start'],
+      [null, '{ start, end }'],
+      ['0-10', '{ start, end }'],
+    ];
+    for (const [range, says] of bad) {
+      const r = range as { start: number; end: number };
+      expect(() => object.stream(r)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      const error = await object.read(r).catch((e) => e);
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(error.message).toContain(says);
     }
   });
 });
@@ -300,6 +320,9 @@ describe('failures end in typed errors, and nothing unauthenticated is released'
     await expect(openSealed({ size: -1, read: src.read }, { keys: [key] })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
+    // no options at all: the caller's error, not a TypeError from reading an option
+    const bare = openSealed as (source: ByteSource) => ReturnType<typeof openSealed>;
+    await expect(bare(src)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 
@@ -338,6 +361,8 @@ describe('rewrap', () => {
     await expect(object.rewrap({ remove: [keyId(c)] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(object.rewrap({ remove: [keyId(a)] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(object.rewrap({})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const bare = object.rewrap.bind(object) as () => ReturnType<typeof object.rewrap>;
+    await expect(bare()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   test('a passphrase opens once: rewrap reuses the data key, no second scrypt', async () => {

@@ -114,6 +114,32 @@ describe('built-in recipients', () => {
     expect(ring.passphraseCount).toBe(1);
   });
 
+  test('a key given twice, in any form, gets one stanza (as a rewrap adds it once); passphrases are all kept', async () => {
+    const [a, b] = [generateKey(), generateKey()];
+    const hex = Buffer.from(a).toString('hex');
+    const sealed = await encrypt(plain, {
+      recipients: [
+        a,
+        b,
+        { key: a },
+        new RawKeyRecipient(a),
+        hex,
+        { passphrase: 'pw', workFactor: 10 },
+        {
+          passphrase: 'pw',
+          workFactor: 10,
+        },
+      ],
+    });
+    const header = inspectHeader(sealed);
+    expect(header.keyIds).toEqual([keyId(a), keyId(b)]);
+    expect(header.recipients.filter((r) => r.type === 'passphrase')).toHaveLength(2);
+    expect(await decrypt(sealed, { keys: [b] })).toEqual(plain);
+    // a list past the 64-stanza limit only through repeats is one stanza, not a refusal
+    const many = await encrypt(plain, { recipients: Array.from({ length: 100 }, () => a) });
+    expect(inspectHeader(many).keyIds).toEqual([keyId(a)]);
+  });
+
   test('a raw key that a stanza names opens before any passphrase is tried', async () => {
     const key = generateKey();
     // The passphrase stanza comes first and its work factor is above the reader's limit: a reader

@@ -120,11 +120,74 @@ describe('options at the boundary', () => {
     expect(isSealstreamError(error) && error.code).toBe(code);
   });
 
+  test('no options at all: INVALID_ARGUMENT through the stream, not a TypeError from the call', async () => {
+    const bareEncrypt = encryptStream as unknown as () => TransformStream<Uint8Array, Uint8Array>;
+    const bareDecrypt = decryptStream as unknown as () => TransformStream<Uint8Array, Uint8Array>;
+    for (const stream of [bareEncrypt, bareDecrypt]) {
+      const { error } = await runTransform(stream(), [new Uint8Array(1)]);
+      expect(isSealstreamError(error, 'INVALID_ARGUMENT')).toBe(true);
+    }
+  });
+
   test('non-Uint8Array chunks are refused', async () => {
     const { error } = await runTransform(encryptStream({ recipients: [key] }), ['text' as never]);
     expect(isSealstreamError(error, 'INVALID_ARGUMENT')).toBe(true);
   });
 });
+
+describe.each(BACKENDS.flatMap((backend) => [100_000, 3_000_000].map((size) => [backend, size] as const)))(
+  '%s, %i bytes: a consumer that goes away mid-stream',
+  (backend, size) => {
+    const plain = pattern(size, 3);
+    const sealedP = encrypt(plain, { recipients: [key] });
+    const make = (direction: 'encrypt' | 'decrypt') =>
+      direction === 'encrypt'
+        ? encryptStream({ recipients: [key], backend })
+        : decryptStream({ keys: [key], backend });
+    const inputOf = async (direction: 'encrypt' | 'decrypt') =>
+      direction === 'encrypt' ? plain : await sealedP;
+    const invalidState = (e: unknown) => (e as { code?: string } | undefined)?.code === 'ERR_INVALID_STATE';
+
+    test.each(['encrypt', 'decrypt'] as const)(
+      '%s: reader.cancel() while the stream still works resolves, and nothing rejects with "Unable to enqueue"',
+      async (direction) => {
+        const stream = make(direction);
+        const writer = stream.writable.getWriter();
+        const reader = stream.readable.getReader();
+        const written = writer.write(await inputOf(direction)).catch((e) => e);
+        const closed = writer.close().catch((e) => e);
+        await reader.read();
+        const reason = new Error('the consumer is gone');
+        await expect(reader.cancel(reason)).resolves.toBeUndefined();
+        expect(invalidState(await written)).toBe(false);
+        expect(invalidState(await closed)).toBe(false);
+      },
+    );
+
+    test.each(['encrypt', 'decrypt'] as const)(
+      "%s: a pipe into a sink that fails rejects with the sink's own error",
+      async (direction) => {
+        const input = await inputOf(direction);
+        const broken = new Error('the sink broke');
+        const pipe = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(input);
+            controller.close();
+          },
+        })
+          .pipeThrough(make(direction))
+          .pipeTo(
+            new WritableStream({
+              write() {
+                throw broken;
+              },
+            }),
+          );
+        await expect(pipe).rejects.toBe(broken);
+      },
+    );
+  },
+);
 
 describe('Node streams', () => {
   test('a file piped through Duplex.fromWeb(encryptStream()) and back, with fs streams', async () => {

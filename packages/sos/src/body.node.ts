@@ -83,7 +83,7 @@ export function chunksOf(readable: Readable): ReadableStream<Uint8Array> {
         finished(readable, { writable: false }, (err) => {
           if (over) return;
           over = true;
-          if (err) controller.error(err);
+          if (err) controller.error(prematureClose(err) ?? err);
           else controller.close();
         });
       },
@@ -105,5 +105,28 @@ export function chunksOf(readable: Readable): ReadableStream<Uint8Array> {
  */
 export async function nodeBody(input: BodyInput): Promise<Exclude<BodyInput, string>> {
   if (typeof input === 'string') return fileBody(input);
-  return input instanceof Readable ? chunksOf(input) : input;
+  if (!(input instanceof Readable)) return input;
+  // A Readable someone already read to its end reads as empty: uploading it would store an empty
+  // object as a success. One destroyed would end at once, taken for a broken connection.
+  if (input.readableEnded || input.destroyed) {
+    throw new SosError(
+      'INVALID_ARGUMENT',
+      `"body" stream ${input.readableEnded ? 'was already read to its end' : 'is destroyed'}: nothing is left to upload (pass a fresh stream)`,
+    );
+  }
+  return chunksOf(input);
+}
+
+/**
+ * A `Readable` closed before its end without an error of its own (destroyed by its owner): the
+ * body's failure, not the store's (`ERR_STREAM_PREMATURE_CLOSE` is also what a socket closed early
+ * raises, which maps to `SERVER_FAULT`).
+ */
+function prematureClose(err: unknown): SosError | undefined {
+  if ((err as { code?: string } | null)?.code !== 'ERR_STREAM_PREMATURE_CLOSE') return undefined;
+  return new SosError(
+    'INVALID_ARGUMENT',
+    '"body" stream was closed before its end (destroyed without an error): the upload was stopped and nothing stored',
+    { cause: err },
+  );
 }

@@ -52,6 +52,12 @@ export function openBody(input: BodyInput): OpenedBody {
     return { body: input.stream(), size: input.size };
   }
   if (typeof (input as ReadableStream | undefined)?.getReader === 'function') {
+    if ((input as ReadableStream).locked) {
+      throw new SosError(
+        'INVALID_ARGUMENT',
+        '"body" stream is locked: a reader was already taken from it (pass a stream nothing else reads)',
+      );
+    }
     return { body: input as ReadableStream<Uint8Array>, size: undefined };
   }
   if (typeof (input as AsyncIterable<unknown> | undefined)?.[Symbol.asyncIterator] === 'function') {

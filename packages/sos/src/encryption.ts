@@ -6,6 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ClientSideOptions } from './client-side.ts';
 import { SosError } from './errors.ts';
 import { parseSseCKeyMap, type SseCKeyMap } from './key-map.ts';
+import { refuseUnknownOptions } from './known-options.ts';
 import { type SseCParams, sseCParams } from './sse-c.ts';
 
 /** SSE-C: one key, or a key map by path prefix (see `parseSseCKeyMap`). */
@@ -40,7 +41,8 @@ export interface ResolvedEncryption {
 
 /**
  * Resolves the `encryption` option for `bucket/key`.
- * @throws {SosError} `INVALID_ARGUMENT`, `INVALID_KEY_MAP`, `SSE_C_NO_KEY_FOR_PATH`; `INSECURE_ENDPOINT`
+ * @throws {SosError} `INVALID_ARGUMENT` (also for a property it does not know, at any level),
+ *   `INVALID_KEY_MAP`, `SSE_C_NO_KEY_FOR_PATH`; `INSECURE_ENDPOINT`
  *   for SSE-C over plain http (a key sent in clear must be considered compromised).
  */
 export async function resolveEncryption(
@@ -57,9 +59,11 @@ export async function resolveEncryption(
   ) {
     throw new SosError(
       'INVALID_ARGUMENT',
-      `"encryption" expected 'none', { clientSide: { keys } } and/or { sseC: { key } }, got ${encryption === null ? 'null' : typeof encryption === 'object' ? `{ ${Object.keys(encryption).join(', ')} }` : JSON.stringify(encryption)}`,
+      `"encryption" expected 'none', { clientSide: { keys } } and/or { sseC: { key } }, got ${describeEncryption(encryption)}`,
     );
   }
+  // a misspelt layer or setting (`ssec`, `identty`) must not leave it silently unapplied
+  refuseUnknownOptions(encryption, ['clientSide', 'sseC'], 'encryption');
   const clientSide = encryption.clientSide;
   if (
     clientSide !== undefined &&
@@ -67,12 +71,20 @@ export async function resolveEncryption(
   ) {
     throw new SosError('INVALID_ARGUMENT', '"encryption.clientSide" expected { keys, identity? }');
   }
+  if (clientSide !== undefined) {
+    refuseUnknownOptions(clientSide, ['keys', 'identity', 'maxWorkFactor'], 'encryption.clientSide');
+  }
   const sseC = encryption.sseC;
   if (sseC === undefined) return { sseC: undefined, clientSide };
+  if (typeof sseC !== 'object' || sseC === null) {
+    throw new SosError('INVALID_ARGUMENT', '"encryption.sseC" expected { key } or { keyMap, alias }');
+  }
   let params: SseCParams;
   if ('key' in sseC) {
+    refuseUnknownOptions(sseC, ['key'], 'encryption.sseC');
     params = sseCParams(sseC.key);
   } else if ('keyMap' in sseC) {
+    refuseUnknownOptions(sseC, ['keyMap', 'alias'], 'encryption.sseC');
     const map = typeof sseC.keyMap === 'string' ? parseSseCKeyMap(sseC.keyMap) : sseC.keyMap;
     if (typeof sseC.alias !== 'string' || sseC.alias === '') {
       throw new SosError(
@@ -93,6 +105,20 @@ export async function resolveEncryption(
   }
   await requireHttps(client);
   return { sseC: params, clientSide };
+}
+
+/**
+ * What an unusable `encryption` option is, for a message: its property names, or its type. Text is
+ * never repeated: a key given as the option itself (`encryption: process.env.KEY`) is text.
+ */
+function describeEncryption(encryption: unknown): string {
+  if (encryption === null) return 'null';
+  if (typeof encryption === 'string')
+    return `a string of ${encryption.length} characters (the one string accepted is 'none')`;
+  if (typeof encryption !== 'object') return typeof encryption;
+  if (encryption instanceof Uint8Array)
+    return `${encryption.length} bytes (a key goes in { clientSide: { keys } } or { sseC: { key } })`;
+  return `{ ${Object.keys(encryption).join(', ')} }`;
 }
 
 /** Refuses SSE-C unless the client talks https (servers refuse it too; the key would travel in clear). */

@@ -32,7 +32,8 @@ export interface SseCKeyMap {
  * applies would depend on the order of entries.
  * @param text - The map, e.g. from an environment variable.
  * @returns The parsed map.
- * @throws {SosError} `INVALID_KEY_MAP` naming the entry (by position and prefix, never its key).
+ * @throws {SosError} `INVALID_KEY_MAP` naming the entry by its position, never by its text: a
+ *   malformed entry may be a key alone, a key run into its path, or a key cut at one of its own `=`.
  * @example
  * const map = parseSseCKeyMap('sos/backups/db/=' + dbKey + ',sos/backups/=' + defaultKey);
  * map.keyFor('sos', 'backups', 'db/2024.tar'); // dbKey's bytes
@@ -45,24 +46,23 @@ export function parseSseCKeyMap(text: string): SseCKeyMap {
   const seen = new Map<string, number>();
   const entries: SseCKeyMapEntry[] = [];
   text.split(',').forEach((raw, index) => {
+    // by position only: the text of a malformed entry may hold its key (see the @throws above)
     const where = `SSE-C key map entry ${index + 1}`;
     const entry = raw.trim();
     if (entry === '') throw new SosError('INVALID_KEY_MAP', `${where} is empty (stray comma?)`);
     const split = splitEntry(entry);
     if (split === undefined) {
-      const path = entry.includes('=') ? entry.slice(0, entry.indexOf('=')) : entry;
       throw new SosError(
         'INVALID_KEY_MAP',
-        `${where} (${JSON.stringify(path)}) expected alias/bucket/prefix=KEY with a 256-bit key (base64 or 64 hex digits)`,
+        entry.includes('=')
+          ? `${where} expected alias/bucket/prefix=KEY with a 256-bit key (base64 or 64 hex digits)`
+          : `${where} has no "=KEY": expected alias/bucket/prefix=KEY, entries separated by ","`,
       );
     }
     const prefix = normalizePrefix(split.path, where);
     const first = seen.get(prefix);
     if (first !== undefined) {
-      throw new SosError(
-        'INVALID_KEY_MAP',
-        `${where} (${JSON.stringify(prefix)}) overlaps entry ${first + 1}: same prefix`,
-      );
+      throw new SosError('INVALID_KEY_MAP', `${where} overlaps entry ${first + 1}: same prefix`);
     }
     seen.set(prefix, index);
     entries.push({ prefix, key: split.key });
@@ -95,15 +95,16 @@ function splitEntry(entry: string): { path: string; key: Uint8Array } | undefine
 function normalizePrefix(path: string, where: string): string {
   const [alias, bucket, ...rest] = path.split('/');
   if (!alias || !bucket) {
-    throw new SosError(
-      'INVALID_KEY_MAP',
-      `${where} (${JSON.stringify(path)}) expected alias/bucket[/prefix] before "="`,
-    );
+    throw new SosError('INVALID_KEY_MAP', `${where} expected alias/bucket[/prefix] before "="`);
   }
   if (/\s/.test(alias) || /\s/.test(bucket)) {
+    throw new SosError('INVALID_KEY_MAP', `${where}: alias and bucket must not contain spaces`);
+  }
+  // no bucket name holds "=" or ";": here a key was run into the path (`a/b=KEY;a/c=KEY2`)
+  if (/[=;]/.test(alias) || /[=;]/.test(bucket)) {
     throw new SosError(
       'INVALID_KEY_MAP',
-      `${where} (${JSON.stringify(path)}): alias and bucket must not contain spaces`,
+      `${where}: alias and bucket cannot hold "=" or ";" (entries are separated by ",")`,
     );
   }
   // "alias/bucket" covers the bucket: match it as "alias/bucket/" so it does not also cover "alias/bucket2/..."

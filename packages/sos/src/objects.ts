@@ -69,7 +69,10 @@ export interface PutObjectOptions extends ObjectLocation {
   queueSize?: number;
   /** Aborting stops the upload; nothing is left on the server. */
   signal?: AbortSignal;
-  /** Called as bytes reach the server. */
+  /**
+   * Called as bytes reach the server. An error it throws fails the upload like any other: nothing
+   * is left on the server (an object already stored by the one PutObject of a small body is deleted).
+   */
   onProgress?: (progress: UploadProgress) => void;
   /**
    * The stored object's fields, as `PutObject` (and, for a multipart upload, `CreateMultipartUpload`)
@@ -133,6 +136,7 @@ export async function putObject(options: PutObjectOptions): Promise<PutObjectRes
   }
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   const queueSize = checkQueueSize(options.queueSize);
+  checkProgress(options.onProgress);
   const opened = openBody(options.body);
   let storedSize = opened.size;
   let plainCount = 0;
@@ -531,6 +535,17 @@ function checkName(options: { bucket: string; key?: string }, field: 'bucket' | 
       'INVALID_ARGUMENT',
       `"${field}" expected a non-empty string, got ${JSON.stringify(options[field])}`,
     );
+  }
+}
+
+/**
+ * Checks an `onProgress` option: called only once bytes are stored, a wrong type would otherwise
+ * fail the call after the store has the object.
+ * @throws {SosError} `INVALID_ARGUMENT`.
+ */
+export function checkProgress(onProgress: unknown): void {
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new SosError('INVALID_ARGUMENT', `"onProgress" expected a function, got ${typeof onProgress}`);
   }
 }
 

@@ -16,7 +16,7 @@ import {
 } from './client-side.ts';
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
-import { checkLocation, checkQueueSize, type ObjectLocation } from './objects.ts';
+import { checkLocation, checkProgress, checkQueueSize, type ObjectLocation } from './objects.ts';
 import type { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied } from './sse-c.ts';
 import {
@@ -126,6 +126,7 @@ export async function rekeyObject(options: RekeyObjectOptions): Promise<RekeyObj
     }
   }
   const queueSize = checkQueueSize(options.queueSize);
+  checkProgress(options.onProgress);
   if (from.sseC) return streamRekey(options, from, to, queueSize);
   return copyRekey(options, from.clientSide!, to.clientSide!, queueSize);
 }
@@ -197,6 +198,8 @@ async function copyRekey(
       queueSize,
       signal,
       onProgress: options.onProgress,
+      // the new object replaced the only copy of the data
+      keepWrittenOnFailure: true,
     });
     return report('rewrite', size, result, fetcher.stats.bytesFetched, newSize, 0);
   }
@@ -294,6 +297,8 @@ async function streamRekey(
       rest.cancel().catch(() => {});
     },
     checkPart: (out) => assertSseCApplied(out, to.sseC!, `rekey ${bucket}/${key}`),
+    // the new object replaced the only copy of the data
+    keepWrittenOnFailure: true,
   });
   return report('stream', size, result, fetcher.stats.bytesFetched, result.size, 0);
 }

@@ -5,6 +5,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SosError } from './errors.ts';
+import { refuseUnknownOptions } from './known-options.ts';
 import { httpStatus } from './sse-c.ts';
 
 /** Time bounds of a client's requests, in milliseconds. */
@@ -44,12 +45,18 @@ export const DEFAULT_TIMEOUTS: Readonly<SosTimeouts> = Object.freeze({
 
 const byClient = new WeakMap<S3Client, SosTimeouts>();
 
-/** Validates partial timeouts and fills in the defaults. */
+/**
+ * Validates partial timeouts and fills in the defaults.
+ * @throws {SosError} `INVALID_ARGUMENT` for a value that is not 1 ms to 24 h, or a name that is not
+ *   one of the bounds.
+ */
 export function resolveTimeouts(input: Partial<SosTimeouts> | undefined): SosTimeouts {
   if (input === undefined) return { ...DEFAULT_TIMEOUTS };
   if (typeof input !== 'object' || input === null) {
     throw new SosError('INVALID_ARGUMENT', `"timeouts" expected an object, got ${typeof input}`);
   }
+  // a misspelt bound (`requestTimeout`, `connect`) would otherwise leave the default in place unseen
+  refuseUnknownOptions(input, Object.keys(DEFAULT_TIMEOUTS), 'timeouts');
   const out = { ...DEFAULT_TIMEOUTS };
   for (const name of Object.keys(DEFAULT_TIMEOUTS) as (keyof SosTimeouts)[]) {
     const value = input[name];

@@ -10,14 +10,16 @@ import {
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
+  type PutObjectCommandOutput,
   type S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { SosError, UploadNotAbortedError } from './errors.ts';
+import { describeError, SosError, UploadNotAbortedError } from './errors.ts';
 import { PartReader, type PartSource, type Sealing, SealingPartReader, type UploadBody } from './parts.ts';
 import { mayHaveReached, reachMark } from './reach.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
@@ -112,6 +114,12 @@ export interface UploadObjectOptions {
   sealing?: Sealing | undefined;
   /** With `sealing`: called with the plaintext bytes read from the body. */
   onPlaintext?: ((bytes: number) => void) | undefined;
+  /**
+   * When the one PutObject of a small body stored the object and the upload fails after all
+   * (`checkPart` or `onProgress` threw), keep the object instead of deleting it: for a rekey, whose
+   * new object has replaced the only copy of the data.
+   */
+  keepWrittenOnFailure?: boolean | undefined;
 }
 
 /** What the upload functions report. */
@@ -133,7 +141,8 @@ export type { UploadBody } from './parts.ts';
  * `queueSize` parts in flight. Memory stays about `queueSize x partSize`: workers pull parts from
  * the body one at a time, and a part is read only when a worker is free.
  * @throws {SosError} `ABORTED` when `signal` fires; `INVALID_ARGUMENT` past 10,000 parts;
- *   otherwise the underlying error. Afterwards no part is left on the server and no object was created.
+ *   otherwise the underlying error. Afterwards no part is left on the server and no object was
+ *   created (unless `keepWrittenOnFailure`).
  */
 export async function uploadObject(options: UploadObjectOptions): Promise<UploadResult> {
   const { client, params, signal } = options;
@@ -162,26 +171,35 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
   const total = params.ContentLength;
   if (second.byteLength === 0) {
     // one part's worth or less: a single PutObject, atomic like a completed multipart upload
+    let out: PutObjectCommandOutput;
     try {
-      const out = await client.send(
+      out = await client.send(
         new PutObjectCommand({ ...rest, Body: first, ContentLength: first.byteLength }),
         signal ? { abortSignal: signal } : {},
       );
-      options.checkPart?.(out);
-      options.onProgress?.({ loaded: first.byteLength, total });
-      return {
-        etag: out.ETag || undefined,
-        versionId: out.VersionId,
-        size: first.byteLength,
-        partSize: 0,
-        parts: 0,
-      };
     } catch (err) {
       onFailure();
       throw signal?.aborted
         ? abortedError(signal, err)
         : mapTransportError(err, `put ${rest.Bucket}/${rest.Key}`);
     }
+    try {
+      options.checkPart?.(out);
+      options.onProgress?.({ loaded: first.byteLength, total });
+    } catch (err) {
+      // The store has the object, but the upload failed after all (its answer shows SSE-C was not
+      // applied: the bytes may be at rest unencrypted; or the caller's onProgress threw). A failed
+      // upload leaves no object, as a multipart one does: the version just written is deleted.
+      if (options.keepWrittenOnFailure) throw err;
+      throw await deleteWritten(client, rest.Bucket!, rest.Key!, out.VersionId, err);
+    }
+    return {
+      etag: out.ETag || undefined,
+      versionId: out.VersionId,
+      size: first.byteLength,
+      partSize: 0,
+      parts: 0,
+    };
   }
 
   const queued = [first, second];
@@ -221,6 +239,37 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
     onPartStored: (body) => reader.release(body),
   });
   return { ...result, partSize: first.byteLength };
+}
+
+/**
+ * Deletes the object version a single PutObject just wrote, for an upload that failed after the
+ * store answered; bounded by `cleanupMs` whatever the caller's signal.
+ * @returns The error to throw: `err`, its message saying the object was deleted when it is ours;
+ *   when the delete fails too, an error saying what to delete by hand.
+ */
+async function deleteWritten(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  err: unknown,
+): Promise<unknown> {
+  const what = `${bucket}/${key}${versionId ? ` (version ${versionId})` : ''}`;
+  try {
+    await client.send(
+      new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+      cleanupSendOptions(client),
+    );
+  } catch (cause) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return new SosError(
+      err instanceof SosError ? err.code : 'SERVER_FAULT',
+      `${reason}; the object it stored could not be deleted (${describeError(cause)}): delete ${what} by hand`,
+      { cause: err },
+    );
+  }
+  if (!(err instanceof SosError)) return err;
+  return new SosError(err.code, `${err.message}; the object it stored was deleted`, { cause: err.cause });
 }
 
 /** One part of a multipart upload: bytes to send, or a range of an existing object to copy. */

@@ -75,7 +75,23 @@ describe('a Node Readable as an upload body', () => {
         else this.push(new Uint8Array(10));
       },
     });
-    await expect(chunks(await opened(source))).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    // the body's failure, typed, with the close as its cause: not taken for a broken connection
+    const err = await chunks(await opened(source)).catch((e) => e);
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', cause: { code: 'ERR_STREAM_PREMATURE_CLOSE' } });
+    expect(err.message).toContain('closed before its end');
+  });
+
+  it('a source already read to its end, destroyed, or (a web stream) locked is refused before anything is read', async () => {
+    const ended = Readable.from([new Uint8Array(10)]);
+    for await (const _ of ended);
+    const destroyed = Readable.from([new Uint8Array(10)]);
+    destroyed.destroy();
+    for (const source of [ended, destroyed]) {
+      await expect(nodeBody(source)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    const locked = new Blob([new Uint8Array(10)]).stream();
+    locked.getReader();
+    expect(() => openBody(locked)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('refuses text (an encoding set) with INVALID_ARGUMENT and stops the source', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CHUNK_SIZE, FIRST_READ, generateKey, keyId, SEALED_CHUNK_SIZE } from '@sealstream/core';
+import { CHUNK_SIZE, FIRST_READ, formatKey, generateKey, keyId, SEALED_CHUNK_SIZE } from '@sealstream/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getObject, headObject, putObject } from '../src/index.ts';
 import { bytes, codeOf, collect, openUploads, sameBytes, useTestBucket } from './helpers.ts';
@@ -201,5 +201,44 @@ describe('client-side integrity and identity', () => {
     expect(await codeOf(headObject({ client, bucket, key: 'cs/aborted', encryption: 'none' }))).toMatch(
       /NotFound|not a/,
     );
+  });
+});
+
+describe('encryption options: a misspelt name is refused, never silently dropped', () => {
+  it('a key given as the option itself is refused without being repeated', async () => {
+    const text = formatKey(key);
+    for (const encryption of [text, Buffer.from(key).toString('hex'), key]) {
+      const error = await putObject({
+        client,
+        bucket,
+        key: 'cs/key-as-option',
+        body: bytes(1),
+        encryption,
+      } as never).catch((e) => e);
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(error.message).not.toContain(text.slice(0, 12));
+      expect(error.message).not.toContain(Buffer.from(key).toString('hex').slice(0, 12));
+    }
+  });
+
+  const sse = generateKey();
+  it.each([
+    ['a misspelt SSE-C layer beside client-side', { clientSide: { keys: [key] }, ssec: { key: sse } }],
+    ['a misspelt identity binding', { clientSide: { keys: [key], identty: true } }],
+    ['an unknown client-side setting', { clientSide: { keys: [key], passphrase: 'x' } }],
+    ['an SSE-C key map with a stray key', { sseC: { keyMap: 'sos/b=KEY', alias: 'sos', key: sse } }],
+    ['an SSE-C key with a stray setting', { sseC: { key: sse, algorithm: 'AES256' } }],
+    ['SSE-C given as null', { clientSide: { keys: [key] }, sseC: null }],
+  ])('%s: INVALID_ARGUMENT before any request, and no object', async (_, encryption) => {
+    const name = `cs/typo-${Math.random().toString(36).slice(2)}`;
+    const options = { client, bucket, key: name, body: bytes(10), encryption } as never;
+    const error = await putObject(options).catch((e) => e);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(error.message).toMatch(/is not an option|expected/);
+    expect(String(error.message)).not.toContain(Buffer.from(sse).toString('base64'));
+    expect(await codeOf(headObject({ client, bucket, key: name, encryption: 'none' }))).toMatch(/NotFound/);
+    await expect(getObject({ client, bucket, key: 'cs/1', encryption } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });

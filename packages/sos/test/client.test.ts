@@ -79,6 +79,15 @@ describe('plain http is refused', () => {
   });
 });
 
+describe('timeouts', () => {
+  it('a misspelt or unknown bound is refused, not silently left at its default', () => {
+    for (const timeouts of [{ connectTimeout: 5000 }, { request: 1000 }, { idle: 5 }, { requestMS: 1000 }]) {
+      expect(codeOf(() => testClient({ timeouts: timeouts as never }))).toBe('INVALID_ARGUMENT');
+    }
+    expect(codeOf(() => testClient({ timeouts: { requestMs: 1000, cleanupMs: undefined } }))).toBeUndefined();
+  });
+});
+
 describe('TLS against the test server', () => {
   it('verifies the certificate: works with the CA as file, PEM text and bytes', async () => {
     const pem = readFileSync(inject('s3').caFile);

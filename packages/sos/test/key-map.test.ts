@@ -70,4 +70,17 @@ describe('SSE-C key map', () => {
     rejects(`a//p=${b64(k1)}`, /alias\/bucket/);
     rejects(`=${b64(k1)}`, /entry 1/);
   });
+
+  it('never shows a key, whatever the mistake: a key alone, run into its path, or maps with another separator', () => {
+    for (const k of [k1, k2]) {
+      rejects(b64(k), /entry 1/); // padded: its only "=" is the key's own
+      rejects(unpadded(k), /entry 1 has no "=KEY"/);
+      rejects(hex(k), /entry 1 has no "=KEY"/);
+      rejects(`a/b/p${b64(k)}`, /entry 1/); // the "=" forgotten: the key runs into the path
+      rejects(`a/b/p${unpadded(k)}`, /entry 1 has no "=KEY"/);
+      rejects(`a/b=${b64(k)};a/c=${b64(k3)}`, /cannot hold "=" or ";"/);
+      rejects(`a/b=${b64(k)} a/c=${b64(k3)}`, /entry 1/);
+      rejects(`a/b/p=${b64(k)},a/b/p=${b64(k3)}`, /overlaps/);
+    }
+  });
 });

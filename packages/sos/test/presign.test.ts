@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { generateKey } from '@sealstream/core';
 import { describe, expect, inject, test } from 'vitest';
 import {
   abortPresignedUpload,
@@ -12,7 +13,9 @@ import {
   presignUploadPart,
 } from '../src/presign.ts';
 import { failedAnswer, requireHeader, send } from '../src/presigned/http.ts';
+import { uploadSealed } from '../src/presigned/upload.ts';
 import { bytes, codeOf, openUploads, testClient, useTestBucket } from './helpers.ts';
+import { countingFetch } from './support/https-fetch.ts';
 
 let client: S3Client;
 let bucket: string;
@@ -179,6 +182,65 @@ describe('the page side HTTP decision table (fetch faked at its seam)', () => {
     expect(
       await codeOf(send({ url: () => 'u', method: 'GET', what: 'x' }, { fetch: hang }, controller.signal)),
     ).toBe('ABORTED');
+  });
+});
+
+describe("the page side: the caller's own URL and presigner functions", () => {
+  test('an error the URL function throws is thrown as it is: not retried, not a NETWORK_ERROR', async () => {
+    let asked = 0;
+    let fetched = 0;
+    const serverDown = new Error('the page server answered 500');
+    const error = await send(
+      {
+        url: () => {
+          asked++;
+          throw serverDown;
+        },
+        method: 'GET',
+        what: 'x',
+      },
+      {
+        fetch: (async () => {
+          fetched++;
+          return new Response('');
+        }) as typeof fetch,
+        attempts: 3,
+      },
+    ).catch((e) => e);
+    expect(error).toBe(serverDown);
+    expect([asked, fetched]).toEqual([1, 0]);
+  });
+
+  test('on RGW: a partUrl that throws fails the upload with its error, and the upload is aborted', async () => {
+    const key = 'presigned/part-url-fails';
+    const refused = new Error('the page server refused to presign');
+    const presigner = {
+      create: () => createPresignedUpload(client, { bucket, key }),
+      partUrl: async () => {
+        throw refused;
+      },
+      complete: () => {
+        throw new Error('never reached');
+      },
+      abort: (uploadId: string) => abortPresignedUpload(client, { bucket, key, uploadId }),
+    };
+    const { fetch } = countingFetch();
+    const error = await uploadSealed(new Blob([bytes(1000)]), {
+      encryption: { recipients: [generateKey()] },
+      presigner,
+      fetch,
+    }).catch((e) => e);
+    expect(error).toBe(refused);
+    expect(await openUploads(client, bucket)).toBe(0);
+  });
+
+  test('no presigner, or one missing a function: INVALID_ARGUMENT before any call', async () => {
+    const encryption = { recipients: [generateKey()] };
+    for (const presigner of [undefined, {}, { create: async () => ({ uploadId: 'u' }) }]) {
+      expect(await codeOf(uploadSealed(new Blob([bytes(10)]), { encryption, presigner } as never))).toBe(
+        'INVALID_ARGUMENT',
+      );
+    }
   });
 });
 

@@ -574,6 +574,21 @@ describe('refusals', () => {
     ).toBe('more');
   });
 
+  it('a misspelt resume option (restrat) is INVALID_ARGUMENT, nothing sent, no journal', async () => {
+    const { path } = sourceFile(6 * MiB);
+    const journal = join(dir, 'misspelt.journal');
+    for (const resume of [
+      { journal, restrat: true },
+      { journal, onresume: () => {} },
+    ]) {
+      const err = await putFile('misspelt', path, 'none', { resume } as never).catch((e) => e);
+      expect(err.code).toBe('INVALID_ARGUMENT');
+      expect(err.message).toContain('is not an option');
+    }
+    expect(exists(journal)).toBe(false);
+    expect(await uploadsOf('misspelt')).toBe(0);
+  });
+
   it('bodies that cannot be read again: NOT_RESUMABLE, nothing sent', async () => {
     const journal = join(dir, 'not-resumable.journal');
     const fifo = join(dir, 'fifo');

@@ -193,3 +193,68 @@ describe('objects not stored with SSE-C', () => {
     expect(await out.Body!.transformToString()).toBe('x');
   });
 });
+
+describe('a small upload that fails after the store has the object leaves no object', () => {
+  /** A client whose PutObject answers lose the SSE-C echo: what a store that ignores SSE-C sends. */
+  function ignoringSseC(): S3Client {
+    const c = testClient();
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'PutObjectCommand') {
+          const output = result.output as { SSECustomerAlgorithm?: string; SSECustomerKeyMD5?: string };
+          delete output.SSECustomerAlgorithm;
+          delete output.SSECustomerKeyMD5;
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'dropSseCEcho' },
+    );
+    return c;
+  }
+
+  it('SSE-C not confirmed by the answer: SSE_C_NOT_APPLIED, and the object written is deleted', async () => {
+    const name = 'sse-c/unconfirmed';
+    const err = await putObject({
+      client: ignoringSseC(),
+      bucket,
+      key: name,
+      body: bytes(1000),
+      encryption: { sseC: { key } },
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(SosError);
+    expect((err as SosError).code).toBe('SSE_C_NOT_APPLIED');
+    expect((err as SosError).message).toContain('was deleted');
+    const gone = await client
+      .send(new HeadObjectCommand({ Bucket: bucket, Key: name, ...sseCParams(key) }))
+      .catch((e) => e);
+    expect(gone.$metadata?.httpStatusCode).toBe(404);
+  });
+
+  it('an onProgress that throws fails the upload with its error and leaves no object; one not a function is refused first', async () => {
+    const broken = new Error('the progress bar broke');
+    for (const [name, onProgress, expected] of [
+      [
+        'progress/throws',
+        () => {
+          throw broken;
+        },
+        broken,
+      ],
+      ['progress/not-a-function', 5, 'INVALID_ARGUMENT'],
+    ] as const) {
+      const err = await putObject({
+        client,
+        bucket,
+        key: name,
+        body: bytes(1000),
+        encryption: 'none',
+        onProgress: onProgress as never,
+      }).catch((e) => e);
+      if (typeof expected === 'string') expect(err).toMatchObject({ code: expected });
+      else expect(err).toBe(expected);
+      const gone = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: name })).catch((e) => e);
+      expect(gone.$metadata?.httpStatusCode).toBe(404);
+    }
+  });
+});

@@ -101,3 +101,44 @@ it('reports progress up to the full size', async () => {
   expect(put.size).toBe(12 * MiB);
   expect(seen.at(-1)).toBe(12 * MiB);
 });
+
+describe("a body stream that fails is the body's failure, not the store's", () => {
+  it('a Readable destroyed midway (no error of its own): INVALID_ARGUMENT, not SERVER_FAULT; nothing stored', async () => {
+    let n = 0;
+    const body = new Readable({
+      read() {
+        if (++n === 8) this.destroy();
+        else this.push(bytes(MiB));
+      },
+    });
+    const err = await putObject({
+      client,
+      bucket,
+      key: 'body/destroyed',
+      body,
+      encryption: 'none',
+      partSize: 5 * MiB,
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(SosError);
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toContain('closed before its end');
+    expect(await openUploads(client, bucket)).toBe(0);
+    const head = await client
+      .send(new HeadObjectCommand({ Bucket: bucket, Key: 'body/destroyed' }))
+      .catch((e) => e);
+    expect(head.$metadata?.httpStatusCode).toBe(404);
+  });
+
+  it('a Readable already read to its end is refused, not stored as an empty object', async () => {
+    const body = Readable.from([bytes(100)]);
+    for await (const _ of body);
+    const err = await putObject({ client, bucket, key: 'body/consumed', body, encryption: 'none' }).catch(
+      (e) => e,
+    );
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const head = await client
+      .send(new HeadObjectCommand({ Bucket: bucket, Key: 'body/consumed' }))
+      .catch((e) => e);
+    expect(head.$metadata?.httpStatusCode).toBe(404);
+  });
+});

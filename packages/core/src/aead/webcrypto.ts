@@ -15,7 +15,17 @@ let instance: CipherBackend | undefined;
 
 // WebCrypto's types want ArrayBuffer-backed views; ours may be views of any buffer.
 type Bytes = Uint8Array<ArrayBuffer>;
-const b = (bytes: Uint8Array) => bytes as Bytes;
+const b = (bytes: Uint8Array) => subtleBytes(bytes);
+
+/**
+ * Bytes as WebCrypto takes them. WebCrypto refuses a view on a `SharedArrayBuffer` (a TypeError,
+ * "a view on a SharedArrayBuffer, which is not allowed"), which every other backend seals as any
+ * bytes: such a view is copied (`slice` makes an ordinary buffer), any other passed as it is.
+ */
+export function subtleBytes(bytes: Uint8Array): Bytes {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer;
+  return (shared ? bytes.slice() : bytes) as Bytes;
+}
 
 /** A run of chunks and which way it goes, as {@link chunkViews} takes it. */
 interface Run {

@@ -18,3 +18,22 @@ export async function wrapDataKey(
   for (const w of wrappers) stanzas.push(await w.wrap(dataKey, { backend, random }));
   return stanzas;
 }
+
+/**
+ * The wrappers without repeats: a recipient whose key ID is in `present` (already in the header) or
+ * comes earlier in the list is left out, so one key given twice (a recipients file with a line
+ * repeated, a key in two forms) gets one stanza. Recipients without a key ID (passphrases) are
+ * always kept: two passphrases cannot be told apart without running scrypt.
+ */
+export function distinctWrappers(
+  wrappers: readonly StanzaWrapper[],
+  present: Iterable<string> = [],
+): StanzaWrapper[] {
+  const ids = new Set(present);
+  return wrappers.filter((w) => {
+    if (w.keyId === undefined) return true;
+    if (ids.has(w.keyId)) return false;
+    ids.add(w.keyId);
+    return true;
+  });
+}

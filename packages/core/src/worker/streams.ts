@@ -42,7 +42,8 @@ export function wantsWorkers(options: {
   workers?: WorkersOption;
   backend?: EncryptOptions['backend'];
 }): boolean {
-  if (options.workers === undefined || !hasWorkers()) return false;
+  // no options at all: the stream itself reports INVALID_ARGUMENT
+  if (options?.workers === undefined || !hasWorkers()) return false;
   try {
     return resolveBackend(options.backend).name === 'webcrypto';
   } catch {

@@ -10,7 +10,10 @@ import { resumableRead } from '../resumable-read.ts';
 import { PresignedTransferError } from './errors.ts';
 import { aborted, failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
 
-/** Where to read: a presigned GET URL, or a function that returns a fresh one for each request. */
+/**
+ * Where to read: a presigned GET URL, or a function that returns a fresh one for each request (an
+ * error it throws, e.g. the page's server being down, is thrown by the read as it is).
+ */
 export type UrlSource = string | (() => string | Promise<string>);
 
 /**

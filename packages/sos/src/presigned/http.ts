@@ -15,7 +15,10 @@ export interface HttpOptions {
   timeoutMs?: number;
 }
 
-/** A request to send: `url` is asked for again on every attempt, so a fresh signature can be used. */
+/**
+ * A request to send: `url` is asked for again on every attempt, so a fresh signature can be used;
+ * an error it throws ends the request with that error.
+ */
 export interface PresignedRequest {
   url: () => string | Promise<string>;
   method: 'GET' | 'HEAD' | 'PUT';
@@ -30,7 +33,8 @@ const RETRYABLE = new Set([500, 502, 503, 504]);
 /**
  * Sends a request, retrying network failures, timeouts and 5xx with backoff, and returns the first
  * answer that is neither. Every other status is the caller's to judge with {@link failedAnswer}.
- * @throws {PresignedTransferError} `ABORTED`, `TIMEOUT`, `NETWORK_ERROR`, `SERVER_FAULT`.
+ * @throws {PresignedTransferError} `ABORTED`, `TIMEOUT`, `NETWORK_ERROR`, `SERVER_FAULT`; and
+ *   what `request.url` throws, as it is.
  */
 export async function send(
   request: PresignedRequest,
@@ -44,6 +48,9 @@ export async function send(
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (signal?.aborted) throw aborted(request.what, signal);
     if (attempt > 1) await sleep(250 * 2 ** (attempt - 2), signal);
+    // The caller's own code (its server presigning the URL): what it throws is its own error, thrown
+    // as it is, neither retried nor taken for a network failure with advice about CORS.
+    const url = await request.url();
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
     const onAbort = () => timeout.abort();
@@ -52,7 +59,7 @@ export async function send(
       const init: RequestInit = { method: request.method, signal: timeout.signal };
       if (request.headers) init.headers = request.headers;
       if (request.body) init.body = request.body as Uint8Array<ArrayBuffer>;
-      const res = await doFetch(await request.url(), init);
+      const res = await doFetch(url, init);
       if (!RETRYABLE.has(res.status)) return res;
       await res.body?.cancel();
       last = new PresignedTransferError(

@@ -33,7 +33,10 @@ export interface UploadedPart {
 export interface UploadPresigner {
   /** Creates the multipart upload; returns its id. */
   create(): Promise<{ uploadId: string }>;
-  /** A presigned PUT URL for one part (1-based). Asked again when a part is retried. */
+  /**
+   * A presigned PUT URL for one part (1-based). Asked again when a part is retried. What it throws
+   * fails the upload with that error (after the upload is aborted), as for the other calls.
+   */
   partUrl(uploadId: string, partNumber: number): Promise<string>;
   /** Completes the upload with every part, in order. */
   complete(uploadId: string, parts: UploadedPart[]): Promise<{ etag?: string; versionId?: string }>;
@@ -93,6 +96,19 @@ export async function uploadSealed(
   source: Blob | ReadableStream<Uint8Array>,
   options: UploadSealedOptions,
 ): Promise<SealedUploadResult> {
+  if (!options || typeof options !== 'object') {
+    throw new PresignedTransferError('INVALID_ARGUMENT', '"options" expected { encryption, presigner, ... }');
+  }
+  const presigner = options.presigner as Partial<UploadPresigner> | undefined;
+  if (
+    !presigner ||
+    (['create', 'partUrl', 'complete', 'abort'] as const).some((f) => typeof presigner[f] !== 'function')
+  ) {
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      '"presigner" expected { create, partUrl, complete, abort }, each a function calling your server',
+    );
+  }
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;
   const inFlight = options.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT;
   if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > 5 * 1024 * MiB) {

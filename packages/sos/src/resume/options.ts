@@ -3,6 +3,7 @@
  * @module
  */
 import { SosError } from '../errors.ts';
+import { refuseUnknownOptions } from '../known-options.ts';
 
 /** Makes an upload from a file resumable (see the README, "Resumable uploads"). */
 export interface ResumeOptions {
@@ -50,6 +51,8 @@ export function checkResumeOptions(resume: unknown): ResumeOptions {
   if (typeof resume !== 'object' || resume === null) {
     throw new SosError('INVALID_ARGUMENT', '"resume" expected { journal, restart?, onResume? }');
   }
+  // a misspelt `restart` would otherwise continue the upload it was meant to abandon
+  refuseUnknownOptions(resume, ['journal', 'restart', 'onResume'], 'resume');
   const r = resume as Record<string, unknown>;
   if (typeof r.journal !== 'string' || r.journal === '') {
     throw new SosError('INVALID_ARGUMENT', '"resume.journal" expected the path of the journal file');

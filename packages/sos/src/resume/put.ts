@@ -34,6 +34,7 @@ import { isSosError, SosError, UploadResumableError } from '../errors.ts';
 import {
   applyTags,
   checkLocation,
+  checkProgress,
   checkQueueSize,
   objectFields,
   type PutObjectOptions,
@@ -97,6 +98,7 @@ export async function putResumable(options: PutObjectOptions): Promise<PutObject
   }
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   const queueSize = checkQueueSize(options.queueSize);
+  checkProgress(options.onProgress);
   const fields = objectFields(options);
   const path = resolve(options.body);
   const journalPath = resolve(resume.journal);
