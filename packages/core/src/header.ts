@@ -77,7 +77,10 @@ export function readHeaderLength(prefix: Uint8Array): number | undefined {
   if (version !== VERSION) {
     throw new SealstreamError(
       'UNSUPPORTED_VERSION',
-      `sealstream format version ${version} is not supported by this reader (it reads version ${VERSION}): upgrade sealstream`,
+      version > VERSION
+        ? `sealstream format version ${version} is not supported by this reader (it reads version ${VERSION}): upgrade sealstream`
+        : // no version below 1 was ever written: the byte is damaged, or the file only mimics the magic
+          `sealstream format version ${version} does not exist (the first is 1): the header is damaged or was not written by sealstream`,
     );
   }
   if (prefix.length < PRELUDE) return undefined;

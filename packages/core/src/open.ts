@@ -101,13 +101,13 @@ export async function openPayload(
 export function checkExpectedIdentity(header: ParsedHeader, expected: string | undefined): void {
   if (expected === undefined) return;
   if (header.identity !== expected) {
-    const found =
-      header.identity === undefined
-        ? 'is not bound to any identity'
-        : `is bound to ${JSON.stringify(header.identity)}`;
+    // An object sealed without a binding cannot be told from one swapped in: say which it is, and
+    // do not claim it was moved when the writer simply did not bind it.
     throw new SealstreamError(
       'IDENTITY_MISMATCH',
-      `expected the object ${JSON.stringify(expected)}, but this object ${found}: it was moved, copied or swapped`,
+      header.identity === undefined
+        ? `expected the object ${JSON.stringify(expected)}, but this object is not bound to any identity: it was sealed without one, so where it belongs cannot be checked (read it without an expected identity only if you trust where it came from)`
+        : `expected the object ${JSON.stringify(expected)}, but this object is bound to ${JSON.stringify(header.identity)}: it was moved, copied or swapped`,
     );
   }
 }

@@ -287,6 +287,20 @@ describe('hostile and malformed headers', () => {
     },
   );
 
+  test('a version above ours asks for an upgrade; version 0, which never existed, does not', () => {
+    const message = (version: number) => {
+      try {
+        parseHeader(build(good, recipients, version));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'success';
+    };
+    expect(message(2)).toMatch(/version 2 is not supported .*upgrade sealstream/);
+    expect(message(0)).toMatch(/version 0 does not exist .*damaged or was not written by sealstream/);
+    expect(message(0)).not.toMatch(/upgrade/);
+  });
+
   test('a claimed 4 GiB header is rejected after 15 bytes, before buffering it', () => {
     const prelude = concat(utf8('sealstream'), new Uint8Array([1, 0xff, 0xff, 0xff, 0xff]));
     expect(codeOf(() => readHeaderLength(prelude))).toBe('HEADER_TOO_LARGE');

@@ -310,6 +310,13 @@ describe('failures end in typed errors, and nothing unauthenticated is released'
     });
     await expect(openSealed(src, { keys: [key], identity: 'b/other' })).rejects.toMatchObject({
       code: 'IDENTITY_MISMATCH',
+      message: expect.stringMatching(/is bound to "b\/k": it was moved, copied or swapped/),
+    });
+    // sealed without a binding: said as such, not as a move
+    const unbound = bytesSource(await encrypt(plain, { recipients: [key] }));
+    await expect(openSealed(unbound, { keys: [key], identity: 'b/k' })).rejects.toMatchObject({
+      code: 'IDENTITY_MISMATCH',
+      message: expect.stringMatching(/not bound to any identity: it was sealed without one/),
     });
     expect((await openSealed(src, { keys: [key], identity: 'b/k' })).header.identity).toBe('b/k');
     for (const bad of [{ windowSize: C + 1 }, { windowSize: 0 }, { parallel: 0 }, { parallel: 1.5 }]) {
