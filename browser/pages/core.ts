@@ -386,6 +386,53 @@ async function sealFixedWithoutWorkerGlobal(size: number, keyHex: string) {
   }
 }
 
+/**
+ * A consumer that goes away while the stream still works (`workers: 2` unless told): the reader
+ * cancels after the first chunk while the whole input is written at once, or a pipe runs into a sink
+ * that fails. Returns what each side settled with, as names: a `TypeError` here would be the
+ * stream's own enqueue into a readable side that is gone, reported instead of the consumer's reason.
+ */
+async function goneConsumer(direction: 'encrypt' | 'decrypt', workers: WorkersArg | null = 2) {
+  const key = new Uint8Array(32).fill(9);
+  const plain = pattern(8 << 20, 5);
+  const input =
+    direction === 'encrypt' ? plain : await encrypt(plain, { recipients: [key], backend: 'webcrypto' });
+  const make = () =>
+    direction === 'encrypt'
+      ? encryptStream({
+          recipients: [key],
+          backend: 'webcrypto',
+          workers: workersOption(workers ?? undefined),
+        })
+      : decryptStream({ keys: [key], backend: 'webcrypto', workers: workersOption(workers ?? undefined) });
+  const settled = (p: Promise<unknown>) =>
+    p.then(
+      () => 'resolved',
+      (e: unknown) =>
+        e instanceof TypeError ? `TypeError: ${e.message}` : ((e as Error)?.message ?? String(e)),
+    );
+  const stream = make();
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  const written = settled(writer.write(input));
+  const closed = settled(writer.close());
+  await reader.read();
+  const cancelled = settled(reader.cancel(new Error('the consumer is gone')));
+  const broken = new Error('the sink broke');
+  const piped = settled(
+    streamOf(input, 1 << 20)
+      .pipeThrough(make())
+      .pipeTo(
+        new WritableStream({
+          write() {
+            throw broken;
+          },
+        }),
+      ),
+  );
+  return { cancelled: await cancelled, written: await written, closed: await closed, piped: await piped };
+}
+
 /** The shared pool's Workers and whether closing it ends them. */
 function closeSharedPool() {
   const before = liveWorkers.size;
@@ -397,6 +444,7 @@ function closeSharedPool() {
 Object.assign(globalThis, {
   coreTest: {
     stopMidStream,
+    goneConsumer,
     sealFixedWithoutWorkerGlobal,
     closeSharedPool,
     liveWorkers: () => liveWorkers.size,

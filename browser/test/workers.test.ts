@@ -165,6 +165,17 @@ describe('a stream ends its Workers', () => {
     expect(r.after).toBe(before);
   });
 
+  test.each(['encrypt', 'decrypt'] as const)(
+    "%s: a consumer that goes away: its writer sees the consumer's reason, not the Workers' end",
+    async (direction) => {
+      const r = await site.call<Record<string, string>>('goneConsumer', direction, 2);
+      expect(r.cancelled).toBe('resolved');
+      // the writer sees the consumer's reason (or its write had completed), not the Workers' end
+      for (const side of [r.written, r.closed]) expect(['resolved', 'the consumer is gone']).toContain(side);
+      expect(r.piped).toBe('the sink broke');
+    },
+  );
+
   test('a shared pool outlives its streams until closed', async () => {
     await site.call('sealFixed', 3 * CHUNK, 1 << 20, KEY_HEX, 'webcrypto', 'pool');
     expect(await site.call('closeSharedPool')).toEqual({ before: 2, after: 0 });

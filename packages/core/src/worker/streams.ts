@@ -76,15 +76,22 @@ export function encryptStreamInWorkers(
           `encryptStream expects Uint8Array chunks, got ${typeof chunk}`,
         );
       }
-      await pipeline.guard(() => pipeline.write(chunk));
+      await unlessStopped(
+        () => stopped,
+        () => pipeline.guard(() => pipeline.write(chunk)),
+      );
     },
     async flush() {
       // the last run ends with the final chunk: shorter than 16 KiB, maybe empty
-      await pipeline.guard(async () => {
-        const rest = pipeline.rest();
-        await pipeline.submit(rest, Math.floor(rest.length / CHUNK_SIZE) + 1);
-        await pipeline.drain();
-      });
+      await unlessStopped(
+        () => stopped,
+        () =>
+          pipeline.guard(async () => {
+            const rest = pipeline.rest();
+            await pipeline.submit(rest, Math.floor(rest.length / CHUNK_SIZE) + 1);
+            await pipeline.drain();
+          }),
+      );
       pipeline.end();
     },
   });
@@ -134,23 +141,30 @@ export function decryptStreamInWorkers(
         await startPipeline(head.opened);
       }
       const runs = pipeline!;
-      await runs.guard(() => runs.write(chunk.subarray(at)));
+      await unlessStopped(
+        () => stopped,
+        () => runs.guard(() => runs.write(chunk.subarray(at))),
+      );
     },
     async flush() {
       head.finish();
       const runs = pipeline!;
-      await runs.guard(async () => {
-        // whole sealed chunks are never the final one; what follows them is opened as the final
-        // chunk by the page-thread opener, whose errors (truncation, trailing data) are the stream's
-        const rest = runs.rest();
-        const whole = Math.floor(rest.length / SEALED_CHUNK_SIZE);
-        const last = rest.slice(whole * SEALED_CHUNK_SIZE);
-        await runs.submit(rest.subarray(0, whole * SEALED_CHUNK_SIZE), whole);
-        await runs.drain();
-        const out = allocUninitialized(openedLength(last.length, true));
-        const bytes = await runs.finalOpener().open(last, out, true);
-        if (bytes > 0) emit(out);
-      });
+      await unlessStopped(
+        () => stopped,
+        () =>
+          runs.guard(async () => {
+            // whole sealed chunks are never the final one; what follows them is opened as the final
+            // chunk by the page-thread opener, whose errors (truncation, trailing data) are the stream's
+            const rest = runs.rest();
+            const whole = Math.floor(rest.length / SEALED_CHUNK_SIZE);
+            const last = rest.slice(whole * SEALED_CHUNK_SIZE);
+            await runs.submit(rest.subarray(0, whole * SEALED_CHUNK_SIZE), whole);
+            await runs.drain();
+            const out = allocUninitialized(openedLength(last.length, true));
+            const bytes = await runs.finalOpener().open(last, out, true);
+            if (bytes > 0) emit(out);
+          }),
+      );
       runs.end();
     },
   });
@@ -158,6 +172,20 @@ export function decryptStreamInWorkers(
     stopped = true;
     pipeline?.end();
   });
+}
+
+/**
+ * Runs a transformer's step, ending it quietly once the stream was stopped: its consumer cancelled
+ * (or its writer aborted), the Workers were ended under the step, and what it would throw (a pool
+ * that closed, an enqueue into a readable side that is gone) is not news to anyone. The writable side
+ * already carries the consumer's reason, which is what its writer must see.
+ */
+async function unlessStopped(stopped: () => boolean, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    if (!stopped()) throw err;
+  }
 }
 
 /**
@@ -175,10 +203,19 @@ function endingWhenStopped(
   const writable = new WritableStream<Uint8Array>(
     {
       write: (chunk) => writer.write(chunk),
-      close: () => writer.close(),
+      // a closed-down inner stream answers close() with a TypeError by the letter of the streams
+      // spec; its writer's own error (the consumer's cancel reason) is what the caller must see
+      close: () =>
+        writer.close().catch(async (err: unknown) => {
+          throw await writer.closed.then(
+            () => err,
+            (stored: unknown) => stored,
+          );
+        }),
       abort(reason) {
+        const aborted = writer.abort(reason);
         stop();
-        return writer.abort(reason);
+        return aborted;
       },
     },
     { highWaterMark: 1 },
@@ -191,8 +228,10 @@ function endingWhenStopped(
         else controller.enqueue(next.value);
       },
       cancel(reason) {
+        // the reason first, so that the writable side is errored with it before the work stops
+        const cancelled = reader.cancel(reason);
         stop();
-        return reader.cancel(reason);
+        return cancelled;
       },
     },
     { highWaterMark: 0 },
