@@ -89,7 +89,7 @@ export class WorkerPool {
             options.startTimeout ?? 10_000,
           );
     this.#ready = this.#ready.then((ok) => {
-      if (!ok) this.#fail(this.#broken ?? 'the sealing Workers did not start in time');
+      if (!ok) this.#fail(this.#broken ?? 'the Workers (sealing or opening chunks) did not start in time');
       return ok;
     });
   }
@@ -260,5 +260,5 @@ function withTimeout(started: Promise<boolean>, ms: number): Promise<boolean> {
 }
 
 function unavailable(why: string): SealstreamError {
-  return new SealstreamError('BACKEND_UNAVAILABLE', `the sealing Workers cannot run: ${why}`);
+  return new SealstreamError('BACKEND_UNAVAILABLE', `the Workers (sealing or opening chunks) cannot run: ${why}`);
 }
