@@ -260,5 +260,8 @@ function withTimeout(started: Promise<boolean>, ms: number): Promise<boolean> {
 }
 
 function unavailable(why: string): SealstreamError {
-  return new SealstreamError('BACKEND_UNAVAILABLE', `the Workers (sealing or opening chunks) cannot run: ${why}`);
+  return new SealstreamError(
+    'BACKEND_UNAVAILABLE',
+    `the Workers (sealing or opening chunks) cannot run: ${why}`,
+  );
 }
