@@ -12,6 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { SosError } from './errors.ts';
+import { optionNames } from './known-options.ts';
 import { checkBucketOptions, checkLocation } from './objects.ts';
 import { httpStatus } from './sse-c.ts';
 import { mapTransportError } from './timeouts.ts';
@@ -179,6 +180,11 @@ async function partsHeld(
   return { parts, size };
 }
 
+const ABORT_OPTIONS = optionNames<AbortIncompleteUploadOptions>()(
+  ['client', 'bucket', 'key', 'uploadId', 'signal'],
+  true,
+);
+
 /**
  * Aborts an incomplete multipart upload: the store deletes its parts. No object is created or
  * changed; an object already stored under the same key stays as it is.
@@ -190,7 +196,7 @@ async function partsHeld(
  * await abortIncompleteUpload({ client, bucket: 'backups', key: 'db.tar', uploadId });
  */
 export async function abortIncompleteUpload(options: AbortIncompleteUploadOptions): Promise<boolean> {
-  const { client, bucket, key, signal } = checkLocation(options);
+  const { client, bucket, key, signal } = checkLocation(options, ABORT_OPTIONS, 'abortIncompleteUpload');
   checkSignal(signal);
   const { uploadId } = options;
   if (typeof uploadId !== 'string' || uploadId === '') {

@@ -21,3 +21,20 @@ export function refuseUnknownOptions(value: object, known: readonly string[], na
     }
   }
 }
+
+/**
+ * The option names of `T`, checked by the compiler both ways: a name that is not an option of `T`
+ * is a type error, and so is leaving one out (`complete` is then of type `never`), so that a new
+ * option cannot be added to an interface and refused at run time.
+ * @example
+ * const GET_OPTIONS = optionNames<GetObjectOptions>()(['client', 'bucket', ...], true);
+ */
+export function optionNames<T>() {
+  return <const N extends readonly (keyof T & string)[]>(
+    names: N,
+    complete: [Exclude<keyof T, N[number]>] extends [never] ? true : never,
+  ): N => {
+    void complete;
+    return names;
+  };
+}

@@ -23,6 +23,7 @@ import {
 } from './client-side.ts';
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
+import { optionNames, refuseUnknownOptions } from './known-options.ts';
 import type { Sealing } from './parts.ts';
 import {
   notSatisfiable,
@@ -127,7 +128,7 @@ export interface PutObjectResult {
  *   encryption: { sseC: { key: process.env.SSE_C_KEY! } } });
  */
 export async function putObject(options: PutObjectOptions): Promise<PutObjectResult> {
-  const { client, bucket, key } = checkLocation(options);
+  const { client, bucket, key } = checkLocation(options, PUT_OPTIONS, 'putObject');
   if (options.resume !== undefined) {
     throw new SosError(
       'NOT_RESUMABLE',
@@ -275,7 +276,7 @@ export interface GetObjectResult {
  * await pipeline(Readable.fromWeb(body), createWriteStream('first-100-bytes'));
  */
 export async function getObject(options: GetObjectOptions): Promise<GetObjectResult> {
-  const { client, bucket, key } = checkLocation(options);
+  const { client, bucket, key } = checkLocation(options, GET_OPTIONS, 'getObject');
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   const range = options.range === undefined ? undefined : parseRange(options.range);
   const what = `get ${bucket}/${key}`;
@@ -392,7 +393,7 @@ export interface ObjectSourceOptions extends ObjectLocation {
  * const facts = await inspectSealed(source); // recipients, identity, plaintext size
  */
 export async function openObjectSource(options: ObjectSourceOptions): Promise<S3RangeSource> {
-  const { client, bucket, key } = checkLocation(options);
+  const { client, bucket, key } = checkLocation(options, SOURCE_OPTIONS, 'openObjectSource');
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   return openS3Source(fetcherFor(options, encryption, options.versionId, options.signal));
 }
@@ -426,7 +427,7 @@ export interface HeadObjectResult {
  *   (e.g. `NotFound`) as the SDK throws them.
  */
 export async function headObject(options: HeadObjectOptions): Promise<HeadObjectResult> {
-  const { client, bucket, key } = checkLocation(options);
+  const { client, bucket, key } = checkLocation(options, HEAD_OPTIONS, 'headObject');
   const encryption = await resolveEncryption(client, options.encryption, bucket, key);
   const what = `head ${bucket}/${key}`;
   let out: HeadObjectCommandOutput;
@@ -523,11 +524,58 @@ export function checkBucketOptions<T extends { client: S3Client; bucket: string 
   return options;
 }
 
-/** {@link checkBucketOptions}, and a `key`. */
-export function checkLocation<T extends ObjectLocation>(options: T): T {
+/**
+ * {@link checkBucketOptions}, and a `key`; with `known`, also that every option is one of these names
+ * (`abortSignal` for `signal`, `partsize` for `partSize` would otherwise be ignored without a word).
+ * @param what - The function, in messages: `putObject`.
+ */
+export function checkLocation<T extends ObjectLocation>(
+  options: T,
+  known?: readonly string[],
+  what = 'options',
+): T {
   checkName(checkBucketOptions(options), 'key');
+  if (known !== undefined) refuseUnknownOptions(options, known, what);
   return options;
 }
+
+/** The options of each object function, for {@link checkLocation}. */
+export const PUT_OPTIONS = optionNames<PutObjectOptions>()(
+  [
+    'client',
+    'bucket',
+    'key',
+    'body',
+    'encryption',
+    'partSize',
+    'queueSize',
+    'signal',
+    'onProgress',
+    'contentType',
+    'metadata',
+    'tags',
+    'storageClass',
+    'cacheControl',
+    'contentDisposition',
+    'contentEncoding',
+    'contentLanguage',
+    'expires',
+    'resume',
+  ],
+  true,
+);
+const GET_OPTIONS = optionNames<GetObjectOptions>()(
+  ['client', 'bucket', 'key', 'encryption', 'range', 'versionId', 'signal', 'parallel'],
+  true,
+);
+const SOURCE_OPTIONS = optionNames<ObjectSourceOptions>()(
+  ['client', 'bucket', 'key', 'encryption', 'versionId', 'signal'],
+  true,
+);
+const HEAD_OPTIONS = optionNames<HeadObjectOptions>()(
+  ['client', 'bucket', 'key', 'encryption', 'versionId'],
+  true,
+);
 
 function checkName(options: { bucket: string; key?: string }, field: 'bucket' | 'key'): void {
   if (typeof options[field] !== 'string' || options[field] === '') {

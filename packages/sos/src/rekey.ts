@@ -16,6 +16,7 @@ import {
 } from './client-side.ts';
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
+import { optionNames } from './known-options.ts';
 import { checkLocation, checkProgress, checkQueueSize, type ObjectLocation } from './objects.ts';
 import type { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied } from './sse-c.ts';
@@ -79,6 +80,23 @@ export interface RekeyObjectResult {
   versionId: string | undefined;
 }
 
+const REKEY_OPTIONS = optionNames<RekeyObjectOptions>()(
+  [
+    'client',
+    'bucket',
+    'key',
+    'encryption',
+    'newEncryption',
+    'keepExisting',
+    'versionId',
+    'partSize',
+    'queueSize',
+    'signal',
+    'onProgress',
+  ],
+  true,
+);
+
 /**
  * Gives an existing object new keys.
  *
@@ -102,7 +120,7 @@ export interface RekeyObjectResult {
  *   encryption: { clientSide: { keys: [oldKey] } }, newEncryption: { clientSide: { keys: [newKey] } } });
  */
 export async function rekeyObject(options: RekeyObjectOptions): Promise<RekeyObjectResult> {
-  const { client, bucket, key } = checkLocation(options);
+  const { client, bucket, key } = checkLocation(options, REKEY_OPTIONS, 'rekeyObject');
   const from = await resolveEncryption(client, options.encryption, bucket, key);
   const to = await resolveEncryption(client, options.newEncryption, bucket, key);
   if (!from.clientSide && !from.sseC) {

@@ -3,7 +3,14 @@ import { Readable } from 'node:stream';
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CHUNK_SIZE, FIRST_READ, formatKey, generateKey, keyId, SEALED_CHUNK_SIZE } from '@sealstream/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getObject, headObject, putObject } from '../src/index.ts';
+import {
+  abortIncompleteUpload,
+  getObject,
+  headObject,
+  openObjectSource,
+  putObject,
+  rekeyObject,
+} from '../src/index.ts';
 import { bytes, codeOf, collect, openUploads, sameBytes, useTestBucket } from './helpers.ts';
 
 const KiB = 1024;
@@ -240,5 +247,59 @@ describe('encryption options: a misspelt name is refused, never silently dropped
     await expect(getObject({ client, bucket, key: 'cs/1', encryption } as never)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
+  });
+});
+
+describe('function options: a misspelt name is refused before any request, never silently ignored', () => {
+  const location = () => ({ client, bucket, key: `cs/opt-${Math.random().toString(36).slice(2)}` });
+  const clientSide = { clientSide: { keys: [key] } };
+
+  it('putObject: abortSignal (for signal) would upload on past an abort; partsize and meta are typos too', async () => {
+    for (const [name, value] of [
+      ['abortSignal', new AbortController().signal],
+      ['partsize', 5 * 1024 * 1024],
+      ['meta', { a: 'b' }],
+    ] as const) {
+      const at = location();
+      const error = await putObject({
+        ...at,
+        body: bytes(10),
+        encryption: clientSide,
+        [name]: value,
+      } as never).catch((e) => e);
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(error.message).toContain(`"putObject.${name}" is not an option`);
+      expect(error.message).toContain('signal');
+      expect(await codeOf(headObject({ ...at, encryption: 'none' }))).toMatch(/NotFound/);
+    }
+  });
+
+  it('getObject, headObject, openObjectSource, rekeyObject and abortIncompleteUpload refuse theirs', async () => {
+    const at = location();
+    const body = bytes(100);
+    await putObject({ ...at, body, encryption: clientSide });
+    const cases: [string, Promise<unknown>][] = [
+      ['getObject.Range', getObject({ ...at, encryption: clientSide, Range: 'bytes=0-1' } as never)],
+      ['headObject.versionID', headObject({ ...at, encryption: clientSide, versionID: 'x' } as never)],
+      [
+        'openObjectSource.abortSignal',
+        openObjectSource({ ...at, encryption: clientSide, abortSignal: 1 } as never),
+      ],
+      [
+        'rekeyObject.newKeys',
+        rekeyObject({ ...at, encryption: clientSide, newEncryption: clientSide, newKeys: [key] } as never),
+      ],
+      [
+        'abortIncompleteUpload.uploadID',
+        abortIncompleteUpload({ ...at, uploadId: 'u', uploadID: 'u' } as never),
+      ],
+    ];
+    for (const [what, call] of cases) {
+      const error = await call.catch((e) => e);
+      expect(error, what).toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(error.message, what).toContain(`"${what}" is not an option`);
+    }
+    // the object is as it was: rekeyObject changed nothing
+    expect(await collect((await getObject({ ...at, encryption: clientSide })).body)).toEqual(body);
   });
 });

@@ -37,6 +37,7 @@ import {
   checkProgress,
   checkQueueSize,
   objectFields,
+  PUT_OPTIONS,
   type PutObjectOptions,
   type PutObjectResult,
 } from '../objects.ts';
@@ -88,7 +89,7 @@ interface Plan {
  *   for a failure after the multipart upload started (it is kept).
  */
 export async function putResumable(options: PutObjectOptions): Promise<PutObjectResult> {
-  const { client, bucket, key } = checkLocation(options);
+  const { client, bucket, key } = checkLocation(options, PUT_OPTIONS, 'putObject');
   const resume = checkResumeOptions(options.resume);
   if (typeof options.body !== 'string') {
     throw new SosError(
