@@ -295,7 +295,7 @@ describe('function options: a misspelt name is refused before any request, never
       ],
     ];
     for (const [what, call] of cases) {
-      const error = await call.catch((e) => e);
+      const error = (await call.catch((e: unknown) => e)) as Error;
       expect(error, what).toMatchObject({ code: 'INVALID_ARGUMENT' });
       expect(error.message, what).toContain(`"${what}" is not an option`);
     }
