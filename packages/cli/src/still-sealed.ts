@@ -49,11 +49,13 @@ export function sealedDetector(onSealed: () => void): Transform {
  * A pass-through for data written without any client-side key: warns once when it is sealstream
  * data, which is then written still encrypted.
  * @param what - The source, as the user named it (`s3://bucket/key`, a path).
+ * @param onSealed - Also called then (for a result that says it, such as `cp --json`).
  */
-export function warnIfSealed(what: string, reporter: Reporter): Transform {
-  return sealedDetector(() =>
+export function warnIfSealed(what: string, reporter: Reporter, onSealed?: () => void): Transform {
+  return sealedDetector(() => {
+    onSealed?.();
     reporter.warn(
       `${what} is sealstream data (client-side encrypted) and no key was given: its bytes are written as they are, still encrypted; to decrypt it, give --key-file FILE, -i FILE or the passphrase`,
-    ),
-  );
+    );
+  });
 }

@@ -75,4 +75,20 @@ describe('sealstream data read without a key', () => {
     }
     expect(readFileSync(join(dir, 'opened')).equals(readFileSync(join(dir, 'plain')))).toBe(true);
   });
+
+  it('cp --json says it too: stillEncrypted on the file of a sealed object copied without a key', async () => {
+    const json = async (args: string[]) => {
+      const r = await run(['cp', '--json', ...args]);
+      expect(r.code, args.join(' ')).toBe(0);
+      return JSON.parse(r.stdout.toString()).files[0];
+    };
+    expect(await json([`s3://${bucket}/sealed`, join(dir, 'as-stored')])).toMatchObject({
+      clientSide: false,
+      stillEncrypted: true,
+    });
+    const opened = await json(['--key-file', key, `s3://${bucket}/sealed`, join(dir, 'opened-json')]);
+    expect(opened.clientSide).toBe(true);
+    expect(opened.stillEncrypted).toBeUndefined();
+    expect((await json([`s3://${bucket}/plain`, join(dir, 'plain-json')])).stillEncrypted).toBeUndefined();
+  });
 });

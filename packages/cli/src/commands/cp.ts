@@ -74,6 +74,8 @@ interface Done {
   keyIds: string[];
   /** An interrupted upload that was continued: what it did not send again. */
   resumed?: ResumeReport;
+  /** A download of sealstream data without any client-side key: the file holds the ciphertext. */
+  stillEncrypted?: true;
 }
 
 /** Runs `cp`. */
@@ -395,7 +397,10 @@ async function copyOne(
   if (from.kind === 'remote') {
     const { got, encryption } = await download(from);
     const stages: [Readable, ...Transform[]] = [fromWeb(got.body), counting(progress, (n) => (plain += n))];
-    if (settings.keys === undefined) stages.push(warnIfSealed(formatLocation(from), reporter));
+    let stillEncrypted = false;
+    if (settings.keys === undefined) {
+      stages.push(warnIfSealed(formatLocation(from), reporter, () => (stillEncrypted = true)));
+    }
     await writeOutput(to, stages);
     const p = protectionOf(encryption);
     const ours = settings.keys?.keyIds ?? [];
@@ -405,6 +410,7 @@ async function copyOne(
       storedSize: undefined,
       ...p,
       keyIds: got.header ? got.header.keyIds.filter((id) => ours.includes(id)) : [],
+      ...(stillEncrypted ? { stillEncrypted: true as const } : {}),
     };
   }
   const opened = await openInput(from);
