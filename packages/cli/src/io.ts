@@ -44,10 +44,10 @@ export function handleSignals(): void {
   const on = (name: 'SIGINT' | 'SIGTERM', exitCode: typeof EXIT.INTERRUPTED | typeof EXIT.TERMINATED) => {
     process.on(name, () => {
       signalCount++;
-      if (signalCount > 1) stopNow(exitCode, `${name} again: stopped without waiting for cleanup`);
+      if (signalCount > 1) stopNow(name, `${name} again: stopped without waiting for cleanup`);
       interrupt.abort(new CliError(exitCode, `interrupted (${name})`));
       setTimeout(
-        () => stopNow(exitCode, `interrupted (${name}): the work did not stop within ${CLEANUP_SECONDS} s`),
+        () => stopNow(name, `interrupted (${name}): the work did not stop within ${CLEANUP_SECONDS} s`),
         CLEANUP_SECONDS * 1000,
       ).unref();
     });
@@ -57,14 +57,33 @@ export function handleSignals(): void {
   process.on('exit', removeTemporariesSync);
 }
 
-/** Exits at once: temporary files removed, a last line on stderr saying what may be left. */
-function stopNow(exitCode: number, why: string): never {
+let storeInUse = false;
+
+/**
+ * Marks the run as one that talks to a store (`store.ts`, when it makes a client): only then can an
+ * interrupted run have left an incomplete multipart upload, which its last line then mentions.
+ */
+export function noteStoreInUse(): void {
+  storeInUse = true;
+}
+
+/**
+ * Ends the process at once, by the signal itself: temporary files removed, a last line on stderr
+ * saying what may be left, then the default action of `signal` (the shell sees 130 or 143, as from
+ * any program a signal ended). Not `process.exit`: it waits for libuv's worker threads, and one of
+ * them may be blocked for good (opening a FIFO nobody reads, writing to a pipe whose reader stopped),
+ * which hung the process after its last line.
+ */
+function stopNow(signal: 'SIGINT' | 'SIGTERM', why: string): never {
   removeTemporariesSync();
   const written = bytesWrittenToStdout();
   process.stderr.write(
-    `sealstream: error: ${why}; temporary files were removed${written !== undefined ? `; output had already gone to stdout (at least ${written} bytes): it is incomplete` : ''}; an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)\n`,
+    `sealstream: error: ${why}; temporary files were removed${written !== undefined ? `; output had already gone to stdout (at least ${written} bytes): it is incomplete` : ''}${storeInUse ? '; an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)' : ''}\n`,
   );
-  process.exit(exitCode);
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  // the default action ends the process before this line; a runtime that deferred it still exits
+  process.exit(signal === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED);
 }
 
 /**

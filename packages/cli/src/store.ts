@@ -11,6 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createSosClient, isSosError, type SosTimeouts } from '@sealstream/sos';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import { CliError, EXIT, usage } from './exit.ts';
+import { noteStoreInUse } from './io.ts';
 import type { RemoteLocation } from './location.ts';
 
 /** Store flags common to the commands that reach a store. */
@@ -121,6 +122,7 @@ export function clientFor(location: RemoteLocation, flags: StoreFlags): S3Client
   const id = JSON.stringify([zone, endpoint, ca, region, timeouts, allowInsecureHttp]);
   let client = clients.get(id);
   if (!client) {
+    noteStoreInUse();
     try {
       client = createSosClient({
         ...(zone !== undefined ? { zone } : { endpoint: endpoint! }),

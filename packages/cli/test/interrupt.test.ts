@@ -1,5 +1,5 @@
 /** Interrupted runs (SIGINT, SIGTERM) leave no partial output file and no multipart upload. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -151,6 +151,30 @@ describe('interrupted runs', () => {
     }
   });
 
+  it('a local run stuck past the 5 s bound (-o a FIFO nobody reads) ends by the signal, without a word about uploads', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'nobody-reads');
+    execFileSync('mkfifo', [fifo]);
+    const child = spawn(process.execPath, [bin, 'encrypt', '--key-file', key, '-o', fifo, key], {
+      env: storeEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exit = new Promise<string>((resolve) =>
+      child.on('close', (code, signal) => resolve(`${code} ${signal}`)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // blocked opening the FIFO by then
+    const signalled = performance.now();
+    child.kill('SIGTERM');
+    // it ends by the signal itself (a shell sees 143): process.exit waited for the thread stuck in
+    // open() and never returned
+    expect(await exit, stderr).toBe('null SIGTERM');
+    expect((performance.now() - signalled) / 1000).toBeLessThan(15);
+    expect(stderr).toContain('did not stop within 5 s');
+    expect(stderr).not.toMatch(/upload/);
+  });
+
   it('cat to stdout: the message says the bytes already written stay written', async () => {
     const plain = randomBytes(4 * 1024 * 1024);
     const file = join(tempDir(), 'sealed');
@@ -166,8 +190,11 @@ describe('interrupted runs', () => {
     child.stdout!.pause();
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code, stderr).toBe(143);
+    // blocked past the 5 s bound: it ends by the signal itself (a shell sees 143)
+    const ended = await new Promise<string>((resolve) =>
+      child.on('close', (code, signal) => resolve(`${code} ${signal}`)),
+    );
+    expect(ended, stderr).toBe('null SIGTERM');
     expect(stderr).toMatch(/output had already gone to stdout \(at least \d+ bytes\): it is incomplete/);
     expect(stderr).not.toContain('nothing partial');
   });
