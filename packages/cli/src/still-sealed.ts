@@ -15,7 +15,7 @@ import type { Reporter } from './report.ts';
  * length). It never delays or changes a byte; it keeps a copy of the start only until it can tell.
  * @param onSealed - Called at most once, as soon as the start is recognised.
  */
-export function sealedDetector(onSealed: () => void): Transform {
+function sealedDetector(onSealed: () => void): Transform {
   let prefix: Uint8Array = new Uint8Array(0);
   let decided = false;
   return new Transform({
