@@ -63,10 +63,27 @@ export function presignApi(client: S3Client, bucket: string): ApiHandler {
     const route = routes[`${req.method} ${path}`];
     if (!route) return false;
     try {
+      // JSON only: a cross-site form or text/plain POST (which a browser sends without asking this
+      // server first) is refused before anything is presigned
+      if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+        send(res, 415, {
+          error: {
+            code: 'UNSUPPORTED_MEDIA_TYPE',
+            message: 'API calls are JSON (content-type: application/json)',
+          },
+        });
+        return true;
+      }
       const input = body.length ? JSON.parse(new TextDecoder().decode(body)) : {};
       if (typeof input !== 'object' || input === null) throw badRequest('expected a JSON object');
       send(res, 200, await route(input));
     } catch (err) {
+      if (err instanceof SyntaxError) {
+        send(res, 400, {
+          error: { code: 'INVALID_ARGUMENT', message: `the body is not JSON: ${err.message}` },
+        });
+        return true;
+      }
       const e = err as { code?: string; message?: string; status?: number };
       send(res, e.status ?? (e.code === 'INVALID_ARGUMENT' ? 400 : 502), {
         error: { code: e.code ?? 'SERVER_FAULT', message: e.message ?? String(err) },
@@ -76,7 +93,8 @@ export function presignApi(client: S3Client, bucket: string): ApiHandler {
   };
 }
 
-function send(res: ServerResponse, status: number, value: unknown): void {
+/** Answers with `value` as JSON, never cached. */
+export function send(res: ServerResponse, status: number, value: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(value));
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { allowBrowserAccess } from '@sealstream/sos/presign';
@@ -17,7 +17,7 @@ import { build } from 'esbuild';
 import { browserBuildOptions } from '../../scripts/browser-bundle.ts';
 import { spkiPin } from '../../scripts/spki-pin.ts';
 import { clientFromEnv, endpointFromEnv } from '../lib/store.ts';
-import { presignApi } from './api.ts';
+import { presignApi, send } from './api.ts';
 
 const page = new URL('./page/', import.meta.url);
 
@@ -53,8 +53,36 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     '/app.js': ['text/javascript; charset=utf-8', script],
   };
   const csp = `default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ${options.storeOrigin}`;
-  const server = createServer(async (req, res) => {
-    const body = await readBody(req);
+  let allowed: Set<string> | undefined; // the Host headers of this server, known once it listens
+  const server = createServer((req, res) => {
+    // a failed request stream (the client hung up) must not end the server: it is only that request's
+    req.on('error', () => {});
+    serve(req, res).catch((err) => {
+      if (!res.headersSent) refuse(res, 500, 'SERVER_FAULT', (err as Error)?.message ?? String(err));
+      else res.destroy();
+    });
+  });
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page of another site that got a name of its own to resolve to 127.0.0.1 sends
+    // that name as Host; only this server's own names are served
+    if (!allowed?.has(req.headers.host ?? '')) {
+      refuse(res, 421, 'WRONG_HOST', `this server answers only to ${[...(allowed ?? [])].join(' and ')}`);
+      return;
+    }
+    // the page of another site: browsers send its origin with every cross-site POST
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowed.has(origin.replace(/^http:\/\//, ''))) {
+      refuse(res, 403, 'FOREIGN_ORIGIN', `requests from ${origin} are not served`);
+      return;
+    }
+    const body = await readBody(req, MAX_BODY);
+    if (body === undefined) {
+      // the rest of the body is not read: the connection closes after this answer (and a client
+      // must not send its next request on it)
+      res.setHeader('connection', 'close');
+      refuse(res, 413, 'BODY_TOO_LARGE', `the API takes request bodies of at most ${MAX_BODY} bytes`);
+      return;
+    }
     if (await api(req, res, body)) return;
     const file = files[new URL(req.url ?? '/', 'http://x').pathname];
     if (req.method !== 'GET' || !file) {
@@ -67,12 +95,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       'cache-control': 'no-store',
     });
     res.end(file[1]);
-  });
+  }
   await new Promise<void>((resolve) =>
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
   );
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  allowed = new Set([`${options.host ?? '127.0.0.1'}:${port}`, `localhost:${port}`]);
   await ensureBucket(options.client, options.bucket);
   await allowBrowserAccess(options.client, options.bucket, [url, `http://localhost:${port}`]);
   return {
@@ -100,10 +129,24 @@ async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+/** The largest request body the API takes: its calls carry a key name and a part list. */
+const MAX_BODY = 64 * 1024;
+
+/** The request's body, or undefined once it passes `limit` bytes (the rest is not read). */
+async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return undefined;
   const parts: Buffer[] = [];
-  for await (const chunk of req) parts.push(chunk as Buffer);
+  let length = 0;
+  for await (const chunk of req) {
+    length += (chunk as Buffer).length;
+    if (length > limit) return undefined;
+    parts.push(chunk as Buffer);
+  }
   return new Uint8Array(Buffer.concat(parts));
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+  send(res, status, { error: { code, message } });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
