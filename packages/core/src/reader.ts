@@ -7,7 +7,7 @@
  */
 import { allocUninitialized } from './alloc.ts';
 import { concat } from './bytes.ts';
-import { SealstreamError } from './errors.ts';
+import { isSealstreamError, SealstreamError } from './errors.ts';
 import { encodeRecipientsBlock, type HeaderInfo, inspectHeader, MAGIC, readHeaderLength } from './header.ts';
 import {
   checkRange,
@@ -20,7 +20,15 @@ import {
 import { openedLength, PayloadOpener } from './payload.ts';
 import { type RewrapOptions, rewrapStanzas } from './rewrap.ts';
 import { CHUNK_SIZE, chunkOffset, plaintextSize, SEALED_CHUNK_SIZE } from './sizes.ts';
-import { type ByteSource, checkSource, readExactly, sequentialRead, sourceLength } from './source.ts';
+import {
+  type ByteSource,
+  checkSource,
+  readExactly,
+  readIntoExactly,
+  sequentialRead,
+  sourceLength,
+  unlessAbandoned,
+} from './source.ts';
 
 /**
  * Bytes read first to open a header. A header with a few stanzas is ~150 bytes, 64 stanzas ~6 KiB:
@@ -251,27 +259,76 @@ class Sealed implements SealedObject {
     const { first, final, from, to } = this.#span(start, end);
     let sealed: Uint8Array;
     let reused: Uint8Array | undefined;
-    if (to <= this.#prefix.length) sealed = this.#prefix.subarray(from, to);
-    else if (pool !== undefined && this.#source.readInto !== undefined) {
+    if (to <= this.#prefix.length) {
+      // no source call to honor the signal: an aborted read still ends as aborted
+      signal?.throwIfAborted();
+      sealed = this.#prefix.subarray(from, to);
+    } else if (pool !== undefined && this.#source.readInto !== undefined) {
       reused = pool.take(to - from);
       sealed = reused.subarray(0, to - from);
       try {
-        await this.#source.readInto(from, to, sealed, signal);
+        await unlessAbandoned(readIntoExactly(this.#source, from, to, sealed, signal), signal);
       } catch (err) {
-        pool.give(reused);
+        // an abandoned read may still write into the buffer: only a settled one gives it back
+        if (!signal?.aborted) pool.give(reused);
         throw err;
       }
-    } else sealed = await readExactly(this.#source, from, to, signal);
+    } else sealed = await unlessAbandoned(readExactly(this.#source, from, to, signal), signal);
     try {
-      // every byte handed on is written by the cipher first: no need to zero the output
-      const plain = allocUninitialized(openedLength(sealed.length, final));
-      await new PayloadOpener(this.#opened.cipher, first).open(sealed, plain, final);
+      const plain = await this.#open(first, sealed, final);
       const base = first * CHUNK_SIZE;
       // a plain Uint8Array view (allocUninitialized may return a Node Buffer), as before
       return new Uint8Array(plain.buffer, plain.byteOffset + start - base, end - start);
+    } catch (err) {
+      // readInto cannot say it came up short unless it returns a count: a window it filled that
+      // fails is read again with read(), whose length is checked, before anyone is told of tampering
+      if (reused === undefined || !isSealstreamError(err)) throw err;
+      if (err.code !== 'CHUNK_AUTH_FAILED' && err.code !== 'TRAILING_DATA') throw err;
+      throw await this.#recheck(first, from, to, final, err, signal);
     } finally {
       if (reused !== undefined) pool!.give(reused);
     }
+  }
+
+  /** Opens consecutive sealed chunks from chunk `first` into a new buffer. */
+  async #open(first: number, sealed: Uint8Array, final: boolean): Promise<Uint8Array> {
+    // every byte handed on is written by the cipher first: no need to zero the output
+    const plain = allocUninitialized(openedLength(sealed.length, final));
+    await new PayloadOpener(this.#opened.cipher, first).open(sealed, plain, final);
+    return plain;
+  }
+
+  /**
+   * The error for a window that `readInto` filled and that failed with `failure`: its bytes read
+   * again with `read`. A source that answers another length there was short (or long), not
+   * tampered with (`TRUNCATED`, naming both lengths), and a typed error of the source's own (an
+   * object that changed) is passed on; bytes that now authenticate mean `readInto`
+   * wrote other bytes than the object's (`INVALID_ARGUMENT`: the source is broken, or the object
+   * changed between the two reads); bytes that fail again confirm `failure`. Error path only.
+   */
+  async #recheck(
+    first: number,
+    from: number,
+    to: number,
+    final: boolean,
+    failure: SealstreamError<string>,
+    signal: AbortSignal | undefined,
+  ): Promise<SealstreamError<string>> {
+    const again = await unlessAbandoned(readExactly(this.#source, from, to, signal), signal).catch(
+      (err: unknown) => err,
+    );
+    // the source's own typed answer (short, changed, aborted) says more than "tampered"; an
+    // untyped failure of the second read says nothing about the first
+    if (!(again instanceof Uint8Array)) return isSealstreamError(again) ? again : failure;
+    try {
+      await this.#open(first, again, final);
+    } catch {
+      return failure;
+    }
+    return new SealstreamError(
+      'INVALID_ARGUMENT',
+      `the byte source's readInto(${from}, ${to}) wrote bytes that fail authentication while its read(${from}, ${to}) returns bytes that pass: readInto does not fill its buffer (a broken source), or the object changed between the two reads`,
+    );
   }
 
   /**
@@ -299,7 +356,10 @@ class Sealed implements SealedObject {
       let received = 0;
       for (;;) {
         const want = Math.min(batch.length, to - from - received);
-        const filled = await read.fill(want === batch.length ? batch : batch.subarray(0, want));
+        const filled = await unlessAbandoned(
+          read.fill(want === batch.length ? batch : batch.subarray(0, want)),
+          signal,
+        );
         received += filled;
         if (filled !== want) throw sourceLength(from, to, received);
         // a full batch with more bytes to come holds no final chunk
@@ -309,7 +369,9 @@ class Sealed implements SealedObject {
           continue;
         }
         // the source must end here: a byte more is another object than the one it announced
-        if ((await read.fill(new Uint8Array(1))) !== 0) throw sourceLength(from, to, received + 1);
+        if ((await unlessAbandoned(read.fill(new Uint8Array(1)), signal)) !== 0) {
+          throw sourceLength(from, to, received + 1);
+        }
         const plain = await open(filled, final);
         if (plain !== undefined) yield plain;
         return;
