@@ -122,6 +122,11 @@ export class Keyring {
     return this.#unwrappers.flatMap((u) => (u.keyId === undefined ? [] : [u.keyId]));
   }
 
+  /** Number of secrets held: keys, passphrases and unwrappers (each secret once). */
+  get size(): number {
+    return this.#unwrappers.length;
+  }
+
   /** Number of passphrases held. */
   get passphraseCount(): number {
     return this.#unwrappers.filter((u) => u instanceof PassphraseRecipient).length;

@@ -104,8 +104,37 @@ export function toKey(key: KeyInput): Uint8Array {
 
 function checkKey(key: Uint8Array): Uint8Array {
   if (!(key instanceof Uint8Array)) throw invalidKey(`expected Uint8Array or string, got ${describe(key)}`);
-  if (key.length !== KEY_LENGTH) throw invalidKey(`expected ${KEY_LENGTH} bytes, got ${key.length}`);
+  if (key.length !== KEY_LENGTH) {
+    throw invalidKey(
+      `expected ${KEY_LENGTH} bytes, got ${key.length}${
+        isKeyTextAsBytes(key)
+          ? ': these bytes are the text of a key (a key file read without an encoding?): give the text as a string, e.g. readFile(path, "utf8")'
+          : ''
+      }`,
+    );
+  }
   return key;
+}
+
+/**
+ * Whether bytes given as a raw key are the text of one (raw or age) in ASCII: the mistake of reading
+ * a key file as bytes, which otherwise reads as "expected 32 bytes, got 45" and nothing more.
+ */
+function isKeyTextAsBytes(bytes: Uint8Array): boolean {
+  if (
+    bytes.length > 256 ||
+    bytes.some((b) => b > 0x7e || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d))
+  ) {
+    return false;
+  }
+  const text = String.fromCharCode(...bytes).trim();
+  if (/^AGE-SECRET-KEY-/.test(text)) return true;
+  try {
+    parseKey(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function describe(value: unknown): string {

@@ -267,13 +267,13 @@ class Sealed implements SealedObject {
       reused = pool.take(to - from);
       sealed = reused.subarray(0, to - from);
       try {
-        await unlessAbandoned(readIntoExactly(this.#source, from, to, sealed, signal), signal);
+        await readIntoExactly(this.#source, from, to, sealed, signal);
       } catch (err) {
         // an abandoned read may still write into the buffer: only a settled one gives it back
         if (!signal?.aborted) pool.give(reused);
         throw err;
       }
-    } else sealed = await unlessAbandoned(readExactly(this.#source, from, to, signal), signal);
+    } else sealed = await readExactly(this.#source, from, to, signal);
     try {
       const plain = await this.#open(first, sealed, final);
       const base = first * CHUNK_SIZE;
@@ -314,9 +314,7 @@ class Sealed implements SealedObject {
     failure: SealstreamError<string>,
     signal: AbortSignal | undefined,
   ): Promise<SealstreamError<string>> {
-    const again = await unlessAbandoned(readExactly(this.#source, from, to, signal), signal).catch(
-      (err: unknown) => err,
-    );
+    const again = await readExactly(this.#source, from, to, signal).catch((err: unknown) => err);
     // the source's own typed answer (short, changed, aborted) says more than "tampered"; an
     // untyped failure of the second read says nothing about the first
     if (!(again instanceof Uint8Array)) return isSealstreamError(again) ? again : failure;

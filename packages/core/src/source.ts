@@ -179,7 +179,8 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
 }
 
 /**
- * Reads `[start, end)` from a source and checks that it answered exactly that.
+ * Reads `[start, end)` from a source and checks that it answered exactly that. A source that does
+ * not end the read once `signal` aborts is left behind ({@link unlessAbandoned}).
  * @throws {SealstreamError} `TRUNCATED` when the source returns another length.
  */
 export async function readExactly(
@@ -188,7 +189,7 @@ export async function readExactly(
   end: number,
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
-  const bytes = await source.read(start, end, signal);
+  const bytes = await unlessAbandoned(source.read(start, end, signal), signal);
   if (!(bytes instanceof Uint8Array)) throw sourceLength(start, end, bytes);
   if (bytes.length !== end - start) throw sourceLength(start, end, bytes.length);
   return bytes;
@@ -196,7 +197,8 @@ export async function readExactly(
 
 /**
  * Reads `[start, end)` from a source into `into` with its {@link ByteSource.readInto}, and checks
- * the count it reports, if it reports one.
+ * the count it reports, if it reports one. Abandoned as {@link readExactly} is: the caller must not
+ * reuse `into` when `signal` has aborted.
  * @throws {SealstreamError} `TRUNCATED` when the source says it wrote another length.
  */
 export async function readIntoExactly(
@@ -206,7 +208,7 @@ export async function readIntoExactly(
   into: Uint8Array,
   signal?: AbortSignal,
 ): Promise<void> {
-  const written = await source.readInto!(start, end, into, signal);
+  const written = await unlessAbandoned(source.readInto!(start, end, into, signal), signal);
   if (written !== undefined && written !== end - start) throw sourceLength(start, end, written);
 }
 

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { formatKey, generateKey, isSealstreamError, keyId, parseKey } from '../src/index.ts';
+import { decrypt, formatKey, generateKey, isSealstreamError, keyId, parseKey } from '../src/index.ts';
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
 const B64 = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
@@ -74,6 +74,29 @@ describe('parseKey / formatKey', () => {
     } catch (e) {
       expect(String(e)).not.toContain(secret.slice(0, 20));
     }
+  });
+
+  test('a key file read as bytes (its text, not its key) is refused with a hint, never echoed', async () => {
+    const texts = [`${B64}\n`, `${Buffer.from(KEY).toString('hex')}\r\n`, B64.replace(/=$/, '')];
+    for (const text of texts) {
+      const bytes = new TextEncoder().encode(text);
+      let error: unknown;
+      try {
+        keyId(bytes);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: 'INVALID_KEY', message: expect.stringContaining('as a string') });
+      expect(String(error)).not.toContain(text.trim().slice(0, 12));
+      await expect(decrypt(new Uint8Array(0), { keys: [bytes] })).rejects.toMatchObject({
+        code: 'INVALID_KEY',
+        message: expect.stringContaining('text of a key'),
+      });
+    }
+    // bytes that are not key text get no such hint
+    expect(() => keyId(new Uint8Array(45))).toThrow(
+      expect.objectContaining({ message: 'invalid key: expected 32 bytes, got 45' }),
+    );
   });
 
   test('formatKey rejects keys that are not 32 bytes', () => {

@@ -372,6 +372,38 @@ describe('rewrap', () => {
     await expect(bare()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  test('remove takes key IDs as users copy them: upper case or with surrounding spaces', async () => {
+    const sealed = await encrypt(plain, { recipients: [a, b] });
+    const object = await openSealed(bytesSource(sealed), { keys: [a] });
+    for (const id of [keyId(b).toUpperCase(), ` ${keyId(b)}\n`]) {
+      const r = await object.rewrap({ remove: [id] });
+      expect(r.keyIds).toEqual([keyId(a)]);
+      await expect(decrypt(rebuilt(sealed, r), { keys: [b] })).rejects.toMatchObject({
+        code: 'NO_MATCHING_KEY',
+      });
+      expect(await decrypt(rebuilt(sealed, r), { keys: [a] })).toEqual(plain);
+    }
+  });
+
+  test('a rewrap checks the header, not the payload: a damaged payload stays damaged (and is caught on read)', async () => {
+    const sealed = await encrypt(plain, { recipients: [a] });
+    const h = readHeaderLength(sealed)!;
+    const damaged = sealed.slice();
+    damaged[h + 56 + 100]! ^= 1;
+    const object = await openSealed(bytesSource(damaged), { keys: [a] });
+    const r = await object.rewrap({ recipients: [b] });
+    expect(rebuilt(damaged, r).subarray(r.header.length)).toEqual(damaged.subarray(h));
+    await expect(decrypt(rebuilt(damaged, r), { keys: [b] })).rejects.toMatchObject({
+      code: 'CHUNK_AUTH_FAILED',
+    });
+    // a damaged header or commitment is refused before anything is wrapped
+    const badCommitment = sealed.slice();
+    badCommitment[h + 20]! ^= 1;
+    await expect(openSealed(bytesSource(badCommitment), { keys: [a] })).rejects.toMatchObject({
+      code: 'COMMITMENT_MISMATCH',
+    });
+  });
+
   test('a passphrase opens once: rewrap reuses the data key, no second scrypt', async () => {
     const sealed = await encrypt(plain, { recipients: [{ passphrase: 'pw', workFactor: 10 }] });
     const object = await openSealed(bytesSource(sealed), { keys: [{ passphrase: 'pw' }] });

@@ -11,6 +11,7 @@ import {
   CHUNK_SIZE,
   encrypt,
   generateKey,
+  inspectSealed,
   openSealed,
   readHeaderLength,
   SEALED_CHUNK_SIZE,
@@ -258,6 +259,19 @@ describe('aborts end reads, whatever the source does with its signal', () => {
     await expect(
       within(object.read({ start: C, end: 2 * C }, { signal: controller.signal })),
     ).rejects.toBeInstanceOf(SourceAborted);
+  });
+
+  test('openSealed and inspectSealed: a header read the source never answers ends with the abort', async () => {
+    const never: ByteSource = { size: 1000, read: () => new Promise<Uint8Array>(() => {}) };
+    for (const open of [
+      (signal: AbortSignal) => openSealed(never, { keys: [key], signal }),
+      (signal: AbortSignal) => inspectSealed(never, { signal }),
+    ]) {
+      const controller = new AbortController();
+      const reason = new Error('gave up');
+      setTimeout(() => controller.abort(reason), 10);
+      await expect(within(open(controller.signal))).rejects.toBe(reason);
+    }
   });
 
   test('an aborted signal ends a read the header read already holds (no source call to notice it)', async () => {
