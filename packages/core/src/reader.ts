@@ -98,8 +98,10 @@ export interface SealedObject {
    */
   stream(range?: ByteRange, options?: { signal?: AbortSignal }): ReadableStream<Uint8Array>;
   /**
-   * The plaintext `[start, end)` in one buffer (one read of just the chunks it needs).
-   * @throws {SealstreamError} as {@link SealedObject.stream}.
+   * The plaintext `[start, end)` in one buffer (one read of just the chunks it needs): the range
+   * and its sealed bytes are both in memory at once, so anything large is for {@link stream}.
+   * @throws {SealstreamError} as {@link SealedObject.stream}; `INVALID_ARGUMENT`, before anything
+   *   is read, for a range too large for one buffer on this platform.
    */
   read(range?: ByteRange, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
   /**
@@ -257,6 +259,9 @@ class Sealed implements SealedObject {
 
   async #window(start: number, end: number, signal?: AbortSignal, pool?: WindowPool): Promise<Uint8Array> {
     const { first, final, from, to } = this.#span(start, end);
+    // the output first (decide before reading): a range too large for one buffer fails here,
+    // typed, before the source is asked for it
+    const plain = allocateOutput(openedLength(to - from, final), end - start);
     let sealed: Uint8Array;
     let reused: Uint8Array | undefined;
     if (to <= this.#prefix.length) {
@@ -275,7 +280,7 @@ class Sealed implements SealedObject {
       }
     } else sealed = await readExactly(this.#source, from, to, signal);
     try {
-      const plain = await this.#open(first, sealed, final);
+      await this.#open(first, sealed, final, plain);
       const base = first * CHUNK_SIZE;
       // a plain Uint8Array view (allocUninitialized may return a Node Buffer), as before
       return new Uint8Array(plain.buffer, plain.byteOffset + start - base, end - start);
@@ -290,12 +295,9 @@ class Sealed implements SealedObject {
     }
   }
 
-  /** Opens consecutive sealed chunks from chunk `first` into a new buffer. */
-  async #open(first: number, sealed: Uint8Array, final: boolean): Promise<Uint8Array> {
-    // every byte handed on is written by the cipher first: no need to zero the output
-    const plain = allocUninitialized(openedLength(sealed.length, final));
+  /** Opens consecutive sealed chunks from chunk `first` into `plain`. */
+  async #open(first: number, sealed: Uint8Array, final: boolean, plain: Uint8Array): Promise<void> {
     await new PayloadOpener(this.#opened.cipher, first).open(sealed, plain, final);
-    return plain;
   }
 
   /**
@@ -319,7 +321,7 @@ class Sealed implements SealedObject {
     // untyped failure of the second read says nothing about the first
     if (!(again instanceof Uint8Array)) return isSealstreamError(again) ? again : failure;
     try {
-      await this.#open(first, again, final);
+      await this.#open(first, again, final, allocUninitialized(openedLength(again.length, final)));
     } catch {
       return failure;
     }
@@ -456,6 +458,24 @@ class Sealed implements SealedObject {
     const header = concat(parsed.context, encodeRecipientsBlock(stanzas));
     // Read back through the one parser, so what is reported is what readers will see.
     return { header, payloadOffset: parsed.headerLength, keyIds: inspectHeader(header).keyIds };
+  }
+}
+
+/**
+ * A buffer for `length` bytes of output (every byte is written by the cipher before it is handed
+ * on: no need to zero it) for a range of `rangeLength` bytes.
+ * @throws {SealstreamError} `INVALID_ARGUMENT` when the platform cannot allocate one buffer that large.
+ */
+function allocateOutput(length: number, rangeLength: number): Uint8Array {
+  try {
+    return allocUninitialized(length);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `read() returns a range in one buffer, and ${rangeLength} bytes do not fit in one here (${err.message}): read it with stream(), which holds a few windows at a time, or in smaller ranges`,
+      { cause: err },
+    );
   }
 }
 

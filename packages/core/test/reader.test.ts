@@ -8,6 +8,7 @@ import {
   type ByteSource,
   bytesSource,
   CHUNK_SIZE,
+  ciphertextSize,
   decrypt,
   encrypt,
   FIRST_READ,
@@ -300,6 +301,31 @@ describe('failures end in typed errors, and nothing unauthenticated is released'
     };
     const object = await openSealed(failing, { keys: [key], windowSize: C });
     await expect(object.read({ start: 2 * C, end: 2 * C + 1 })).rejects.toThrow('network down');
+  });
+
+  test('read() of a range no buffer can hold: INVALID_ARGUMENT pointing at stream(), before the source is asked', async () => {
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const h = readHeaderLength(sealed)!;
+    const asked: [number, number][] = [];
+    // a 4 TiB object: its header is real, its payload is never read
+    const huge: ByteSource = {
+      size: ciphertextSize(2 ** 42, h),
+      async read(start, end) {
+        asked.push([start, end]);
+        const out = new Uint8Array(Math.min(end - start, FIRST_READ));
+        out.set(sealed.subarray(start, Math.min(end, sealed.length)));
+        return out.subarray(0, end - start);
+      },
+    };
+    const object = await openSealed(huge, { keys: [key] });
+    const before = asked.length;
+    for (const range of [undefined, { start: 0, end: 2 ** 41 }]) {
+      await expect(object.read(range)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('stream()'),
+      });
+    }
+    expect(asked.length).toBe(before);
   });
 
   test('keys, identity and options are checked at open', async () => {
