@@ -287,9 +287,8 @@ class Sealed implements SealedObject {
     } catch (err) {
       // readInto cannot say it came up short unless it returns a count: a window it filled that
       // fails is read again with read(), whose length is checked, before anyone is told of tampering
-      if (reused === undefined || !isSealstreamError(err)) throw err;
-      if (err.code !== 'CHUNK_AUTH_FAILED' && err.code !== 'TRAILING_DATA') throw err;
-      throw await this.#recheck(first, from, to, final, err, signal);
+      if (reused === undefined || !isAuthFailure(err)) throw err;
+      throw await this.#recheck(first, from, to, final, err, signal, 'readInto');
     } finally {
       if (reused !== undefined) pool!.give(reused);
     }
@@ -301,8 +300,9 @@ class Sealed implements SealedObject {
   }
 
   /**
-   * The error for a window that `readInto` filled and that failed with `failure`: its bytes read
-   * again with `read`. A source that answers another length there was short (or long), not
+   * The error for sealed bytes `[from, to)` that the source's `method` wrote into the reader's
+   * buffer (`readInto`, `readSequentialInto`: the source's word for how many) and that failed with
+   * `failure`: those bytes read again with `read`. A source that answers another length there was short (or long), not
    * tampered with (`TRUNCATED`, naming both lengths), and a typed error of the source's own (an
    * object that changed) is passed on; bytes that now authenticate mean `readInto`
    * wrote other bytes than the object's (`INVALID_ARGUMENT`: the source is broken, or the object
@@ -315,6 +315,7 @@ class Sealed implements SealedObject {
     final: boolean,
     failure: SealstreamError<string>,
     signal: AbortSignal | undefined,
+    method: 'readInto' | 'readSequentialInto',
   ): Promise<SealstreamError<string>> {
     const again = await readExactly(this.#source, from, to, signal).catch((err: unknown) => err);
     // the source's own typed answer (short, changed, aborted) says more than "tampered"; an
@@ -327,7 +328,7 @@ class Sealed implements SealedObject {
     }
     return new SealstreamError(
       'INVALID_ARGUMENT',
-      `the byte source's readInto(${from}, ${to}) wrote bytes that fail authentication while its read(${from}, ${to}) returns bytes that pass: readInto does not fill its buffer (a broken source), or the object changed between the two reads`,
+      `the byte source's ${method} wrote bytes for [${from}, ${to}) that fail authentication while its read(${from}, ${to}) returns bytes that pass: ${method} does not fill the buffers it is given (a broken source), or the object changed between the two reads`,
     );
   }
 
@@ -343,9 +344,26 @@ class Sealed implements SealedObject {
     const batch = allocUninitialized(SEQUENTIAL_BATCH_CHUNKS * SEALED_CHUNK_SIZE);
     /** Plaintext offset of the batch's first chunk. */
     let position = first * CHUNK_SIZE;
-    const open = async (filled: number, last: boolean): Promise<Uint8Array | undefined> => {
+    // fill() counts are the source's word: a batch it filled that fails is checked as readInto's are
+    const filledBySource = this.#source.readSequentialInto !== undefined;
+    const open = async (filled: number, last: boolean, received: number): Promise<Uint8Array | undefined> => {
       const plain = allocUninitialized(openedLength(filled, last));
-      const opened = await opener.open(batch.subarray(0, filled), plain, last);
+      let opened: number;
+      try {
+        opened = await opener.open(batch.subarray(0, filled), plain, last);
+      } catch (err) {
+        if (!filledBySource || !isAuthFailure(err)) throw err;
+        const at = from + received - filled;
+        throw await this.#recheck(
+          position / CHUNK_SIZE,
+          at,
+          at + filled,
+          last,
+          err,
+          signal,
+          'readSequentialInto',
+        );
+      }
       const lo = Math.max(start, position) - position;
       const hi = Math.min(end, position + opened) - position;
       position += opened;
@@ -364,7 +382,7 @@ class Sealed implements SealedObject {
         if (filled !== want) throw sourceLength(from, to, received);
         // a full batch with more bytes to come holds no final chunk
         if (received < to - from) {
-          const plain = await open(filled, false);
+          const plain = await open(filled, false, received);
           if (plain !== undefined) yield plain;
           continue;
         }
@@ -372,7 +390,7 @@ class Sealed implements SealedObject {
         if ((await unlessAbandoned(read.fill(new Uint8Array(1)), signal)) !== 0) {
           throw sourceLength(from, to, received + 1);
         }
-        const plain = await open(filled, final);
+        const plain = await open(filled, final, received);
         if (plain !== undefined) yield plain;
         return;
       }
@@ -459,6 +477,11 @@ class Sealed implements SealedObject {
     // Read back through the one parser, so what is reported is what readers will see.
     return { header, payloadOffset: parsed.headerLength, keyIds: inspectHeader(header).keyIds };
   }
+}
+
+/** A chunk that did not authenticate (the errors a short or wrong fill also gives). */
+function isAuthFailure(err: unknown): err is SealstreamError<string> {
+  return isSealstreamError(err, 'CHUNK_AUTH_FAILED') || isSealstreamError(err, 'TRAILING_DATA');
 }
 
 /**

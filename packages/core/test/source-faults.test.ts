@@ -166,6 +166,44 @@ describe('a source that answers short is TRUNCATED, naming both lengths, never C
     expect(got).toEqual(plain.subarray(0, 2 * C));
   });
 
+  test('readSequentialInto that claims bytes it did not write: checked with read(), never reported as tampering', async () => {
+    const big = pattern(70 * C + 5, 3);
+    const sealed = await encrypt(big, { recipients: [key] });
+    const h = readHeaderLength(sealed)!;
+    /** fill() writes only the first half of its second batch, but claims all of it. */
+    const lying = (object: Uint8Array): ByteSource => ({
+      size: sealed.length,
+      read: async (start, end) => object.slice(start, end),
+      readSequentialInto(start, end) {
+        let position = start;
+        let fills = 0;
+        return {
+          async fill(into) {
+            const n = Math.min(into.length, end - position);
+            const written = ++fills === 2 ? Math.floor(n / 2) : n;
+            into.set(sealed.subarray(position, position + written));
+            position += n;
+            return n;
+          },
+          close() {},
+        };
+      },
+    });
+    // read() answers the whole object: the fill was wrong, and the error names it
+    const broken = await openSealed(lying(sealed), { keys: [key], windowSize: C });
+    const a = await drain(broken.stream());
+    expect(a.error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('readSequentialInto'),
+    });
+    expect(a.got).toEqual(big.subarray(0, 64 * C)); // the first batch only
+    // read() answers short too (the object shrank): TRUNCATED, naming the lengths
+    const shrunk = sealed.subarray(0, h + 56 + 66 * SEALED_CHUNK_SIZE);
+    const cut = await openSealed(lying(shrunk), { keys: [key], windowSize: C });
+    const b = await drain(cut.stream());
+    expect(b.error).toMatchObject({ code: 'TRUNCATED', message: expect.stringContaining('shorter') });
+  });
+
   test('a source that answers more bytes than asked is TRUNCATED, and the message says more, not shorter', async () => {
     const sealed = await sealedP;
     const longer: ByteSource = {
