@@ -114,6 +114,24 @@ describe('a source that answers short is TRUNCATED, naming both lengths, never C
     await expect(object.read({ start: 6 * C, end: 6 * C + 1 })).rejects.toMatchObject({ code: 'TRUNCATED' });
   });
 
+  test('a size that says less than the object holds: what a cut object gives (SPEC §10)', async () => {
+    const sealed = await sealedP;
+    const lastPiece = 99 + 16; // the final chunk's sealed length
+    const smaller = (size: number): ByteSource => ({ size, read: async (a, b) => sealed.slice(a, b) });
+    // at a chunk boundary: a length no object has, refused at open
+    await expect(openSealed(smaller(sealed.length - lastPiece), { keys: [key] })).rejects.toMatchObject({
+      code: 'TRUNCATED',
+    });
+    // a chunk less: the object opens; ranges before the cut read; a read reaching the end fails
+    const object = await openSealed(smaller(sealed.length - SEALED_CHUNK_SIZE), { keys: [key] });
+    expect(object.size).toBe(plain.length - C);
+    expect(await object.read({ start: 0, end: 5 * C })).toEqual(plain.subarray(0, 5 * C));
+    await expect(object.read({ start: 5 * C, end: object.size })).rejects.toMatchObject({
+      code: 'CHUNK_AUTH_FAILED',
+      message: expect.stringContaining('final chunk'),
+    });
+  });
+
   test('a readInto that fills nothing while read() answers the bytes: INVALID_ARGUMENT naming readInto', async () => {
     const sealed = await sealedP;
     const broken: ByteSource = {
