@@ -135,7 +135,8 @@ export const ABORT_GRACE_MS = 100;
  * reused by the caller.
  */
 export function unlessAbandoned<T>(read: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return read;
+  // a JavaScript source may answer without a promise, as `await` always allowed
+  if (signal === undefined) return Promise.resolve(read);
   return new Promise<T>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {
@@ -147,7 +148,7 @@ export function unlessAbandoned<T>(read: Promise<T>, signal: AbortSignal | undef
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
-    read.then(
+    Promise.resolve(read).then(
       (value) => {
         settled();
         resolve(value);

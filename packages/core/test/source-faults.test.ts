@@ -341,6 +341,42 @@ describe('aborts end reads, whatever the source does with its signal', () => {
   });
 });
 
+describe('sources written loosely in JavaScript', () => {
+  test('read, readInto and fill may answer without a promise, with or without a signal', async () => {
+    const sealed = await sealedP;
+    const plainSource = {
+      size: sealed.length,
+      read: (start: number, end: number) => sealed.slice(start, end),
+      readInto: (start: number, end: number, into: Uint8Array) => {
+        into.set(sealed.subarray(start, end));
+        return end - start;
+      },
+    } as unknown as ByteSource;
+    const signal = new AbortController().signal;
+    const object = await openSealed(plainSource, { keys: [key], windowSize: C, signal });
+    expect(await object.read({ start: 5, end: 3 * C }, { signal })).toEqual(plain.subarray(5, 3 * C));
+    expect((await drain(object.stream(undefined, { signal }))).got).toEqual(plain);
+    const sequential = {
+      size: sealed.length,
+      read: (start: number, end: number) => sealed.slice(start, end),
+      readSequentialInto: (start: number) => {
+        let position = start;
+        return {
+          fill: (into: Uint8Array) => {
+            const piece = sealed.subarray(position, position + into.length);
+            into.set(piece);
+            position += piece.length;
+            return piece.length;
+          },
+          close: () => {},
+        };
+      },
+    } as unknown as ByteSource;
+    const streamed = await openSealed(sequential, { keys: [key], windowSize: C });
+    expect((await drain(streamed.stream(undefined, { signal }))).got).toEqual(plain);
+  });
+});
+
 describe('reads racing on one reader', () => {
   test('read() and streams at once, through one readInto source, each get exactly their bytes', async () => {
     const sealed = await sealedP;
