@@ -261,7 +261,7 @@ class Sealed implements SealedObject {
     const { first, final, from, to } = this.#span(start, end);
     // the output first (decide before reading): a range too large for one buffer fails here,
     // typed, before the source is asked for it
-    const plain = allocateOutput(openedLength(to - from, final), end - start);
+    const plain = allocateOutput(openedLength(to - from, final), end - start, pool !== undefined);
     let sealed: Uint8Array;
     let reused: Uint8Array | undefined;
     if (to <= this.#prefix.length) {
@@ -486,17 +486,19 @@ function isAuthFailure(err: unknown): err is SealstreamError<string> {
 
 /**
  * A buffer for `length` bytes of output (every byte is written by the cipher before it is handed
- * on: no need to zero it) for a range of `rangeLength` bytes.
+ * on: no need to zero it) for a range of `rangeLength` bytes, read at once or as a stream's window.
  * @throws {SealstreamError} `INVALID_ARGUMENT` when the platform cannot allocate one buffer that large.
  */
-function allocateOutput(length: number, rangeLength: number): Uint8Array {
+function allocateOutput(length: number, rangeLength: number, streaming: boolean): Uint8Array {
   try {
     return allocUninitialized(length);
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     throw new SealstreamError(
       'INVALID_ARGUMENT',
-      `read() returns a range in one buffer, and ${rangeLength} bytes do not fit in one here (${err.message}): read it with stream(), which holds a few windows at a time, or in smaller ranges`,
+      streaming
+        ? `a window of ${rangeLength} bytes does not fit in one buffer here (${err.message}): give openSealed a smaller windowSize`
+        : `read() returns a range in one buffer, and ${rangeLength} bytes do not fit in one here (${err.message}): read it with stream(), which holds a few windows at a time, or in smaller ranges`,
       { cause: err },
     );
   }

@@ -326,6 +326,13 @@ describe('failures end in typed errors, and nothing unauthenticated is released'
       });
     }
     expect(asked.length).toBe(before);
+    // a stream's window that large: the message names windowSize
+    const wide = await openSealed(huge, { keys: [key], windowSize: 2 ** 41 });
+    const reader = wide.stream().getReader();
+    await expect(reader.read()).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('windowSize'),
+    });
   });
 
   test('keys, identity and options are checked at open', async () => {
