@@ -56,6 +56,12 @@ function notAPublicKey(t: string): SealstreamError {
       `${shown(t)} is not an age public key (SSH keys are not supported: use an age1… key from age-keygen)`,
     );
   }
+  if (/^AGE1/.test(t) && t === t.toUpperCase()) {
+    // bech32 allows upper case (a QR code's), but age's keys are lower case and age refuses this too
+    return invalidKey(
+      `${shown(t)} is an age public key in upper case: write it in lower case, as age-keygen prints it (age refuses this form too)`,
+    );
+  }
   if (/^age1/i.test(t)) return invalidKey(`${shown(t)} is not a public key: expected age1… or age1pq1…`);
   const what = isRawKeyText(t) ? 'a raw key (a secret)' : `text of ${t.length} characters`;
   return invalidKey(`${what} is not a public key: expected age1… or age1pq1…`);

@@ -82,7 +82,16 @@ export async function createOpenerFromReader(
       grown.set(head.subarray(0, length));
       head = grown;
     }
-    const n = await read(head.subarray(length, wanted));
+    const into = head.subarray(length, wanted);
+    const n = await read(into);
+    // a count that is not one (or more than there was room for) would be read as header bytes
+    // that were never written, or loop for ever on NaN
+    if (!Number.isInteger(n) || n < 0 || n > into.length) {
+      throw new SealstreamError(
+        'INVALID_ARGUMENT',
+        `the read function answered ${typeof n === 'number' ? n : typeof n} for a buffer of ${into.length} bytes: it must resolve with the bytes it wrote, 0 to ${into.length}`,
+      );
+    }
     length += n;
     if (length < wanted) throw headerCut(head.subarray(0, length));
   }

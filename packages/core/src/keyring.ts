@@ -30,7 +30,8 @@ export interface WorkLimits {
   maxWorkFactor?: number;
   /**
    * Largest total scrypt work one header may demand, as a logN: the sum of `2^logN` over its
-   * passphrase stanzas may not exceed `2^maxTotalWorkFactor` (default `maxWorkFactor + 1`).
+   * passphrase stanzas may not exceed `2^maxTotalWorkFactor` (default `maxWorkFactor + 1`, at most
+   * 28, the highest either limit accepts).
    */
   maxTotalWorkFactor?: number;
 }
@@ -40,20 +41,27 @@ export interface WorkLimits {
  * @throws {SealstreamError} `INVALID_ARGUMENT`.
  */
 export function resolveLimits(options: WorkLimits = {}): UnwrapLimits {
-  const maxWorkFactor = options.maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR;
-  const maxTotalWorkFactor = options.maxTotalWorkFactor ?? maxWorkFactor + 1;
-  for (const [name, value] of [
-    ['maxWorkFactor', maxWorkFactor],
-    ['maxTotalWorkFactor', maxTotalWorkFactor],
-  ] as const) {
-    if (!Number.isInteger(value) || value < MIN_LOG_N || value > MAX_LOG_N + 6) {
-      throw new SealstreamError(
-        'INVALID_ARGUMENT',
-        `${name} must be an integer from ${MIN_LOG_N} to ${MAX_LOG_N + 6}, got ${value}`,
-      );
-    }
-  }
+  const maxWorkFactor = checkLimit('maxWorkFactor', options.maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR);
+  // the default follows maxWorkFactor, within the range a caller may give: maxWorkFactor 28 (the
+  // highest accepted) must not fail on a budget of 29 that the caller never wrote
+  const maxTotalWorkFactor = checkLimit(
+    'maxTotalWorkFactor',
+    options.maxTotalWorkFactor ?? Math.min(maxWorkFactor + 1, MAX_LIMIT),
+  );
   return { maxWorkFactor, maxTotalWorkFactor };
+}
+
+/** Highest work limit a caller may give: 64 stanzas at the format's highest logN (22) is 2^28. */
+const MAX_LIMIT = MAX_LOG_N + 6;
+
+function checkLimit(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < MIN_LOG_N || value > MAX_LIMIT) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      `${name} must be an integer from ${MIN_LOG_N} to ${MAX_LIMIT}, got ${value}`,
+    );
+  }
+  return value;
 }
 
 /** The data key recovered from a header, and which entry opened it. */
@@ -120,6 +128,11 @@ export class Keyring {
   /** Key IDs of the keys held (raw keys and any unwrapper with a key ID). */
   get keyIds(): string[] {
     return this.#unwrappers.flatMap((u) => (u.keyId === undefined ? [] : [u.keyId]));
+  }
+
+  /** Number of secrets held: keys, passphrases and unwrappers (each secret once). */
+  get size(): number {
+    return this.#unwrappers.length;
   }
 
   /** Number of passphrases held. */

@@ -49,7 +49,7 @@ export function parseKey(text: string): Uint8Array {
   const url = /^[A-Za-z0-9_-]+={0,2}$/.test(t);
   if (!standard && !url) {
     throw invalidKey(
-      `expected base64, base64url or 64 hex digits (${t.length} characters, not in any of these forms)`,
+      `expected base64, base64url or 64 hex digits (${t.length} characters, not in any of these forms${whatIsWrong(t)})`,
     );
   }
   const body = t.replace(/=+$/, '');
@@ -67,6 +67,28 @@ export function parseKey(text: string): Uint8Array {
     );
   }
   return bytes;
+}
+
+/**
+ * What keeps key text from parsing when it is an invisible or easily missed character (SPEC §3.1
+ * accepts none of them): said by kind and position, never by showing the text.
+ */
+function whatIsWrong(t: string): string {
+  if (t.startsWith('\uFEFF')) {
+    return ': it starts with a byte-order mark (U+FEFF), which some editors write at the start of a file; save the file without it';
+  }
+  const space = t.search(/\s/u);
+  if (space >= 0) {
+    return t.charCodeAt(space) > 0x7f
+      ? `: character ${space + 1} is a non-ASCII space (such as a no-break space from a copied web page)`
+      : `: there is whitespace inside it, at character ${space + 1} (a key is one word; only spaces and newlines around it are ignored)`;
+  }
+  const other = t.search(/[^\x21-\x7e]/u);
+  if (other >= 0) return `: character ${other + 1} is not printable ASCII`;
+  if (/[+/]/.test(t) && /[-_]/.test(t)) {
+    return ': it mixes the standard (+/) and url (-_) base64 alphabets';
+  }
+  return '';
 }
 
 /**
@@ -104,8 +126,37 @@ export function toKey(key: KeyInput): Uint8Array {
 
 function checkKey(key: Uint8Array): Uint8Array {
   if (!(key instanceof Uint8Array)) throw invalidKey(`expected Uint8Array or string, got ${describe(key)}`);
-  if (key.length !== KEY_LENGTH) throw invalidKey(`expected ${KEY_LENGTH} bytes, got ${key.length}`);
+  if (key.length !== KEY_LENGTH) {
+    throw invalidKey(
+      `expected ${KEY_LENGTH} bytes, got ${key.length}${
+        isKeyTextAsBytes(key)
+          ? ': these bytes are the text of a key (a key file read without an encoding?): give the text as a string, e.g. readFile(path, "utf8")'
+          : ''
+      }`,
+    );
+  }
   return key;
+}
+
+/**
+ * Whether bytes given as a raw key are the text of one (raw or age) in ASCII: the mistake of reading
+ * a key file as bytes, which otherwise reads as "expected 32 bytes, got 45" and nothing more.
+ */
+function isKeyTextAsBytes(bytes: Uint8Array): boolean {
+  if (
+    bytes.length > 256 ||
+    bytes.some((b) => b > 0x7e || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d))
+  ) {
+    return false;
+  }
+  const text = String.fromCharCode(...bytes).trim();
+  if (/^AGE-SECRET-KEY-/.test(text)) return true;
+  try {
+    parseKey(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function describe(value: unknown): string {

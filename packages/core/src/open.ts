@@ -57,6 +57,14 @@ export function prepareOpen(options: DecryptOptions | PreparedOpen): PreparedOpe
     throw new SealstreamError('INVALID_ARGUMENT', 'decryption options need keys: { keys: [...] }');
   }
   resolveLimits(options);
+  const keyring = Keyring.from(options.keys);
+  // nothing to try is the caller's mistake (a key list that came out empty), not the object's
+  if (keyring.size === 0) {
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      'decryption options hold no key or passphrase: keys is empty (give at least one)',
+    );
+  }
   if (options.identity !== undefined) {
     checkIdentity(
       options.identity,
@@ -64,7 +72,7 @@ export function prepareOpen(options: DecryptOptions | PreparedOpen): PreparedOpe
     );
   }
   return {
-    keyring: Keyring.from(options.keys),
+    keyring,
     backend: resolveBackend(options.backend),
     limits: { maxWorkFactor: options.maxWorkFactor, maxTotalWorkFactor: options.maxTotalWorkFactor },
     identity: options.identity,

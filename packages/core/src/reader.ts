@@ -7,7 +7,7 @@
  */
 import { allocUninitialized } from './alloc.ts';
 import { concat } from './bytes.ts';
-import { SealstreamError } from './errors.ts';
+import { isSealstreamError, SealstreamError } from './errors.ts';
 import { encodeRecipientsBlock, type HeaderInfo, inspectHeader, MAGIC, readHeaderLength } from './header.ts';
 import {
   checkRange,
@@ -20,7 +20,15 @@ import {
 import { openedLength, PayloadOpener } from './payload.ts';
 import { type RewrapOptions, rewrapStanzas } from './rewrap.ts';
 import { CHUNK_SIZE, chunkOffset, plaintextSize, SEALED_CHUNK_SIZE } from './sizes.ts';
-import { type ByteSource, checkSource, readExactly, sequentialRead, sourceLength } from './source.ts';
+import {
+  type ByteSource,
+  checkSource,
+  readExactly,
+  readIntoExactly,
+  sequentialRead,
+  sourceLength,
+  unlessAbandoned,
+} from './source.ts';
 
 /**
  * Bytes read first to open a header. A header with a few stanzas is ~150 bytes, 64 stanzas ~6 KiB:
@@ -90,8 +98,10 @@ export interface SealedObject {
    */
   stream(range?: ByteRange, options?: { signal?: AbortSignal }): ReadableStream<Uint8Array>;
   /**
-   * The plaintext `[start, end)` in one buffer (one read of just the chunks it needs).
-   * @throws {SealstreamError} as {@link SealedObject.stream}.
+   * The plaintext `[start, end)` in one buffer (one read of just the chunks it needs): the range
+   * and its sealed bytes are both in memory at once, so anything large is for {@link stream}.
+   * @throws {SealstreamError} as {@link SealedObject.stream}; `INVALID_ARGUMENT`, before anything
+   *   is read, for a range too large for one buffer on this platform.
    */
   read(range?: ByteRange, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
   /**
@@ -249,29 +259,77 @@ class Sealed implements SealedObject {
 
   async #window(start: number, end: number, signal?: AbortSignal, pool?: WindowPool): Promise<Uint8Array> {
     const { first, final, from, to } = this.#span(start, end);
+    // the output first (decide before reading): a range too large for one buffer fails here,
+    // typed, before the source is asked for it
+    const plain = allocateOutput(openedLength(to - from, final), end - start, pool !== undefined);
     let sealed: Uint8Array;
     let reused: Uint8Array | undefined;
-    if (to <= this.#prefix.length) sealed = this.#prefix.subarray(from, to);
-    else if (pool !== undefined && this.#source.readInto !== undefined) {
+    if (to <= this.#prefix.length) {
+      // no source call to honor the signal: an aborted read still ends as aborted
+      signal?.throwIfAborted();
+      sealed = this.#prefix.subarray(from, to);
+    } else if (pool !== undefined && this.#source.readInto !== undefined) {
       reused = pool.take(to - from);
       sealed = reused.subarray(0, to - from);
       try {
-        await this.#source.readInto(from, to, sealed, signal);
+        await readIntoExactly(this.#source, from, to, sealed, signal);
       } catch (err) {
-        pool.give(reused);
+        // an abandoned read may still write into the buffer: only a settled one gives it back
+        if (!signal?.aborted) pool.give(reused);
         throw err;
       }
     } else sealed = await readExactly(this.#source, from, to, signal);
     try {
-      // every byte handed on is written by the cipher first: no need to zero the output
-      const plain = allocUninitialized(openedLength(sealed.length, final));
-      await new PayloadOpener(this.#opened.cipher, first).open(sealed, plain, final);
+      await this.#open(first, sealed, final, plain);
       const base = first * CHUNK_SIZE;
       // a plain Uint8Array view (allocUninitialized may return a Node Buffer), as before
       return new Uint8Array(plain.buffer, plain.byteOffset + start - base, end - start);
+    } catch (err) {
+      // readInto cannot say it came up short unless it returns a count: a window it filled that
+      // fails is read again with read(), whose length is checked, before anyone is told of tampering
+      if (reused === undefined || !isAuthFailure(err)) throw err;
+      throw await this.#recheck(first, from, to, final, err, signal, 'readInto');
     } finally {
       if (reused !== undefined) pool!.give(reused);
     }
+  }
+
+  /** Opens consecutive sealed chunks from chunk `first` into `plain`. */
+  async #open(first: number, sealed: Uint8Array, final: boolean, plain: Uint8Array): Promise<void> {
+    await new PayloadOpener(this.#opened.cipher, first).open(sealed, plain, final);
+  }
+
+  /**
+   * The error for sealed bytes `[from, to)` that the source's `method` wrote into the reader's
+   * buffer (`readInto`, `readSequentialInto`: the source's word for how many) and that failed with
+   * `failure`: those bytes read again with `read`. A source that answers another length there was short (or long), not
+   * tampered with (`TRUNCATED`, naming both lengths), and a typed error of the source's own (an
+   * object that changed) is passed on; bytes that now authenticate mean `readInto`
+   * wrote other bytes than the object's (`INVALID_ARGUMENT`: the source is broken, or the object
+   * changed between the two reads); bytes that fail again confirm `failure`. Error path only.
+   */
+  async #recheck(
+    first: number,
+    from: number,
+    to: number,
+    final: boolean,
+    failure: SealstreamError<string>,
+    signal: AbortSignal | undefined,
+    method: 'readInto' | 'readSequentialInto',
+  ): Promise<SealstreamError<string>> {
+    const again = await readExactly(this.#source, from, to, signal).catch((err: unknown) => err);
+    // the source's own typed answer (short, changed, aborted) says more than "tampered"; an
+    // untyped failure of the second read says nothing about the first
+    if (!(again instanceof Uint8Array)) return isSealstreamError(again) ? again : failure;
+    try {
+      await this.#open(first, again, final, allocUninitialized(openedLength(again.length, final)));
+    } catch {
+      return failure;
+    }
+    return new SealstreamError(
+      'INVALID_ARGUMENT',
+      `the byte source's ${method} wrote bytes for [${from}, ${to}) that fail authentication while its read(${from}, ${to}) returns bytes that pass: ${method} does not fill the buffers it is given (a broken source), or the object changed between the two reads`,
+    );
   }
 
   /**
@@ -286,9 +344,26 @@ class Sealed implements SealedObject {
     const batch = allocUninitialized(SEQUENTIAL_BATCH_CHUNKS * SEALED_CHUNK_SIZE);
     /** Plaintext offset of the batch's first chunk. */
     let position = first * CHUNK_SIZE;
-    const open = async (filled: number, last: boolean): Promise<Uint8Array | undefined> => {
+    // fill() counts are the source's word: a batch it filled that fails is checked as readInto's are
+    const filledBySource = this.#source.readSequentialInto !== undefined;
+    const open = async (filled: number, last: boolean, received: number): Promise<Uint8Array | undefined> => {
       const plain = allocUninitialized(openedLength(filled, last));
-      const opened = await opener.open(batch.subarray(0, filled), plain, last);
+      let opened: number;
+      try {
+        opened = await opener.open(batch.subarray(0, filled), plain, last);
+      } catch (err) {
+        if (!filledBySource || !isAuthFailure(err)) throw err;
+        const at = from + received - filled;
+        throw await this.#recheck(
+          position / CHUNK_SIZE,
+          at,
+          at + filled,
+          last,
+          err,
+          signal,
+          'readSequentialInto',
+        );
+      }
       const lo = Math.max(start, position) - position;
       const hi = Math.min(end, position + opened) - position;
       position += opened;
@@ -299,18 +374,23 @@ class Sealed implements SealedObject {
       let received = 0;
       for (;;) {
         const want = Math.min(batch.length, to - from - received);
-        const filled = await read.fill(want === batch.length ? batch : batch.subarray(0, want));
+        const filled = await unlessAbandoned(
+          read.fill(want === batch.length ? batch : batch.subarray(0, want)),
+          signal,
+        );
         received += filled;
         if (filled !== want) throw sourceLength(from, to, received);
         // a full batch with more bytes to come holds no final chunk
         if (received < to - from) {
-          const plain = await open(filled, false);
+          const plain = await open(filled, false, received);
           if (plain !== undefined) yield plain;
           continue;
         }
         // the source must end here: a byte more is another object than the one it announced
-        if ((await read.fill(new Uint8Array(1))) !== 0) throw sourceLength(from, to, received + 1);
-        const plain = await open(filled, final);
+        if ((await unlessAbandoned(read.fill(new Uint8Array(1)), signal)) !== 0) {
+          throw sourceLength(from, to, received + 1);
+        }
+        const plain = await open(filled, final, received);
         if (plain !== undefined) yield plain;
         return;
       }
@@ -396,6 +476,31 @@ class Sealed implements SealedObject {
     const header = concat(parsed.context, encodeRecipientsBlock(stanzas));
     // Read back through the one parser, so what is reported is what readers will see.
     return { header, payloadOffset: parsed.headerLength, keyIds: inspectHeader(header).keyIds };
+  }
+}
+
+/** A chunk that did not authenticate (the errors a short or wrong fill also gives). */
+function isAuthFailure(err: unknown): err is SealstreamError<string> {
+  return isSealstreamError(err, 'CHUNK_AUTH_FAILED') || isSealstreamError(err, 'TRAILING_DATA');
+}
+
+/**
+ * A buffer for `length` bytes of output (every byte is written by the cipher before it is handed
+ * on: no need to zero it) for a range of `rangeLength` bytes, read at once or as a stream's window.
+ * @throws {SealstreamError} `INVALID_ARGUMENT` when the platform cannot allocate one buffer that large.
+ */
+function allocateOutput(length: number, rangeLength: number, streaming: boolean): Uint8Array {
+  try {
+    return allocUninitialized(length);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new SealstreamError(
+      'INVALID_ARGUMENT',
+      streaming
+        ? `a window of ${rangeLength} bytes does not fit in one buffer here (${err.message}): give openSealed a smaller windowSize`
+        : `read() returns a range in one buffer, and ${rangeLength} bytes do not fit in one here (${err.message}): read it with stream(), which holds a few windows at a time, or in smaller ranges`,
+      { cause: err },
+    );
   }
 }
 

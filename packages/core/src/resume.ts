@@ -19,8 +19,14 @@ import {
   TAG_LENGTH,
 } from './sizes.ts';
 
-/** Reads plaintext: fills `into` with the bytes at `[offset, offset + into.length)`, all of them. */
-export type PlaintextReader = (offset: number, into: Uint8Array) => Promise<void>;
+/**
+ * Reads plaintext: fills `into` with the bytes at `[offset, offset + into.length)`, all of them, and
+ * resolves with how many it wrote (or with nothing, taken as all). A reader that can come up short
+ * (a file that shrank since its size was taken) must say so with its count: bytes it did not write
+ * would otherwise be sealed, authenticated, as if they were the plaintext.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: readers written before the count returned void, and still may
+export type PlaintextReader = (offset: number, into: Uint8Array) => Promise<number | void>;
 
 /** Options of {@link resumeSealing}: the keys that open the header, as for reading, and the plaintext size. */
 export interface ResumeSealingOptions extends DecryptOptions {
@@ -110,7 +116,8 @@ export class ResumableSealing {
    * covers it), reading only the plaintext of the chunks the range overlaps: a part of a multipart
    * upload regenerated from the file alone. Scratch memory stays about 1 MiB whatever the range.
    * @param read - Reads plaintext; called with increasing offsets, at most 1 MiB at a time.
-   * @throws {SealstreamError} `INVALID_ARGUMENT` for a range outside the sealed object or a short `out`.
+   * @throws {SealstreamError} `INVALID_ARGUMENT` for a range outside the sealed object or a short `out`;
+   *   `TRUNCATED` when `read` reports fewer (or more) bytes than asked for.
    */
   async sealRange(start: number, end: number, out: Uint8Array, read: PlaintextReader): Promise<void> {
     if (
@@ -146,7 +153,9 @@ export class ResumableSealing {
       const count = Math.min(BATCH_CHUNKS, last - chunk + 1);
       const plainStart = chunk * CHUNK_SIZE;
       const batch = plain.subarray(0, Math.min(count * CHUNK_SIZE, this.size - plainStart));
-      await read(plainStart, batch);
+      const got = await read(plainStart, batch);
+      if (got !== undefined && got !== batch.length)
+        throw shortPlaintext(plainStart, batch.length, got, this.size);
       const batchStart = chunk * SEALED_CHUNK_SIZE;
       const whole = batchStart >= from && batchStart + count * SEALED_CHUNK_SIZE <= to;
       if (whole && plainStart + batch.length < this.size) {
@@ -161,6 +170,14 @@ export class ResumableSealing {
       out.set(scratch.subarray(cutFrom - batchStart, cutTo - batchStart), cutFrom + p - start);
     }
   }
+}
+
+/** The error for a plaintext reader that wrote `got` bytes of the `wanted` at `offset`. */
+function shortPlaintext(offset: number, wanted: number, got: unknown, size: number): SealstreamError {
+  return new SealstreamError(
+    'TRUNCATED',
+    `the plaintext reader wrote ${typeof got === 'number' ? got : typeof got} bytes at ${offset} where ${wanted} were asked for: the plaintext is not the ${size} bytes it was said to be (a file that shrank or changed); nothing was sealed from it`,
+  );
 }
 
 /**

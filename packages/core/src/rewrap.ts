@@ -44,10 +44,12 @@ export async function rewrapStanzas(
       'a rewrap needs options: { recipients, keepExisting?, remove? }',
     );
   }
-  const remove = options.remove ?? [];
-  if (!Array.isArray(remove) || remove.some((id) => typeof id !== 'string')) {
+  const given = options.remove ?? [];
+  if (!Array.isArray(given) || given.some((id) => typeof id !== 'string')) {
     throw new SealstreamError('INVALID_ARGUMENT', 'remove must be a list of key IDs');
   }
+  // key IDs are hex, shown in lower case: one copied in upper case (or with a stray space) is the same ID
+  const remove = given.map((id) => id.trim().toLowerCase());
   if (options.recipients === undefined && remove.length === 0) {
     throw new SealstreamError('INVALID_ARGUMENT', 'a rewrap needs recipients to add or key IDs to remove');
   }

@@ -17,8 +17,14 @@ export interface ByteSource {
    * throws. The reader passes buffers it reuses for window after window, so a source that copies
    * what it receives anyway (a network body) should offer this: streaming then allocates no sealed
    * window per read. `into` belongs to the caller again once the promise settles.
+   * @returns The bytes written, or nothing (taken as all of them). A source that can come up short
+   *   (a file that shrank) should say how many it wrote: any other count than `end - start` fails
+   *   the read with `TRUNCATED`, naming both. A source that writes fewer and says nothing is
+   *   caught too, at a cost: its window fails authentication, and the reader reads it again with
+   *   {@link ByteSource.read} to tell a short source from tampering.
    */
-  readInto?(start: number, end: number, into: Uint8Array, signal?: AbortSignal): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: sources written before the count returned void, and still may
+  readInto?(start: number, end: number, into: Uint8Array, signal?: AbortSignal): Promise<number | void>;
   /**
    * Optional: the bytes [start, end) in order, as they arrive, in pieces of any size (one request
    * where the source can, e.g. one GET streamed). The reader uses it for long in-order reads and
@@ -72,6 +78,7 @@ export function sequentialRead(
         if (rest === undefined || rest.length === 0) {
           const next = await pieces.next();
           if (next.done) break;
+          if (!(next.value instanceof Uint8Array)) throw sourceLength(start, end, next.value);
           received += next.value.length;
           if (received > end - start) throw sourceLength(start, end, received);
           rest = next.value;
@@ -90,12 +97,68 @@ export function sequentialRead(
   };
 }
 
-/** The error for an in-order read that delivered another length than asked for. */
-export function sourceLength(from: number, to: number, got: number): SealstreamError {
+/**
+ * The error for a read of `[from, to)` that the source answered with another length, `got` (a
+ * count, or whatever else it answered). `TRUNCATED` either way, since what was read is not the
+ * object the source announced; the message says which way it is off, because "shorter" sends a
+ * user looking for a cut object and "longer" for a broken source.
+ */
+export function sourceLength(from: number, to: number, got: unknown): SealstreamError {
+  const expected = to - from;
+  if (typeof got !== 'number' || !Number.isInteger(got) || got < 0) {
+    return new SealstreamError(
+      'TRUNCATED',
+      `the byte source answered ${typeof got === 'number' ? got : got === null ? 'null' : typeof got} for [${from}, ${to}) instead of ${expected} bytes: the source broke its contract`,
+    );
+  }
   return new SealstreamError(
     'TRUNCATED',
-    `the byte source delivered ${got} bytes for [${from}, ${to}), not ${to - from}: the object is shorter than it said or changed`,
+    `the byte source returned ${got} bytes for [${from}, ${to}) where ${expected} were expected: ${
+      got < expected
+        ? 'the object is shorter than the source said, or it changed'
+        : 'more than asked for, so the source is broken or the object changed'
+    }`,
   );
+}
+
+/**
+ * How long a source is given, once a read's signal aborts, to end the read itself (with an error of
+ * its own, such as a transport's `ABORTED`) before the reader stops waiting for it. A source that
+ * ignores its signal would otherwise keep a cancelled stream, and whoever awaits it, hanging.
+ */
+export const ABORT_GRACE_MS = 100;
+
+/**
+ * `read`, unless `signal` aborts and the source does not end the read within
+ * {@link ABORT_GRACE_MS}: then a rejection with the signal's reason. The abandoned read's own
+ * outcome is still handled (no unhandled rejection); whatever buffer it writes into must not be
+ * reused by the caller.
+ */
+export function unlessAbandoned<T>(read: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  // a JavaScript source may answer without a promise, as `await` always allowed
+  if (signal === undefined) return Promise.resolve(read);
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(signal.reason), ABORT_GRACE_MS);
+    };
+    const settled = () => {
+      signal.removeEventListener('abort', onAbort);
+      if (timer !== undefined) clearTimeout(timer);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(read).then(
+      (value) => {
+        settled();
+        resolve(value);
+      },
+      (err: unknown) => {
+        settled();
+        reject(err);
+      },
+    );
+  });
 }
 
 /**
@@ -117,7 +180,8 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
 }
 
 /**
- * Reads `[start, end)` from a source and checks that it answered exactly that.
+ * Reads `[start, end)` from a source and checks that it answered exactly that. A source that does
+ * not end the read once `signal` aborts is left behind ({@link unlessAbandoned}).
  * @throws {SealstreamError} `TRUNCATED` when the source returns another length.
  */
 export async function readExactly(
@@ -126,14 +190,27 @@ export async function readExactly(
   end: number,
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
-  const bytes = await source.read(start, end, signal);
-  if (!(bytes instanceof Uint8Array) || bytes.length !== end - start) {
-    throw new SealstreamError(
-      'TRUNCATED',
-      `the byte source returned ${bytes instanceof Uint8Array ? bytes.length : typeof bytes} bytes for [${start}, ${end}), not ${end - start}: the object is shorter than it said or changed`,
-    );
-  }
+  const bytes = await unlessAbandoned(source.read(start, end, signal), signal);
+  if (!(bytes instanceof Uint8Array)) throw sourceLength(start, end, bytes);
+  if (bytes.length !== end - start) throw sourceLength(start, end, bytes.length);
   return bytes;
+}
+
+/**
+ * Reads `[start, end)` from a source into `into` with its {@link ByteSource.readInto}, and checks
+ * the count it reports, if it reports one. Abandoned as {@link readExactly} is: the caller must not
+ * reuse `into` when `signal` has aborted.
+ * @throws {SealstreamError} `TRUNCATED` when the source says it wrote another length.
+ */
+export async function readIntoExactly(
+  source: ByteSource,
+  start: number,
+  end: number,
+  into: Uint8Array,
+  signal?: AbortSignal,
+): Promise<void> {
+  const written = await unlessAbandoned(source.readInto!(start, end, into, signal), signal);
+  if (written !== undefined && written !== end - start) throw sourceLength(start, end, written);
 }
 
 /**

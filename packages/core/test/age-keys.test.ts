@@ -119,6 +119,10 @@ describe('one key', () => {
       /plugin recipient/,
     );
     expect(code(() => parseRecipient(bech32Encode('age', pattern(32)).toUpperCase()))).toBe('INVALID_KEY');
+    // upper case (as a QR code carries it) is refused as age refuses it, saying why
+    expect(messageOf(() => parseRecipient(bech32Encode('age', pattern(32)).toUpperCase()))).toMatch(
+      /in upper case: write it in lower case/,
+    );
     expect(messageOf(() => parseRecipient(bech32Encode('age', pattern(31))))).toMatch(/31 bytes, not 32/);
     expect(messageOf(() => parseRecipient(bech32Encode('age1pq', pattern(32))))).toMatch(
       /32 bytes, not 1216/,

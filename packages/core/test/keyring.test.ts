@@ -9,6 +9,7 @@ import {
   inspectHeader,
   Keyring,
   keyId,
+  makeStanza,
   PAYLOAD_PREFIX_LENGTH,
   readHeaderLength,
 } from '../src/index.ts';
@@ -46,10 +47,46 @@ describe('Keyring', () => {
     await expect(decrypt(sealed, { keys: new Keyring([b, c]) })).rejects.toThrow(keyId(a));
   });
 
-  test('keys with a colliding key ID are each tried', async () => {
-    // A stanza whose kid matches a held key whose wrap does not open is skipped, not fatal.
-    const sealed = await encrypt(plain, { recipients: [b, a] });
-    expect(await decrypt(sealed, { keys: [a] })).toEqual(plain);
+  test('a stanza that names a held key but does not open under it is skipped, not fatal', async () => {
+    // A colliding (or forged) key ID: the stanza names a's key ID, but its wrap is not a's. The
+    // object is then rewrapped to [that stanza, a]: a must still open it, through the second stanza.
+    const sealed = await encrypt(plain, { recipients: [a] });
+    const forged = {
+      stanzaType: 'key',
+      wrap: async () =>
+        makeStanza('key', [
+          ['kid', new Uint8Array(Buffer.from(keyId(a), 'hex'))],
+          ['wrap', new Uint8Array(40).fill(7)],
+        ]),
+    };
+    const h = readHeaderLength(sealed)!;
+    const { header } = await new Keyring([a]).rewrap(sealed.subarray(0, h + PAYLOAD_PREFIX_LENGTH), {
+      recipients: [forged, a],
+    });
+    const colliding = new Uint8Array(Buffer.concat([header, sealed.subarray(h)]));
+    expect(inspectHeader(colliding).keyIds).toEqual([keyId(a), keyId(a)]);
+    expect(await decrypt(colliding, { keys: [a] })).toEqual(plain);
+    // with only the forged stanza, nothing opens: NO_MATCHING_KEY, not an unwrap error
+    const { header: only } = await new Keyring([a]).rewrap(sealed.subarray(0, h + PAYLOAD_PREFIX_LENGTH), {
+      recipients: [forged],
+    });
+    const forgedOnly = new Uint8Array(Buffer.concat([only, sealed.subarray(h)]));
+    await expect(decrypt(forgedOnly, { keys: [a] })).rejects.toMatchObject({ code: 'NO_MATCHING_KEY' });
+  });
+
+  test("no key at all (an empty list or keyring) is the caller's INVALID_ARGUMENT, before any input is read", async () => {
+    const sealed = await encrypt(plain, { recipients: [a] });
+    for (const keys of [[], new Keyring()]) {
+      await expect(decrypt(sealed, { keys })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('no key or passphrase'),
+      });
+      // the stream fails before its first write is taken
+      const stream = decryptStream({ keys });
+      const writer = stream.writable.getWriter();
+      await expect(writer.write(sealed)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    expect(new Keyring([a, a, formatKey(a)]).size).toBe(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { formatKey, generateKey, isSealstreamError, keyId, parseKey } from '../src/index.ts';
+import { decrypt, formatKey, generateKey, isSealstreamError, keyId, parseKey } from '../src/index.ts';
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
 const B64 = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
@@ -74,6 +74,51 @@ describe('parseKey / formatKey', () => {
     } catch (e) {
       expect(String(e)).not.toContain(secret.slice(0, 20));
     }
+  });
+
+  test('text that does not parse says what is wrong when it is hard to see, never showing the key', () => {
+    const cases: [string, string][] = [
+      [`\uFEFF${B64}\n`, 'byte-order mark'],
+      [`${B64.slice(0, 20)}\u00a0${B64.slice(20)}`, 'character 21 is a non-ASCII space'],
+      [`\u00a0${B64}`, 'character 1 is a non-ASCII space'],
+      [`${B64.slice(0, 10)} ${B64.slice(10)}`, 'whitespace inside it, at character 11'],
+      [`${B64.slice(0, 10)}\u0007${B64.slice(10)}`, 'character 11 is not printable ASCII'],
+      [`${B64.slice(0, 10).replace(/./, '+')}_${B64.slice(11)}`, 'mixes the standard'],
+    ];
+    for (const [text, says] of cases) {
+      let message = '';
+      try {
+        parseKey(text);
+      } catch (e) {
+        expect(isSealstreamError(e, 'INVALID_KEY')).toBe(true);
+        message = (e as Error).message;
+      }
+      expect(message, JSON.stringify(text)).toContain(says);
+      expect(message).not.toContain(B64.slice(12, 24));
+    }
+  });
+
+  test('a key file read as bytes (its text, not its key) is refused with a hint, never echoed', async () => {
+    const texts = [`${B64}\n`, `${Buffer.from(KEY).toString('hex')}\r\n`, B64.replace(/=$/, '')];
+    for (const text of texts) {
+      const bytes = new TextEncoder().encode(text);
+      let error: unknown;
+      try {
+        keyId(bytes);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: 'INVALID_KEY', message: expect.stringContaining('as a string') });
+      expect(String(error)).not.toContain(text.trim().slice(0, 12));
+      await expect(decrypt(new Uint8Array(0), { keys: [bytes] })).rejects.toMatchObject({
+        code: 'INVALID_KEY',
+        message: expect.stringContaining('text of a key'),
+      });
+    }
+    // bytes that are not key text get no such hint
+    expect(() => keyId(new Uint8Array(45))).toThrow(
+      expect.objectContaining({ message: 'invalid key: expected 32 bytes, got 45' }),
+    );
   });
 
   test('formatKey rejects keys that are not 32 bytes', () => {

@@ -77,4 +77,27 @@ describe('createOpenerFromReader', () => {
       ),
     ).toBe('HEADER_INVALID');
   });
+
+  test('a read function that answers a count it cannot have written is INVALID_ARGUMENT, not a header error or a hang', async () => {
+    const sealed = await encrypt(pattern(10), { recipients: [key] });
+    for (const lie of [
+      (n: number) => n + 10,
+      () => Number.NaN,
+      () => undefined,
+      () => -1,
+      (n: number) => n - 0.5,
+    ]) {
+      let position = 0;
+      const read = async (into: Uint8Array) => {
+        into.set(sealed.subarray(position, position + into.length));
+        position += into.length;
+        return lie(into.length) as number;
+      };
+      const outcome = await Promise.race([
+        errorOf(createOpenerFromReader(read, { keys: [key] })),
+        new Promise((resolve) => setTimeout(() => resolve('HUNG'), 2000)),
+      ]);
+      expect(outcome, String(lie)).toBe('INVALID_ARGUMENT');
+    }
+  });
 });

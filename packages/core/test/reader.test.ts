@@ -8,6 +8,7 @@ import {
   type ByteSource,
   bytesSource,
   CHUNK_SIZE,
+  ciphertextSize,
   decrypt,
   encrypt,
   FIRST_READ,
@@ -302,6 +303,38 @@ describe('failures end in typed errors, and nothing unauthenticated is released'
     await expect(object.read({ start: 2 * C, end: 2 * C + 1 })).rejects.toThrow('network down');
   });
 
+  test('read() of a range no buffer can hold: INVALID_ARGUMENT pointing at stream(), before the source is asked', async () => {
+    const sealed = await encrypt(plain, { recipients: [key] });
+    const h = readHeaderLength(sealed)!;
+    const asked: [number, number][] = [];
+    // a 4 TiB object: its header is real, its payload is never read
+    const huge: ByteSource = {
+      size: ciphertextSize(2 ** 42, h),
+      async read(start, end) {
+        asked.push([start, end]);
+        const out = new Uint8Array(Math.min(end - start, FIRST_READ));
+        out.set(sealed.subarray(start, Math.min(end, sealed.length)));
+        return out.subarray(0, end - start);
+      },
+    };
+    const object = await openSealed(huge, { keys: [key] });
+    const before = asked.length;
+    for (const range of [undefined, { start: 0, end: 2 ** 41 }]) {
+      await expect(object.read(range)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('stream()'),
+      });
+    }
+    expect(asked.length).toBe(before);
+    // a stream's window that large: the message names windowSize
+    const wide = await openSealed(huge, { keys: [key], windowSize: 2 ** 41 });
+    const reader = wide.stream().getReader();
+    await expect(reader.read()).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('windowSize'),
+    });
+  });
+
   test('keys, identity and options are checked at open', async () => {
     const sealed = await encrypt(plain, { recipients: [key], identity: 'b/k' });
     const src = bytesSource(sealed);
@@ -370,6 +403,38 @@ describe('rewrap', () => {
     await expect(object.rewrap({})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     const bare = object.rewrap.bind(object) as () => ReturnType<typeof object.rewrap>;
     await expect(bare()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  test('remove takes key IDs as users copy them: upper case or with surrounding spaces', async () => {
+    const sealed = await encrypt(plain, { recipients: [a, b] });
+    const object = await openSealed(bytesSource(sealed), { keys: [a] });
+    for (const id of [keyId(b).toUpperCase(), ` ${keyId(b)}\n`]) {
+      const r = await object.rewrap({ remove: [id] });
+      expect(r.keyIds).toEqual([keyId(a)]);
+      await expect(decrypt(rebuilt(sealed, r), { keys: [b] })).rejects.toMatchObject({
+        code: 'NO_MATCHING_KEY',
+      });
+      expect(await decrypt(rebuilt(sealed, r), { keys: [a] })).toEqual(plain);
+    }
+  });
+
+  test('a rewrap checks the header, not the payload: a damaged payload stays damaged (and is caught on read)', async () => {
+    const sealed = await encrypt(plain, { recipients: [a] });
+    const h = readHeaderLength(sealed)!;
+    const damaged = sealed.slice();
+    damaged[h + 56 + 100]! ^= 1;
+    const object = await openSealed(bytesSource(damaged), { keys: [a] });
+    const r = await object.rewrap({ recipients: [b] });
+    expect(rebuilt(damaged, r).subarray(r.header.length)).toEqual(damaged.subarray(h));
+    await expect(decrypt(rebuilt(damaged, r), { keys: [b] })).rejects.toMatchObject({
+      code: 'CHUNK_AUTH_FAILED',
+    });
+    // a damaged header or commitment is refused before anything is wrapped
+    const badCommitment = sealed.slice();
+    badCommitment[h + 20]! ^= 1;
+    await expect(openSealed(bytesSource(badCommitment), { keys: [a] })).rejects.toMatchObject({
+      code: 'COMMITMENT_MISMATCH',
+    });
   });
 
   test('a passphrase opens once: rewrap reuses the data key, no second scrypt', async () => {

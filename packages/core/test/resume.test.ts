@@ -200,6 +200,36 @@ describe('refusals', () => {
     ]);
     expect(codes).toEqual(Array(5).fill('INVALID_ARGUMENT'));
   });
+
+  test('a plaintext reader that comes up short (a file that shrank) says so: TRUNCATED, nothing sealed from it', async () => {
+    const size = 70 * CHUNK_SIZE + 3;
+    const plain = pattern(size, 4);
+    const sealing = await createResumableSealing({ recipients: [generateKey()] }, size);
+    // a file cut at 66 chunks since its size was taken, read as a file is: what there is, and the count
+    const shrunk = plain.subarray(0, 66 * CHUNK_SIZE);
+    const fileRead = async (offset: number, into: Uint8Array) => {
+      const there = shrunk.subarray(offset, offset + into.length);
+      into.set(there);
+      return there.length;
+    };
+    const out = new Uint8Array(sealing.sealedSize);
+    const error = await sealing.sealRange(0, sealing.sealedSize, out, fileRead).catch((e) => e);
+    expect(error).toMatchObject({
+      code: 'TRUNCATED',
+      message: expect.stringContaining(
+        `wrote ${2 * CHUNK_SIZE} bytes at ${64 * CHUNK_SIZE} where ${6 * CHUNK_SIZE + 3}`,
+      ),
+    });
+    // a reader that counts right, or says nothing, seals as before
+    const whole = new Uint8Array(sealing.sealedSize);
+    await sealing.sealRange(0, sealing.sealedSize, whole, async (offset, into) => {
+      into.set(plain.subarray(offset, offset + into.length));
+      return into.length;
+    });
+    const silent = new Uint8Array(sealing.sealedSize);
+    await sealing.sealRange(0, sealing.sealedSize, silent, reader(plain));
+    expect(Buffer.compare(whole, silent)).toBe(0);
+  });
 });
 
 test('plaintextRange names the chunks a sealed range overlaps', async () => {

@@ -55,6 +55,30 @@ describe('round trips', () => {
     expect(opened).toEqual(plain);
   });
 
+  test.each(BACKENDS)(
+    '%s: views of a SharedArrayBuffer, Node Buffers, 0- and 1-byte writes, in and out',
+    async (backend) => {
+      const plain = pattern(2 * C + 333, 8);
+      const shared = (bytes: Uint8Array) => {
+        const view = new Uint8Array(new SharedArrayBuffer(bytes.length + 10), 5, bytes.length);
+        view.set(bytes);
+        return view;
+      };
+      const sealed = await through(encryptStream({ recipients: [key], backend }), [
+        new Uint8Array(0),
+        shared(plain.subarray(0, C + 1)),
+        Buffer.from(plain.subarray(C + 1)),
+      ]);
+      expect(await decrypt(shared(sealed), { keys: [key], backend })).toEqual(plain);
+      const writes = [
+        ...split(shared(sealed).subarray(0, 300), 1),
+        new Uint8Array(0),
+        shared(sealed).subarray(300),
+      ];
+      expect(await through(decryptStream({ keys: [key], backend }), writes)).toEqual(plain);
+    },
+  );
+
   test('property: any length and any split of input and ciphertext round-trips', async () => {
     await fc.assert(
       fc.asyncProperty(

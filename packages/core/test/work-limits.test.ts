@@ -110,4 +110,19 @@ describe('before any scrypt work', () => {
       });
     }
   });
+
+  test('every documented limit is accepted alone: maxWorkFactor 28 does not fail on a budget of 29 it never set', async () => {
+    const file = await encrypt(new Uint8Array(10), { recipients: [{ passphrase: 'pw', workFactor: 10 }] });
+    for (const maxWorkFactor of [10, 22, 27, 28]) {
+      expect(await decrypt(file, { keys: [{ passphrase: 'pw' }], maxWorkFactor })).toEqual(
+        new Uint8Array(10),
+      );
+    }
+    await expect(
+      decrypt(file, { keys: [{ passphrase: 'pw' }], maxWorkFactor: 28, maxTotalWorkFactor: 29 }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('maxTotalWorkFactor'),
+    });
+  });
 });

@@ -103,6 +103,7 @@ export class PassphraseRecipient implements StanzaWrapper, StanzaUnwrapper {
   /**
    * @param passphrase - A non-empty string.
    * @param workFactor - scrypt logN for new stanzas, 10 to 22 (default 18); unused when unwrapping.
+   *   Above 20 (the readers' default `maxWorkFactor`), readers must raise their limit to open the object.
    * @throws {SealstreamError} `INVALID_ARGUMENT`.
    */
   constructor(passphrase: string, workFactor: number = DEFAULT_WORK_FACTOR) {
