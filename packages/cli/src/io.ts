@@ -11,13 +11,16 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isatty } from 'node:tty';
-import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
+import { refuseClosedStdin, refuseClosedStdout } from './closed-stdio.ts';
+import { deliveredNote } from './delivered.ts';
+import { CliError, describeError, EXIT, exitCodeOf, localError, outputError, usage } from './exit.ts';
+import { hintOf } from './failure.ts';
 import { outputTarget } from './output-target.ts';
 import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
 import type { BlockOutput, WriteAll } from './sealing.ts';
 import { specialOutput } from './special-output.ts';
-import { bytesWrittenToStdout, stdoutSink, writeStdout } from './stdout.ts';
+import { stdoutSink, writeStdout } from './stdout.ts';
 import { keptUploadsHint, keptUploadsLeft, UploadKeptError } from './upload-kept.ts';
 
 const interrupt = new AbortController();
@@ -76,9 +79,9 @@ export function noteStoreInUse(): void {
  */
 function stopNow(signal: 'SIGINT' | 'SIGTERM', why: string): never {
   removeTemporariesSync();
-  const written = bytesWrittenToStdout();
+  const delivered = deliveredNote();
   process.stderr.write(
-    `sealstream: error: ${why}; temporary files were removed${written !== undefined ? `; output had already gone to stdout (at least ${written} bytes): it is incomplete` : ''}${storeInUse ? '; an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)' : ''}\n`,
+    `sealstream: error: ${why}; temporary files were removed${delivered !== undefined ? `; ${delivered}` : ''}${storeInUse ? '; an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)' : ''}\n`,
   );
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
@@ -95,9 +98,8 @@ export function interruption(failure?: unknown): CliError | undefined {
   if (!interrupted.aborted) return undefined;
   const reason = interrupted.reason as CliError;
   const left: string[] = [];
-  const written = bytesWrittenToStdout();
-  if (written !== undefined)
-    left.push(`output had already gone to stdout (at least ${written} bytes): it is incomplete`);
+  const delivered = deliveredNote();
+  if (delivered !== undefined) left.push(delivered);
   // several transfers at once (cp -r) stop together: each one's outcome is said
   const failures = failure instanceof AggregateError ? failure.errors : [failure];
   const kept: UploadKeptError[] = [];
@@ -121,6 +123,29 @@ export function interruption(failure?: unknown): CliError | undefined {
 }
 
 /**
+ * The error to report for a run that failed (not interrupted): the failure, and what its output
+ * left where it cannot be taken back (stdout, a FIFO, a device: `delivered.ts`) or that a partial
+ * output file was removed. A failed write says so in its own message and is reported as it is.
+ */
+export function failureWithOutcome(failure: unknown): unknown {
+  if (exitCodeOf(failure) === EXIT.OUTPUT) return failure;
+  const left: string[] = [];
+  const delivered = deliveredNote();
+  if (delivered !== undefined) left.push(delivered);
+  if (temporariesRemoved() > 0) {
+    left.push(
+      `${temporariesRemoved() > 1 ? 'the partial output files were' : 'the partial output file was'} removed`,
+    );
+  }
+  if (left.length === 0) return failure;
+  const hint = hintOf(failure);
+  return new CliError(exitCodeOf(failure), `${describeError(failure)}; ${left.join('; ')}`, {
+    cause: failure,
+    ...(hint !== undefined ? { hint } : {}),
+  });
+}
+
+/**
  * Runs `source -> ...transforms -> destination`, where the destination is a file written through
  * a temporary name, or stdout. The file is renamed into place only when every stage succeeded.
  */
@@ -129,6 +154,7 @@ export async function writeOutput(
   stages: [Readable, ...(Transform | NodeJS.ReadWriteStream)[]],
 ): Promise<void> {
   if (output.kind === 'stdio') {
+    refuseClosedStdout();
     await pipeline([...stages, stdoutSink()] as NodeJS.ReadWriteStream[], { signal: interrupted });
     return;
   }
@@ -152,6 +178,7 @@ export async function writeOutputLoop(
   expected?: { bytes: number; block: number },
 ): Promise<void> {
   if (output.kind === 'stdio') {
+    refuseClosedStdout();
     await loop(writeStdout);
     return;
   }
@@ -267,7 +294,10 @@ export interface OpenedInput {
 export async function openInput(
   input: { kind: 'stdio' } | { kind: 'local'; path: string },
 ): Promise<OpenedInput> {
-  if (input.kind === 'stdio') return { stream: process.stdin, size: undefined, name: '-' };
+  if (input.kind === 'stdio') {
+    refuseClosedStdin();
+    return { stream: process.stdin, size: undefined, name: '-' };
+  }
   const info = await statInput(input.path);
   if (info.isDirectory()) {
     throw usage(

@@ -7,7 +7,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, EXIT, exitCodeOf } from './exit.ts';
 import { failureJson, hintOf, usageJson } from './failure.ts';
-import { handleSignals, interruption } from './io.ts';
+import { failureWithOutcome, handleSignals, interruption } from './io.ts';
 import { warnStalePartialsWith } from './pending.ts';
 import { Reporter } from './report.ts';
 import { drainStderr, drainStdout, watchStandardStreams } from './stdout.ts';
@@ -501,7 +501,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   const fail = (err: unknown) => {
-    const failure = interruption(err) ?? err;
+    const failure = interruption(err) ?? failureWithOutcome(err);
     code = exitCodeOf(failure);
     reporter.failure(failureJson(failure), describeError(failure), hintOf(failure));
   };

@@ -10,6 +10,7 @@ import { pipeline, type Readable, type Transform } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
 import { choosePartSize, getObject, isSosError, putObject } from '@sealstream/sos';
+import { outputHolds } from '../delivered.ts';
 import {
   encryptionFor,
   protectionOf,
@@ -124,6 +125,7 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
     if (job.to.kind === 'remote') encryptionFor(settings, job.to, 'upload');
   }
   reporter.dataOnStdout = to.kind === 'stdio';
+  if (to.kind !== 'remote') outputHolds(settings.keys === undefined ? 'data' : 'authenticated plaintext');
   const known = jobs.every((j) => j.size !== undefined);
   const progress = reporter.progress('cp', known ? jobs.reduce((a, j) => a + j.size!, 0) : undefined);
   const done: Done[] = [];

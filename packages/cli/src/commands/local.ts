@@ -4,6 +4,7 @@
  */
 import { Duplex } from 'node:stream';
 import { decryptStream } from '@sealstream/core';
+import { outputHolds } from '../delivered.ts';
 import { usage } from '../exit.ts';
 import {
   counting,
@@ -72,6 +73,7 @@ export async function encryptCommand(
   const file = await openInputFile(source);
   const opened = file ?? (await openInput(source));
   reporter.dataOnStdout = output.kind === 'stdio';
+  outputHolds('encrypted data');
   const {
     bytesIn: plain,
     bytesOut: sealed,
@@ -118,6 +120,8 @@ export async function decryptCommand(
   const file = await openInputFile(source);
   const opened = file ?? (await openInput(source));
   reporter.dataOnStdout = output.kind === 'stdio';
+  // each chunk is released only once it authenticated: what went out is true, but not all of it
+  outputHolds('authenticated plaintext');
   let matched: { keyId: string | undefined } | undefined;
   const onOpen = (keyId: string | undefined) => {
     matched = { keyId };

@@ -21,6 +21,7 @@ import {
   parseRange,
   resolveRange,
 } from '@sealstream/sos';
+import { outputHolds } from '../delivered.ts';
 import { encryptionFor, type SseCFlags, storeEncryption } from '../encryption.ts';
 import { CliError, EXIT, inContext } from '../exit.ts';
 import { FileSource } from '../file-source.ts';
@@ -56,6 +57,7 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
   const rangeText = flags.range;
   const settings = await storeEncryption(flags, reporter, 'open');
   reporter.dataOnStdout = true;
+  outputHolds(settings.keys === undefined ? 'data' : 'authenticated plaintext');
   const progress = reporter.progress('cat', undefined);
   try {
     if (at.kind === 'remote') {
