@@ -29,6 +29,7 @@ const interrupt = new AbortController();
 // (`MaxListenersExceededWarning`) would be printed to the user.
 setMaxListeners(0, interrupt.signal);
 let signalCount = 0;
+let firstSignal: 'SIGINT' | 'SIGTERM' | undefined;
 
 /** How long the work may take to stop after the first signal before the process exits anyway. */
 export const CLEANUP_SECONDS = 5;
@@ -47,7 +48,12 @@ export function handleSignals(): void {
   const on = (name: 'SIGINT' | 'SIGTERM', exitCode: typeof EXIT.INTERRUPTED | typeof EXIT.TERMINATED) => {
     process.on(name, () => {
       signalCount++;
-      if (signalCount > 1) stopNow(name, `${name} again: stopped without waiting for cleanup`);
+      if (signalCount > 1)
+        stopNow(
+          name,
+          `${name === firstSignal ? `${name} again` : `${name} after ${firstSignal}`}: stopped without waiting for cleanup`,
+        );
+      firstSignal = name;
       interrupt.abort(new CliError(exitCode, `interrupted (${name})`));
       setTimeout(
         () => stopNow(name, `interrupted (${name}): the work did not stop within ${CLEANUP_SECONDS} s`),
@@ -61,6 +67,28 @@ export function handleSignals(): void {
 }
 
 let storeInUse = false;
+/** Destinations of the uploads under way (`s3://bucket/key`), for the last line of {@link stopNow}. */
+const uploadsUnderWay = new Set<string>();
+
+/**
+ * Records an upload to `destination` under way, until the function returned is called: a run
+ * that must stop at once names it as possibly left on the store.
+ */
+export function uploadUnderWay(destination: string): () => void {
+  uploadsUnderWay.add(destination);
+  return () => uploadsUnderWay.delete(destination);
+}
+
+/** What the uploads under way may leave on the store, for a run that stops without waiting. */
+function uploadsLeftNote(): string | undefined {
+  if (uploadsUnderWay.size > 0) {
+    const names = [...uploadsUnderWay];
+    return `${names.length > 1 ? `the uploads to ${names.join(', ')} were` : `the upload to ${names[0]} was`} under way and may be left on the store as an incomplete multipart upload: sealstream uploads ls ${names.length > 1 ? 'PREFIX' : names[0]} shows it, sealstream uploads abort discards it`;
+  }
+  return storeInUse
+    ? 'an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)'
+    : undefined;
+}
 
 /**
  * Marks the run as one that talks to a store (`store.ts`, when it makes a client): only then can an
@@ -79,10 +107,10 @@ export function noteStoreInUse(): void {
  */
 function stopNow(signal: 'SIGINT' | 'SIGTERM', why: string): never {
   removeTemporariesSync();
-  const delivered = deliveredNote();
-  process.stderr.write(
-    `sealstream: error: ${why}; temporary files were removed${delivered !== undefined ? `; ${delivered}` : ''}${storeInUse ? '; an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)' : ''}\n`,
+  const left = ['temporary files were removed', deliveredNote(), uploadsLeftNote()].filter(
+    (l) => l !== undefined,
   );
+  process.stderr.write(`sealstream: error: ${why}; ${left.join('; ')}\n`);
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   // the default action ends the process before this line; a runtime that deferred it still exits

@@ -19,7 +19,7 @@ import {
   storeEncryption,
 } from '../encryption.ts';
 import { CliError, describeError, EXIT, exitCodeOf, inContext, usage } from '../exit.ts';
-import { counting, fromWeb, interrupted, openInput, statInput, writeOutput } from '../io.ts';
+import { counting, fromWeb, interrupted, openInput, statInput, uploadUnderWay, writeOutput } from '../io.ts';
 import { hasKeyFlags, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { formatBytes, type Progress, type Reporter } from '../report.ts';
@@ -475,6 +475,7 @@ async function uploadResumable(
         },
       },
     });
+  const done = uploadUnderWay(destination);
   try {
     let result: Awaited<ReturnType<typeof putObject>>;
     try {
@@ -499,6 +500,8 @@ async function uploadResumable(
     };
   } catch (err) {
     throw resumeFailure(err, path, to);
+  } finally {
+    done();
   }
 }
 
@@ -516,6 +519,7 @@ async function upload(
     size === undefined
       ? undefined
       : choosePartSize(p.clientSide ? ciphertextSize(size, MAX_HEADER_LENGTH) : size);
+  const done = uploadUnderWay(formatLocation(to));
   const result = await putObject({
     client: clientFor(to, flags),
     bucket: to.bucket,
@@ -524,6 +528,6 @@ async function upload(
     encryption,
     signal: interrupted,
     ...(partSize !== undefined ? { partSize } : {}),
-  });
+  }).finally(done);
   return { storedSize: result.size, ...p, keyIds: p.clientSide ? (settings.keys?.keyIds ?? []) : [] };
 }
