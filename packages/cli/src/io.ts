@@ -99,18 +99,22 @@ export function noteStoreInUse(): void {
 }
 
 /**
- * Ends the process at once, by the signal itself: temporary files removed, a last line on stderr
+ * Ends the process at once, by the signal itself: temporary files (and the folders made for them) removed, a last line on stderr
  * saying what may be left, then the default action of `signal` (the shell sees 130 or 143, as from
  * any program a signal ended). Not `process.exit`: it waits for libuv's worker threads, and one of
  * them may be blocked for good (opening a FIFO nobody reads, writing to a pipe whose reader stopped),
  * which hung the process after its last line.
  */
 function stopNow(signal: 'SIGINT' | 'SIGTERM', why: string): never {
-  removeTemporariesSync();
-  const left = ['temporary files were removed', deliveredNote(), uploadsLeftNote()].filter(
-    (l) => l !== undefined,
-  );
-  process.stderr.write(`sealstream: error: ${why}; ${left.join('; ')}\n`);
+  const removedNow = removeTemporariesSync();
+  const left = [
+    removedNow > 0
+      ? `${removedNow > 1 ? 'the partial output files were' : 'the partial output file was'} removed`
+      : undefined,
+    deliveredNote(),
+    uploadsLeftNote(),
+  ].filter((l) => l !== undefined);
+  process.stderr.write(`sealstream: error: ${why}${left.map((l) => `; ${l}`).join('')}\n`);
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   // the default action ends the process before this line; a runtime that deferred it still exits

@@ -40,8 +40,10 @@ export function warnStalePartialsWith(report: (message: string) => void): void {
 /**
  * Removes this run's temporary files, then the folders it made for its outputs that are empty;
  * for exit paths that cannot wait (a second signal, `exit`).
+ * @returns How many temporary files there were.
  */
-export function removeTemporariesSync(): void {
+export function removeTemporariesSync(): number {
+  const count = temporaries.size;
   for (const path of temporaries) {
     try {
       unlinkSync(path);
@@ -59,6 +61,7 @@ export function removeTemporariesSync(): void {
       // holds a finished output (or something else): it stays
     }
   }
+  return count;
 }
 
 /**
@@ -358,18 +361,15 @@ export function fileSink(
 /**
  * Writes all of `bytes` on this thread (a loop's writes to a regular file land in the page cache:
  * cheaper than a hand-off to libuv's thread pool and back), however many writes it takes.
- * @param wrote - Told the count of each write that went through.
  */
-export function writeAllNow(fd: number, bytes: Uint8Array, wrote?: (bytes: number) => void): void {
+export function writeAllNow(fd: number, bytes: Uint8Array): void {
   for (let offset = 0; offset < bytes.byteLength; ) {
-    const n = writeSync(fd, bytes, offset, bytes.byteLength - offset);
-    offset += n;
-    wrote?.(n);
+    offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
   }
 }
 
-/** Writes all of `bytes`, however many writes the system takes for it. */
-async function writeAll(
+/** Writes all of `bytes`, however many writes the system takes for it (in libuv's thread pool). */
+export async function writeAll(
   handle: FileHandle,
   bytes: Uint8Array,
   wrote?: (bytes: number) => void,

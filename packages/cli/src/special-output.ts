@@ -11,7 +11,7 @@
 import { open } from 'node:fs/promises';
 import { deliveredNote, deliveringTo, kindOf } from './delivered.ts';
 import { outputError } from './exit.ts';
-import { fileSink, type PendingFile, writeAllNow } from './pending.ts';
+import { fileSink, type PendingFile, writeAll } from './pending.ts';
 
 /** What a failed run leaves in a special output: the bytes written before the failure. */
 const left = () => deliveredNote() ?? 'nothing had been written to it';
@@ -47,7 +47,10 @@ export async function specialOutput(path: string): Promise<PendingFile> {
     async write(bytes) {
       try {
         wrote(0);
-        writeAllNow(handle.fd, bytes, wrote);
+        // Not on this thread, as a regular file is written: a FIFO whose reader stopped blocks the
+        // write for good, and a thread blocked in it would never run the signal handlers again
+        // (SIGINT and SIGTERM then did nothing; only SIGKILL ended the run).
+        await writeAll(handle, bytes, wrote);
       } catch (err) {
         throw outputError(err, `writing ${path}`, left());
       }
