@@ -14,7 +14,7 @@ import { rmdirSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
+import { localError, outputError, usage } from './exit.ts';
 import { nativePageOffset } from './page-placement.ts';
 import { preallocate } from './preallocation.ts';
 import type { BlockOutput } from './sealing.ts';
@@ -75,14 +75,34 @@ const foldersMade = new Set<string>();
  * @throws {CliError} when a folder cannot be made.
  */
 async function makeFolders(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true }).catch((cause) => {
-    throw localError(cause, `the folder ${dir}`, 'cannot be made');
+  const first = await mkdir(dir, { recursive: true }).catch(async (cause) => {
+    throw localError(await whyNoFolder(dir, cause), `the folder ${dir}`, 'cannot be made');
   });
   if (first === undefined) return;
   const top = resolve(first);
   for (let folder = resolve(dir); ; folder = dirname(folder)) {
     foldersMade.add(folder);
     if (folder === top || dirname(folder) === folder) break;
+  }
+}
+
+/**
+ * The real reason a folder could not be made: Node's recursive `mkdir` answers ENOENT for what
+ * was EROFS or EACCES in a folder above (`-o /read-only/new/out` said "no such file"), so the
+ * first missing folder under the deepest one that exists is made alone, for the system's answer.
+ */
+async function whyNoFolder(dir: string, cause: unknown): Promise<unknown> {
+  if ((cause as { code?: string }).code !== 'ENOENT') return cause;
+  let missing = resolve(dir);
+  while (dirname(missing) !== missing && !(await stat(dirname(missing)).catch(() => undefined))) {
+    missing = dirname(missing);
+  }
+  try {
+    await mkdir(missing);
+    await rmdir(missing);
+    return cause;
+  } catch (err) {
+    return err;
   }
 }
 
@@ -162,11 +182,7 @@ export async function pendingFile(
         continue;
       }
       await removeFoldersMade(dir);
-      throw new CliError(
-        EXIT.ERROR,
-        `cannot write in ${dir}: ${(cause as { code?: string }).code ?? cause}`,
-        { cause },
-      );
+      throw localError(cause, `the folder ${dir}`, 'cannot be written in');
     }
   }
   temporaries.add(temporary);

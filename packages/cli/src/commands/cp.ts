@@ -32,6 +32,7 @@ import {
   resumingText,
   stateDir,
 } from '../resume.ts';
+import { refuseOutputIsInput } from '../same-file.ts';
 import { warnIfSealed } from '../still-sealed.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
 
@@ -415,6 +416,7 @@ async function copyOne(
       ...(stillEncrypted ? { stillEncrypted: true as const } : {}),
     };
   }
+  refuseOutputIsInput(from, to);
   const opened = await openInput(from);
   await writeOutput(to, [opened.stream, counting(progress, (n) => (plain += n))]);
   return { ...base, size: plain, storedSize: undefined, clientSide: false, sseC: false, keyIds: [] };

@@ -19,6 +19,7 @@ import {
 import { describeRecipients, gatherKeys, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation } from '../location.ts';
 import { formatBytes, NO_PROGRESS, type Reporter } from '../report.ts';
+import { refuseOutputIsInput } from '../same-file.ts';
 import {
   type BlockOutput,
   LOOP_WRITE_BYTES,
@@ -58,6 +59,7 @@ export async function encryptCommand(
 ): Promise<void> {
   const source = localArg(input, 'input');
   const output = localArg(flags.output, 'output');
+  refuseOutputIsInput(source, output);
   refuseBinaryToTerminal(output, 'encrypted data');
   const keys = await gatherKeys(flags, reporter, 'seal');
   if (keys.recipients.length === 0) {
@@ -110,6 +112,7 @@ export async function decryptCommand(
 ): Promise<void> {
   const source = localArg(input, 'input');
   const output = localArg(flags.output, 'output');
+  refuseOutputIsInput(source, output);
   const keys = await gatherKeys(flags, reporter, 'open');
   if (keys.recipients.length === 0) {
     throw usage(
