@@ -199,7 +199,8 @@ async function readSecretFile(path: string, flag: string): Promise<Buffer> {
 /** Parses a scrypt work factor flag (logN, 10 to 22 as SPEC §5.2 allows). */
 function logNOf(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text);
+  // decimal digits only: Number() also takes 0x16, 1e1 and ' 16 ', which nobody means as logN
+  const n = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(n) || n < 10 || n > 22) {
     throw usage(`${flag} expected an integer from 10 to 22 (scrypt logN), got ${text}`);
   }

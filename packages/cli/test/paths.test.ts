@@ -135,3 +135,26 @@ done`;
     expect(readdirSync(mount)).toEqual([]);
   });
 });
+
+describe('numbers in flags', () => {
+  it('only decimal integers: 0x10, 1e1, 4.0 and " 8" are refused, not read as 16, 10, 4, 8', async () => {
+    for (const [flag, value] of [
+      ['--parallel', '0x10'],
+      ['--parallel', '1e1'],
+      ['--parallel', '4.0'],
+      ['--parallel', ' 8'],
+      ['--parallel', '1000000000'],
+    ]) {
+      const r = await run(['cp', '-r', flag!, value!, tempDir(), tempDir()]);
+      expect(r.code, `${flag} ${value}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('expected an integer from 1 to 64');
+    }
+    for (const value of ['0x10', '1e1', '16.0']) {
+      const r = await run(['decrypt', '--key-file', key, '--max-work-factor', value], { input: '' });
+      expect(r.code, `${value}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('expected an integer from 10 to 22');
+    }
+    const ok = await run(['cp', '-r', '--parallel', '64', tempDir(), tempDir()]);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+});

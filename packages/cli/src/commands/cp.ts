@@ -200,7 +200,8 @@ function protectionText(d: Done): string {
 
 export function parallelOf(text: string | undefined): number {
   if (text === undefined) return 4;
-  const n = Number(text);
+  // decimal digits only: Number() also takes 0x10, 1e1, 4.0 and ' 8 '
+  const n = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw usage(`--parallel expected an integer from 1 to 64, got ${text}`);
   return n;
