@@ -144,7 +144,7 @@ export function program(
       `
 Exit codes: 0 ok, 1 other error, 2 usage, 3 key or credentials, 4 integrity (data failed
 authentication or is not sealstream), 5 not found, 6 network or server, 7 output not written
-(disk full, reader closed the pipe), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`,
+(disk full, reader closed the pipe, stdout closed), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`,
     );
 
   outputOptions(
@@ -184,7 +184,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         .argument('[input]', 'file to encrypt; - or nothing: stdin')
         .option(
           '-o, --output <file>',
-          'write to FILE (renamed into place once complete); - or nothing: stdout',
+          'write to FILE (renamed into place once complete; an existing FIFO or device is written directly); - or nothing: stdout',
         )
         .option(
           '--identity <id>',
@@ -205,7 +205,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         .argument('[input]', 'file to decrypt; - or nothing: stdin')
         .option(
           '-o, --output <file>',
-          'write to FILE, renamed into place only once fully authenticated; - or nothing: stdout',
+          'write to FILE, renamed into place only once fully authenticated (an existing FIFO or device gets each chunk as it authenticates); - or nothing: stdout',
         )
         .option('--identity <id>', 'require the data to be bound to this identity'),
       'open',
