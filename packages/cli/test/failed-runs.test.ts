@@ -11,10 +11,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshBucket, openUploads, testClient } from '../../sos/test/helpers.ts';
-import { bin, buildCli, run, storeEnv, tempDir } from './helpers.ts';
-
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const sealstream = (args: string[]) => [process.execPath, bin, ...args].map(quote).join(' ');
+import { bash, bin, buildCli, quote, run, sealstream, storeEnv, tempDir, until } from './helpers.ts';
 
 let dir: string;
 let key: string;
@@ -40,12 +37,6 @@ beforeAll(async () => {
   tampered = join(dir, 'tampered');
   writeFileSync(tampered, bytes);
 });
-
-/** Runs a bash script; its exit code, stdout and stderr. */
-function bash(script: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: storeEnv() });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** The plaintext bytes 16 whole chunks hold: what a tampered last chunk lets out before it. */
 const RELEASED = 16 * 16384;
@@ -88,17 +79,7 @@ describe('a failed -o removes the folders it made', () => {
   });
 
   it('interrupted: the new folders are gone', async () => {
-    const base = tempDir();
-    const child = spawn(process.execPath, [bin, 'decrypt', '--key-file', key, '-o', join(base, 'x/y/out')], {
-      env: storeEnv(),
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
-    const ended = exited(child);
-    child.stdin!.write(readFileSync(sealed).subarray(0, 100_000));
-    await until(
-      () => existsSync(join(base, 'x/y')) && readdirSync(join(base, 'x/y')).length > 0,
-      'the partial file',
-    );
+    const { base, child, ended } = await decryptingIntoNewFolders();
     child.kill('SIGINT');
     const { code, stderr } = await ended;
     expect(code, stderr).toBe('130 null');
@@ -236,17 +217,7 @@ describe('stopping without waiting for cleanup (a second signal)', () => {
   }
 
   it('a local run: ended by the signal, the partial file and the folders made removed', async () => {
-    const base = tempDir();
-    const child = spawn(process.execPath, [bin, 'decrypt', '--key-file', key, '-o', join(base, 'x/y/out')], {
-      env: storeEnv(),
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
-    const ended = exited(child);
-    child.stdin!.write(readFileSync(sealed).subarray(0, 100_000));
-    await until(
-      () => existsSync(join(base, 'x/y')) && readdirSync(join(base, 'x/y')).length > 0,
-      'the partial file',
-    );
+    const { base, child, ended } = await decryptingIntoNewFolders();
     twoSignals(child);
     const { code, stderr } = await ended;
     expect(code, stderr).toMatch(/^null SIG(INT|TERM)$/);
@@ -281,6 +252,29 @@ describe('stopping without waiting for cleanup (a second signal)', () => {
   });
 });
 
+/**
+ * Starts `decrypt -o BASE/x/y/out` (x and y made by the run) from a stdin that stalls after the
+ * first chunks, once its partial file is there.
+ */
+async function decryptingIntoNewFolders(): Promise<{
+  base: string;
+  child: ChildProcess;
+  ended: ReturnType<typeof exited>;
+}> {
+  const base = tempDir();
+  const child = spawn(process.execPath, [bin, 'decrypt', '--key-file', key, '-o', join(base, 'x/y/out')], {
+    env: storeEnv(),
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  const ended = exited(child);
+  child.stdin!.write(readFileSync(sealed).subarray(0, 100_000));
+  await until(
+    () => existsSync(join(base, 'x/y')) && readdirSync(join(base, 'x/y')).length > 0,
+    'the partial file',
+  );
+  return { base, child, ended };
+}
+
 /** `"CODE SIGNAL"` and stderr once the child has ended. */
 function exited(child: ChildProcess): Promise<{ code: string; stderr: string }> {
   let stderr = '';
@@ -288,12 +282,4 @@ function exited(child: ChildProcess): Promise<{ code: string; stderr: string }> 
   return new Promise((resolve) =>
     child.on('close', (code, signal) => resolve({ code: `${code} ${signal}`, stderr })),
   );
-}
-
-async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

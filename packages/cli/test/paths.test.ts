@@ -3,15 +3,12 @@
  * for stdin/stdout, an empty string from an unset variable, an output that is the input itself,
  * and a folder on a read-only file system.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, linkSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bin, buildCli, run, storeEnv, tempDir } from './helpers.ts';
-
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const sealstream = (args: string[]) => [process.execPath, bin, ...args].map(quote).join(' ');
+import { bash, bin, buildCli, quote, run, sealstream, tempDir } from './helpers.ts';
 
 let dir: string;
 let key: string;
@@ -25,11 +22,6 @@ beforeAll(async () => {
   plain = randomBytes(100_000);
   writeFileSync(join(dir, 'plain'), plain);
 });
-
-function bash(script: string): { code: number | null; stderr: string } {
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: storeEnv() });
-  return { code: r.status, stderr: r.stderr };
-}
 
 describe('odd names round-trip', () => {
   it('spaces, a newline, a leading dash, unicode; - for stdin and stdout', async () => {
