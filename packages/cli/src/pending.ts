@@ -377,10 +377,13 @@ export function fileSink(
 /**
  * Writes all of `bytes` on this thread (a loop's writes to a regular file land in the page cache:
  * cheaper than a hand-off to libuv's thread pool and back), however many writes it takes.
+ * @param wrote - Told the count of each write that went through.
  */
-export function writeAllNow(fd: number, bytes: Uint8Array): void {
+export function writeAllNow(fd: number, bytes: Uint8Array, wrote?: (bytes: number) => void): void {
   for (let offset = 0; offset < bytes.byteLength; ) {
-    offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    const n = writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    offset += n;
+    wrote?.(n);
   }
 }
 
