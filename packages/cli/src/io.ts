@@ -160,7 +160,9 @@ export function interruption(failure?: unknown): CliError | undefined {
  * output file was removed. A failed write says so in its own message and is reported as it is.
  */
 export function failureWithOutcome(failure: unknown): unknown {
-  if (exitCodeOf(failure) === EXIT.OUTPUT) return failure;
+  // a failed write says what it left itself; a usage error (keygen refusing to replace a key
+  // file) is about the command line, not about a partial output the user never saw
+  if (exitCodeOf(failure) === EXIT.OUTPUT || exitCodeOf(failure) === EXIT.USAGE) return failure;
   const left: string[] = [];
   const delivered = deliveredNote();
   if (delivered !== undefined) left.push(delivered);
