@@ -11,10 +11,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmdirSync, type Stats, unlinkSync, writeSync } from 'node:fs';
-import { type FileHandle, link, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  type FileHandle,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { localError, outputError, usage } from './exit.ts';
+import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
 import { nativePageOffset } from './page-placement.ts';
 import { preallocate } from './preallocation.ts';
 import type { BlockOutput } from './sealing.ts';
@@ -76,6 +87,15 @@ const foldersMade = new Set<string>();
  */
 async function makeFolders(dir: string): Promise<void> {
   const first = await mkdir(dir, { recursive: true }).catch(async (cause) => {
+    // a link to nothing on the way: recursive mkdir says EEXIST or ENOTDIR, which name neither
+    const link = await danglingLinkOn(dir);
+    if (link !== undefined) {
+      throw new CliError(
+        EXIT.ERROR,
+        `the folder ${dir} cannot be made: ${link} is a symbolic link that leads nowhere`,
+        { cause, hint: 'make the folder the link points to, or remove the link' },
+      );
+    }
     throw localError(await whyNoFolder(dir, cause), `the folder ${dir}`, 'cannot be made');
   });
   if (first === undefined) return;
@@ -84,6 +104,18 @@ async function makeFolders(dir: string): Promise<void> {
     foldersMade.add(folder);
     if (folder === top || dirname(folder) === folder) break;
   }
+}
+
+/** The first folder on the way to `dir` that is a symbolic link to nothing, if there is one. */
+async function danglingLinkOn(dir: string): Promise<string | undefined> {
+  const way: string[] = [];
+  for (let p = resolve(dir); dirname(p) !== p; p = dirname(p)) way.unshift(p);
+  for (const p of way) {
+    const entry = await lstat(p).catch(() => undefined);
+    if (entry === undefined) return undefined;
+    if (entry.isSymbolicLink() && (await stat(p).catch(() => undefined)) === undefined) return p;
+  }
+  return undefined;
 }
 
 /**

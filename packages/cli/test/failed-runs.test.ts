@@ -161,7 +161,10 @@ describe('a closed stdin or stdout is refused', () => {
     expect(rc.code).toBe(1);
     expect(bash(`exec <&-; ${sealstream(['decrypt', '--key-file', key])} > /dev/null`).code).toBe(1);
     // a key file read from a closed stdin: said as such, not "holds no key"
-    for (const args of [['key-id', '-'], ['decrypt', '--key-file', '-', sealed]]) {
+    for (const args of [
+      ['key-id', '-'],
+      ['decrypt', '--key-file', '-', sealed],
+    ]) {
       const r = bash(`exec <&-; ${sealstream(args)} > /dev/null`);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain('stdin is closed (bad file descriptor)');

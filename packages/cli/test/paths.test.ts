@@ -46,6 +46,24 @@ describe('odd names round-trip', () => {
     ).toBe(true);
   });
 
+  it('a folder on the way that cannot be: a file, a link to nothing; said in words, nothing made', async () => {
+    const base = tempDir();
+    writeFileSync(join(base, 'file'), 'x');
+    symlinkSync(join(base, 'nowhere/dir'), join(base, 'dangling'));
+    const sealed = join(dir, 'plain.sealed');
+    expect((await run(['encrypt', '--key-file', key, '-o', sealed, join(dir, 'plain')])).code).toBe(0);
+    for (const [out, why] of [
+      ['file/x/out', 'a part of the path is not a folder'],
+      ['dangling/x/out', 'dangling is a symbolic link that leads nowhere'],
+      ['dangling/out', 'dangling is a symbolic link that leads nowhere'],
+    ] as const) {
+      const r = await run(['decrypt', '--key-file', key, '-o', join(base, out), sealed]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(why);
+    }
+    expect(readdirSync(base).sort()).toEqual(['dangling', 'file']);
+  });
+
   it('an empty path (an unset variable) is a usage error, not ENOENT', async () => {
     for (const args of [
       ['encrypt', '--key-file', key, '-o', '', join(dir, 'plain')],
