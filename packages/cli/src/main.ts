@@ -263,9 +263,14 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         keyOptions(
           root
             .command('cat')
-            .description("write an object's or a file's plaintext to stdout, whole or a byte range")
-            .argument('<object>', 's3://bucket/key, sos://zone/bucket/key, or a local file')
-            .option('--range <range>', 'plaintext bytes only: bytes=A-B, bytes=A- or bytes=-N (B inclusive)')
+            .description(
+              "write an object's or a file's plaintext to stdout, whole or a byte range; without any key, its bytes as stored (a warning says when they are sealstream data)",
+            )
+            .argument('<object>', 's3://bucket/key, sos://zone/bucket/key, a local file, or - for stdin')
+            .option(
+              '--range <range>',
+              'bytes=A-B, bytes=A- or bytes=-N (B inclusive): of the plaintext with a key, of the stored bytes without one; not for stdin',
+            )
             .option('--bind', 'client-side: require the object to be bound to its bucket/key')
             .option('--identity <id>', 'local files: require this identity'),
           'open',
