@@ -67,23 +67,29 @@ export function handleSignals(): void {
 }
 
 let storeInUse = false;
-/** Destinations of the uploads under way (`s3://bucket/key`), for the last line of {@link stopNow}. */
-const uploadsUnderWay = new Set<string>();
+/**
+ * The uploads under way (`s3://bucket/key`), each with whether it is resumable (an upload of a
+ * file, with a journal), for the last line of {@link stopNow}.
+ */
+const uploadsUnderWay = new Map<string, boolean>();
 
 /**
  * Records an upload to `destination` under way, until the function returned is called: a run
  * that must stop at once names it as possibly left on the store.
+ * @param resumable - True when running the same command again resumes it (a file's upload).
  */
-export function uploadUnderWay(destination: string): () => void {
-  uploadsUnderWay.add(destination);
+export function uploadUnderWay(destination: string, resumable: boolean): () => void {
+  uploadsUnderWay.set(destination, resumable);
   return () => uploadsUnderWay.delete(destination);
 }
 
 /** What the uploads under way may leave on the store, for a run that stops without waiting. */
 function uploadsLeftNote(): string | undefined {
   if (uploadsUnderWay.size > 0) {
-    const names = [...uploadsUnderWay];
-    return `${names.length > 1 ? `the uploads to ${names.join(', ')} were` : `the upload to ${names[0]} was`} under way and may be left on the store as an incomplete multipart upload: sealstream uploads ls ${names.length > 1 ? 'PREFIX' : names[0]} shows it, sealstream uploads abort discards it`;
+    const names = [...uploadsUnderWay.keys()];
+    const one = names.length === 1;
+    const resumable = [...uploadsUnderWay.values()].some((r) => r);
+    return `${one ? `the upload to ${names[0]} was` : `the uploads to ${names.join(', ')} were`} under way and may be left on the store as ${one ? 'an incomplete multipart upload' : 'incomplete multipart uploads'}: \`sealstream uploads ls ${one ? names[0] : 'PREFIX'}\` shows ${one ? 'it' : 'them'}, \`sealstream uploads abort\` discards ${one ? 'it' : 'them'}${resumable ? `; running the same command again resumes ${one ? 'it' : 'those of files'}` : ''}`;
   }
   return storeInUse
     ? 'an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)'

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -252,10 +252,38 @@ describe('stopping without waiting for cleanup (a second signal)', () => {
       const { code, stderr } = await ended;
       expect(code, stderr).toMatch(/^null SIG(INT|TERM)$/);
       expect(stderr).toContain(
-        `the upload to ${destination} was under way and may be left on the store as an incomplete multipart upload: sealstream uploads ls ${destination}`,
+        `the upload to ${destination} was under way and may be left on the store as an incomplete multipart upload: \`sealstream uploads ls ${destination}\` shows it`,
       );
+      // from stdin: nothing to resume it from
+      expect(stderr).not.toContain('resumes');
     } finally {
       child.kill('SIGKILL');
+      await run(['uploads', 'abort', '--all', `s3://${bucket}/`]);
+    }
+  });
+
+  it('an upload of a file: the message adds that the same command resumes it', async () => {
+    const destination = `s3://${bucket}/second-signal-file.bin`;
+    const file = join(tempDir(), 'big');
+    writeFileSync(file, randomBytes(64 << 20));
+    const stateDir = tempDir();
+    const child = spawn(process.execPath, [bin, 'cp', '--key-file', key, file, destination], {
+      env: storeEnv({ SEALSTREAM_STATE_DIR: stateDir }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const ended = exited(child);
+    try {
+      await until(async () => (await openUploads(client, bucket)) > 0, 'the multipart upload to start');
+      twoSignals(child);
+      const { code, stderr } = await ended;
+      expect(code, stderr).toMatch(/^null SIG(INT|TERM)$/);
+      expect(stderr).toContain(
+        `the upload to ${destination} was under way and may be left on the store as an incomplete multipart upload`,
+      );
+      expect(stderr).toContain('running the same command again resumes it');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(file, { force: true });
       await run(['uploads', 'abort', '--all', `s3://${bucket}/`]);
     }
   });

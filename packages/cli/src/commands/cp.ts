@@ -478,7 +478,7 @@ async function uploadResumable(
         },
       },
     });
-  const done = uploadUnderWay(destination);
+  const done = uploadUnderWay(destination, true);
   try {
     let result: Awaited<ReturnType<typeof putObject>>;
     try {
@@ -522,7 +522,7 @@ async function upload(
     size === undefined
       ? undefined
       : choosePartSize(p.clientSide ? ciphertextSize(size, MAX_HEADER_LENGTH) : size);
-  const done = uploadUnderWay(formatLocation(to));
+  const done = uploadUnderWay(formatLocation(to), false);
   const result = await putObject({
     client: clientFor(to, flags),
     bucket: to.bucket,
