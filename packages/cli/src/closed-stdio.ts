@@ -25,7 +25,7 @@ const O_RDWR = 0o2;
  * True when descriptor `fd` stands for a closed one: `/dev/null` opened read-write, as Node puts
  * in place of a descriptor that was closed when it started. False when it cannot be told.
  */
-export function standsForClosed(fd: 0 | 1): boolean {
+export function standsForClosed(fd: 0 | 1 | 2): boolean {
   try {
     if (readlinkSync(`/proc/self/fd/${fd}`) !== '/dev/null') return false;
     const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
@@ -50,15 +50,26 @@ export function refuseClosedStdin(): void {
   );
 }
 
+/** The standard descriptor a path names (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/2`), if any. */
+function standardDescriptorOf(path: string): 1 | 2 | undefined {
+  if (path === '/dev/stdout') return 1;
+  if (path === '/dev/stderr') return 2;
+  const fd = /^\/(?:dev\/fd|proc\/self\/fd)\/([12])$/.exec(path)?.[1];
+  return fd === undefined ? undefined : (Number(fd) as 1 | 2);
+}
+
 /**
- * Refuses to write output to a closed stdout.
- * @throws {CliError} exit 7 when stdout is closed.
+ * Refuses to write output to a closed stdout, or through a path that names a closed standard
+ * descriptor (`-o /dev/stdout` with stdout closed).
+ * @param path - The `-o` path, when the output is one.
+ * @throws {CliError} exit 7 when the descriptor is closed.
  */
-export function refuseClosedStdout(): void {
-  if (!standsForClosed(1)) return;
+export function refuseClosedStdout(path?: string): void {
+  const fd = path === undefined ? 1 : standardDescriptorOf(path);
+  if (fd === undefined || !standsForClosed(fd)) return;
   throw new CliError(
     EXIT.OUTPUT,
-    'stdout is closed (bad file descriptor): the output would go nowhere; nothing was written',
+    `${fd === 1 ? 'stdout' : 'stderr'} is closed (bad file descriptor): the output would go nowhere; nothing was written`,
     {
       hint: 'redirect stdout to a file or a pipe, or give -o FILE; to discard the output on purpose, give -o /dev/null',
     },

@@ -246,6 +246,7 @@ async function throughPendingFile(
   options: { writerThread?: number; reserve?: number } = {},
 ): Promise<void> {
   const target = await outputTarget(path);
+  refuseClosedStdout(target.path);
   const file =
     target.kind === 'special' ? await specialOutput(target.path) : await pendingFile(target.path, options);
   try {

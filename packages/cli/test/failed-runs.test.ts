@@ -160,10 +160,12 @@ describe('a closed stdin or stdout is refused', () => {
     const rc = bash(`exec <&-; ${sealstream(['encrypt', '--key-file', key, '-o', join(tempDir(), 'out')])}`);
     expect(rc.code).toBe(1);
     expect(bash(`exec <&-; ${sealstream(['decrypt', '--key-file', key])} > /dev/null`).code).toBe(1);
-    // a key file read from a closed stdin: said as such, not "holds no key"
+    // a key file read from a closed stdin: said as such, not "holds no key"; an upload from it
+    // is refused before any request (the bucket does not exist)
     for (const args of [
       ['key-id', '-'],
       ['decrypt', '--key-file', '-', sealed],
+      ['cp', '--key-file', key, '-', 's3://no-such-bucket-x9-closed/k'],
     ]) {
       const r = bash(`exec <&-; ${sealstream(args)} > /dev/null`);
       expect(r.code, r.stderr).toBe(1);
@@ -177,6 +179,8 @@ describe('a closed stdin or stdout is refused', () => {
       ['cat', '--key-file', key, sealed],
       ['encrypt', '--key-file', key, join(dir, 'plain')],
       ['keygen'],
+      ['decrypt', '--key-file', key, '-o', '/dev/stdout', sealed],
+      ['encrypt', '--key-file', key, '-o', '/dev/fd/1', join(dir, 'plain')],
     ]) {
       const r = bash(`exec >&-; ${sealstream(args)}`);
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(7);
