@@ -105,18 +105,16 @@ export function noteStoreInUse(): void {
 }
 
 /**
- * Ends the process at once, by the signal itself: temporary files (and the folders made for them) removed, a last line on stderr
- * saying what may be left, then the default action of `signal` (the shell sees 130 or 143, as from
- * any program a signal ended). Not `process.exit`: it waits for libuv's worker threads, and one of
+ * Ends the process at once, by the signal itself: temporary files (and the folders made for them)
+ * removed, a last line on stderr saying what may be left, then the default action of `signal` (the
+ * shell sees 130 or 143, as from any program a signal ended). Not `process.exit`: it waits for libuv's worker threads, and one of
  * them may be blocked for good (opening a FIFO nobody reads, writing to a pipe whose reader stopped),
  * which hung the process after its last line.
  */
 function stopNow(signal: 'SIGINT' | 'SIGTERM', why: string): never {
   const removedNow = removeTemporariesSync();
   const left = [
-    removedNow > 0
-      ? `${removedNow > 1 ? 'the partial output files were' : 'the partial output file was'} removed`
-      : undefined,
+    removedNow > 0 ? partialFilesRemoved(removedNow) : undefined,
     deliveredNote(),
     uploadsLeftNote(),
   ].filter((l) => l !== undefined);
@@ -125,6 +123,11 @@ function stopNow(signal: 'SIGINT' | 'SIGTERM', why: string): never {
   process.kill(process.pid, signal);
   // the default action ends the process before this line; a runtime that deferred it still exits
   process.exit(signal === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED);
+}
+
+/** What a run that stopped says of the partial output files it removed. */
+function partialFilesRemoved(count: number): string {
+  return `${count > 1 ? 'the partial output files were' : 'the partial output file was'} removed`;
 }
 
 /**
@@ -147,11 +150,7 @@ export function interruption(failure?: unknown): CliError | undefined {
   }
   const keptLeft = keptUploadsLeft(kept);
   if (keptLeft !== undefined) left.push(keptLeft);
-  if (temporariesRemoved() > 0) {
-    left.push(
-      `${temporariesRemoved() > 1 ? 'the partial output files were' : 'the partial output file was'} removed`,
-    );
-  }
+  if (temporariesRemoved() > 0) left.push(partialFilesRemoved(temporariesRemoved()));
   const hint = keptUploadsHint(kept);
   return new CliError(
     reason.exitCode,
@@ -172,11 +171,7 @@ export function failureWithOutcome(failure: unknown): unknown {
   const left: string[] = [];
   const delivered = deliveredNote();
   if (delivered !== undefined) left.push(delivered);
-  if (temporariesRemoved() > 0) {
-    left.push(
-      `${temporariesRemoved() > 1 ? 'the partial output files were' : 'the partial output file was'} removed`,
-    );
-  }
+  if (temporariesRemoved() > 0) left.push(partialFilesRemoved(temporariesRemoved()));
   if (left.length === 0) return failure;
   const hint = hintOf(failure);
   return new CliError(exitCodeOf(failure), `${describeError(failure)}; ${left.join('; ')}`, {
