@@ -11,13 +11,16 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isatty } from 'node:tty';
-import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
+import { refuseClosedStdin, refuseClosedStdout } from './closed-stdio.ts';
+import { deliveredNote } from './delivered.ts';
+import { CliError, describeError, EXIT, exitCodeOf, localError, outputError, usage } from './exit.ts';
+import { hintOf } from './failure.ts';
 import { outputTarget } from './output-target.ts';
 import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
 import type { BlockOutput, WriteAll } from './sealing.ts';
 import { specialOutput } from './special-output.ts';
-import { bytesWrittenToStdout, stdoutSink, writeStdout } from './stdout.ts';
+import { stdoutSink, writeStdout } from './stdout.ts';
 import { keptUploadsHint, keptUploadsLeft, UploadKeptError } from './upload-kept.ts';
 
 const interrupt = new AbortController();
@@ -26,6 +29,7 @@ const interrupt = new AbortController();
 // (`MaxListenersExceededWarning`) would be printed to the user.
 setMaxListeners(0, interrupt.signal);
 let signalCount = 0;
+let firstSignal: 'SIGINT' | 'SIGTERM' | undefined;
 
 /** How long the work may take to stop after the first signal before the process exits anyway. */
 export const CLEANUP_SECONDS = 5;
@@ -44,7 +48,12 @@ export function handleSignals(): void {
   const on = (name: 'SIGINT' | 'SIGTERM', exitCode: typeof EXIT.INTERRUPTED | typeof EXIT.TERMINATED) => {
     process.on(name, () => {
       signalCount++;
-      if (signalCount > 1) stopNow(name, `${name} again: stopped without waiting for cleanup`);
+      if (signalCount > 1)
+        stopNow(
+          name,
+          `${name === firstSignal ? `${name} again` : `${name} after ${firstSignal}`}: stopped without waiting for cleanup`,
+        );
+      firstSignal = name;
       interrupt.abort(new CliError(exitCode, `interrupted (${name})`));
       setTimeout(
         () => stopNow(name, `interrupted (${name}): the work did not stop within ${CLEANUP_SECONDS} s`),
@@ -58,6 +67,34 @@ export function handleSignals(): void {
 }
 
 let storeInUse = false;
+/**
+ * The uploads under way (`s3://bucket/key`), each with whether it is resumable (an upload of a
+ * file, with a journal), for the last line of {@link stopNow}.
+ */
+const uploadsUnderWay = new Map<string, boolean>();
+
+/**
+ * Records an upload to `destination` under way, until the function returned is called: a run
+ * that must stop at once names it as possibly left on the store.
+ * @param resumable - True when running the same command again resumes it (a file's upload).
+ */
+export function uploadUnderWay(destination: string, resumable: boolean): () => void {
+  uploadsUnderWay.set(destination, resumable);
+  return () => uploadsUnderWay.delete(destination);
+}
+
+/** What the uploads under way may leave on the store, for a run that stops without waiting. */
+function uploadsLeftNote(): string | undefined {
+  if (uploadsUnderWay.size > 0) {
+    const names = [...uploadsUnderWay.keys()];
+    const one = names.length === 1;
+    const resumable = [...uploadsUnderWay.values()].some((r) => r);
+    return `${one ? `the upload to ${names[0]} was` : `the uploads to ${names.join(', ')} were`} under way and may be left on the store as ${one ? 'an incomplete multipart upload' : 'incomplete multipart uploads'}: \`sealstream uploads ls ${one ? names[0] : 'PREFIX'}\` shows ${one ? 'it' : 'them'}, \`sealstream uploads abort\` discards ${one ? 'it' : 'them'}${resumable ? `; running the same command again resumes ${one ? 'it' : 'those of files'}` : ''}`;
+  }
+  return storeInUse
+    ? 'an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)'
+    : undefined;
+}
 
 /**
  * Marks the run as one that talks to a store (`store.ts`, when it makes a client): only then can an
@@ -68,22 +105,29 @@ export function noteStoreInUse(): void {
 }
 
 /**
- * Ends the process at once, by the signal itself: temporary files removed, a last line on stderr
- * saying what may be left, then the default action of `signal` (the shell sees 130 or 143, as from
- * any program a signal ended). Not `process.exit`: it waits for libuv's worker threads, and one of
+ * Ends the process at once, by the signal itself: temporary files (and the folders made for them)
+ * removed, a last line on stderr saying what may be left, then the default action of `signal` (the
+ * shell sees 130 or 143, as from any program a signal ended). Not `process.exit`: it waits for libuv's worker threads, and one of
  * them may be blocked for good (opening a FIFO nobody reads, writing to a pipe whose reader stopped),
  * which hung the process after its last line.
  */
 function stopNow(signal: 'SIGINT' | 'SIGTERM', why: string): never {
-  removeTemporariesSync();
-  const written = bytesWrittenToStdout();
-  process.stderr.write(
-    `sealstream: error: ${why}; temporary files were removed${written !== undefined ? `; output had already gone to stdout (at least ${written} bytes): it is incomplete` : ''}${storeInUse ? '; an upload in progress may be left on the store as an incomplete multipart upload (sealstream uploads ls)' : ''}\n`,
-  );
+  const removedNow = removeTemporariesSync();
+  const left = [
+    removedNow > 0 ? partialFilesRemoved(removedNow) : undefined,
+    deliveredNote(),
+    uploadsLeftNote(),
+  ].filter((l) => l !== undefined);
+  process.stderr.write(`sealstream: error: ${why}${left.map((l) => `; ${l}`).join('')}\n`);
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   // the default action ends the process before this line; a runtime that deferred it still exits
   process.exit(signal === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED);
+}
+
+/** What a run that stopped says of the partial output files it removed. */
+function partialFilesRemoved(count: number): string {
+  return `${count > 1 ? 'the partial output files were' : 'the partial output file was'} removed`;
 }
 
 /**
@@ -95,9 +139,8 @@ export function interruption(failure?: unknown): CliError | undefined {
   if (!interrupted.aborted) return undefined;
   const reason = interrupted.reason as CliError;
   const left: string[] = [];
-  const written = bytesWrittenToStdout();
-  if (written !== undefined)
-    left.push(`output had already gone to stdout (at least ${written} bytes): it is incomplete`);
+  const delivered = deliveredNote();
+  if (delivered !== undefined) left.push(delivered);
   // several transfers at once (cp -r) stop together: each one's outcome is said
   const failures = failure instanceof AggregateError ? failure.errors : [failure];
   const kept: UploadKeptError[] = [];
@@ -107,17 +150,34 @@ export function interruption(failure?: unknown): CliError | undefined {
   }
   const keptLeft = keptUploadsLeft(kept);
   if (keptLeft !== undefined) left.push(keptLeft);
-  if (temporariesRemoved() > 0) {
-    left.push(
-      `${temporariesRemoved() > 1 ? 'the partial output files were' : 'the partial output file was'} removed`,
-    );
-  }
+  if (temporariesRemoved() > 0) left.push(partialFilesRemoved(temporariesRemoved()));
   const hint = keptUploadsHint(kept);
   return new CliError(
     reason.exitCode,
     left.length ? `${reason.message}; ${left.join('; ')}` : reason.message,
     { cause: failure, ...(hint !== undefined ? { hint } : {}) },
   );
+}
+
+/**
+ * The error to report for a run that failed (not interrupted): the failure, and what its output
+ * left where it cannot be taken back (stdout, a FIFO, a device: `delivered.ts`) or that a partial
+ * output file was removed. A failed write says so in its own message and is reported as it is.
+ */
+export function failureWithOutcome(failure: unknown): unknown {
+  // a failed write says what it left itself; a usage error (keygen refusing to replace a key
+  // file) is about the command line, not about a partial output the user never saw
+  if (exitCodeOf(failure) === EXIT.OUTPUT || exitCodeOf(failure) === EXIT.USAGE) return failure;
+  const left: string[] = [];
+  const delivered = deliveredNote();
+  if (delivered !== undefined) left.push(delivered);
+  if (temporariesRemoved() > 0) left.push(partialFilesRemoved(temporariesRemoved()));
+  if (left.length === 0) return failure;
+  const hint = hintOf(failure);
+  return new CliError(exitCodeOf(failure), `${describeError(failure)}; ${left.join('; ')}`, {
+    cause: failure,
+    ...(hint !== undefined ? { hint } : {}),
+  });
 }
 
 /**
@@ -129,6 +189,7 @@ export async function writeOutput(
   stages: [Readable, ...(Transform | NodeJS.ReadWriteStream)[]],
 ): Promise<void> {
   if (output.kind === 'stdio') {
+    refuseClosedStdout();
     await pipeline([...stages, stdoutSink()] as NodeJS.ReadWriteStream[], { signal: interrupted });
     return;
   }
@@ -152,6 +213,7 @@ export async function writeOutputLoop(
   expected?: { bytes: number; block: number },
 ): Promise<void> {
   if (output.kind === 'stdio') {
+    refuseClosedStdout();
     await loop(writeStdout);
     return;
   }
@@ -179,6 +241,7 @@ async function throughPendingFile(
   options: { writerThread?: number; reserve?: number } = {},
 ): Promise<void> {
   const target = await outputTarget(path);
+  refuseClosedStdout(target.path);
   const file =
     target.kind === 'special' ? await specialOutput(target.path) : await pendingFile(target.path, options);
   try {
@@ -267,7 +330,10 @@ export interface OpenedInput {
 export async function openInput(
   input: { kind: 'stdio' } | { kind: 'local'; path: string },
 ): Promise<OpenedInput> {
-  if (input.kind === 'stdio') return { stream: process.stdin, size: undefined, name: '-' };
+  if (input.kind === 'stdio') {
+    refuseClosedStdin();
+    return { stream: process.stdin, size: undefined, name: '-' };
+  }
   const info = await statInput(input.path);
   if (info.isDirectory()) {
     throw usage(

@@ -6,6 +6,7 @@
  * a key or passphrase in an error message.
  * @module
  */
+
 import { readFile } from 'node:fs/promises';
 import {
   DEFAULT_MAX_WORK_FACTOR,
@@ -20,6 +21,7 @@ import {
   type Recipient,
   type RecipientInfo,
 } from '@sealstream/core';
+import { refuseClosedStdin } from './closed-stdio.ts';
 import { CliError, EXIT, localError, usage } from './exit.ts';
 import { promptHidden } from './prompt.ts';
 import type { Reporter } from './report.ts';
@@ -181,11 +183,11 @@ export async function readPassphraseFile(path: string, flag = '--passphrase-file
   return first;
 }
 
-/** Why a key or passphrase file could not be read, in words. */
-/** Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`). */
+/** Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`), refused when it is closed. */
 async function readSecretFile(path: string, flag: string): Promise<Buffer> {
   try {
     if (path === '-') {
+      refuseClosedStdin();
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
@@ -199,7 +201,8 @@ async function readSecretFile(path: string, flag: string): Promise<Buffer> {
 /** Parses a scrypt work factor flag (logN, 10 to 22 as SPEC §5.2 allows). */
 function logNOf(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text);
+  // decimal digits only: Number() also takes 0x16, 1e1 and ' 16 ', which nobody means as logN
+  const n = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(n) || n < 10 || n > 22) {
     throw usage(`${flag} expected an integer from 10 to 22 (scrypt logN), got ${text}`);
   }

@@ -31,6 +31,9 @@ export type RemoteLocation = Extract<Location, { kind: 'remote' }>;
  */
 export function parseLocation(text: string, what: string): Location {
   if (text === '-') return { kind: 'stdio' };
+  // an unset shell variable (`-o "$OUT"`): not a file name, whatever the system answers for it
+  if (text === '')
+    throw usage(`the ${what} is an empty string, not a path`, 'give a file name, or - for stdio');
   const m = /^(s3|sos):\/\/(.*)$/i.exec(text);
   if (!m) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {

@@ -7,7 +7,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, EXIT, exitCodeOf } from './exit.ts';
 import { failureJson, hintOf, usageJson } from './failure.ts';
-import { handleSignals, interruption } from './io.ts';
+import { failureWithOutcome, handleSignals, interruption } from './io.ts';
 import { warnStalePartialsWith } from './pending.ts';
 import { Reporter } from './report.ts';
 import { drainStderr, drainStdout, watchStandardStreams } from './stdout.ts';
@@ -144,7 +144,7 @@ export function program(
       `
 Exit codes: 0 ok, 1 other error, 2 usage, 3 key or credentials, 4 integrity (data failed
 authentication or is not sealstream), 5 not found, 6 network or server, 7 output not written
-(disk full, reader closed the pipe), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`,
+(disk full, reader closed the pipe, stdout closed), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`,
     );
 
   outputOptions(
@@ -184,7 +184,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         .argument('[input]', 'file to encrypt; - or nothing: stdin')
         .option(
           '-o, --output <file>',
-          'write to FILE (renamed into place once complete); - or nothing: stdout',
+          'write to FILE (renamed into place once complete; an existing FIFO or device is written directly); - or nothing: stdout',
         )
         .option(
           '--identity <id>',
@@ -205,7 +205,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         .argument('[input]', 'file to decrypt; - or nothing: stdin')
         .option(
           '-o, --output <file>',
-          'write to FILE, renamed into place only once fully authenticated; - or nothing: stdout',
+          'write to FILE, renamed into place only once fully authenticated (an existing FIFO or device gets each chunk as it authenticates); - or nothing: stdout',
         )
         .option('--identity <id>', 'require the data to be bound to this identity'),
       'open',
@@ -263,9 +263,14 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
         keyOptions(
           root
             .command('cat')
-            .description("write an object's or a file's plaintext to stdout, whole or a byte range")
-            .argument('<object>', 's3://bucket/key, sos://zone/bucket/key, or a local file')
-            .option('--range <range>', 'plaintext bytes only: bytes=A-B, bytes=A- or bytes=-N (B inclusive)')
+            .description(
+              "write an object's or a file's plaintext to stdout, whole or a byte range; without any key, its bytes as stored (a warning says when they are sealstream data)",
+            )
+            .argument('<object>', 's3://bucket/key, sos://zone/bucket/key, a local file, or - for stdin')
+            .option(
+              '--range <range>',
+              'bytes=A-B, bytes=A- or bytes=-N (B inclusive): of the plaintext with a key, of the stored bytes without one; not for stdin',
+            )
             .option('--bind', 'client-side: require the object to be bound to its bucket/key')
             .option('--identity <id>', 'local files: require this identity'),
           'open',
@@ -501,7 +506,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   const fail = (err: unknown) => {
-    const failure = interruption(err) ?? err;
+    const failure = interruption(err) ?? failureWithOutcome(err);
     code = exitCodeOf(failure);
     reporter.failure(failureJson(failure), describeError(failure), hintOf(failure));
   };

@@ -11,10 +11,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Stats, unlinkSync, writeSync } from 'node:fs';
-import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { CliError, EXIT, localError, outputError, usage } from './exit.ts';
+import { localError, outputError, usage } from './exit.ts';
+import { makeFolders, removeFoldersMade, removeFoldersMadeSync } from './folders-made.ts';
 import { nativePageOffset } from './page-placement.ts';
 import { preallocate } from './preallocation.ts';
 import type { BlockOutput } from './sealing.ts';
@@ -37,8 +38,13 @@ export function warnStalePartialsWith(report: (message: string) => void): void {
   warn = report;
 }
 
-/** Removes this run's temporary files; for exit paths that cannot wait (a second signal, `exit`). */
-export function removeTemporariesSync(): void {
+/**
+ * Removes this run's temporary files, then the folders it made for its outputs that are empty;
+ * for exit paths that cannot wait (a second signal, `exit`).
+ * @returns How many temporary files there were.
+ */
+export function removeTemporariesSync(): number {
+  const count = temporaries.size;
   for (const path of temporaries) {
     try {
       unlinkSync(path);
@@ -47,6 +53,8 @@ export function removeTemporariesSync(): void {
     }
   }
   temporaries.clear();
+  removeFoldersMadeSync();
+  return count;
 }
 
 /** An output file being written under a temporary name. */
@@ -95,24 +103,29 @@ export async function pendingFile(
   const dir = dirname(path);
   const name = basename(path);
   const existing = await existingFile(path);
-  await mkdir(dir, { recursive: true }).catch((cause) => {
-    throw localError(cause, `the folder ${dir}`, 'cannot be made');
-  });
+  await makeFolders(dir);
   await removeStalePartials(dir, name);
   const temporary = join(dir, `.${name}.${process.pid}-${randomBytes(6).toString('hex')}${SUFFIX}`);
   let handle: FileHandle;
-  try {
-    handle = await open(temporary, 'wx', 0o600);
-  } catch (cause) {
-    throw new CliError(EXIT.ERROR, `cannot write in ${dir}: ${(cause as { code?: string }).code ?? cause}`, {
-      cause,
-    });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      handle = await open(temporary, 'wx', 0o600);
+      break;
+    } catch (cause) {
+      // another output of this run (cp -r) failed and removed the folder just made: made again
+      if ((cause as { code?: string }).code === 'ENOENT' && attempt < 3) {
+        await makeFolders(dir);
+        continue;
+      }
+      await removeFoldersMade(dir);
+      throw localError(cause, `the folder ${dir}`, 'cannot be written in');
+    }
   }
   temporaries.add(temporary);
   // a reservation that failed (a full disk) may still have reserved part: released at commit too
   const { reserve } = options;
   if (reserve !== undefined) preallocate(handle.fd, reserve);
-  const stream = fileSink(handle, path, NOTHING_LEFT);
+  const stream = fileSink(handle, path, () => NOTHING_LEFT);
   // started now, so that its start-up overlaps the caller's (keys, header); the file is new, so its
   // blocks are written from position 0, where the slots are placed for (page-placement.ts)
   const pageOffset = nativePageOffset();
@@ -205,6 +218,7 @@ export async function pendingFile(
       await close();
       await unlink(temporary).catch(() => {});
       if (temporaries.delete(temporary)) removed++;
+      await removeFoldersMade(dir);
     },
   };
 }
@@ -274,14 +288,23 @@ function isRunning(pid: number): boolean {
 /**
  * A file handle as a pipeline end. A failed write (ENOSPC, EIO, ...) fails the pipeline with a
  * `CliError` of exit code `OUTPUT`, told apart from the failures of earlier stages.
+ * @param left - What a failure leaves at `path`, in words, asked when it happens.
+ * @param wrote - Told 0 before each write starts (a blocked write may have gone out in part), then
+ *   the count of each one that went through.
  */
-export function fileSink(handle: FileHandle, path: string, left: string): Writable {
+export function fileSink(
+  handle: FileHandle,
+  path: string,
+  left: () => string,
+  wrote?: (bytes: number) => void,
+): Writable {
   return new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _encoding, callback) {
-      writeAll(handle, chunk).then(
+      wrote?.(0);
+      writeAll(handle, chunk, wrote).then(
         () => callback(),
-        (err) => callback(outputError(err, `writing ${path}`, left)),
+        (err) => callback(outputError(err, `writing ${path}`, left())),
       );
     },
   });
@@ -290,16 +313,25 @@ export function fileSink(handle: FileHandle, path: string, left: string): Writab
 /**
  * Writes all of `bytes` on this thread (a loop's writes to a regular file land in the page cache:
  * cheaper than a hand-off to libuv's thread pool and back), however many writes it takes.
+ * @param wrote - Told the count of each write that went through.
  */
-export function writeAllNow(fd: number, bytes: Uint8Array): void {
+export function writeAllNow(fd: number, bytes: Uint8Array, wrote?: (bytes: number) => void): void {
   for (let offset = 0; offset < bytes.byteLength; ) {
-    offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    const n = writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    offset += n;
+    wrote?.(n);
   }
 }
 
-/** Writes all of `bytes`, however many writes the system takes for it. */
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+/** Writes all of `bytes`, however many writes the system takes for it (in libuv's thread pool). */
+export async function writeAll(
+  handle: FileHandle,
+  bytes: Uint8Array,
+  wrote?: (bytes: number) => void,
+): Promise<void> {
   for (let offset = 0; offset < bytes.byteLength; ) {
-    offset += (await handle.write(bytes, offset, bytes.byteLength - offset)).bytesWritten;
+    const n = (await handle.write(bytes, offset, bytes.byteLength - offset)).bytesWritten;
+    offset += n;
+    wrote?.(n);
   }
 }

@@ -15,6 +15,7 @@
  */
 import { fstatSync, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { deliveredNote, deliveringTo, kindOf } from './delivered.ts';
 import { type CliError, outputError } from './exit.ts';
 
 let failure: CliError | undefined;
@@ -24,9 +25,20 @@ let started = false;
 /** What a failed stdout write leaves behind, for the message. */
 function leftBehind(): string {
   // a chunk that failed may have gone out in part, so only a lower bound is known
-  return written === 0
-    ? 'the output is incomplete'
-    : `the output is incomplete (at least ${written} bytes were written before)`;
+  return deliveredNote() ?? 'the output is incomplete';
+}
+
+/** Records the first write of output to stdout, which no failure can take back (`delivered.ts`). */
+function noteStarted(): void {
+  if (started) return;
+  started = true;
+  let kind: string | undefined;
+  try {
+    kind = kindOf(fstatSync(1), process.stdout.isTTY === true);
+  } catch {
+    kind = undefined;
+  }
+  deliveringTo('stdout', kind, () => written);
 }
 
 /**
@@ -38,15 +50,6 @@ export function watchStandardStreams(): void {
     failure ??= outputError(err, 'writing to stdout', leftBehind());
   });
   process.stderr.on('error', () => {});
-}
-
-/**
- * What went to stdout so far, for messages: `undefined` when nothing was handed to it, else the
- * bytes the operating system is known to have taken (a lower bound: a write in progress may have
- * gone out in part).
- */
-export function bytesWrittenToStdout(): number | undefined {
-  return started ? written : undefined;
 }
 
 let direct: boolean | undefined;
@@ -77,7 +80,7 @@ function writeAllSync(bytes: Uint8Array): void {
 export function writeStdout(chunk: Uint8Array | string): Promise<void> {
   return new Promise((resolve, reject) => {
     if (failure) return reject(failure);
-    if (chunk.length > 0) started = true;
+    if (chunk.length > 0) noteStarted();
     if (stdoutIsFile()) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       try {

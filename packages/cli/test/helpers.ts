@@ -2,7 +2,7 @@
  * Runs the built `sealstream` command as a user would: a child process, real files and pipes,
  * the local S3 server's settings in the standard AWS environment variables.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -117,4 +117,28 @@ export function tempDir(): string {
 /** Files in a folder, hidden ones included (temporary outputs start with a dot). */
 export function filesIn(dir: string): string[] {
   return readdirSync(dir).sort();
+}
+
+/** A word quoted for a POSIX shell. */
+export const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** `sealstream ARGS` as a shell command line (the built bin under this Node). */
+export const sealstream = (args: string[]): string => [process.execPath, bin, ...args].map(quote).join(' ');
+
+/**
+ * Runs a bash script, with the store's environment: for what only a shell sets up (closed
+ * descriptors, `>>` redirections, `ulimit`).
+ */
+export function bash(script: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: storeEnv() });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Waits until `condition` holds, checking every 50 ms; fails after 30 s naming `what`. */
+export async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

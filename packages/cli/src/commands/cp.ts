@@ -10,6 +10,7 @@ import { pipeline, type Readable, type Transform } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
 import { choosePartSize, getObject, isSosError, putObject } from '@sealstream/sos';
+import { outputHolds } from '../delivered.ts';
 import {
   encryptionFor,
   protectionOf,
@@ -18,7 +19,7 @@ import {
   storeEncryption,
 } from '../encryption.ts';
 import { CliError, describeError, EXIT, exitCodeOf, inContext, usage } from '../exit.ts';
-import { counting, fromWeb, interrupted, openInput, statInput, writeOutput } from '../io.ts';
+import { counting, fromWeb, interrupted, openInput, statInput, uploadUnderWay, writeOutput } from '../io.ts';
 import { hasKeyFlags, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { formatBytes, type Progress, type Reporter } from '../report.ts';
@@ -31,6 +32,7 @@ import {
   resumingText,
   stateDir,
 } from '../resume.ts';
+import { refuseOutputIsInput } from '../same-file.ts';
 import { warnIfSealed } from '../still-sealed.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
 
@@ -124,6 +126,7 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
     if (job.to.kind === 'remote') encryptionFor(settings, job.to, 'upload');
   }
   reporter.dataOnStdout = to.kind === 'stdio';
+  if (to.kind !== 'remote') outputHolds(settings.keys === undefined ? 'data' : 'authenticated plaintext');
   const known = jobs.every((j) => j.size !== undefined);
   const progress = reporter.progress('cp', known ? jobs.reduce((a, j) => a + j.size!, 0) : undefined);
   const done: Done[] = [];
@@ -197,7 +200,8 @@ function protectionText(d: Done): string {
 
 export function parallelOf(text: string | undefined): number {
   if (text === undefined) return 4;
-  const n = Number(text);
+  // decimal digits only: Number() also takes 0x10, 1e1, 4.0 and ' 8 '
+  const n = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw usage(`--parallel expected an integer from 1 to 64, got ${text}`);
   return n;
@@ -413,6 +417,7 @@ async function copyOne(
       ...(stillEncrypted ? { stillEncrypted: true as const } : {}),
     };
   }
+  refuseOutputIsInput(from, to);
   const opened = await openInput(from);
   await writeOutput(to, [opened.stream, counting(progress, (n) => (plain += n))]);
   return { ...base, size: plain, storedSize: undefined, clientSide: false, sseC: false, keyIds: [] };
@@ -473,6 +478,7 @@ async function uploadResumable(
         },
       },
     });
+  const done = uploadUnderWay(destination, true);
   try {
     let result: Awaited<ReturnType<typeof putObject>>;
     try {
@@ -497,6 +503,8 @@ async function uploadResumable(
     };
   } catch (err) {
     throw resumeFailure(err, path, to);
+  } finally {
+    done();
   }
 }
 
@@ -514,6 +522,7 @@ async function upload(
     size === undefined
       ? undefined
       : choosePartSize(p.clientSide ? ciphertextSize(size, MAX_HEADER_LENGTH) : size);
+  const done = uploadUnderWay(formatLocation(to), false);
   const result = await putObject({
     client: clientFor(to, flags),
     bucket: to.bucket,
@@ -522,6 +531,6 @@ async function upload(
     encryption,
     signal: interrupted,
     ...(partSize !== undefined ? { partSize } : {}),
-  });
+  }).finally(done);
   return { storedSize: result.size, ...p, keyIds: p.clientSide ? (settings.keys?.keyIds ?? []) : [] };
 }

@@ -19,6 +19,7 @@ import {
   PrivateKey,
   type PublicKeyType,
 } from '@sealstream/core';
+import { refuseClosedStdout } from '../closed-stdio.ts';
 import { CliError, EXIT, usage } from '../exit.ts';
 import { describeKey, readKeyFile } from '../keys.ts';
 import { pendingFile } from '../pending.ts';
@@ -71,6 +72,8 @@ export async function keygen(flags: KeygenFlags, reporter: Reporter): Promise<vo
   if (flags.out === undefined || flags.out === '-') {
     if (reporter.json) throw usage('--json output never carries keys: use keygen --out FILE --json');
     reporter.dataOnStdout = true;
+    // a key printed to a closed stdout would be lost while the run reports it made
+    refuseClosedStdout();
     await writeStdout(text);
     reporter.info(publicKey ? `Public key: ${publicKey}` : `key ID ${id}`);
     return;

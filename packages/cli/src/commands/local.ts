@@ -4,6 +4,7 @@
  */
 import { Duplex } from 'node:stream';
 import { decryptStream } from '@sealstream/core';
+import { outputHolds } from '../delivered.ts';
 import { usage } from '../exit.ts';
 import {
   counting,
@@ -18,6 +19,7 @@ import {
 import { describeRecipients, gatherKeys, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation } from '../location.ts';
 import { formatBytes, NO_PROGRESS, type Reporter } from '../report.ts';
+import { refuseOutputIsInput } from '../same-file.ts';
 import {
   type BlockOutput,
   LOOP_WRITE_BYTES,
@@ -57,6 +59,7 @@ export async function encryptCommand(
 ): Promise<void> {
   const source = localArg(input, 'input');
   const output = localArg(flags.output, 'output');
+  refuseOutputIsInput(source, output);
   refuseBinaryToTerminal(output, 'encrypted data');
   const keys = await gatherKeys(flags, reporter, 'seal');
   if (keys.recipients.length === 0) {
@@ -72,6 +75,7 @@ export async function encryptCommand(
   const file = await openInputFile(source);
   const opened = file ?? (await openInput(source));
   reporter.dataOnStdout = output.kind === 'stdio';
+  outputHolds('encrypted data');
   const {
     bytesIn: plain,
     bytesOut: sealed,
@@ -108,6 +112,7 @@ export async function decryptCommand(
 ): Promise<void> {
   const source = localArg(input, 'input');
   const output = localArg(flags.output, 'output');
+  refuseOutputIsInput(source, output);
   const keys = await gatherKeys(flags, reporter, 'open');
   if (keys.recipients.length === 0) {
     throw usage(
@@ -118,6 +123,8 @@ export async function decryptCommand(
   const file = await openInputFile(source);
   const opened = file ?? (await openInput(source));
   reporter.dataOnStdout = output.kind === 'stdio';
+  // each chunk is released only once it authenticated: what went out is true, but not all of it
+  outputHolds('authenticated plaintext');
   let matched: { keyId: string | undefined } | undefined;
   const onOpen = (keyId: string | undefined) => {
     matched = { keyId };

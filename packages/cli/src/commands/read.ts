@@ -21,6 +21,7 @@ import {
   parseRange,
   resolveRange,
 } from '@sealstream/sos';
+import { outputHolds } from '../delivered.ts';
 import { encryptionFor, type SseCFlags, storeEncryption } from '../encryption.ts';
 import { CliError, EXIT, inContext } from '../exit.ts';
 import { FileSource } from '../file-source.ts';
@@ -37,6 +38,7 @@ import {
 import type { KeyFlags } from '../keys.ts';
 import { formatLocation, parseLocation, type RemoteLocation } from '../location.ts';
 import type { Reporter } from '../report.ts';
+import { refuseOutputIsInput } from '../same-file.ts';
 import { openLoop } from '../sealing.ts';
 import { warnIfSealed } from '../still-sealed.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
@@ -54,8 +56,10 @@ export async function catCommand(target: string, flags: CatFlags, reporter: Repo
   // --range is HTTP text (the last byte inclusive); from here on it is [start, end) like everywhere
   const range = flags.range === undefined ? undefined : parseRange(flags.range);
   const rangeText = flags.range;
+  if (at.kind !== 'remote') refuseOutputIsInput(at, { kind: 'stdio' });
   const settings = await storeEncryption(flags, reporter, 'open');
   reporter.dataOnStdout = true;
+  outputHolds(settings.keys === undefined ? 'data' : 'authenticated plaintext');
   const progress = reporter.progress('cat', undefined);
   try {
     if (at.kind === 'remote') {
