@@ -19,6 +19,7 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { sendPutObject } from './body-sent.ts';
 import { describeError, SosError, UploadNotAbortedError } from './errors.ts';
 import { PartReader, type PartSource, type Sealing, SealingPartReader, type UploadBody } from './parts.ts';
 import { mayHaveReached, reachMark } from './reach.ts';
@@ -173,15 +174,12 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
     // one part's worth or less: a single PutObject, atomic like a completed multipart upload
     let out: PutObjectCommandOutput;
     try {
-      out = await client.send(
-        new PutObjectCommand({ ...rest, Body: first, ContentLength: first.byteLength }),
-        signal ? { abortSignal: signal } : {},
-      );
+      // an abort once the whole body has left waits for the answer (body-sent.ts)
+      const put = new PutObjectCommand({ ...rest, Body: first, ContentLength: first.byteLength });
+      out = await sendPutObject(client, put, first, signal, abortedError);
     } catch (err) {
       onFailure();
-      throw signal?.aborted
-        ? abortedError(signal, err)
-        : mapTransportError(err, `put ${rest.Bucket}/${rest.Key}`);
+      throw signal?.aborted ? err : mapTransportError(err, `put ${rest.Bucket}/${rest.Key}`);
     }
     try {
       options.checkPart?.(out);

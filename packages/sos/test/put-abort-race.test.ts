@@ -1,0 +1,158 @@
+/**
+ * A caller's abort racing the one PutObject of a small body: the call either resolves (the object
+ * is stored and reported) or rejects with ABORTED and leaves no object, or says that it may have
+ * been stored. Through the fault proxy, against the real store over TLS: the store's answer is
+ * held back after it stored the object and the abort fires meanwhile; or the body is held back.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { generateKey } from '@sealstream/core';
+import { describe, expect, inject, it } from 'vitest';
+import { type Encryption, putObject } from '../src/index.ts';
+import { bytes, codeOf, useTestBucket } from './helpers.ts';
+import { throughProxy, timed } from './support/through-proxy.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+let direct: S3Client;
+let bucket: string;
+useTestBucket((c, b) => {
+  direct = c;
+  bucket = b;
+});
+
+async function exists(key: string): Promise<boolean> {
+  return direct.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    (e) => e.$metadata?.httpStatusCode === 400, // 400: exists, but needs its SSE-C key
+  );
+}
+
+const modes: [string, () => Encryption][] = [
+  ['plain', () => 'none'],
+  ['SSE-C', () => ({ sseC: { key: generateKey() } })],
+  ['client-side', () => ({ clientSide: { keys: [generateKey()] } })],
+];
+
+describe.each(modes)(
+  'abort while the store holds back its answer to the PutObject (%s)',
+  (label, encryption) => {
+    it.each([1, 200 * KiB])(
+      '%i bytes: the call resolves with the object it stored (was: ABORTED saying nothing was created)',
+      async (size) => {
+        const key = `held-answer-${label}-${size}`;
+        await throughProxy([], async (proxy, client) => {
+          // one request first, so the TLS handshake is behind us: the next bytes down are the answer
+          await client.send(new HeadBucketCommand({ Bucket: bucket }));
+          const up = proxy.forwarded.up;
+          proxy.inject({
+            direction: 'down',
+            at: proxy.forwarded.down,
+            connection: 'total',
+            action: { kind: 'stall' },
+          });
+          const controller = new AbortController();
+          const put = timed(() =>
+            putObject({
+              client,
+              bucket,
+              key,
+              body: bytes(size),
+              encryption: encryption(),
+              signal: controller.signal,
+            }),
+          );
+          // the whole request has reached the store (and it has stored the object) before the abort
+          expect(await storedSoon(key)).toBe(true);
+          expect(proxy.forwarded.up).toBeGreaterThan(up + size);
+          controller.abort();
+          const { error, value } = await put;
+          // the body had left: the abort waits for the answer (here: after a retry) and reports the object
+          expect(error).toBeUndefined();
+          expect(value?.size).toBeGreaterThanOrEqual(size);
+          expect(await exists(key)).toBe(true);
+        });
+      },
+    );
+  },
+);
+
+/** Polls until `key` is stored (the store has taken the whole request), for at most 5 s. */
+async function storedSoon(key: string): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (await exists(key)) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+it('abort while the body is still on its way (the upload direction stalled): ABORTED, nothing stored', async () => {
+  const key = 'stalled-body';
+  await throughProxy([], async (proxy, client) => {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    // 1 MiB into a 7 MiB body (one PutObject): the rest cannot all wait in socket buffers
+    proxy.inject({
+      direction: 'up',
+      at: proxy.forwarded.up + MiB,
+      connection: 'total',
+      action: { kind: 'stall' },
+    });
+    const controller = new AbortController();
+    const put = putObject({
+      client,
+      bucket,
+      key,
+      body: bytes(7 * MiB),
+      encryption: 'none',
+      signal: controller.signal,
+    });
+    for (let i = 0; i < 200 && proxy.fired.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(proxy.fired).toHaveLength(1);
+    controller.abort();
+    const err = await put.catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('ABORTED');
+    expect((err as Error).message).toMatch(/no object was created/);
+    expect(await exists(key)).toBe(false);
+  });
+});
+
+it('a client that cannot tell whether the body has left (not made by createSosClient): ABORTED saying the object may have been stored', async () => {
+  const key = 'unknown-client';
+  const s3 = inject('s3');
+  await throughProxy([], async (proxy) => {
+    const client = new S3Client({
+      endpoint: proxy.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      requestHandler: { httpsAgent: new Agent({ ca: readFileSync(s3.caFile), keepAlive: true }) },
+    });
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }));
+      proxy.inject({
+        direction: 'down',
+        at: proxy.forwarded.down,
+        connection: 'total',
+        action: { kind: 'stall' },
+      });
+      const controller = new AbortController();
+      const put = putObject({
+        client,
+        bucket,
+        key,
+        body: bytes(1000),
+        encryption: 'none',
+        signal: controller.signal,
+      });
+      expect(await storedSoon(key)).toBe(true);
+      controller.abort();
+      const err = await put.catch((e: unknown) => e);
+      expect(await codeOf(Promise.reject(err))).toBe('ABORTED');
+      expect((err as Error).message).toMatch(new RegExp(`${bucket}/${key} may have been stored`));
+    } finally {
+      client.destroy();
+    }
+  });
+});
