@@ -440,9 +440,10 @@ async function continuePlan(
     await removeJournal(journalPath);
     return { kind: 'plan', plan: undefined };
   }
-  // trust a part when the server and the journal agree on it, or when the server holds exactly
-  // the bytes the part must have (stored but not journaled: interrupted between the answer and the
-  // journal write, or the answer lost)
+  // trust a part when the server and the journal agree on it and it has the size the plan gives its
+  // number (a journal edited or damaged into another plan would otherwise complete an object from
+  // parts that do not fit together), or when the server holds exactly the bytes the part must have
+  // (stored but not journaled: interrupted between the answer and the journal write, or the answer lost)
   const trusted: JournalPart[] = [];
   let resent = 0;
   const bounds = (n: number): [number, number] => [
@@ -451,7 +452,14 @@ async function continuePlan(
   ];
   for (const part of journal.parts) {
     const server = listed.get(part.number);
-    if (server !== undefined && server.ETag === part.etag && server.Size === part.size) trusted.push(part);
+    const [start, end] = bounds(part.number);
+    if (
+      server !== undefined &&
+      server.ETag === part.etag &&
+      server.Size === part.size &&
+      part.size === end - start
+    )
+      trusted.push(part);
   }
   for (const [number, server] of listed) {
     if (trusted.some((p) => p.number === number) || number > journal.plan.parts) continue;
