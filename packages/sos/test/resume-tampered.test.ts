@@ -73,3 +73,69 @@ describe.each(modes)(
     });
   },
 );
+
+/** A first attempt of `key` from `path`, interrupted once part 1 is stored: its journal. */
+async function interrupted(key: string, path: string, encryption: Encryption): Promise<string> {
+  const journal = join(dir, `${key}.journal`);
+  const controller = new AbortController();
+  const err = await putObject({
+    client,
+    bucket,
+    key,
+    body: path,
+    encryption,
+    partSize: PART,
+    queueSize: 1,
+    signal: controller.signal,
+    onProgress: (p) => p.loaded >= PART && controller.abort(),
+    resume: { journal },
+  }).catch((e: unknown) => e);
+  expect((err as Error).name).toBe('UploadResumableError');
+  return journal;
+}
+
+describe('a journal whose header is that of another upload under the same keys (client-side)', () => {
+  it('the parts would be sealed under another data key than part 1: JOURNAL_INVALID (was: completed, undecryptable past part 1)', async () => {
+    const encryption: Encryption = { clientSide: { keys: generateKey() } };
+    const path = join(dir, 'header-swap.bin');
+    const data = new Uint8Array(randomBytes(12 * MiB));
+    writeFileSync(path, data);
+    const journalA = await interrupted('header-a', path, encryption);
+    const journalB = await interrupted('header-b', path, encryption);
+    const a = JSON.parse(readFileSync(journalA, 'utf8')) as Journal;
+    const b = JSON.parse(readFileSync(journalB, 'utf8')) as Journal;
+    expect(a.header).not.toBe(b.header);
+    writeFileSync(journalA, JSON.stringify({ ...a, header: b.header }));
+    const outcome = await putObject({
+      client,
+      bucket,
+      key: 'header-a',
+      body: path,
+      encryption,
+      resume: { journal: journalA },
+    }).then(
+      () => 'completed',
+      (e: { code?: string }) => e.code,
+    );
+    expect(outcome).toBe('JOURNAL_INVALID');
+    // nothing was completed, and restart starts over into an object that decrypts exactly
+    await putObject({
+      client,
+      bucket,
+      key: 'header-a',
+      body: path,
+      encryption,
+      resume: { journal: journalA, restart: true },
+    });
+    const got = await collect((await getObject({ client, bucket, key: 'header-a', encryption })).body);
+    expect(sameBytes(got, data)).toBe(true);
+    await putObject({
+      client,
+      bucket,
+      key: 'header-b',
+      body: path,
+      encryption,
+      resume: { journal: journalB, restart: true },
+    });
+  });
+});

@@ -482,6 +482,7 @@ async function continuePlan(
   for (const part of journal.parts) {
     if (!listed.has(part.number)) resent += part.size;
   }
+  await checkJournaledHeader(journal, journalPath, listed, trusted, maker, encryption);
   return {
     kind: 'plan',
     plan: {
@@ -492,6 +493,36 @@ async function continuePlan(
       existing: { uploadId: journal.uploadId, created: journal.created, parts: trusted, resent },
     },
   };
+}
+
+/**
+ * Checks that the journaled header is the one part 1 on the store carries, when part 1 is kept:
+ * the parts still to send are sealed under the journal's header, and under another one (a journal
+ * edited, or given the header of another upload under the same keys) the completed object would
+ * not decrypt past part 1. Part 1 is made again and its MD5 compared with the store's ETag; with
+ * SSE-C the ETag is no MD5 and this cannot be checked.
+ * @throws {SosError} `JOURNAL_INVALID` when they differ.
+ */
+async function checkJournaledHeader(
+  journal: Journal,
+  journalPath: string,
+  listed: Map<number, Part>,
+  trusted: JournalPart[],
+  maker: PartMaker,
+  encryption: ResolvedEncryption,
+): Promise<void> {
+  const stored = listed.get(1);
+  if (encryption.clientSide === undefined || encryption.sseC !== undefined || stored === undefined) return;
+  if (!trusted.some((p) => p.number === 1)) return;
+  const end = Math.min(journal.plan.partSize, journal.plan.sealedSize);
+  const bytes = new Uint8Array(end);
+  await maker.make(0, end, bytes);
+  if (md5Etag(bytes) !== stored.ETag) {
+    throw new SosError(
+      'JOURNAL_INVALID',
+      `the upload journal ${journalPath} does not hold the header that part 1 of upload ${journal.uploadId} carries on the store (edited, or copied from another upload): the parts still to send would not decrypt with it. Pass restart to abandon that upload and start over`,
+    );
+  }
 }
 
 /**
