@@ -156,3 +156,20 @@ it('a client that cannot tell whether the body has left (not made by createSosCl
     }
   });
 });
+
+it('abort just after the PutObject completed (from onProgress): the call resolves with the object it stored', async () => {
+  const key = 'abort-after-answer';
+  const controller = new AbortController();
+  const out = await putObject({
+    client: direct,
+    bucket,
+    key,
+    body: bytes(1000),
+    encryption: 'none',
+    signal: controller.signal,
+    onProgress: () => controller.abort(),
+  });
+  expect(controller.signal.aborted).toBe(true);
+  expect(out.size).toBe(1000);
+  expect(await exists(key)).toBe(true);
+});
