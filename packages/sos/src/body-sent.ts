@@ -85,9 +85,12 @@ export async function sendPutObject(
     // an answer with an error status: the store stored nothing
     if (!mayHaveArrived || httpStatus(err) !== undefined) throw nothingStored(signal, err);
     const { Bucket, Key } = command.input;
+    const when = reporting
+      ? 'after the whole body of its PutObject had left, and the answer did not come in time'
+      : 'while its PutObject was in flight';
     throw new SosError(
       'ABORTED',
-      `upload aborted while the store was receiving its PutObject, which had sent the whole body: ${Bucket}/${Key} may have been stored all the same (check it, and delete it if unwanted)`,
+      `upload aborted ${when}: ${Bucket}/${Key} may have been stored all the same (check it, and delete it if unwanted)`,
       { cause: signal.reason ?? err },
     );
   } finally {

@@ -143,7 +143,8 @@ export type { UploadBody } from './parts.ts';
  * the body one at a time, and a part is read only when a worker is free.
  * @throws {SosError} `ABORTED` when `signal` fires; `INVALID_ARGUMENT` past 10,000 parts;
  *   otherwise the underlying error. Afterwards no part is left on the server and no object was
- *   created (unless `keepWrittenOnFailure`).
+ *   created (unless `keepWrittenOnFailure`), except for an abort of a single PutObject whose body
+ *   had left, which says that the object may have been stored (see body-sent.ts).
  */
 export async function uploadObject(options: UploadObjectOptions): Promise<UploadResult> {
   const { client, params, signal } = options;
