@@ -139,3 +139,49 @@ describe('a journal whose header is that of another upload under the same keys (
     });
   });
 });
+
+describe('a client-side journal edited to say "none"', () => {
+  it('resumed without encryption: JOURNAL_INVALID, not an object of sealed part 1 and plaintext after (was: completed, a mix)', async () => {
+    const path = join(dir, 'mode-edit.bin');
+    const data = new Uint8Array(randomBytes(12 * MiB));
+    writeFileSync(path, data);
+    const journal = await interrupted('mode-edit', path, { clientSide: { keys: generateKey() } });
+    const j = JSON.parse(readFileSync(journal, 'utf8')) as Journal;
+    const { header: _header, ...rest } = j;
+    const sealedSize = j.source.size;
+    writeFileSync(
+      journal,
+      JSON.stringify({
+        ...rest,
+        encryption: 'none',
+        plan: { ...j.plan, sealedSize, parts: Math.ceil(sealedSize / j.plan.partSize) },
+      }),
+    );
+    const outcome = await putObject({
+      client,
+      bucket,
+      key: 'mode-edit',
+      body: path,
+      encryption: 'none',
+      resume: { journal },
+    }).then(
+      () => 'completed',
+      (e: { code?: string }) => e.code,
+    );
+    expect(outcome).toBe('JOURNAL_INVALID');
+    await putObject({
+      client,
+      bucket,
+      key: 'mode-edit',
+      body: path,
+      encryption: 'none',
+      resume: { journal, restart: true },
+    });
+    const got = await collect(
+      (
+        await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'mode-edit' }))
+      ).Body!.transformToWebStream(),
+    );
+    expect(sameBytes(got, data)).toBe(true);
+  });
+});

@@ -482,7 +482,7 @@ async function continuePlan(
   for (const part of journal.parts) {
     if (!listed.has(part.number)) resent += part.size;
   }
-  await checkJournaledHeader(journal, journalPath, listed, trusted, maker, encryption);
+  await checkPartOne(journal, journalPath, listed, trusted, maker, encryption);
   return {
     kind: 'plan',
     plan: {
@@ -496,14 +496,15 @@ async function continuePlan(
 }
 
 /**
- * Checks that the journaled header is the one part 1 on the store carries, when part 1 is kept:
- * the parts still to send are sealed under the journal's header, and under another one (a journal
- * edited, or given the header of another upload under the same keys) the completed object would
- * not decrypt past part 1. Part 1 is made again and its MD5 compared with the store's ETag; with
- * SSE-C the ETag is no MD5 and this cannot be checked.
+ * Checks that part 1 on the store is the one the journal describes, when it is kept: the parts
+ * still to send are made from the journal (its header, client-side; the file as it is, without
+ * encryption), and from a journal edited (another mode, say) or given another upload's header
+ * under the same keys, the completed object would be parts that do not belong together (sealed
+ * under two data keys, or sealed bytes then plaintext). Part 1 is made again and its MD5 compared
+ * with the store's ETag; with SSE-C the ETag is no MD5 and this cannot be checked.
  * @throws {SosError} `JOURNAL_INVALID` when they differ.
  */
-async function checkJournaledHeader(
+async function checkPartOne(
   journal: Journal,
   journalPath: string,
   listed: Map<number, Part>,
@@ -512,7 +513,7 @@ async function checkJournaledHeader(
   encryption: ResolvedEncryption,
 ): Promise<void> {
   const stored = listed.get(1);
-  if (encryption.clientSide === undefined || encryption.sseC !== undefined || stored === undefined) return;
+  if (encryption.sseC !== undefined || stored === undefined) return;
   if (!trusted.some((p) => p.number === 1)) return;
   const end = Math.min(journal.plan.partSize, journal.plan.sealedSize);
   const bytes = new Uint8Array(end);
@@ -520,7 +521,7 @@ async function checkJournaledHeader(
   if (md5Etag(bytes) !== stored.ETag) {
     throw new SosError(
       'JOURNAL_INVALID',
-      `the upload journal ${journalPath} does not hold the header that part 1 of upload ${journal.uploadId} carries on the store (edited, or copied from another upload): the parts still to send would not decrypt with it. Pass restart to abandon that upload and start over`,
+      `the upload journal ${journalPath} does not describe part 1 of upload ${journal.uploadId} as the store holds it (${journal.encryption === 'none' ? "the file's first bytes" : 'its header'} differ: edited, or copied from another upload): the parts still to send would not belong with it. Pass restart to abandon that upload and start over`,
     );
   }
 }
