@@ -198,3 +198,55 @@ describe('the page side against the RGW', () => {
     }
   });
 });
+
+describe('the page side facing a careless presigner', () => {
+  const encryption = { recipients: [generateKey()] };
+  const unused = {
+    partUrl: () => Promise.reject(new Error('never reached')),
+    complete: () => Promise.reject(new Error('never reached')),
+    abort: () => Promise.reject(new Error('never reached')),
+  };
+
+  test('create resolving without an uploadId: INVALID_ARGUMENT, nothing sent, the source stream let go', async () => {
+    for (const created of [{}, { uploadId: '' }, { uploadId: 7 }, undefined]) {
+      let fetched = 0;
+      let cancelled = false;
+      const source = new ReadableStream<Uint8Array>({
+        pull: (c) => c.enqueue(bytes(1000)),
+        cancel: () => {
+          cancelled = true;
+        },
+      });
+      const err = await uploadSealed(source, {
+        encryption,
+        presigner: { create: async () => created as never, ...unused },
+        fetch: (async () => {
+          fetched++;
+          return new Response('');
+        }) as typeof fetch,
+      }).catch((e: unknown) => e);
+      expect(await codeOf(Promise.reject(err)), JSON.stringify(created)).toBe('INVALID_ARGUMENT');
+      expect(fetched).toBe(0);
+      await new Promise((r) => setTimeout(r, 50)); // the cancel travels up the pipe chain
+      expect(cancelled, JSON.stringify(created)).toBe(true);
+    }
+  });
+
+  test('create throwing: its error, and the source stream let go', async () => {
+    let cancelled = false;
+    const source = new ReadableStream<Uint8Array>({
+      pull: (c) => c.enqueue(bytes(1000)),
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    const down = new Error('the page server is down');
+    const err = await uploadSealed(source, {
+      encryption,
+      presigner: { create: () => Promise.reject(down), ...unused },
+    }).catch((e: unknown) => e);
+    expect(err).toBe(down);
+    await new Promise((r) => setTimeout(r, 50)); // the cancel travels up the pipe chain
+    expect(cancelled).toBe(true);
+  });
+});

@@ -156,7 +156,22 @@ export async function uploadSealed(
   );
   const sealed = counted.pipeThrough(encryptStream(options.encryption)).getReader();
 
-  const { uploadId } = await options.presigner.create();
+  let created: { uploadId?: unknown } | undefined;
+  try {
+    created = await options.presigner.create();
+  } catch (err) {
+    // nothing was created: the source is let go (a stream is cancelled, not left locked)
+    await sealed.cancel(err).catch(() => {});
+    throw err;
+  }
+  const uploadId = created?.uploadId;
+  if (typeof uploadId !== 'string' || uploadId === '') {
+    await sealed.cancel().catch(() => {});
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      `${name}: the presigner's create gave no uploadId (${JSON.stringify(uploadId) ?? typeof uploadId}): it must resolve to { uploadId } as createPresignedUpload does`,
+    );
+  }
   // Cancels the part PUTs in flight when the upload fails or is aborted.
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal?.reason);
