@@ -15,6 +15,7 @@ import {
   presignHead,
   presignUploadPart,
 } from '../src/presign.ts';
+import { PresignedSource } from '../src/presigned/download.ts';
 import { uploadSealed } from '../src/presigned/upload.ts';
 import { bytes, codeOf, openUploads, useTestBucket } from './helpers.ts';
 
@@ -248,5 +249,22 @@ describe('the page side facing a careless presigner', () => {
     expect(err).toBe(down);
     await new Promise((r) => setTimeout(r, 50)); // the cancel travels up the pipe chain
     expect(cancelled).toBe(true);
+  });
+});
+
+describe('the page side facing a store that ignores Range (fetch faked at its seam)', () => {
+  const answer = (headers: Record<string, string>) =>
+    (async () => new Response(new Uint8Array(100), { status: 200, headers })) as unknown as typeof fetch;
+
+  test('a 200 without Content-Length, or with a malformed one: SERVER_FAULT, not an empty object', async () => {
+    for (const headers of [{ etag: '"e"' }, { etag: '"e"', 'content-length': 'lots' }]) {
+      const fetch = answer(headers);
+      const err = await PresignedSource.open('https://store.invalid/o', { fetch }).catch((e: unknown) => e);
+      expect(await codeOf(Promise.reject(err)), JSON.stringify(headers)).toBe('SERVER_FAULT');
+    }
+    const source = await PresignedSource.open('https://store.invalid/o', {
+      fetch: answer({ etag: '"e"', 'content-length': '100' }),
+    });
+    expect(source.size).toBe(100);
   });
 });
