@@ -6,12 +6,12 @@
 import { appendFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { generateKey } from '@sealstream/core';
 import { describe, expect, it } from 'vitest';
 import { fileBody } from '../src/body.node.ts';
 import { type Encryption, putObject } from '../src/index.ts';
-import { bytes, codeOf, openUploads, scratchDir, useTestBucket } from './helpers.ts';
+import { bytes, codeOf, objectExists, openUploads, scratchDir, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const dir = scratchDir('body-states');
@@ -22,12 +22,7 @@ useTestBucket((c, b) => {
   bucket = b;
 });
 
-async function exists(key: string): Promise<boolean> {
-  return client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
-    () => true,
-    (e) => e.$metadata?.httpStatusCode === 400, // 400: exists, but needs its SSE-C key
-  );
-}
+const exists = (key: string) => objectExists(client, bucket, key);
 
 /** A web stream of `pieces` 1 MiB pieces that errors instead of giving piece `failAt`. */
 function webPieces(pieces: number, failAt?: number): ReadableStream<Uint8Array> {

@@ -147,6 +147,14 @@ describe('the server helper refuses hostile input with INVALID_ARGUMENT, before 
   });
 });
 
+/** A small sealed upload through `presigner` to the RGW; its error, or its result. */
+const sealedUpload = (presigner: Parameters<typeof uploadSealed>[1]['presigner']) =>
+  uploadSealed(new Blob([bytes(1000)]), {
+    encryption: { recipients: [generateKey()] },
+    presigner,
+    fetch: caFetch,
+  }).catch((e: unknown) => e);
+
 describe('the page side against the RGW', () => {
   test('an expired part URL: ACCESS_DENIED, and the upload is aborted', async () => {
     const key = 'presigned/expired';
@@ -160,11 +168,7 @@ describe('the page side against the RGW', () => {
       complete: () => Promise.reject(new Error('never reached')),
       abort: (uploadId: string) => abortPresignedUpload(client, { bucket, key, uploadId }),
     };
-    const err = await uploadSealed(new Blob([bytes(1000)]), {
-      encryption: { recipients: [generateKey()] },
-      presigner,
-      fetch: caFetch,
-    }).catch((e: unknown) => e);
+    const err = await sealedUpload(presigner);
     expect(await codeOf(Promise.reject(err))).toBe('ACCESS_DENIED');
     expect((err as Error).message).toMatch(/expired/);
     expect(await openUploads(client, bucket)).toBe(0);
@@ -184,11 +188,7 @@ describe('the page side against the RGW', () => {
           completePresignedUpload(client, { bucket, key, uploadId, parts }),
         abort: (uploadId: string) => abortPresignedUpload(client, { bucket, key, uploadId }),
       };
-      const err = await uploadSealed(new Blob([bytes(1000)]), {
-        encryption: { recipients: [generateKey()] },
-        presigner,
-        fetch: caFetch,
-      }).catch((e: unknown) => e);
+      const err = await sealedUpload(presigner);
       expect(await codeOf(Promise.reject(err)), wrong).toBe('INVALID_ARGUMENT');
       const listed = await client.send(
         new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: other.uploadId }),
@@ -199,6 +199,18 @@ describe('the page side against the RGW', () => {
     }
   });
 });
+
+/** An endless source stream that tells whether it was cancelled. */
+function endlessSource(): { source: ReadableStream<Uint8Array>; cancelled: () => boolean } {
+  let cancelled = false;
+  const source = new ReadableStream<Uint8Array>({
+    pull: (c) => c.enqueue(bytes(1000)),
+    cancel: () => {
+      cancelled = true;
+    },
+  });
+  return { source, cancelled: () => cancelled };
+}
 
 describe('the page side facing a careless presigner', () => {
   const encryption = { recipients: [generateKey()] };
@@ -211,13 +223,7 @@ describe('the page side facing a careless presigner', () => {
   test('create resolving without an uploadId: INVALID_ARGUMENT, nothing sent, the source stream let go', async () => {
     for (const created of [{}, { uploadId: '' }, { uploadId: 7 }, undefined]) {
       let fetched = 0;
-      let cancelled = false;
-      const source = new ReadableStream<Uint8Array>({
-        pull: (c) => c.enqueue(bytes(1000)),
-        cancel: () => {
-          cancelled = true;
-        },
-      });
+      const { source, cancelled } = endlessSource();
       const err = await uploadSealed(source, {
         encryption,
         presigner: { create: async () => created as never, ...unused },
@@ -229,18 +235,12 @@ describe('the page side facing a careless presigner', () => {
       expect(await codeOf(Promise.reject(err)), JSON.stringify(created)).toBe('INVALID_ARGUMENT');
       expect(fetched).toBe(0);
       await new Promise((r) => setTimeout(r, 50)); // the cancel travels up the pipe chain
-      expect(cancelled, JSON.stringify(created)).toBe(true);
+      expect(cancelled(), JSON.stringify(created)).toBe(true);
     }
   });
 
   test('create throwing: its error, and the source stream let go', async () => {
-    let cancelled = false;
-    const source = new ReadableStream<Uint8Array>({
-      pull: (c) => c.enqueue(bytes(1000)),
-      cancel: () => {
-        cancelled = true;
-      },
-    });
+    const { source, cancelled } = endlessSource();
     const down = new Error('the page server is down');
     const err = await uploadSealed(source, {
       encryption,
@@ -248,7 +248,7 @@ describe('the page side facing a careless presigner', () => {
     }).catch((e: unknown) => e);
     expect(err).toBe(down);
     await new Promise((r) => setTimeout(r, 50)); // the cancel travels up the pipe chain
-    expect(cancelled).toBe(true);
+    expect(cancelled()).toBe(true);
   });
 });
 
@@ -257,7 +257,8 @@ describe('the page side facing a store that ignores Range (fetch faked at its se
     (async () => new Response(new Uint8Array(100), { status: 200, headers })) as unknown as typeof fetch;
 
   test('a 200 without Content-Length, or with a malformed one: SERVER_FAULT, not an empty object', async () => {
-    for (const headers of [{ etag: '"e"' }, { etag: '"e"', 'content-length': 'lots' }]) {
+    const answers: Record<string, string>[] = [{ etag: '"e"' }, { etag: '"e"', 'content-length': 'lots' }];
+    for (const headers of answers) {
       const fetch = answer(headers);
       const err = await PresignedSource.open('https://store.invalid/o', { fetch }).catch((e: unknown) => e);
       expect(await codeOf(Promise.reject(err)), JSON.stringify(headers)).toBe('SERVER_FAULT');

@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { generateKey } from '@sealstream/core';
 import { describe, expect, inject, it } from 'vitest';
 import { type Encryption, putObject } from '../src/index.ts';
-import { bytes, codeOf, useTestBucket } from './helpers.ts';
+import { bytes, codeOf, objectExists, useTestBucket } from './helpers.ts';
+import type { FaultProxy } from './support/fault-proxy.ts';
 import { throughProxy, timed } from './support/through-proxy.ts';
 
 const KiB = 1024;
@@ -22,11 +23,21 @@ useTestBucket((c, b) => {
   bucket = b;
 });
 
-async function exists(key: string): Promise<boolean> {
-  return direct.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
-    () => true,
-    (e) => e.$metadata?.httpStatusCode === 400, // 400: exists, but needs its SSE-C key
-  );
+const exists = (key: string) => objectExists(direct, bucket, key);
+
+/**
+ * Arms a stall of the next bytes in `direction` (`skip` bytes on), after one request has set up
+ * the connection: the TLS handshake is behind, so the next bytes down are an answer, up a request.
+ */
+async function stallNext(
+  proxy: FaultProxy,
+  client: S3Client,
+  direction: 'up' | 'down',
+  skip = 0,
+): Promise<void> {
+  await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  const at = proxy.forwarded[direction] + skip;
+  proxy.inject({ direction, at, connection: 'total', action: { kind: 'stall' } });
 }
 
 const modes: [string, () => Encryption][] = [
@@ -43,15 +54,8 @@ describe.each(modes)(
       async (size) => {
         const key = `held-answer-${label}-${size}`;
         await throughProxy([], async (proxy, client) => {
-          // one request first, so the TLS handshake is behind us: the next bytes down are the answer
-          await client.send(new HeadBucketCommand({ Bucket: bucket }));
+          await stallNext(proxy, client, 'down');
           const up = proxy.forwarded.up;
-          proxy.inject({
-            direction: 'down',
-            at: proxy.forwarded.down,
-            connection: 'total',
-            action: { kind: 'stall' },
-          });
           const controller = new AbortController();
           const put = timed(() =>
             putObject({
@@ -90,14 +94,8 @@ async function storedSoon(key: string): Promise<boolean> {
 it('abort while the body is still on its way (the upload direction stalled): ABORTED, nothing stored', async () => {
   const key = 'stalled-body';
   await throughProxy([], async (proxy, client) => {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
     // 1 MiB into a 7 MiB body (one PutObject): the rest cannot all wait in socket buffers
-    proxy.inject({
-      direction: 'up',
-      at: proxy.forwarded.up + MiB,
-      connection: 'total',
-      action: { kind: 'stall' },
-    });
+    await stallNext(proxy, client, 'up', MiB);
     const controller = new AbortController();
     const put = putObject({
       client,
@@ -130,13 +128,7 @@ it('a client that cannot tell whether the body has left (not made by createSosCl
       requestHandler: { httpsAgent: new Agent({ ca: readFileSync(s3.caFile), keepAlive: true }) },
     });
     try {
-      await client.send(new HeadBucketCommand({ Bucket: bucket }));
-      proxy.inject({
-        direction: 'down',
-        at: proxy.forwarded.down,
-        connection: 'total',
-        action: { kind: 'stall' },
-      });
+      await stallNext(proxy, client, 'down');
       const controller = new AbortController();
       const put = putObject({
         client,

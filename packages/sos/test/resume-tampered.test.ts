@@ -11,7 +11,7 @@ import { generateKey } from '@sealstream/core';
 import { describe, expect, it } from 'vitest';
 import { type Encryption, getObject, putObject } from '../src/index.ts';
 import type { Journal } from '../src/resume/journal.ts';
-import { collect, sameBytes, scratchDir, useTestBucket } from './helpers.ts';
+import { codeOf, collect, sameBytes, scratchDir, useTestBucket } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -22,6 +22,26 @@ useTestBucket((c, b) => {
   bucket = b;
 });
 const dir = scratchDir('resume-tampered');
+
+/** A first attempt of `key` from `path`, interrupted once part 1 is stored: its journal. */
+async function interrupted(key: string, path: string, encryption: Encryption): Promise<string> {
+  const journal = join(dir, `${key}.journal`);
+  const controller = new AbortController();
+  const err = await putObject({
+    client,
+    bucket,
+    key,
+    body: path,
+    encryption,
+    partSize: PART,
+    queueSize: 1,
+    signal: controller.signal,
+    onProgress: (p) => p.loaded >= PART && controller.abort(),
+    resume: { journal },
+  }).catch((e: unknown) => e);
+  expect((err as Error).name).toBe('UploadResumableError');
+  return journal;
+}
 
 const modes: [string, Encryption][] = [
   ['plain', 'none'],
@@ -36,21 +56,7 @@ describe.each(modes)(
       const path = join(dir, `${label}.bin`);
       const data = new Uint8Array(randomBytes(12 * MiB));
       writeFileSync(path, data);
-      const journal = join(dir, `${label}.journal`);
-      const controller = new AbortController();
-      const err = await putObject({
-        client,
-        bucket,
-        key,
-        body: path,
-        encryption,
-        partSize: PART,
-        queueSize: 1,
-        signal: controller.signal,
-        onProgress: (p) => p.loaded >= PART && controller.abort(),
-        resume: { journal },
-      }).catch((e: unknown) => e);
-      expect((err as Error).name).toBe('UploadResumableError');
+      const journal = await interrupted(key, path, encryption);
       const j = JSON.parse(readFileSync(journal, 'utf8')) as Journal;
       expect(j.parts.map((p) => p.size)).toEqual([PART]);
       // a consistent-looking plan with 6 MiB parts: part 1 on the server holds only 5 MiB of them
@@ -74,26 +80,6 @@ describe.each(modes)(
   },
 );
 
-/** A first attempt of `key` from `path`, interrupted once part 1 is stored: its journal. */
-async function interrupted(key: string, path: string, encryption: Encryption): Promise<string> {
-  const journal = join(dir, `${key}.journal`);
-  const controller = new AbortController();
-  const err = await putObject({
-    client,
-    bucket,
-    key,
-    body: path,
-    encryption,
-    partSize: PART,
-    queueSize: 1,
-    signal: controller.signal,
-    onProgress: (p) => p.loaded >= PART && controller.abort(),
-    resume: { journal },
-  }).catch((e: unknown) => e);
-  expect((err as Error).name).toBe('UploadResumableError');
-  return journal;
-}
-
 describe('a journal whose header is that of another upload under the same keys (client-side)', () => {
   it('the parts would be sealed under another data key than part 1: JOURNAL_INVALID (was: completed, undecryptable past part 1)', async () => {
     const encryption: Encryption = { clientSide: { keys: generateKey() } };
@@ -106,16 +92,15 @@ describe('a journal whose header is that of another upload under the same keys (
     const b = JSON.parse(readFileSync(journalB, 'utf8')) as Journal;
     expect(a.header).not.toBe(b.header);
     writeFileSync(journalA, JSON.stringify({ ...a, header: b.header }));
-    const outcome = await putObject({
-      client,
-      bucket,
-      key: 'header-a',
-      body: path,
-      encryption,
-      resume: { journal: journalA },
-    }).then(
-      () => 'completed',
-      (e: { code?: string }) => e.code,
+    const outcome = await codeOf(
+      putObject({
+        client,
+        bucket,
+        key: 'header-a',
+        body: path,
+        encryption,
+        resume: { journal: journalA },
+      }),
     );
     expect(outcome).toBe('JOURNAL_INVALID');
     // nothing was completed, and restart starts over into an object that decrypts exactly
@@ -157,16 +142,15 @@ describe('a client-side journal edited to say "none"', () => {
         plan: { ...j.plan, sealedSize, parts: Math.ceil(sealedSize / j.plan.partSize) },
       }),
     );
-    const outcome = await putObject({
-      client,
-      bucket,
-      key: 'mode-edit',
-      body: path,
-      encryption: 'none',
-      resume: { journal },
-    }).then(
-      () => 'completed',
-      (e: { code?: string }) => e.code,
+    const outcome = await codeOf(
+      putObject({
+        client,
+        bucket,
+        key: 'mode-edit',
+        body: path,
+        encryption: 'none',
+        resume: { journal },
+      }),
     );
     expect(outcome).toBe('JOURNAL_INVALID');
     await putObject({
