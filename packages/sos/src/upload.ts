@@ -180,7 +180,11 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
       out = await sendPutObject(client, put, first, signal, abortedError);
     } catch (err) {
       onFailure();
-      throw signal?.aborted ? err : mapTransportError(err, `put ${rest.Bucket}/${rest.Key}`);
+      // sendPutObject's ABORTED says whether the object may have been stored: kept as it is
+      if (err instanceof SosError && err.code === 'ABORTED') throw err;
+      throw signal?.aborted
+        ? abortedError(signal, err)
+        : mapTransportError(err, `put ${rest.Bucket}/${rest.Key}`);
     }
     try {
       options.checkPart?.(out);
