@@ -6,13 +6,16 @@
  * bound): the call then resolves with the object stored, or says that it may have been stored.
  *
  * Knowing the point takes a client that reports it: the Node entry's `createSosClient` sends
- * bodies through a stream that notes when its last byte was handed to the connection
- * (sliced-body.ts). With any other client (the browser entry's `fetch`), the abort cancels at once
- * and its error says that the object may have been stored.
+ * bodies through a stream that notes when its last byte was handed to the request (sliced-body.ts),
+ * and its agent tells whether any connection reached the store (reach.ts: bytes handed over while
+ * the connection is still being made wait in the request). With any other client (the browser
+ * entry's `fetch`), the abort cancels at once and its error says that the object may have been
+ * stored.
  * @module
  */
 import type { PutObjectCommand, PutObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { SosError } from './errors.ts';
+import { mayHaveReached, reachMark } from './reach.ts';
 import { httpStatus } from './sse-c.ts';
 import { timeoutsOf } from './timeouts.ts';
 
@@ -60,11 +63,13 @@ export async function sendPutObject(
   const reporting = reportingClients.has(client);
   const watch = { sent: false };
   if (reporting) watched.set(body, watch);
+  // bytes handed over before any connection reached the store wait in the request's buffer
+  const reach = reachMark(client);
   const request = new AbortController();
   let mayHaveArrived = false;
   let bound: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
-    if (reporting && !watch.sent) {
+    if (reporting && !(watch.sent && mayHaveReached(client, reach))) {
       request.abort(signal.reason);
       return;
     }

@@ -41,12 +41,10 @@ function stalledBody(first: number): { body: ReadableStream<Uint8Array>; cancell
   return { body, cancelled: () => cancelled };
 }
 
-/** `promise`, or 'still pending' once 2 s have passed (what a hung fill looks like here). */
-function orPending<T>(promise: Promise<T>): Promise<T | 'still pending'> {
-  return Promise.race([
-    promise,
-    new Promise<'still pending'>((r) => setTimeout(() => r('still pending'), 2000)),
-  ]);
+/** `promise`, or 'still pending' once `ms` have passed (what a hung fill looks like here). */
+function orPending<T>(promise: Promise<T>, ms = 2000): Promise<T | 'still pending'> {
+  const pending = new Promise<'still pending'>((r) => setTimeout(() => r('still pending'), ms));
+  return Promise.race([promise, pending]);
 }
 
 describe('a fill waiting on a stalled fetch body', () => {

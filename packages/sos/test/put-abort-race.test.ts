@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { generateKey } from '@sealstream/core';
 import { describe, expect, inject, it } from 'vitest';
-import { type Encryption, putObject } from '../src/index.ts';
+import { createSosClient, type Encryption, putObject } from '../src/index.ts';
 import { bytes, codeOf, objectExists, useTestBucket } from './helpers.ts';
 import type { FaultProxy } from './support/fault-proxy.ts';
 import { throughProxy, timed } from './support/through-proxy.ts';
@@ -164,4 +165,46 @@ it('abort just after the PutObject completed (from onProgress): the call resolve
   expect(controller.signal.aborted).toBe(true);
   expect(out.size).toBe(1000);
   expect(await exists(key)).toBe(true);
+});
+
+it('abort while the connection is still being made (a server that never completes the TLS handshake): ABORTED at once, nothing stored', async () => {
+  // the body is handed to the request at once and waits there for the connection: it has not left
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const s3 = inject('s3');
+  const client = createSosClient({
+    endpoint: `https://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+    region: s3.region,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    ca: s3.caFile,
+    timeouts: { connectMs: 60_000, cleanupMs: 60_000 },
+  });
+  try {
+    const controller = new AbortController();
+    const put = putObject({
+      client,
+      bucket,
+      key: 'never-connected',
+      body: bytes(1000),
+      encryption: 'none',
+      signal: controller.signal,
+    });
+    for (let i = 0; i < 500 && sockets.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(sockets.length).toBeGreaterThan(0);
+    controller.abort();
+    const settled = await Promise.race([
+      put.then(
+        () => 'stored',
+        (e: Error) => e,
+      ),
+      new Promise<string>((r) => setTimeout(() => r('still pending after 5 s'), 5000)),
+    ]);
+    expect(await codeOf(Promise.reject(settled))).toBe('ABORTED');
+    expect((settled as Error).message).toMatch(/no object was created/);
+  } finally {
+    client.destroy();
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  }
 });
