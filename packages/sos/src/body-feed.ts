@@ -302,23 +302,32 @@ class IterableFeed implements BodyFeed {
 
   async fill(into: Uint8Array, signal: AbortSignal | undefined): Promise<number> {
     if (this.#failure !== undefined) throw this.#failure;
+    signal?.throwIfAborted();
+    // an abort cancels the body, which ends the read waiting on it (a stalled body would hold it)
+    const onAbort = () => this.destroy();
+    signal?.addEventListener('abort', onAbort, { once: true });
     let written = 0;
-    while (written < into.length) {
-      if (this.#rest === undefined || this.#rest.length === 0) {
-        if (this.#done) break;
-        try {
-          signal?.throwIfAborted();
-          this.#rest = await this.#next();
-        } catch (err) {
-          if (written === 0) throw err;
-          this.#failure = err; // thrown by the next call, after these bytes are counted
-          break;
+    try {
+      while (written < into.length) {
+        if (this.#rest === undefined || this.#rest.length === 0) {
+          if (this.#done) break;
+          try {
+            this.#rest = await this.#next();
+            signal?.throwIfAborted();
+          } catch (caught) {
+            const err = signal?.aborted ? signal.reason : caught;
+            if (written === 0) throw err;
+            this.#failure = err; // thrown by the next call, after these bytes are counted
+            break;
+          }
+          if (this.#rest === undefined) break;
         }
-        if (this.#rest === undefined) break;
+        const take = copyInto(into, written, this.#rest);
+        this.#rest = this.#rest.subarray(take);
+        written += take;
       }
-      const take = copyInto(into, written, this.#rest);
-      this.#rest = this.#rest.subarray(take);
-      written += take;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     return written;
   }

@@ -12,7 +12,9 @@ import { SosError } from './errors.ts';
 
 /**
  * A file, checked now, read later: `stream()` opens it (1 MiB reads); cancelling the stream
- * closes it.
+ * closes it. A file that turns out shorter than its size at the check fails the stream with
+ * `SOURCE_CHANGED` (it changed while being read: what was read is no copy of it); one that grew is
+ * read to its end (a file whose size stat cannot tell, as in /proc, is read whole).
  * @throws {SosError} `INVALID_ARGUMENT` when the path cannot be read or is not a regular file.
  */
 export async function fileBody(path: string): Promise<SizedBody> {
@@ -22,7 +24,15 @@ export async function fileBody(path: string): Promise<SizedBody> {
   );
   return {
     size: info.size,
-    stream: () => chunksOf(createReadStream(path, { highWaterMark: 1 << 20 })),
+    stream: () =>
+      chunksOf(createReadStream(path, { highWaterMark: 1 << 20 }), (read) =>
+        read < info.size
+          ? new SosError(
+              'SOURCE_CHANGED',
+              `"body" file ${path} ended after ${read} bytes, shorter than the ${info.size} it had when the upload began: it changed while being read, and nothing was stored`,
+            )
+          : undefined,
+      ),
   };
 }
 
@@ -50,6 +60,8 @@ export async function statRegularFile(path: string, notRegular: () => SosError):
 /**
  * A Node `Readable` as a web stream that hands on each chunk as the `Readable` emitted it, pulled
  * one at a time (the `Readable` is paused in between); cancelling the stream destroys it.
+ * @param atEnd - Given the bytes read once the `Readable` ends: an error fails the stream instead
+ *   of ending it.
  *
  * Not the `Readable`'s async iterator: it calls `read()`, which joins all the chunks buffered at
  * that moment into a fresh buffer. Each join is a copy of a MiB or more that is garbage at once,
@@ -57,8 +69,12 @@ export async function statRegularFile(path: string, notRegular: () => SosError):
  * upload from a `Readable` peaked ~25 MiB higher for it. (Nor `Readable.toWeb()`: on Node 20 it
  * throws "Controller is already closed" when the web side is cancelled while the Readable flows.)
  */
-export function chunksOf(readable: Readable): ReadableStream<Uint8Array> {
+export function chunksOf(
+  readable: Readable,
+  atEnd?: (bytesRead: number) => SosError | undefined,
+): ReadableStream<Uint8Array> {
   let over = false;
+  let bytesRead = 0;
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -76,6 +92,7 @@ export function chunksOf(readable: Readable): ReadableStream<Uint8Array> {
             readable.destroy();
             return;
           }
+          bytesRead += chunk.byteLength;
           controller.enqueue(chunk);
           if ((controller.desiredSize ?? 0) <= 0) readable.pause();
         });
@@ -83,7 +100,8 @@ export function chunksOf(readable: Readable): ReadableStream<Uint8Array> {
         finished(readable, { writable: false }, (err) => {
           if (over) return;
           over = true;
-          if (err) controller.error(prematureClose(err) ?? err);
+          const wrong = err ? (prematureClose(err) ?? err) : atEnd?.(bytesRead);
+          if (wrong !== undefined) controller.error(wrong);
           else controller.close();
         });
       },

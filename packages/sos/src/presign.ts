@@ -65,6 +65,11 @@ export async function createPresignedUpload(
   client: S3Client,
   location: PresignLocation & { contentType?: string },
 ): Promise<{ uploadId: string }> {
+  checkLocation(location, false);
+  const { contentType } = location;
+  if (contentType !== undefined && (typeof contentType !== 'string' || hasControl(contentType))) {
+    refuse('contentType', 'expected a media type without control characters', contentType);
+  }
   const out = await client.send(
     new CreateMultipartUploadCommand({
       Bucket: location.bucket,
@@ -83,6 +88,7 @@ export async function presignUploadPart(
   client: S3Client,
   request: PresignLocation & PresignExpiry & { uploadId: string; partNumber: number },
 ): Promise<string> {
+  checkLocation(request, true);
   const { partNumber } = request;
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
     throw new PresignedTransferError(
@@ -104,16 +110,24 @@ export async function completePresignedUpload(
   client: S3Client,
   request: PresignLocation & { uploadId: string; parts: UploadedPart[] },
 ): Promise<{ etag: string | undefined; versionId: string | undefined }> {
+  checkLocation(request, true);
   const parts = request.parts;
   if (
     !Array.isArray(parts) ||
     parts.length === 0 ||
     parts.length > MAX_PARTS ||
-    parts.some((p, i) => p?.partNumber !== i + 1 || typeof p.etag !== 'string' || p.etag.length === 0)
+    parts.some(
+      (p, i) =>
+        p?.partNumber !== i + 1 ||
+        typeof p.etag !== 'string' ||
+        p.etag.length === 0 ||
+        p.etag.length > MAX_TOKEN_LENGTH ||
+        hasControl(p.etag),
+    )
   ) {
     throw new PresignedTransferError(
       'INVALID_ARGUMENT',
-      '"parts" expected parts numbered 1, 2, 3... in order, each with its ETag',
+      `"parts" expected 1 to ${MAX_PARTS} parts numbered 1, 2, 3... in order, each with its ETag (text of at most ${MAX_TOKEN_LENGTH} characters)`,
     );
   }
   const out = await client.send(
@@ -137,6 +151,7 @@ export async function abortPresignedUpload(
   client: S3Client,
   request: PresignLocation & { uploadId: string },
 ): Promise<void> {
+  checkLocation(request, true);
   const { bucket, key, uploadId } = request;
   let last: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -165,6 +180,7 @@ export async function presignGet(
   client: S3Client,
   request: PresignLocation & PresignExpiry,
 ): Promise<string> {
+  checkLocation(request, false);
   return getSignedUrl(client, new GetObjectCommand({ Bucket: request.bucket, Key: request.key }), {
     expiresIn: expiry(request.expiresIn),
   });
@@ -175,9 +191,63 @@ export async function presignHead(
   client: S3Client,
   request: PresignLocation & PresignExpiry,
 ): Promise<string> {
+  checkLocation(request, false);
   return getSignedUrl(client, new HeadObjectCommand({ Bucket: request.bucket, Key: request.key }), {
     expiresIn: expiry(request.expiresIn),
   });
+}
+
+/** Longest key S3 takes, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+/** Longest upload ID or part ETag taken (S3's are under 200 characters): bounds what a page can make us send. */
+const MAX_TOKEN_LENGTH = 1024;
+/** True when `text` holds a C0 control or DEL: never in a name a URL or header carries. */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function refuse(what: string, why: string, value: unknown): never {
+  const shown = typeof value === 'string' && value.length > 80 ? `${value.slice(0, 80)}...` : value;
+  throw new PresignedTransferError(
+    'INVALID_ARGUMENT',
+    `"${what}" ${why}, got ${JSON.stringify(shown) ?? String(value)}`,
+  );
+}
+
+/**
+ * Checks what the helpers take from a page, before anything is signed or sent: a bucket name
+ * without a slash, a key of 1 to 1024 UTF-8 bytes without `.` or `..` segments (a browser resolves
+ * them in the URL, which then no longer matches its signature) and, like both, without control
+ * characters; an upload ID when one is given.
+ * @throws {PresignedTransferError} `INVALID_ARGUMENT`.
+ */
+function checkLocation(request: PresignLocation & { uploadId?: string }, withUpload: boolean): void {
+  const { bucket, key } = request ?? ({} as PresignLocation);
+  if (typeof bucket !== 'string' || bucket === '' || bucket.includes('/') || hasControl(bucket)) {
+    refuse('bucket', 'expected a bucket name (no slash, no control character)', bucket);
+  }
+  if (typeof key !== 'string' || key === '' || new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) {
+    refuse('key', `expected an object key of 1 to ${MAX_KEY_BYTES} UTF-8 bytes`, key);
+  }
+  if (hasControl(key)) refuse('key', 'must not hold control characters', key);
+  if (key.split('/').some((segment) => segment === '.' || segment === '..')) {
+    refuse(
+      'key',
+      'must not hold "." or ".." segments (a browser resolves them, and the URL no longer matches its signature)',
+      key,
+    );
+  }
+  if (withUpload) checkToken('uploadId', request.uploadId);
+}
+
+function checkToken(what: string, value: unknown): void {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_TOKEN_LENGTH || hasControl(value)) {
+    refuse(what, `expected text of 1 to ${MAX_TOKEN_LENGTH} characters without control characters`, value);
+  }
 }
 
 function expiry(seconds: number | undefined): number {

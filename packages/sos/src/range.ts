@@ -26,8 +26,8 @@ export interface ResolvedRange {
 /**
  * Parses and validates a range.
  * @throws {SosError} `INVALID_ARGUMENT` for malformed input: several ranges, a negative or fractional
- *   number, an `end` not after `start` (an empty range: `{ start: 5, end: 5 }` asks for nothing;
- *   one byte is `{ start: 5, end: 6 }`).
+ *   number, an empty range (`{ start: 5, end: 5 }` or `bytes=-0` asks for nothing; one byte is
+ *   `{ start: 5, end: 6 }`), or a reversed one.
  */
 export function parseRange(input: RangeInput): ParsedRange {
   if (typeof input === 'string') {
@@ -38,7 +38,17 @@ export function parseRange(input: RangeInput): ParsedRange {
         `"range" expected bytes=a-b, bytes=a- or bytes=-n (one range), got ${JSON.stringify(input)}`,
       );
     }
-    if (m[1] === '') return { suffix: toInt(m[2]!, 'suffix length') };
+    if (m[1] === '') {
+      const suffix = toInt(m[2]!, 'suffix length');
+      // sent as it is, some stores (Ceph RGW) answer it with the whole object
+      if (suffix === 0) {
+        throw new SosError(
+          'INVALID_ARGUMENT',
+          `"range" ${input.trim()} asks for the last 0 bytes, an empty range: the last byte is bytes=-1`,
+        );
+      }
+      return { suffix };
+    }
     const start = toInt(m[1]!, 'start');
     if (m[2] === '') return { start };
     const last = toInt(m[2]!, 'end');

@@ -11,14 +11,18 @@
  * @module
  */
 import { Readable } from 'node:stream';
+import { isBodyWatched, noteBodySent, reportsBodiesSent } from './body-sent.ts';
 
 /** Bytes per write to the socket: a few TLS records. */
 const SLICE = 64 * 1024;
 
-/** A stream over `bytes`, a slice per read, without copying. */
-function slices(bytes: Uint8Array): Readable {
+/**
+ * A stream over `bytes`, a slice per read, without copying.
+ * @param onEnd - Called once its last byte has been taken (by the connection).
+ */
+function slices(bytes: Uint8Array, onEnd?: () => void): Readable {
   let offset = 0;
-  return new Readable({
+  const stream = new Readable({
     highWaterMark: SLICE,
     read() {
       if (offset >= bytes.byteLength) {
@@ -31,6 +35,8 @@ function slices(bytes: Uint8Array): Readable {
       this.push(Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength));
     },
   });
+  if (onEnd !== undefined) stream.once('end', onEnd);
+  return stream;
 }
 
 interface HasBody {
@@ -52,17 +58,21 @@ interface WithMiddleware {
 /**
  * Makes every request of `client` with a `Uint8Array` body over 64 KiB send it in slices (see the
  * module comment). The request the retry and signing steps hold is left alone: each attempt gets a
- * shallow copy with a new stream. Installed by the Node entry's `createSosClient`; the browser
- * entry sends through `fetch`, which takes bytes as they are.
+ * shallow copy with a new stream. A body watched by body-sent.ts goes through such a stream
+ * whatever its size, which reports when its last byte was taken. Installed by the Node entry's
+ * `createSosClient`; the browser entry sends through `fetch`, which takes bytes as they are.
  * @returns `client`.
  */
 export function sendBodiesInSlices<C>(client: C): C {
   (client as unknown as WithMiddleware).middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as HasBody | undefined;
-      if (!(request?.body instanceof Uint8Array) || request.body.byteLength <= SLICE) return next(args);
+      const body = request?.body;
+      if (!(body instanceof Uint8Array)) return next(args);
+      const watched = isBodyWatched(body);
+      if (!watched && body.byteLength <= SLICE) return next(args);
       const copy = Object.assign(Object.create(Object.getPrototypeOf(request) as object) as HasBody, request);
-      const stream = slices(request.body);
+      const stream = slices(body, watched ? () => noteBodySent(body) : undefined);
       copy.body = stream;
       try {
         return await next({ ...args, request: copy });
@@ -73,5 +83,6 @@ export function sendBodiesInSlices<C>(client: C): C {
     },
     { step: 'deserialize', name: 'sealstreamBodyInSlices', override: true },
   );
+  reportsBodiesSent(client as object);
   return client;
 }

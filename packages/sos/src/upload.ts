@@ -19,6 +19,7 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { sendPutObject } from './body-sent.ts';
 import { describeError, SosError, UploadNotAbortedError } from './errors.ts';
 import { PartReader, type PartSource, type Sealing, SealingPartReader, type UploadBody } from './parts.ts';
 import { mayHaveReached, reachMark } from './reach.ts';
@@ -142,7 +143,8 @@ export type { UploadBody } from './parts.ts';
  * the body one at a time, and a part is read only when a worker is free.
  * @throws {SosError} `ABORTED` when `signal` fires; `INVALID_ARGUMENT` past 10,000 parts;
  *   otherwise the underlying error. Afterwards no part is left on the server and no object was
- *   created (unless `keepWrittenOnFailure`).
+ *   created (unless `keepWrittenOnFailure`), except for an abort of a single PutObject whose body
+ *   had left, which says that the object may have been stored (see body-sent.ts).
  */
 export async function uploadObject(options: UploadObjectOptions): Promise<UploadResult> {
   const { client, params, signal } = options;
@@ -173,12 +175,13 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
     // one part's worth or less: a single PutObject, atomic like a completed multipart upload
     let out: PutObjectCommandOutput;
     try {
-      out = await client.send(
-        new PutObjectCommand({ ...rest, Body: first, ContentLength: first.byteLength }),
-        signal ? { abortSignal: signal } : {},
-      );
+      // an abort once the whole body has left waits for the answer (body-sent.ts)
+      const put = new PutObjectCommand({ ...rest, Body: first, ContentLength: first.byteLength });
+      out = await sendPutObject(client, put, first, signal, abortedError);
     } catch (err) {
       onFailure();
+      // sendPutObject's ABORTED says whether the object may have been stored: kept as it is
+      if (err instanceof SosError && err.code === 'ABORTED') throw err;
       throw signal?.aborted
         ? abortedError(signal, err)
         : mapTransportError(err, `put ${rest.Bucket}/${rest.Key}`);

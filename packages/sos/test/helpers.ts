@@ -6,6 +6,7 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   type S3Client,
@@ -48,6 +49,14 @@ export async function freshBucket(
 export async function openUploads(client: S3Client, bucket: string): Promise<number> {
   const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
   return out.Uploads?.length ?? 0;
+}
+
+/** True when `key` is stored in `bucket` (an SSE-C object answers HEAD without its key with 400). */
+export async function objectExists(client: S3Client, bucket: string, key: string): Promise<boolean> {
+  return client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 400,
+  );
 }
 
 /** Deterministic-looking test data (random, but sized exactly). */

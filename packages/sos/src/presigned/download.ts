@@ -73,7 +73,16 @@ export class PresignedSource implements ByteSource {
     } else if (res.status === 200) {
       // A store that ignores Range sends everything: keep the first FIRST_READ bytes and cancel the rest.
       const etag = requireHeader(res, 'ETag', what);
-      const size = Number(res.headers.get('Content-Length'));
+      // without it (a chunked answer) the object would be taken for an empty one
+      const length = requireHeader(res, 'Content-Length', what);
+      const size = /^\d+$/.test(length.trim()) ? Number(length) : Number.NaN;
+      if (!Number.isSafeInteger(size)) {
+        await res.body?.cancel();
+        throw new PresignedTransferError(
+          'SERVER_FAULT',
+          `${what}: the store sent Content-Length ${JSON.stringify(length)}`,
+        );
+      }
       const bytes = await readPrefix(res, Math.min(FIRST_READ, size));
       first = { size, etag, bytes };
     } else if (res.status === 416) {

@@ -156,7 +156,22 @@ export async function uploadSealed(
   );
   const sealed = counted.pipeThrough(encryptStream(options.encryption)).getReader();
 
-  const { uploadId } = await options.presigner.create();
+  let created: { uploadId?: unknown } | undefined;
+  try {
+    created = await options.presigner.create();
+  } catch (err) {
+    // nothing was created: the source is let go (a stream is cancelled, not left locked)
+    await sealed.cancel(err).catch(() => {});
+    throw err;
+  }
+  const uploadId = created?.uploadId;
+  if (typeof uploadId !== 'string' || uploadId === '') {
+    await sealed.cancel().catch(() => {});
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      `${name}: the presigner's create gave no uploadId (${JSON.stringify(uploadId) ?? typeof uploadId}): it must resolve to { uploadId } as createPresignedUpload does`,
+    );
+  }
   // Cancels the part PUTs in flight when the upload fails or is aborted.
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal?.reason);
@@ -168,11 +183,9 @@ export async function uploadSealed(
 
   const putPart = async (partNumber: number, body: Uint8Array) => {
     const what = `${name}: part ${partNumber}`;
-    const res = await send(
-      { url: () => options.presigner.partUrl(uploadId, partNumber), method: 'PUT', body, what },
-      options,
-      stop.signal,
-    );
+    const url = async () =>
+      partUrlFor(await options.presigner.partUrl(uploadId, partNumber), uploadId, partNumber, what);
+    const res = await send({ url, method: 'PUT', body, what }, options, stop.signal);
     if (!res.ok) throw await failedAnswer(res, what);
     const etag = requireHeader(res, 'ETag', what);
     await res.body?.cancel();
@@ -257,6 +270,64 @@ export async function uploadSealed(
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * The URL the presigner gave for a part, checked against the part before any byte goes: an S3
+ * presigned URL names its upload and part number in its query, and one for another upload or part
+ * (a mix-up in the page's server) would store these bytes there. A URL that names neither (a proxy
+ * of the page's own) is taken as it is.
+ * @throws {PresignedTransferError} `INVALID_ARGUMENT` for a URL that is not text or names another
+ *   upload or part.
+ */
+function partUrlFor(url: unknown, uploadId: string, partNumber: number, what: string): string {
+  if (typeof url !== 'string' || url === '') {
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      `${what}: the presigner's partUrl gave no URL (${typeof url})`,
+    );
+  }
+  let search: string;
+  try {
+    // a relative URL (the page's own origin) is fine: only its query is read
+    search = new URL(url, 'https://relative.invalid').search;
+  } catch {
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      `${what}: the presigner's partUrl gave a malformed URL`,
+    );
+  }
+  const named = queryOf(search);
+  const namedUpload = named.get('uploadId') ?? null;
+  const namedPart = named.get('partNumber') ?? null;
+  if (
+    (namedUpload !== null && namedUpload !== uploadId) ||
+    (namedPart !== null && namedPart !== String(partNumber))
+  ) {
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      `${what}: the presigner's partUrl gave a URL for ${namedUpload !== uploadId ? `another upload (${namedUpload})` : `part ${namedPart}`}, not for part ${partNumber} of upload ${uploadId}: nothing was sent to it`,
+    );
+  }
+  return url;
+}
+
+/**
+ * The parameters of a query, percent-decoded as a signer encodes them (not as a form: `+` stays a
+ * plus sign, as S3 reads it); a pair that does not decode is skipped.
+ */
+function queryOf(search: string): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const pair of search.replace(/^\?/, '').split('&')) {
+    const at = pair.indexOf('=');
+    try {
+      const name = decodeURIComponent(at < 0 ? pair : pair.slice(0, at));
+      if (!params.has(name)) params.set(name, at < 0 ? '' : decodeURIComponent(pair.slice(at + 1)));
+    } catch {
+      // malformed percent-encoding: not a parameter a signer wrote
+    }
+  }
+  return params;
 }
 
 /** Reads the next chunk, or stops waiting when `signal` aborts. */

@@ -6,7 +6,7 @@
  * size, mtime and hashes of its first and last MiB.
  * @module
  */
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SosError } from '../errors.ts';
 import { LIMITS } from '../upload.ts';
@@ -16,6 +16,8 @@ import type { SourceFingerprint } from './fingerprint.ts';
 export const JOURNAL_FORMAT = 'sealstream-upload-journal';
 /** The journal version this code reads and writes. */
 export const JOURNAL_VERSION = 1;
+/** The largest journal read: 10,000 parts take about 2 MiB. */
+const MAX_JOURNAL_BYTES = 16 * 1024 * 1024;
 
 /** Which layers of encryption the upload applies (never their keys). */
 export type JournalEncryption = 'client-side' | 'sse-c' | 'both' | 'none';
@@ -74,8 +76,16 @@ export function isCreated(journal: Journal | JournalBeforeCreate): journal is Jo
 export async function readJournal(path: string): Promise<Journal | JournalBeforeCreate | undefined> {
   let text: string;
   try {
+    // a FIFO would be waited on for good, a device (/dev/zero) read without end: a journal is a
+    // regular file of a few MiB at most
+    const info = await stat(path);
+    if (!info.isFile()) throw invalid(path, 'it is not a regular file');
+    if (info.size > MAX_JOURNAL_BYTES) {
+      throw invalid(path, `it holds ${info.size} bytes, more than any journal (${MAX_JOURNAL_BYTES})`);
+    }
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof SosError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw invalid(path, `it cannot be read (${(err as Error).message})`, err);
   }

@@ -440,9 +440,10 @@ async function continuePlan(
     await removeJournal(journalPath);
     return { kind: 'plan', plan: undefined };
   }
-  // trust a part when the server and the journal agree on it, or when the server holds exactly
-  // the bytes the part must have (stored but not journaled: interrupted between the answer and the
-  // journal write, or the answer lost)
+  // trust a part when the server and the journal agree on it and it has the size the plan gives its
+  // number (a journal edited or damaged into another plan would otherwise complete an object from
+  // parts that do not fit together), or when the server holds exactly the bytes the part must have
+  // (stored but not journaled: interrupted between the answer and the journal write, or the answer lost)
   const trusted: JournalPart[] = [];
   let resent = 0;
   const bounds = (n: number): [number, number] => [
@@ -451,7 +452,14 @@ async function continuePlan(
   ];
   for (const part of journal.parts) {
     const server = listed.get(part.number);
-    if (server !== undefined && server.ETag === part.etag && server.Size === part.size) trusted.push(part);
+    const [start, end] = bounds(part.number);
+    if (
+      server !== undefined &&
+      server.ETag === part.etag &&
+      server.Size === part.size &&
+      part.size === end - start
+    )
+      trusted.push(part);
   }
   for (const [number, server] of listed) {
     if (trusted.some((p) => p.number === number) || number > journal.plan.parts) continue;
@@ -474,6 +482,7 @@ async function continuePlan(
   for (const part of journal.parts) {
     if (!listed.has(part.number)) resent += part.size;
   }
+  await checkPartOne(journal, journalPath, listed, trusted, maker, encryption);
   return {
     kind: 'plan',
     plan: {
@@ -484,6 +493,37 @@ async function continuePlan(
       existing: { uploadId: journal.uploadId, created: journal.created, parts: trusted, resent },
     },
   };
+}
+
+/**
+ * Checks that part 1 on the store is the one the journal describes, when it is kept: the parts
+ * still to send are made from the journal (its header, client-side; the file as it is, without
+ * encryption), and from a journal edited (another mode, say) or given another upload's header
+ * under the same keys, the completed object would be parts that do not belong together (sealed
+ * under two data keys, or sealed bytes then plaintext). Part 1 is made again and its MD5 compared
+ * with the store's ETag; with SSE-C the ETag is no MD5 and this cannot be checked.
+ * @throws {SosError} `JOURNAL_INVALID` when they differ.
+ */
+async function checkPartOne(
+  journal: Journal,
+  journalPath: string,
+  listed: Map<number, Part>,
+  trusted: JournalPart[],
+  maker: PartMaker,
+  encryption: ResolvedEncryption,
+): Promise<void> {
+  const stored = listed.get(1);
+  if (encryption.sseC !== undefined || stored === undefined) return;
+  if (!trusted.some((p) => p.number === 1)) return;
+  const end = Math.min(journal.plan.partSize, journal.plan.sealedSize);
+  const bytes = new Uint8Array(end);
+  await maker.make(0, end, bytes);
+  if (md5Etag(bytes) !== stored.ETag) {
+    throw new SosError(
+      'JOURNAL_INVALID',
+      `the upload journal ${journalPath} does not describe part 1 of upload ${journal.uploadId} as the store holds it (${journal.encryption === 'none' ? "the file's first bytes" : 'its header'} differ: edited, or copied from another upload): the parts still to send would not belong with it. Pass restart to abandon that upload and start over`,
+    );
+  }
 }
 
 /**
