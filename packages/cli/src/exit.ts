@@ -86,6 +86,12 @@ const BY_CODE: Record<ErrorCode | SosErrorCode, ExitCode> = {
   SSE_C_KEY_MISMATCH: EXIT.KEY,
   SSE_C_NOT_APPLIED: EXIT.KEY,
   ABORTED: EXIT.INTERRUPTED,
+  // the store's refusals, as the S3 names behind them exit (S3_NOT_FOUND, S3_AUTH below)
+  NOT_FOUND: EXIT.NOT_FOUND,
+  BUCKET_NOT_FOUND: EXIT.NOT_FOUND,
+  UPLOAD_NOT_FOUND: EXIT.NOT_FOUND,
+  ACCESS_DENIED: EXIT.KEY,
+  BAD_CREDENTIALS: EXIT.KEY,
   // the store or the way to it failed: worth trying again later
   TIMEOUT: EXIT.NETWORK,
   SERVER_FAULT: EXIT.NETWORK,
