@@ -407,7 +407,13 @@ async function send(
     const mapped = mapTransportError(err, what);
     // a first answer's refusal is left to the caller, who tells SSE-C answers apart first
     if (pin === undefined) throw mapped;
-    throw mapStoreError(mapped, { what, bucket: ref.bucket, key: ref.key, versionId });
+    // e.g. a 404: deleted since the first answer
+    throw mapStoreError(mapped, {
+      what: `${what} (the object was there when the read began)`,
+      bucket: ref.bucket,
+      key: ref.key,
+      versionId,
+    });
   }
   try {
     if (!out.Body) {

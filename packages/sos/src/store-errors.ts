@@ -140,9 +140,13 @@ export function mapStoreError(err: unknown, target: StoreTarget): unknown {
         ? `there is no bucket ${target.bucket} at this endpoint (the store answered 404 without a reason): check the bucket's name, and the zone or endpoint`
         : `${target.bucket} has no object ${objectOf(target)}, or there is no bucket ${target.bucket} (the store answered 404 ` +
           'to a HEAD, which carries no reason): check the key and the bucket';
-    return new SosError(target.key === undefined ? 'BUCKET_NOT_FOUND' : 'NOT_FOUND', `${target.what}: ${explain}`, {
-      cause: err,
-    });
+    return new SosError(
+      target.key === undefined ? 'BUCKET_NOT_FOUND' : 'NOT_FOUND',
+      `${target.what}: ${explain}`,
+      {
+        cause: err,
+      },
+    );
   }
   if (status === 403) {
     return new SosError(

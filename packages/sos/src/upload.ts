@@ -184,7 +184,11 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
       const what = `put ${rest.Bucket}/${rest.Key}`;
       throw signal?.aborted
         ? abortedError(signal, err)
-        : mapStoreError(mapTransportError(err, what), { what, bucket: String(rest.Bucket), key: String(rest.Key) });
+        : mapStoreError(mapTransportError(err, what), {
+            what,
+            bucket: String(rest.Bucket),
+            key: String(rest.Key),
+          });
     }
     try {
       options.checkPart?.(out);
