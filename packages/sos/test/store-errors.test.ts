@@ -287,16 +287,16 @@ describe('against the RGW', () => {
     });
     await putObject({ client, bucket, key: 'creds/object', body: bytes(100), encryption: 'none' });
     const key = 'creds/object';
-    const calls: [string, Promise<unknown>][] = [
-      ['getObject', getObject({ client: wrong, bucket, key, encryption: 'none' })],
+    const calls: [string, () => Promise<unknown>][] = [
+      ['getObject', () => getObject({ client: wrong, bucket, key, encryption: 'none' })],
       [
         'putObject',
-        putObject({ client: wrong, bucket, key: 'creds/new', body: bytes(100), encryption: 'none' }),
+        () => putObject({ client: wrong, bucket, key: 'creds/new', body: bytes(100), encryption: 'none' }),
       ],
-      ['openObjectSource', openObjectSource({ client: wrong, bucket, key, encryption: 'none' })],
+      ['openObjectSource', () => openObjectSource({ client: wrong, bucket, key, encryption: 'none' })],
     ];
     for (const [what, call] of calls) {
-      const err = await refusal(call, 'BAD_CREDENTIALS', [bucket]);
+      const err = await refusal(call(), 'BAD_CREDENTIALS', [bucket]);
       expect(sdkCause(err).name, what).toBe('SignatureDoesNotMatch');
       expect(err.message).toContain('check the access key ID and secret key');
       expect(err.message).not.toContain(wrongSecret);
@@ -312,6 +312,59 @@ describe('against the RGW', () => {
     expect(sdkCause(head).$metadata.httpStatusCode).toBe(403);
     expect(head.message).toContain('access key ID or secret key is wrong');
     expect(head.message).not.toContain(wrongSecret);
+  });
+
+  it("resuming an upload with a wrong secret: BAD_CREDENTIALS from the journal's first request, the upload kept", async () => {
+    const key = 'resume/wrong-secret.bin';
+    const file = join(dir, 'resume.bin');
+    writeFileSync(file, bytes(12 * MiB));
+    const journal = join(dir, 'resume.journal');
+    const controller = new AbortController();
+    const first = await putObject({
+      client,
+      bucket,
+      key,
+      body: file,
+      encryption: 'none',
+      partSize: 5 * MiB,
+      queueSize: 1,
+      signal: controller.signal,
+      onProgress: (p) => p.loaded >= 5 * MiB && controller.abort(),
+      resume: { journal },
+    }).catch((e: unknown) => e as { name: string; uploadId: string });
+    expect(first.name).toBe('UploadResumableError');
+    const wrongSecret = 'not-the-secret-resume-0123456789';
+    const wrong = testClient({
+      credentials: { accessKeyId: s3().accessKeyId, secretAccessKey: wrongSecret },
+    });
+    const err = await refusal(
+      putObject({
+        client: wrong,
+        bucket,
+        key,
+        body: file,
+        encryption: 'none',
+        partSize: 5 * MiB,
+        resume: { journal },
+      }),
+      'BAD_CREDENTIALS',
+      [bucket, key],
+    );
+    expect(sdkCause(err).name).toBe('SignatureDoesNotMatch');
+    expect(err.message).not.toContain(wrongSecret);
+    // nothing was given up: the right credentials continue it
+    const done = await putObject({
+      client,
+      bucket,
+      key,
+      body: file,
+      encryption: 'none',
+      partSize: 5 * MiB,
+      resume: { journal },
+    });
+    expect(done.resumed?.partsSkipped).toBe(1);
+    expect(await openUploads(client, bucket)).toBe(0);
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   });
 
   it('an unknown access key ID: BAD_CREDENTIALS (InvalidAccessKeyId)', async () => {
