@@ -30,6 +30,7 @@ import {
   rekeyObject,
   SosError,
   type SosErrorCode,
+  UploadResumableError,
 } from '../src/index.ts';
 import { mapStoreError } from '../src/store-errors.ts';
 import { bytes, collect, openUploads, scratchDir, testClient, useTestBucket } from './helpers.ts';
@@ -331,8 +332,11 @@ describe('against the RGW', () => {
       signal: controller.signal,
       onProgress: (p) => p.loaded >= 5 * MiB && controller.abort(),
       resume: { journal },
-    }).catch((e: unknown) => e as { name: string; uploadId: string });
-    expect(first.name).toBe('UploadResumableError');
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(first).toBeInstanceOf(UploadResumableError);
     const wrongSecret = 'not-the-secret-resume-0123456789';
     const wrong = testClient({
       credentials: { accessKeyId: s3().accessKeyId, secretAccessKey: wrongSecret },
