@@ -6,7 +6,7 @@
  * while it is read. Each asserts the code, that the message names the bucket and key and holds no
  * secret, and that `cause` is the SDK's error.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
@@ -165,8 +165,16 @@ describe('against the RGW', () => {
   const ck = generateKey();
   const clientSide = { clientSide: { keys: [ck] } };
 
-  /** The rejection of `promise`, checked to be a SosError of `code` naming `names`. */
-  async function refusal(promise: Promise<unknown>, code: SosErrorCode, names: string[]): Promise<SosError> {
+  /**
+   * The rejection of `promise`, checked to be a SosError of `code` naming `names`, without the
+   * secret, whose cause is the SDK's error named `causeName`.
+   */
+  async function refusal(
+    promise: Promise<unknown>,
+    code: SosErrorCode,
+    names: string[],
+    causeName?: string,
+  ): Promise<SosError> {
     const err = await promise.then(
       () => undefined,
       (e: unknown) => e,
@@ -177,6 +185,7 @@ describe('against the RGW', () => {
     expect(e.code, e.message).toBe(code);
     for (const name of names) expect(e.message).toContain(name);
     expect(e.message).not.toContain(s3().secretAccessKey);
+    if (causeName !== undefined) expect(sdkCause(e).name).toBe(causeName);
     return e;
   }
 
@@ -190,25 +199,28 @@ describe('against the RGW', () => {
   it('a missing key: NOT_FOUND from getObject (plain and client-side), headObject, openObjectSource, rekeyObject', async () => {
     const key = 'missing/no-such-object.bin';
     const names = [bucket, key];
-    const get = await refusal(getObject({ client, bucket, key, encryption: 'none' }), 'NOT_FOUND', names);
-    expect(sdkCause(get).name).toBe('NoSuchKey');
+    const get = await refusal(
+      getObject({ client, bucket, key, encryption: 'none' }),
+      'NOT_FOUND',
+      names,
+      'NoSuchKey',
+    );
     expect(sdkCause(get).$metadata.httpStatusCode).toBe(404);
     expect(get.message).toContain(`get ${bucket}/${key}`);
-    const sealed = await refusal(
+    await refusal(
       getObject({ client, bucket, key, encryption: clientSide }),
       'NOT_FOUND',
       names,
+      'NoSuchKey',
     );
-    expect(sdkCause(sealed).name).toBe('NoSuchKey');
-    const head = await refusal(headObject({ client, bucket, key, encryption: 'none' }), 'NOT_FOUND', names);
     // a HEAD answer has no body: the SDK names it by its status
-    expect(sdkCause(head).name).toBe('NotFound');
-    const source = await refusal(
+    await refusal(headObject({ client, bucket, key, encryption: 'none' }), 'NOT_FOUND', names, 'NotFound');
+    await refusal(
       openObjectSource({ client, bucket, key, encryption: 'none' }),
       'NOT_FOUND',
       names,
+      'NoSuchKey',
     );
-    expect(sdkCause(source).name).toBe('NoSuchKey');
     const rekey = await refusal(
       rekeyObject({
         client,
@@ -231,16 +243,16 @@ describe('against the RGW', () => {
       getObject({ client, bucket: missing, key, encryption: 'none' }),
       'BUCKET_NOT_FOUND',
       names,
+      'NoSuchBucket',
     );
-    expect(sdkCause(get).name).toBe('NoSuchBucket');
     expect(get.message).toContain('zone or endpoint');
-    const single = await refusal(
+    await refusal(
       putObject({ client, bucket: missing, key, body: bytes(100), encryption: 'none' }),
       'BUCKET_NOT_FOUND',
       names,
+      'NoSuchBucket',
     );
-    expect(sdkCause(single).name).toBe('NoSuchBucket');
-    const multipart = await refusal(
+    await refusal(
       putObject({
         client,
         bucket: missing,
@@ -251,11 +263,11 @@ describe('against the RGW', () => {
       }),
       'BUCKET_NOT_FOUND',
       names,
+      'NoSuchBucket',
     );
-    expect(sdkCause(multipart).name).toBe('NoSuchBucket');
     const file = join(dir, 'file.bin');
     writeFileSync(file, bytes(6 * MiB));
-    const resumable = await refusal(
+    await refusal(
       putObject({
         client,
         bucket: missing,
@@ -267,18 +279,22 @@ describe('against the RGW', () => {
       }),
       'BUCKET_NOT_FOUND',
       names,
+      'NoSuchBucket',
     );
-    expect(sdkCause(resumable).name).toBe('NoSuchBucket');
-    const list = await refusal(listIncompleteUploads({ client, bucket: missing }), 'BUCKET_NOT_FOUND', [
-      missing,
-    ]);
-    expect(sdkCause(list).name).toBe('NoSuchBucket');
-    const abort = await refusal(
+    // nothing was created, so the journal written before the Create is gone too
+    expect(existsSync(join(dir, 'file.journal'))).toBe(false);
+    await refusal(
+      listIncompleteUploads({ client, bucket: missing }),
+      'BUCKET_NOT_FOUND',
+      [missing],
+      'NoSuchBucket',
+    );
+    await refusal(
       abortIncompleteUpload({ client, bucket: missing, key, uploadId: '2~x' }),
       'BUCKET_NOT_FOUND',
       names,
+      'NoSuchBucket',
     );
-    expect(sdkCause(abort).name).toBe('NoSuchBucket');
   });
 
   it('a wrong secret key: BAD_CREDENTIALS (SignatureDoesNotMatch) naming neither secret; a HEAD says ACCESS_DENIED with both causes', async () => {
@@ -353,8 +369,8 @@ describe('against the RGW', () => {
       }),
       'BAD_CREDENTIALS',
       [bucket, key],
+      'SignatureDoesNotMatch',
     );
-    expect(sdkCause(err).name).toBe('SignatureDoesNotMatch');
     expect(err.message).not.toContain(wrongSecret);
     // nothing was given up: the right credentials continue it
     const done = await putObject({
@@ -380,16 +396,16 @@ describe('against the RGW', () => {
       getObject({ client: stranger, bucket, key, encryption: 'none' }),
       'BAD_CREDENTIALS',
       [bucket, key],
+      'InvalidAccessKeyId',
     );
-    expect(sdkCause(get).name).toBe('InvalidAccessKeyId');
     expect(get.message).toContain('does not know the access key ID');
     expect(get.message).not.toContain('whatever-secret');
-    const abort = await refusal(
+    await refusal(
       abortIncompleteUpload({ client: stranger, bucket, key, uploadId: '2~x' }),
       'BAD_CREDENTIALS',
       [bucket, key],
+      'InvalidAccessKeyId',
     );
-    expect(sdkCause(abort).name).toBe('InvalidAccessKeyId');
   });
 
   it('a multipart upload aborted under putObject: UPLOAD_NOT_FOUND naming it, and nothing left', async () => {
@@ -422,10 +438,10 @@ describe('against the RGW', () => {
       }),
       'UPLOAD_NOT_FOUND',
       [bucket, key],
+      'NoSuchUpload',
     );
     expect(uploadId).toBeDefined();
     expect(err.message).toContain(uploadId!);
-    expect(sdkCause(err).name).toBe('NoSuchUpload');
     expect(await openUploads(client, bucket)).toBe(0);
   });
 
