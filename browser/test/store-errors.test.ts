@@ -39,13 +39,8 @@ beforeAll(async () => {
     rule: (origin) => sdkCorsRule([origin]),
   });
   bucket = site.bucket;
-  const s3 = inject('s3');
-  const store = {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  };
+  // the page's store: the test server's, without its CA file (the browser trusts it already)
+  const { caFile: _ca, ...store } = inject('s3');
   download = (args) =>
     site.page.evaluate(([args]) => (globalThis as any).sosTest.download(args), [
       { store, bucket, keyHex, ...args },

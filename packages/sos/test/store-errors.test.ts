@@ -26,6 +26,7 @@ import {
   isSosError,
   listIncompleteUploads,
   openObjectSource,
+  type PutObjectOptions,
   putObject,
   rekeyObject,
   SosError,
@@ -336,18 +337,22 @@ describe('against the RGW', () => {
     const file = join(dir, 'resume.bin');
     writeFileSync(file, bytes(12 * MiB));
     const journal = join(dir, 'resume.journal');
+    const put = (c: S3Client, extra: Partial<PutObjectOptions> = {}) =>
+      putObject({
+        client: c,
+        bucket,
+        key,
+        body: file,
+        encryption: 'none',
+        partSize: 5 * MiB,
+        resume: { journal },
+        ...extra,
+      });
     const controller = new AbortController();
-    const first = await putObject({
-      client,
-      bucket,
-      key,
-      body: file,
-      encryption: 'none',
-      partSize: 5 * MiB,
+    const first = await put(client, {
       queueSize: 1,
       signal: controller.signal,
       onProgress: (p) => p.loaded >= 5 * MiB && controller.abort(),
-      resume: { journal },
     }).then(
       () => undefined,
       (e: unknown) => e,
@@ -357,31 +362,10 @@ describe('against the RGW', () => {
     const wrong = testClient({
       credentials: { accessKeyId: s3().accessKeyId, secretAccessKey: wrongSecret },
     });
-    const err = await refusal(
-      putObject({
-        client: wrong,
-        bucket,
-        key,
-        body: file,
-        encryption: 'none',
-        partSize: 5 * MiB,
-        resume: { journal },
-      }),
-      'BAD_CREDENTIALS',
-      [bucket, key],
-      'SignatureDoesNotMatch',
-    );
+    const err = await refusal(put(wrong), 'BAD_CREDENTIALS', [bucket, key], 'SignatureDoesNotMatch');
     expect(err.message).not.toContain(wrongSecret);
     // nothing was given up: the right credentials continue it
-    const done = await putObject({
-      client,
-      bucket,
-      key,
-      body: file,
-      encryption: 'none',
-      partSize: 5 * MiB,
-      resume: { journal },
-    });
+    const done = await put(client);
     expect(done.resumed?.partsSkipped).toBe(1);
     expect(await openUploads(client, bucket)).toBe(0);
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
