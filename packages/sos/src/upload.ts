@@ -521,10 +521,16 @@ export async function runMultipart(
       } catch (abortErr) {
         // 404: already gone (aborted, or completed after all): nothing is stranded
         if (httpStatus(abortErr) !== 404) {
+          const abortWhat = `abort upload ${uploadId} of ${Bucket}/${Key}`;
           throw new UploadNotAbortedError(
             { bucket: String(Bucket), key: String(Key), uploadId },
             err,
-            mapTransportError(abortErr, `abort upload ${uploadId}`),
+            mapStoreError(mapTransportError(abortErr, abortWhat), {
+              what: abortWhat,
+              bucket: String(Bucket),
+              key: String(Key),
+              uploadId,
+            }),
           );
         }
       }

@@ -31,6 +31,7 @@ import {
   rekeyObject,
   SosError,
   type SosErrorCode,
+  UploadNotAbortedError,
   UploadResumableError,
 } from '../src/index.ts';
 import { mapStoreError } from '../src/store-errors.ts';
@@ -427,6 +428,42 @@ describe('against the RGW', () => {
     expect(uploadId).toBeDefined();
     expect(err.message).toContain(uploadId!);
     expect(await openUploads(client, bucket)).toBe(0);
+  });
+
+  it('a failed upload whose abort is refused too: UPLOAD_NOT_ABORTED, both refusals typed', async () => {
+    const key = 'refused-abort/x.bin';
+    // the store's answers, injected where RGW cannot be made to refuse only these two requests
+    const refusing = testClient();
+    refusing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { PartNumber?: number };
+        if (context.commandName === 'UploadPartCommand' && input.PartNumber === 2)
+          throw answer('ExpiredToken', 400);
+        if (context.commandName === 'AbortMultipartUploadCommand') throw answer('AccessDenied', 403);
+        return next(args);
+      },
+      { step: 'initialize', name: 'refuse' },
+    );
+    const err = await refusal(
+      putObject({
+        client: refusing,
+        bucket,
+        key,
+        body: bytes(11 * MiB),
+        encryption: 'none',
+        partSize: 5 * MiB,
+        queueSize: 1,
+      }),
+      'UPLOAD_NOT_ABORTED',
+      [bucket, key],
+    );
+    expect(err).toBeInstanceOf(UploadNotAbortedError);
+    const { uploadId, abortError } = err as UploadNotAbortedError;
+    expect(isSosError(err.cause, 'BAD_CREDENTIALS')).toBe(true);
+    expect(isSosError(abortError, 'ACCESS_DENIED')).toBe(true);
+    expect(err.message).toContain('BAD_CREDENTIALS');
+    expect(err.message).toContain('ACCESS_DENIED');
+    expect(await abortIncompleteUpload({ client, bucket, key, uploadId })).toBe(true);
   });
 
   it('an object deleted while it is read: the next ranged GET fails with a code, not a raw SDK error', async () => {
