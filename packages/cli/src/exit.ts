@@ -250,9 +250,9 @@ const HINTS: Partial<Record<ErrorCode | SosErrorCode, string>> = {
   SSE_C_KEY_REQUIRED: 'give the SSE-C key with --sse-c-file FILE (or --sse-c-key fileb://FILE, --enc-c)',
   SSE_C_KEY_MISMATCH: 'the SSE-C key given is not the one the object was stored with',
   SSE_C_NOT_APPLIED: 'the object is not stored with SSE-C: drop --sse-c, --sse-c-file or --encrypt-key',
-  BUCKET_NOT_FOUND: 'check the bucket name, and the --zone or --endpoint: a bucket lives in one zone',
+  // the message says what to check; this names where the CLI takes credentials from
   ACCESS_DENIED:
-    'check the rights of the access key (AWS_ACCESS_KEY_ID or the --profile used) on this bucket, and the bucket policy',
+    'check the credentials used (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the --profile) and their rights on this bucket',
   NO_MATCHING_KEY:
     'give the right key with --key-file FILE or -i FILE (repeatable), or the passphrase; `sealstream inspect` shows the key IDs it is sealed to',
   HEADER_INVALID: '`sealstream inspect` tells whether this is a sealstream file',

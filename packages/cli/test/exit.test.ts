@@ -57,7 +57,7 @@ describe('exit codes', () => {
     }
     const refused = new SosError('BAD_CREDENTIALS', 'x', { cause: sdk('SignatureDoesNotMatch', 403) });
     expect(hintOf(refused)).toMatch(/AWS_SECRET_ACCESS_KEY/);
-    expect(hintFor(new SosError('BUCKET_NOT_FOUND', 'x'))).toMatch(/--zone or --endpoint/);
+    expect(hintFor(new SosError('ACCESS_DENIED', 'x'))).toMatch(/--profile/);
   });
 
   it('failed writes are exit 7 and say what happened', () => {
