@@ -116,8 +116,9 @@ const REKEY_OPTIONS = optionNames<RekeyObjectOptions>()(
  * @returns What was moved where.
  * @throws {SosError} `INVALID_ARGUMENT` (layers differ between `encryption` and `newEncryption`, or
  *   nothing is encrypted), `ABORTED`, the SSE-C errors of `getObject`, the store's refusals
- *   (`NOT_FOUND`, `BUCKET_NOT_FOUND`, `ACCESS_DENIED`, `BAD_CREDENTIALS`), `TIMEOUT`, `SERVER_FAULT`; {@link SealstreamError}
- *   `NO_MATCHING_KEY` when the given keys do not open the object, `IDENTITY_MISMATCH`.
+ *   (`NOT_FOUND`, `BUCKET_NOT_FOUND`, `ACCESS_DENIED`, `BAD_CREDENTIALS`), `TIMEOUT`,
+ *   `SERVER_FAULT`; {@link SealstreamError} `NO_MATCHING_KEY` when the given keys do not open the
+ *   object, `IDENTITY_MISMATCH`.
  * @example
  * await rekeyObject({ client, bucket, key,
  *   encryption: { clientSide: { keys: [oldKey] } }, newEncryption: { clientSide: { keys: [newKey] } } });
