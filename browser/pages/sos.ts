@@ -26,6 +26,7 @@ const failure = (err: unknown) => ({
   name: (err as Error).name,
   message: (err as Error).message,
   header: (err as { header?: string }).header,
+  causeName: (err as { cause?: { name?: string } }).cause?.name,
 });
 
 function clientOf(store: Store) {

@@ -86,6 +86,12 @@ const BY_CODE: Record<ErrorCode | SosErrorCode, ExitCode> = {
   SSE_C_KEY_MISMATCH: EXIT.KEY,
   SSE_C_NOT_APPLIED: EXIT.KEY,
   ABORTED: EXIT.INTERRUPTED,
+  // the store's refusals, as the S3 names behind them exit (S3_NOT_FOUND, S3_AUTH below)
+  NOT_FOUND: EXIT.NOT_FOUND,
+  BUCKET_NOT_FOUND: EXIT.NOT_FOUND,
+  UPLOAD_NOT_FOUND: EXIT.NOT_FOUND,
+  ACCESS_DENIED: EXIT.KEY,
+  BAD_CREDENTIALS: EXIT.KEY,
   // the store or the way to it failed: worth trying again later
   TIMEOUT: EXIT.NETWORK,
   SERVER_FAULT: EXIT.NETWORK,
@@ -244,6 +250,9 @@ const HINTS: Partial<Record<ErrorCode | SosErrorCode, string>> = {
   SSE_C_KEY_REQUIRED: 'give the SSE-C key with --sse-c-file FILE (or --sse-c-key fileb://FILE, --enc-c)',
   SSE_C_KEY_MISMATCH: 'the SSE-C key given is not the one the object was stored with',
   SSE_C_NOT_APPLIED: 'the object is not stored with SSE-C: drop --sse-c, --sse-c-file or --encrypt-key',
+  // the message says what to check; this names where the CLI takes credentials from
+  ACCESS_DENIED:
+    'check the credentials used (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the --profile) and their rights on this bucket',
   NO_MATCHING_KEY:
     'give the right key with --key-file FILE or -i FILE (repeatable), or the passphrase; `sealstream inspect` shows the key IDs it is sealed to',
   HEADER_INVALID: '`sealstream inspect` tells whether this is a sealstream file',

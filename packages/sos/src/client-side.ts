@@ -20,6 +20,7 @@ import { SosError } from './errors.ts';
 import { notSatisfiable, type ParsedRange, type ResolvedRange, resolveRange } from './range.ts';
 import { type FetchStats, S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
+import { mapStoreError } from './store-errors.ts';
 
 /** Client-side encryption settings. */
 export interface ClientSideOptions {
@@ -87,7 +88,8 @@ export function fetcherFor(
  * opened with one GET of the bytes core's reader reads first ({@link FIRST_READ}, 4 KiB: the header
  * of all but the largest objects, and the whole of a small one), kept to serve the reads inside
  * them; with SSE-C every answer must confirm the key.
- * @throws {SealstreamError} `TRUNCATED` for an empty object; {@link SosError} SSE-C and transport errors.
+ * @throws {SealstreamError} `TRUNCATED` for an empty object; {@link SosError} SSE-C and transport
+ *   errors, and the store's refusals (`NOT_FOUND`, `ACCESS_DENIED`, ...).
  */
 export async function openS3Source(f: Fetcher): Promise<S3RangeSource> {
   const what = `get ${f.bucket}/${f.key}`;
@@ -115,13 +117,14 @@ export async function openS3Source(f: Fetcher): Promise<S3RangeSource> {
         { cause: err },
       );
     }
-    throw await mapSseCError(err, {
+    const sseCError = await mapSseCError(err, {
       what,
       sentKey: sseC !== undefined,
       probe: async () =>
         (await f.client.send(new HeadObjectCommand({ Bucket: f.bucket, Key: f.key, VersionId: f.versionId })))
           .$metadata.httpStatusCode,
     });
+    throw mapStoreError(sseCError, { what, bucket: f.bucket, key: f.key, versionId: f.versionId });
   }
 }
 

@@ -23,6 +23,30 @@ export type SosErrorCode =
   | 'SSE_C_KEY_MISMATCH'
   /** An SSE-C key was given but the server did not apply it (object not stored with SSE-C). */
   | 'SSE_C_NOT_APPLIED'
+  /**
+   * The store has no such object (or no such version of it): S3's `NoSuchKey`, `NoSuchVersion`,
+   * or a 404 to a HEAD, which cannot tell a missing object from a missing bucket. `cause` is the
+   * SDK's error.
+   */
+  | 'NOT_FOUND'
+  /** The store has no such bucket (S3's `NoSuchBucket`): a misspelt name, or another zone or endpoint. */
+  | 'BUCKET_NOT_FOUND'
+  /**
+   * The multipart upload is gone (S3's `NoSuchUpload`): aborted (by hand, a lifecycle rule, another
+   * upload of the same key) or completed while parts were still sent to it.
+   */
+  | 'UPLOAD_NOT_FOUND'
+  /**
+   * The store refused the operation to these credentials (S3's `AccessDenied`): the key's rights,
+   * a bucket policy or ACL. Also a 403 to a HEAD, which gives no reason (wrong credentials too).
+   */
+  | 'ACCESS_DENIED'
+  /**
+   * The store refused the credentials themselves: an unknown access key ID (`InvalidAccessKeyId`),
+   * a wrong secret key (`SignatureDoesNotMatch`), an expired or invalid session token
+   * (`ExpiredToken`, `InvalidToken`); or none were found to sign with (`CredentialsProviderError`).
+   */
+  | 'BAD_CREDENTIALS'
   /** A byte range outside the object (HTTP 416). */
   | 'RANGE_NOT_SATISFIABLE'
   /** The operation was aborted through its `AbortSignal`. */

@@ -15,6 +15,7 @@ import { SosError } from './errors.ts';
 import { optionNames } from './known-options.ts';
 import { checkBucketOptions, checkLocation } from './objects.ts';
 import { httpStatus } from './sse-c.ts';
+import { mapStoreError } from './store-errors.ts';
 import { mapTransportError } from './timeouts.ts';
 
 /** One incomplete multipart upload. */
@@ -56,7 +57,8 @@ const PARTS_LISTED_AT_ONCE = 8;
  * listing is followed, and every page of each upload's parts. An upload that completes or is
  * aborted while it is listed is left out: it is no longer incomplete.
  * @throws {SosError} `INVALID_ARGUMENT` for a bad option; `ABORTED` when `signal` fires; `TIMEOUT`,
- *   `SERVER_FAULT` for transport faults; otherwise the store's error (`NoSuchBucket`, `AccessDenied`).
+ *   `SERVER_FAULT` for transport faults; `BUCKET_NOT_FOUND`, `ACCESS_DENIED`, `BAD_CREDENTIALS` for
+ *   the store's refusals (the SDK's error as `cause`).
  * @example
  * for (const u of await listIncompleteUploads({ client, bucket: 'backups' }))
  *   console.log(u.key, u.uploadId, u.parts, u.size);
@@ -99,7 +101,9 @@ export async function* incompleteUploadPages(
         ),
       signal,
       what,
-    );
+    ).catch((err: unknown) => {
+      throw mapStoreError(err, { what, bucket });
+    });
     const listed = (page.Uploads ?? []).filter(
       (u): u is typeof u & { Key: string; UploadId: string } =>
         u.Key !== undefined && u.UploadId !== undefined,
@@ -149,6 +153,7 @@ async function partsHeld(
   let marker: string | undefined;
   for (;;) {
     let page: ListPartsCommandOutput;
+    const what = `list the parts of upload ${uploadId} of ${bucket}/${key}`;
     try {
       page = await send(
         (o) =>
@@ -157,12 +162,12 @@ async function partsHeld(
             o,
           ),
         signal,
-        `list the parts of upload ${uploadId} of ${bucket}/${key}`,
+        what,
       );
     } catch (err) {
       // completed or aborted since it was listed
       if (httpStatus(err) === 404 && (err as { name?: string }).name !== 'NoSuchBucket') return undefined;
-      throw err;
+      throw mapStoreError(err, { what, bucket, key, uploadId });
     }
     for (const p of page.Parts ?? []) {
       parts++;
@@ -191,7 +196,8 @@ const ABORT_OPTIONS = optionNames<AbortIncompleteUploadOptions>()(
  * @returns `true` when the upload was aborted, `false` when the store did not know it (already
  *   aborted or completed, or a wrong ID): either way it holds no parts of it now.
  * @throws {SosError} `INVALID_ARGUMENT` for a bad option; `ABORTED` when `signal` fires; `TIMEOUT`,
- *   `SERVER_FAULT` for transport faults; otherwise the store's error (`NoSuchBucket`, `AccessDenied`).
+ *   `SERVER_FAULT` for transport faults; `BUCKET_NOT_FOUND`, `ACCESS_DENIED`, `BAD_CREDENTIALS` for
+ *   the store's refusals (the SDK's error as `cause`).
  * @example
  * await abortIncompleteUpload({ client, bucket: 'backups', key: 'db.tar', uploadId });
  */
@@ -205,17 +211,18 @@ export async function abortIncompleteUpload(options: AbortIncompleteUploadOption
       `"uploadId" expected a non-empty string, got ${JSON.stringify(uploadId)}`,
     );
   }
+  const what = `abort upload ${uploadId} of ${bucket}/${key}`;
   try {
     await send(
       (o) =>
         client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), o),
       signal,
-      `abort upload ${uploadId} of ${bucket}/${key}`,
+      what,
     );
     return true;
   } catch (err) {
     if ((err as { name?: string }).name === 'NoSuchUpload') return false;
-    throw err;
+    throw mapStoreError(err, { what, bucket, key, uploadId });
   }
 }
 

@@ -6,6 +6,7 @@
 import { nodeBody } from './body.node.ts';
 import { type PutObjectOptions, type PutObjectResult, putObject as putAnyBody } from './objects.ts';
 import { putResumable } from './resume/put.ts';
+import { mapStoreError } from './store-errors.ts';
 
 /**
  * Uploads an object as a stream; see the shared `putObject` (objects.ts). In Node, `body` may
@@ -22,7 +23,13 @@ import { putResumable } from './resume/put.ts';
  *   resume: { journal: '/var/backups/db.tar.upload.json' } });
  */
 export async function putObject(options: PutObjectOptions): Promise<PutObjectResult> {
-  if (options?.resume !== undefined) return putResumable(options);
+  if (options?.resume !== undefined) {
+    // the journal's own requests (ListParts, the HEAD of a completed upload) are the SDK's until here
+    const { bucket, key } = options;
+    return putResumable(options).catch((err: unknown) => {
+      throw mapStoreError(err, { what: `put ${bucket}/${key}`, bucket, key });
+    });
+  }
   const body = options?.body;
   return putAnyBody(body === undefined ? options : { ...options, body: await nodeBody(body) });
 }

@@ -38,6 +38,7 @@ import {
 import type { ResumedUpload, ResumeOptions } from './resume/options.ts';
 import { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
+import { mapStoreError } from './store-errors.ts';
 import { mapTransportError } from './timeouts.ts';
 import {
   choosePartSize,
@@ -122,7 +123,9 @@ export interface PutObjectResult {
  * with parallel parts. With SSE-C, every request carries the key and every answer must confirm it.
  * @returns Size, ETag and version of the stored object.
  * @throws {SosError} `ABORTED`, `INSECURE_ENDPOINT` (SSE-C over http), `SSE_C_NOT_APPLIED`
- *   (server ignored SSE-C), `INVALID_ARGUMENT`, `SSE_C_NO_KEY_FOR_PATH`; S3 errors as the SDK throws them.
+ *   (server ignored SSE-C), `INVALID_ARGUMENT`, `SSE_C_NO_KEY_FOR_PATH`; the store's refusals as
+ *   `BUCKET_NOT_FOUND`, `ACCESS_DENIED`, `BAD_CREDENTIALS`, `UPLOAD_NOT_FOUND` (the SDK's error as
+ *   `cause`); other S3 errors as the SDK throws them.
  * @example
  * await putObject({ client, bucket: 'backups', key: 'db.tar', body: '/var/backups/db.tar',
  *   encryption: { sseC: { key: process.env.SSE_C_KEY! } } });
@@ -270,7 +273,9 @@ export interface GetObjectResult {
  * Downloads an object (or a byte range of it) as a stream.
  * @throws {SosError} `SSE_C_KEY_REQUIRED`, `SSE_C_KEY_MISMATCH`, `SSE_C_NOT_APPLIED`,
  *   `INVALID_ARGUMENT` (a malformed or empty range, before any request), `RANGE_NOT_SATISFIABLE`
- *   (a range starting at or past the end); S3 errors (e.g. `NoSuchKey`) as the SDK throws them.
+ *   (a range starting at or past the end); `NOT_FOUND`, `BUCKET_NOT_FOUND`, `ACCESS_DENIED`,
+ *   `BAD_CREDENTIALS` for the store's refusals (the SDK's error, e.g. `NoSuchKey`, as `cause`);
+ *   other S3 errors as the SDK throws them.
  * @example
  * const { body } = await getObject({ client, bucket, key, encryption: { sseC: { key } }, range: { start: 0, end: 100 } });
  * await pipeline(Readable.fromWeb(body), createWriteStream('first-100-bytes'));
@@ -310,7 +315,12 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
     if (range !== undefined && httpStatus(err) === 416) throw notSatisfiable(range, undefined, err);
     if (options.signal?.aborted)
       throw new SosError('ABORTED', `${what}: aborted`, { cause: options.signal.reason });
-    throw mapTransportError(await mapReadError(err, what, options, encryption), what);
+    throw mapStoreError(mapTransportError(await mapReadError(err, what, options, encryption), what), {
+      what,
+      bucket,
+      key,
+      versionId: options.versionId,
+    });
   }
   if (encryption.sseC) {
     try {
@@ -387,7 +397,8 @@ export interface ObjectSourceOptions extends ObjectLocation {
  * `inspectSealed`): ranged GETs pinned to the first answer's ETag/version, resumed, safe with
  * servers that ignore `Range`. The first GET asks for what core's reader reads first (`FIRST_READ`,
  * 4 KiB), kept to serve later reads inside it.
- * @throws {SealstreamError} `TRUNCATED` for an empty object; {@link SosError} SSE-C and transport errors.
+ * @throws {SealstreamError} `TRUNCATED` for an empty object; {@link SosError} SSE-C and transport
+ *   errors, and the store's refusals (`NOT_FOUND`, `BUCKET_NOT_FOUND`, `ACCESS_DENIED`, `BAD_CREDENTIALS`).
  * @example
  * const source = await openObjectSource({ client, bucket, key, encryption: 'none' });
  * const facts = await inspectSealed(source); // recipients, identity, plaintext size
@@ -423,8 +434,9 @@ export interface HeadObjectResult {
 
 /**
  * Describes an object without downloading it.
- * @throws {SosError} `SSE_C_KEY_REQUIRED`, `SSE_C_KEY_MISMATCH`, `SSE_C_NOT_APPLIED`; S3 errors
- *   (e.g. `NotFound`) as the SDK throws them.
+ * @throws {SosError} `SSE_C_KEY_REQUIRED`, `SSE_C_KEY_MISMATCH`, `SSE_C_NOT_APPLIED`; `NOT_FOUND`
+ *   (a HEAD's 404 cannot tell a missing object from a missing bucket), `ACCESS_DENIED` (nor its 403
+ *   denied access from wrong credentials), with the SDK's error (`NotFound`...) as `cause`.
  */
 export async function headObject(options: HeadObjectOptions): Promise<HeadObjectResult> {
   const { client, bucket, key } = checkLocation(options, HEAD_OPTIONS, 'headObject');
@@ -436,7 +448,12 @@ export async function headObject(options: HeadObjectOptions): Promise<HeadObject
       new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...encryption.sseC }),
     );
   } catch (err) {
-    throw mapTransportError(await mapReadError(err, what, options, encryption), what);
+    throw mapStoreError(mapTransportError(await mapReadError(err, what, options, encryption), what), {
+      what,
+      bucket,
+      key,
+      versionId: options.versionId,
+    });
   }
   if (encryption.sseC) assertSseCApplied(out, encryption.sseC, what);
   const storedSize = out.ContentLength ?? 0;

@@ -20,6 +20,8 @@ import { optionNames } from './known-options.ts';
 import { checkLocation, checkProgress, checkQueueSize, type ObjectLocation } from './objects.ts';
 import type { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied } from './sse-c.ts';
+import { mapStoreError } from './store-errors.ts';
+import { mapTransportError } from './timeouts.ts';
 import {
   choosePartSize,
   LIMITS,
@@ -113,8 +115,10 @@ const REKEY_OPTIONS = optionNames<RekeyObjectOptions>()(
  * under the old keys: delete them to retire those keys.
  * @returns What was moved where.
  * @throws {SosError} `INVALID_ARGUMENT` (layers differ between `encryption` and `newEncryption`, or
- *   nothing is encrypted), `ABORTED`, the SSE-C errors of `getObject`; {@link SealstreamError}
- *   `NO_MATCHING_KEY` when the given keys do not open the object, `IDENTITY_MISMATCH`.
+ *   nothing is encrypted), `ABORTED`, the SSE-C errors of `getObject`, the store's refusals
+ *   (`NOT_FOUND`, `BUCKET_NOT_FOUND`, `ACCESS_DENIED`, `BAD_CREDENTIALS`), `TIMEOUT`,
+ *   `SERVER_FAULT`; {@link SealstreamError} `NO_MATCHING_KEY` when the given keys do not open the
+ *   object, `IDENTITY_MISMATCH`.
  * @example
  * await rekeyObject({ client, bucket, key,
  *   encryption: { clientSide: { keys: [oldKey] } }, newEncryption: { clientSide: { keys: [newKey] } } });
@@ -179,10 +183,16 @@ async function copyRekey(
   queueSize: number,
 ): Promise<RekeyObjectResult> {
   const { client, bucket, key, signal } = options;
-  const head: HeadObjectCommandOutput = await client.send(
-    new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId }),
-    signal ? { abortSignal: signal } : {},
-  );
+  const what = `rekey ${bucket}/${key}`;
+  const head: HeadObjectCommandOutput = await client
+    .send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId }),
+      signal ? { abortSignal: signal } : {},
+    )
+    .catch((err: unknown) => {
+      if (signal?.aborted) throw new SosError('ABORTED', `${what}: aborted`, { cause: signal.reason });
+      throw mapStoreError(mapTransportError(err, what), { what, bucket, key, versionId: options.versionId });
+    });
   // pin what we read to this version (versioned buckets) and this ETag (servers that honour it)
   const versionId = options.versionId ?? head.VersionId;
   const fetcher = fetcherFor(options, { clientSide: from, sseC: undefined }, versionId, signal);

@@ -10,6 +10,7 @@ import { SosError } from './errors.ts';
 import { bytesHeader, parseContentRange } from './range.ts';
 import { Resumes, resumableRead } from './resumable-read.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
+import { mapStoreError } from './store-errors.ts';
 import { isConnectionError, isTimeoutError, mapTransportError } from './timeouts.ts';
 
 /** Resumes of a broken body before a read gives up, counted since the last byte received. */
@@ -92,8 +93,9 @@ export class S3RangeSource implements ByteSource {
    * Opens an object with a first ranged GET of `[start, end)` and returns the source pinned to
    * its answer, with the bytes (fewer when the object is shorter). When `start` is 0 the source
    * keeps those bytes and serves later reads inside them without a request.
-   * @throws {SosError} `RANGE_NOT_SATISFIABLE` (416, e.g. an empty object) is left to the caller
-   *   as the SDK's error; `TIMEOUT`, `SERVER_FAULT`, `DOWNLOAD_INCOMPLETE`, `ABORTED`.
+   * @throws {SosError} `TIMEOUT`, `SERVER_FAULT`, `DOWNLOAD_INCOMPLETE`, `ABORTED`. A 416 (e.g. an
+   *   empty object) and the store's other refusals of this first GET are left to the caller as the
+   *   SDK's errors (an SSE-C key's refusal looks like a denied access: see `getObject`).
    */
   static async open(
     ref: S3ObjectRef,
@@ -122,7 +124,8 @@ export class S3RangeSource implements ByteSource {
   /**
    * Exactly the bytes `[start, end)`.
    * @throws {SosError} `OBJECT_CHANGED`, `DOWNLOAD_INCOMPLETE`, `TIMEOUT`, `SERVER_FAULT`, `ABORTED`,
-   *   `INVALID_ARGUMENT` for a range outside the object.
+   *   `INVALID_ARGUMENT` for a range outside the object; `NOT_FOUND` (deleted since the first read),
+   *   `ACCESS_DENIED`, `BAD_CREDENTIALS` (e.g. a session token that expired meanwhile).
    */
   async read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
     this.#check(start, end);
@@ -400,7 +403,17 @@ async function send(
     if (signal?.aborted) throw aborted(signal, err);
     if (pin !== undefined && httpStatus(err) === 412) throw changed(ref, err);
     if (httpStatus(err) === 416) throw err;
-    throw mapTransportError(err, `get ${ref.bucket}/${ref.key}`);
+    const what = `get ${ref.bucket}/${ref.key}`;
+    const mapped = mapTransportError(err, what);
+    // a first answer's refusal is left to the caller, who tells SSE-C answers apart first
+    if (pin === undefined) throw mapped;
+    // e.g. a 404: deleted since the first answer
+    throw mapStoreError(mapped, {
+      what: `${what} (the object was there when the read began)`,
+      bucket: ref.bucket,
+      key: ref.key,
+      versionId,
+    });
   }
   try {
     if (!out.Body) {

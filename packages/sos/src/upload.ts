@@ -24,6 +24,7 @@ import { describeError, SosError, UploadNotAbortedError } from './errors.ts';
 import { PartReader, type PartSource, type Sealing, SealingPartReader, type UploadBody } from './parts.ts';
 import { mayHaveReached, reachMark } from './reach.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
+import { mapStoreError } from './store-errors.ts';
 import { cleanupSendOptions, mapTransportError } from './timeouts.ts';
 
 const MiB = 1024 * 1024;
@@ -141,7 +142,8 @@ export type { UploadBody } from './parts.ts';
  * Uploads a body as one PutObject when it fits in one part, else as a multipart upload with up to
  * `queueSize` parts in flight. Memory stays about `queueSize x partSize`: workers pull parts from
  * the body one at a time, and a part is read only when a worker is free.
- * @throws {SosError} `ABORTED` when `signal` fires; `INVALID_ARGUMENT` past 10,000 parts;
+ * @throws {SosError} `ABORTED` when `signal` fires; `INVALID_ARGUMENT` past 10,000 parts; `TIMEOUT`,
+ *   `SERVER_FAULT`, and the store's refusals (`BUCKET_NOT_FOUND`, `ACCESS_DENIED`, ...) mapped;
  *   otherwise the underlying error. Afterwards no part is left on the server and no object was
  *   created (unless `keepWrittenOnFailure`), except for an abort of a single PutObject whose body
  *   had left, which says that the object may have been stored (see body-sent.ts).
@@ -182,9 +184,14 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
       onFailure();
       // sendPutObject's ABORTED says whether the object may have been stored: kept as it is
       if (err instanceof SosError && err.code === 'ABORTED') throw err;
+      const what = `put ${rest.Bucket}/${rest.Key}`;
       throw signal?.aborted
         ? abortedError(signal, err)
-        : mapTransportError(err, `put ${rest.Bucket}/${rest.Key}`);
+        : mapStoreError(mapTransportError(err, what), {
+            what,
+            bucket: String(rest.Bucket),
+            key: String(rest.Key),
+          });
     }
     try {
       options.checkPart?.(out);
@@ -339,7 +346,8 @@ export interface MultipartOptions {
  * stranded and no object was created.
  * @throws {SosError} `ABORTED` when `signal` fires; `UPLOAD_NOT_ABORTED` ({@link UploadNotAbortedError})
  *   when the upload failed and aborting it failed too; `TIMEOUT`, `SERVER_FAULT` for transport
- *   faults; otherwise the first error.
+ *   faults; the store's refusals (`UPLOAD_NOT_FOUND`, `ACCESS_DENIED`, ...) mapped; otherwise the
+ *   first error.
  */
 export async function runMultipart(
   options: MultipartOptions,
@@ -489,9 +497,16 @@ export async function runMultipart(
     };
   } catch (caught) {
     fail(caught);
+    const what = `upload ${Bucket}/${Key}`;
+    // mapped before a resumable upload keeps it, so that its error carries the code
     const err = signal?.aborted
       ? abortedError(signal, caught)
-      : mapTransportError(caught, `upload ${Bucket}/${Key}`);
+      : mapStoreError(mapTransportError(caught, what), {
+          what,
+          bucket: String(Bucket),
+          key: String(Key),
+          uploadId,
+        });
     if (uploadId !== undefined && options.keepOnFailure) {
       // not abortedError: its message says that nothing is left on the server
       const kept = signal?.aborted
@@ -509,10 +524,16 @@ export async function runMultipart(
       } catch (abortErr) {
         // 404: already gone (aborted, or completed after all): nothing is stranded
         if (httpStatus(abortErr) !== 404) {
+          const abortWhat = `abort upload ${uploadId} of ${Bucket}/${Key}`;
           throw new UploadNotAbortedError(
             { bucket: String(Bucket), key: String(Key), uploadId },
             err,
-            mapTransportError(abortErr, `abort upload ${uploadId}`),
+            mapStoreError(mapTransportError(abortErr, abortWhat), {
+              what: abortWhat,
+              bucket: String(Bucket),
+              key: String(Key),
+              uploadId,
+            }),
           );
         }
       }

@@ -205,8 +205,8 @@ describe('client-side integrity and identity', () => {
       ),
     ).toBe('ABORTED');
     expect(await openUploads(client, bucket)).toBe(0);
-    expect(await codeOf(headObject({ client, bucket, key: 'cs/aborted', encryption: 'none' }))).toMatch(
-      /NotFound|not a/,
+    expect(await codeOf(headObject({ client, bucket, key: 'cs/aborted', encryption: 'none' }))).toBe(
+      'NOT_FOUND',
     );
   });
 });
@@ -243,7 +243,7 @@ describe('encryption options: a misspelt name is refused, never silently dropped
     expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(error.message).toMatch(/is not an option|expected/);
     expect(String(error.message)).not.toContain(Buffer.from(sse).toString('base64'));
-    expect(await codeOf(headObject({ client, bucket, key: name, encryption: 'none' }))).toMatch(/NotFound/);
+    expect(await codeOf(headObject({ client, bucket, key: name, encryption: 'none' }))).toBe('NOT_FOUND');
     await expect(getObject({ client, bucket, key: 'cs/1', encryption } as never)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
@@ -270,7 +270,7 @@ describe('function options: a misspelt name is refused before any request, never
       expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
       expect(error.message).toContain(`"putObject.${name}" is not an option`);
       expect(error.message).toContain('signal');
-      expect(await codeOf(headObject({ ...at, encryption: 'none' }))).toMatch(/NotFound/);
+      expect(await codeOf(headObject({ ...at, encryption: 'none' }))).toBe('NOT_FOUND');
     }
   });
 

@@ -170,7 +170,8 @@ describe('listIncompleteUploads', () => {
       ),
     ).toBe('ABORTED');
     await expect(listIncompleteUploads({ client, bucket: `${bucket}-missing` })).rejects.toMatchObject({
-      name: 'NoSuchBucket',
+      code: 'BUCKET_NOT_FOUND',
+      cause: { name: 'NoSuchBucket' },
     });
   });
 });

@@ -179,12 +179,13 @@ describe('objects not stored with SSE-C', () => {
     );
   });
 
-  it('a missing object stays the SDK error (404), not an SSE-C error', async () => {
+  it('a missing object is NOT_FOUND (the SDK error, 404, as its cause), not an SSE-C error', async () => {
     const err = await getObject({ client, bucket, key: 'missing', encryption: { sseC: { key } } }).catch(
       (e) => e,
     );
-    expect(err).not.toBeInstanceOf(SosError);
-    expect(err.$metadata.httpStatusCode).toBe(404);
+    expect(err).toBeInstanceOf(SosError);
+    expect(err.code).toBe('NOT_FOUND');
+    expect(err.cause.$metadata.httpStatusCode).toBe(404);
   });
 
   it('the raw SDK agrees that the server needs the key (sanity check of the server)', async () => {
