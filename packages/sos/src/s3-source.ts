@@ -140,9 +140,10 @@ export class S3RangeSource implements ByteSource {
   /**
    * Exactly the bytes `[start, end)`, written into `into` (the reader's reused window buffers: the
    * body's chunks are copied once, into them, and no buffer is allocated per read).
+   * @returns The bytes written: always `end - start` (the core's reader checks the count).
    * @throws {SosError} as {@link read}, and `INVALID_ARGUMENT` when `into` is not `end - start` long.
    */
-  async readInto(start: number, end: number, into: Uint8Array, signal?: AbortSignal): Promise<void> {
+  async readInto(start: number, end: number, into: Uint8Array, signal?: AbortSignal): Promise<number> {
     this.#check(start, end);
     if (into.byteLength !== end - start) {
       throw new SosError(
@@ -150,8 +151,11 @@ export class S3RangeSource implements ByteSource {
         `readInto: ${into.byteLength} bytes of room for [${start}, ${end})`,
       );
     }
-    if (start === end) return;
+    if (start === end) return 0;
     await this.#collect(start, end, signal, undefined, into);
+    // the count the core's reader checks: #bytes bounds every body to the range and resumes until
+    // `end`, so #collect fills all of `into` or throws
+    return end - start;
   }
 
   /**
