@@ -20,6 +20,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PresignedTransferError } from './presigned/errors.ts';
 import { MAX_PARTS, type UploadedPart } from './presigned/upload.ts';
+import { mapStoreError, type StoreTarget } from './store-errors.ts';
 
 /** Where an object is. */
 export interface PresignLocation {
@@ -50,17 +51,34 @@ export function browserCorsRule(origins: string[]): CORSRule {
   };
 }
 
-/** Sets {@link browserCorsRule} as the bucket's CORS configuration (replacing any other rule). */
+/**
+ * Sets {@link browserCorsRule} as the bucket's CORS configuration (replacing any other rule).
+ * @throws {SosError} the store's refusals mapped as the transport maps them (`BUCKET_NOT_FOUND`,
+ *   `ACCESS_DENIED`, `BAD_CREDENTIALS`).
+ */
 export async function allowBrowserAccess(client: S3Client, bucket: string, origins: string[]): Promise<void> {
-  await client.send(
-    new PutBucketCorsCommand({
-      Bucket: bucket,
-      CORSConfiguration: { CORSRules: [browserCorsRule(origins)] },
-    }),
-  );
+  const rule = browserCorsRule(origins);
+  const command = new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [rule] } });
+  await mapped(client.send(command), { what: `set the CORS rule of ${bucket}`, bucket });
 }
 
-/** Creates a multipart upload for a page to fill; returns its id. */
+/**
+ * One request of the server helpers: the store's refusals (no such bucket or upload, access denied,
+ * credentials refused) become the transport's {@link SosError}s, the SDK's error their cause.
+ */
+async function mapped<T>(request: Promise<T>, target: StoreTarget): Promise<T> {
+  try {
+    return await request;
+  } catch (err) {
+    throw mapStoreError(err, target);
+  }
+}
+
+/**
+ * Creates a multipart upload for a page to fill; returns its id.
+ * @throws {PresignedTransferError} `INVALID_ARGUMENT` for a bad location or content type.
+ * @throws {SosError} the store's refusals (`BUCKET_NOT_FOUND`, `ACCESS_DENIED`, `BAD_CREDENTIALS`).
+ */
 export async function createPresignedUpload(
   client: S3Client,
   location: PresignLocation & { contentType?: string },
@@ -70,13 +88,16 @@ export async function createPresignedUpload(
   if (contentType !== undefined && (typeof contentType !== 'string' || hasControl(contentType))) {
     refuse('contentType', 'expected a media type without control characters', contentType);
   }
-  const out = await client.send(
-    new CreateMultipartUploadCommand({
-      Bucket: location.bucket,
-      Key: location.key,
-      ContentType: location.contentType ?? 'application/octet-stream',
-    }),
-  );
+  const command = new CreateMultipartUploadCommand({
+    Bucket: location.bucket,
+    Key: location.key,
+    ContentType: location.contentType ?? 'application/octet-stream',
+  });
+  const out = await mapped(client.send(command), {
+    what: `create an upload of ${location.bucket}/${location.key}`,
+    bucket: location.bucket,
+    key: location.key,
+  });
   if (!out.UploadId) {
     throw new PresignedTransferError('SERVER_FAULT', `the store created no upload id for ${location.key}`);
   }
@@ -105,7 +126,12 @@ export async function presignUploadPart(
   return getSignedUrl(client, command, { expiresIn: expiry(request.expiresIn) });
 }
 
-/** Completes an upload with the parts the page reports; returns the object's ETag and version. */
+/**
+ * Completes an upload with the parts the page reports; returns the object's ETag and version.
+ * @throws {PresignedTransferError} `INVALID_ARGUMENT` for a bad location or parts list.
+ * @throws {SosError} the store's refusals (`UPLOAD_NOT_FOUND`, `BUCKET_NOT_FOUND`, `ACCESS_DENIED`,
+ *   `BAD_CREDENTIALS`); other answers (e.g. `InvalidPart`) as the SDK throws them.
+ */
 export async function completePresignedUpload(
   client: S3Client,
   request: PresignLocation & { uploadId: string; parts: UploadedPart[] },
@@ -130,14 +156,18 @@ export async function completePresignedUpload(
       `"parts" expected 1 to ${MAX_PARTS} parts numbered 1, 2, 3... in order, each with its ETag (text of at most ${MAX_TOKEN_LENGTH} characters)`,
     );
   }
-  const out = await client.send(
-    new CompleteMultipartUploadCommand({
-      Bucket: request.bucket,
-      Key: request.key,
-      UploadId: request.uploadId,
-      MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
-    }),
-  );
+  const command = new CompleteMultipartUploadCommand({
+    Bucket: request.bucket,
+    Key: request.key,
+    UploadId: request.uploadId,
+    MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+  });
+  const out = await mapped(client.send(command), {
+    what: `complete ${request.bucket}/${request.key}`,
+    bucket: request.bucket,
+    key: request.key,
+    uploadId: request.uploadId,
+  });
   // RGW answers with an empty ETag here; undefined says the same without pretending.
   return { etag: out.ETag || undefined, versionId: out.VersionId || undefined };
 }
