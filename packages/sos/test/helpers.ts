@@ -27,6 +27,20 @@ export function testClient(extra: Partial<SosClientOptions> = {}): S3Client {
   });
 }
 
+/**
+ * A client of a loopback test server (plain http, a fixed made-up key that no one checks, no
+ * retries), for the behaviours the RGW does not have (a store that ignores or misanswers Range).
+ */
+export function loopbackClient(endpoint: string): S3Client {
+  return createSosClient({
+    endpoint,
+    allowInsecureHttp: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    clientConfig: { maxAttempts: 1 },
+  });
+}
+
 let counter = 0;
 /** Creates a fresh bucket; returns its name and a cleanup that empties and deletes it. */
 export async function freshBucket(

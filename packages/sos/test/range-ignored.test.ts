@@ -10,8 +10,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encrypt, generateKey } from '@sealstream/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSosClient, type GetObjectOptions, getObject } from '../src/index.ts';
-import { bytes, collect, sameBytes } from './helpers.ts';
+import { type GetObjectOptions, getObject } from '../src/index.ts';
+import { bytes, collect, loopbackClient, sameBytes } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const key = generateKey();
@@ -60,14 +60,7 @@ afterAll(async () => {
 
 /** Reads object `b/k` from the fake server (which checks no signature). */
 function read(options: Omit<GetObjectOptions, 'client' | 'bucket' | 'key'>) {
-  const client = createSosClient({
-    endpoint,
-    allowInsecureHttp: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    clientConfig: { maxAttempts: 1 },
-  });
-  return getObject({ client, bucket: 'b', key: 'k', ...options });
+  return getObject({ client: loopbackClient(endpoint), bucket: 'b', key: 'k', ...options });
 }
 const clientSide = { clientSide: { keys: [key] } };
 
