@@ -38,8 +38,7 @@ import {
 import type { ResumedUpload, ResumeOptions } from './resume/options.ts';
 import { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied, httpStatus, mapSseCError } from './sse-c.ts';
-import { mapStoreError } from './store-errors.ts';
-import { mapTransportError } from './timeouts.ts';
+import { mapRequestError } from './store-errors.ts';
 import {
   choosePartSize,
   DEFAULT_QUEUE_SIZE,
@@ -315,7 +314,7 @@ export async function getObject(options: GetObjectOptions): Promise<GetObjectRes
     if (range !== undefined && httpStatus(err) === 416) throw notSatisfiable(range, undefined, err);
     if (options.signal?.aborted)
       throw new SosError('ABORTED', `${what}: aborted`, { cause: options.signal.reason });
-    throw mapStoreError(mapTransportError(await mapReadError(err, what, options, encryption), what), {
+    throw mapRequestError(await mapReadError(err, what, options, encryption), {
       what,
       bucket,
       key,
@@ -467,7 +466,7 @@ export async function headObject(options: HeadObjectOptions): Promise<HeadObject
       new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...encryption.sseC }),
     );
   } catch (err) {
-    throw mapStoreError(mapTransportError(await mapReadError(err, what, options, encryption), what), {
+    throw mapRequestError(await mapReadError(err, what, options, encryption), {
       what,
       bucket,
       key,

@@ -20,8 +20,7 @@ import { optionNames } from './known-options.ts';
 import { checkLocation, checkProgress, checkQueueSize, type ObjectLocation } from './objects.ts';
 import type { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied } from './sse-c.ts';
-import { mapStoreError } from './store-errors.ts';
-import { mapTransportError } from './timeouts.ts';
+import { mapRequestError } from './store-errors.ts';
 import {
   choosePartSize,
   LIMITS,
@@ -191,7 +190,7 @@ async function copyRekey(
     )
     .catch((err: unknown) => {
       if (signal?.aborted) throw new SosError('ABORTED', `${what}: aborted`, { cause: signal.reason });
-      throw mapStoreError(mapTransportError(err, what), { what, bucket, key, versionId: options.versionId });
+      throw mapRequestError(err, { what, bucket, key, versionId: options.versionId });
     });
   // pin what we read to this version (versioned buckets) and this ETag (servers that honour it)
   const versionId = options.versionId ?? head.VersionId;

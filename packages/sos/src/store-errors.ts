@@ -6,6 +6,7 @@
  */
 import { SosError, type SosErrorCode } from './errors.ts';
 import { httpStatus } from './sse-c.ts';
+import { mapTransportError } from './timeouts.ts';
 
 /** What a failed request was about, for the message. */
 export interface StoreTarget {
@@ -171,4 +172,13 @@ function where(t: StoreTarget): string {
 function objectOf(t: StoreTarget): string {
   if (t.key === undefined) return 'such object';
   return t.versionId === undefined ? t.key : `${t.key} in version ${t.versionId}`;
+}
+
+/**
+ * A failed request's error as the public operations throw it: transport faults first (timeouts,
+ * connections lost after retries: `TIMEOUT`, `SERVER_FAULT`), then the store's refusals
+ * ({@link mapStoreError}); anything else unchanged.
+ */
+export function mapRequestError(err: unknown, target: StoreTarget): unknown {
+  return mapStoreError(mapTransportError(err, target.what), target);
 }

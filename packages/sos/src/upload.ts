@@ -24,7 +24,7 @@ import { describeError, SosError, UploadNotAbortedError } from './errors.ts';
 import { PartReader, type PartSource, type Sealing, SealingPartReader, type UploadBody } from './parts.ts';
 import { mayHaveReached, reachMark } from './reach.ts';
 import { httpStatus, type SseCParams } from './sse-c.ts';
-import { mapStoreError } from './store-errors.ts';
+import { mapRequestError } from './store-errors.ts';
 import { cleanupSendOptions, mapTransportError } from './timeouts.ts';
 
 const MiB = 1024 * 1024;
@@ -187,7 +187,7 @@ export async function uploadObject(options: UploadObjectOptions): Promise<Upload
       const what = `put ${rest.Bucket}/${rest.Key}`;
       throw signal?.aborted
         ? abortedError(signal, err)
-        : mapStoreError(mapTransportError(err, what), {
+        : mapRequestError(err, {
             what,
             bucket: String(rest.Bucket),
             key: String(rest.Key),
@@ -501,7 +501,7 @@ export async function runMultipart(
     // mapped before a resumable upload keeps it, so that its error carries the code
     const err = signal?.aborted
       ? abortedError(signal, caught)
-      : mapStoreError(mapTransportError(caught, what), {
+      : mapRequestError(caught, {
           what,
           bucket: String(Bucket),
           key: String(Key),
@@ -528,7 +528,7 @@ export async function runMultipart(
           throw new UploadNotAbortedError(
             { bucket: String(Bucket), key: String(Key), uploadId },
             err,
-            mapStoreError(mapTransportError(abortErr, abortWhat), {
+            mapRequestError(abortErr, {
               what: abortWhat,
               bucket: String(Bucket),
               key: String(Key),
