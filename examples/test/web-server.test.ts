@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshBucket, testClient } from '../../packages/sos/test/helpers.ts';
+import { MAX_PART_SIZE } from '../web/api.ts';
 import { startWebServer, type WebServer } from '../web/server.ts';
 
 let client: S3Client;
@@ -80,6 +81,31 @@ describe('the web example server', () => {
       body: JSON.stringify({ key: 'a.bin', uploadId }),
     });
     expect(aborted.status).toBe(200);
+  });
+
+  it('signs a part URL for the length the page will PUT, and refuses a part URL without one or over its bound', async () => {
+    const started = await call('POST', '/api/uploads', {
+      headers: json,
+      body: JSON.stringify({ key: 'p.bin' }),
+    });
+    const { uploadId } = JSON.parse(started.body);
+    const part = (size: unknown) =>
+      call('POST', '/api/uploads/part', {
+        headers: json,
+        body: JSON.stringify({ key: 'p.bin', uploadId, partNumber: 1, size }),
+      });
+    const signed = await part(1234);
+    expect(signed.status).toBe(200);
+    expect(JSON.parse(signed.body).url).toMatch(/X-Amz-SignedHeaders=content-length%3Bhost/);
+    for (const size of [undefined, 0, -1, 1.5, '1234', MAX_PART_SIZE + 1, 5 * 1024 ** 3]) {
+      const refused = await part(size);
+      expect(refused.status, String(size)).toBe(400);
+      expect(JSON.parse(refused.body).error.code).toBe('INVALID_ARGUMENT');
+    }
+    await call('POST', '/api/uploads/abort', {
+      headers: json,
+      body: JSON.stringify({ key: 'p.bin', uploadId }),
+    });
   });
 
   it('keeps serving after a client hangs up in the middle of its request body', async () => {

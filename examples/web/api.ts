@@ -3,7 +3,7 @@
  * and presigns; it never sees plaintext or keys, and confines the page to one bucket.
  *
  * POST /api/uploads           { key }                       -> { uploadId }
- * POST /api/uploads/part      { key, uploadId, partNumber } -> { url }
+ * POST /api/uploads/part      { key, uploadId, partNumber, size } -> { url }  (size: the part's bytes, signed)
  * POST /api/uploads/complete  { key, uploadId, parts }      -> { etag, versionId }
  * POST /api/uploads/abort     { key, uploadId }             -> {}
  * GET  /api/objects                                         -> { bucket, objects: [{ key, size, lastModified }] }
@@ -33,6 +33,7 @@ export function presignApi(client: S3Client, bucket: string): ApiHandler {
         key: keyOf(i),
         uploadId: text(i.uploadId, 'uploadId'),
         partNumber: Number(i.partNumber),
+        contentLength: partSize(i.size),
         expiresIn: 600,
       }).then((url) => ({ url })),
     'POST /api/uploads/complete': (i) =>
@@ -110,6 +111,20 @@ function keyOf(input: Record<string, unknown>): string {
     throw badRequest(`"key" is not an acceptable object name: ${JSON.stringify(key)}`);
   }
   return key;
+}
+
+/**
+ * The most a page may PUT as one part: the page's parts are 8 MiB of sealed bytes; this leaves room
+ * for a larger `partSize` while keeping what one URL can store bounded (each URL signs its length).
+ */
+export const MAX_PART_SIZE = 64 * 1024 * 1024;
+
+/** The length a part URL is signed for: what the page says it will PUT, within {@link MAX_PART_SIZE}. */
+function partSize(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_PART_SIZE) {
+    throw badRequest(`"size" expected a part length of 1 to ${MAX_PART_SIZE} bytes`);
+  }
+  return value;
 }
 
 function text(value: unknown, name: string): string {

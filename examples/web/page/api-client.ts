@@ -34,8 +34,8 @@ async function call<T>(method: 'GET' | 'POST', path: string, input?: unknown): P
 export function apiPresigner(key: string): UploadPresigner {
   return {
     create: () => call('POST', '/api/uploads', { key }),
-    partUrl: async (uploadId, partNumber) =>
-      (await call<{ url: string }>('POST', '/api/uploads/part', { key, uploadId, partNumber })).url,
+    partUrl: async (uploadId, partNumber, size) =>
+      (await call<{ url: string }>('POST', '/api/uploads/part', { key, uploadId, partNumber, size })).url,
     complete: (uploadId, parts: UploadedPart[]) =>
       call('POST', '/api/uploads/complete', { key, uploadId, parts }),
     abort: async (uploadId) => {

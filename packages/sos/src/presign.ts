@@ -104,26 +104,47 @@ export async function createPresignedUpload(
   return { uploadId: out.UploadId };
 }
 
-/** A presigned PUT URL for part `partNumber` (1 to 10 000) of an upload. */
+/** The largest part S3 takes, in bytes (5 GiB). */
+const MAX_PART_BYTES = 5 * 1024 ** 3;
+
+/**
+ * A presigned PUT URL for part `partNumber` (1 to 10 000) of an upload.
+ *
+ * With `contentLength`, the URL signs the part's length too: the store refuses (403
+ * `SignatureDoesNotMatch`) a PUT of any other length, so a server can bound what a page stores
+ * through it (check the length the page asks for, then sign it). Without it, the URL takes a part of
+ * any size up to the store's 5 GiB. `uploadSealed` tells its presigner each part's length.
+ * @throws {PresignedTransferError} `INVALID_ARGUMENT` for a bad location, part number or length.
+ */
 export async function presignUploadPart(
   client: S3Client,
-  request: PresignLocation & PresignExpiry & { uploadId: string; partNumber: number },
+  request: PresignLocation & PresignExpiry & { uploadId: string; partNumber: number; contentLength?: number },
 ): Promise<string> {
   checkLocation(request, true);
-  const { partNumber } = request;
+  const { partNumber, contentLength } = request;
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
     throw new PresignedTransferError(
       'INVALID_ARGUMENT',
       `"partNumber" expected 1 to ${MAX_PARTS}, got ${partNumber}`,
     );
   }
+  if (
+    contentLength !== undefined &&
+    (!Number.isSafeInteger(contentLength) || contentLength < 0 || contentLength > MAX_PART_BYTES)
+  ) {
+    refuse('contentLength', `expected a part length of 0 to ${MAX_PART_BYTES} bytes`, contentLength);
+  }
   const command = new UploadPartCommand({
     Bucket: request.bucket,
     Key: request.key,
     UploadId: request.uploadId,
     PartNumber: partNumber,
+    ContentLength: contentLength,
   });
-  return getSignedUrl(client, command, { expiresIn: expiry(request.expiresIn) });
+  return getSignedUrl(client, command, {
+    expiresIn: expiry(request.expiresIn),
+    ...(contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) }),
+  });
 }
 
 /**

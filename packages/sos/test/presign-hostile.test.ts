@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { generateKey } from '@sealstream/core';
 import { describe, expect, inject, test } from 'vitest';
 import {
@@ -127,6 +127,14 @@ describe('the server helper refuses hostile input with INVALID_ARGUMENT, before 
         String(partNumber),
       ).toBe('INVALID_ARGUMENT');
     }
+    for (const contentLength of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10', 5 * 1024 ** 3 + 1]) {
+      expect(
+        await codeOf(
+          presignUploadPart(client, { ...at(), partNumber: 1, contentLength: contentLength as number }),
+        ),
+        String(contentLength),
+      ).toBe('INVALID_ARGUMENT');
+    }
     for (const expiresIn of [-5, 0, 0.5, 604_801, 1e12, Number.NaN, '60']) {
       expect(
         await codeOf(presignGet(client, { bucket, key: 'k', expiresIn: expiresIn as number })),
@@ -156,6 +164,55 @@ const sealedUpload = (presigner: Parameters<typeof uploadSealed>[1]['presigner']
   }).catch((e: unknown) => e);
 
 describe('the page side against the RGW', () => {
+  test('a part URL signed for a length takes exactly that many bytes: the store refuses any other', async () => {
+    const key = 'presigned/length-bound';
+    const { uploadId } = await createPresignedUpload(client, { bucket, key });
+    const url = await presignUploadPart(client, {
+      bucket,
+      key,
+      uploadId,
+      partNumber: 1,
+      contentLength: 1000,
+    });
+    expect(url).toMatch(/X-Amz-SignedHeaders=content-length%3Bhost/);
+    for (const length of [1001, 999, 5 * 1024 * 1024]) {
+      const res = await caFetch(url, { method: 'PUT', body: bytes(length) });
+      expect(res.status, String(length)).toBe(403);
+    }
+    const parts = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    expect(parts.Parts ?? []).toHaveLength(0);
+    expect((await caFetch(url, { method: 'PUT', body: bytes(1000) })).status).toBe(200);
+    await abortPresignedUpload(client, { bucket, key, uploadId });
+  });
+
+  test('uploadSealed asks for each part URL with the part length it PUTs: signed, the upload completes; a URL signed for another length fails it and it is aborted', async () => {
+    for (const signed of ['asked', 'other'] as const) {
+      const key = `presigned/length-${signed}`;
+      const asked: number[] = [];
+      const presigner = {
+        create: () => createPresignedUpload(client, { bucket, key }),
+        partUrl: (uploadId: string, partNumber: number, contentLength: number) => {
+          asked.push(contentLength);
+          const length = signed === 'asked' ? contentLength : contentLength + 1;
+          return presignUploadPart(client, { bucket, key, uploadId, partNumber, contentLength: length });
+        },
+        complete: (uploadId: string, parts: { partNumber: number; etag: string }[]) =>
+          completePresignedUpload(client, { bucket, key, uploadId, parts }),
+        abort: (uploadId: string) => abortPresignedUpload(client, { bucket, key, uploadId }),
+      };
+      const result = await sealedUpload(presigner);
+      if (signed === 'asked') {
+        expect(result).not.toBeInstanceOf(Error);
+        const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        // one part: the whole sealed object, whose length is what the presigner was told
+        expect(asked).toEqual([head.ContentLength]);
+      } else {
+        expect(await codeOf(Promise.reject(result))).toBe('ACCESS_DENIED');
+        expect(await openUploads(client, bucket)).toBe(0);
+      }
+    }
+  });
+
   test('an expired part URL: ACCESS_DENIED, and the upload is aborted', async () => {
     const key = 'presigned/expired';
     const presigner = {

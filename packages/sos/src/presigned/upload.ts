@@ -34,10 +34,12 @@ export interface UploadPresigner {
   /** Creates the multipart upload; returns its id. */
   create(): Promise<{ uploadId: string }>;
   /**
-   * A presigned PUT URL for one part (1-based). Asked again when a part is retried. What it throws
-   * fails the upload with that error (after the upload is aborted), as for the other calls.
+   * A presigned PUT URL for one part (1-based) of `contentLength` bytes, the exact length that will
+   * be PUT to it: a server can check it and sign it (`presignUploadPart`'s `contentLength`), so that
+   * the URL takes no other length. Asked again when a part is retried. What it throws fails the
+   * upload with that error (after the upload is aborted), as for the other calls.
    */
-  partUrl(uploadId: string, partNumber: number): Promise<string>;
+  partUrl(uploadId: string, partNumber: number, contentLength: number): Promise<string>;
   /** Completes the upload with every part, in order. */
   complete(uploadId: string, parts: UploadedPart[]): Promise<{ etag?: string; versionId?: string }>;
   /** Aborts the upload, leaving no part stored; must throw when that could not be done. */
@@ -184,7 +186,12 @@ export async function uploadSealed(
   const putPart = async (partNumber: number, body: Uint8Array) => {
     const what = `${name}: part ${partNumber}`;
     const url = async () =>
-      partUrlFor(await options.presigner.partUrl(uploadId, partNumber), uploadId, partNumber, what);
+      partUrlFor(
+        await options.presigner.partUrl(uploadId, partNumber, body.length),
+        uploadId,
+        partNumber,
+        what,
+      );
     const res = await send({ url, method: 'PUT', body, what }, options, stop.signal);
     if (!res.ok) throw await failedAnswer(res, what);
     const etag = requireHeader(res, 'ETag', what);
