@@ -18,8 +18,9 @@ import {
   prepareOpen,
 } from './open.ts';
 import { openedLength, PayloadOpener } from './payload.ts';
+import { runStream } from './run-stream.ts';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE } from './sizes.ts';
-import { emitter, untilGone } from './stream-output.ts';
+import { untilGone } from './stream-output.ts';
 import { decryptStreamOnSubtle, wantsSubtleStream } from './subtle-streams.ts';
 import { decryptStreamInWorkers, type WorkersOption, wantsWorkers } from './worker/streams.ts';
 
@@ -114,7 +115,8 @@ export function headerCut(head: Uint8Array): SealstreamError {
  * A TransformStream that decrypts a sealstream v1 object. Each chunk is authenticated before any of
  * its plaintext is released; the stream errors (never ends cleanly) on truncation, tampering,
  * trailing data or a wrong key. Memory stays bounded whatever the size. Each buffer it enqueues is a
- * fresh one, never written again.
+ * fresh one, never written again; on the backends that open in the calling thread, a BYOB reader can
+ * lend its own buffer instead (README: BYOB reads).
  * @example
  * const plain = sealedStream.pipeThrough(decryptStream({ keys: [key] }));
  * @throws {SealstreamError} through the stream: header errors, `NO_MATCHING_KEY`,
@@ -153,12 +155,12 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
     return true;
   };
 
-  return new TransformStream<Uint8Array, Uint8Array>({
-    // async: a synchronous throw here would escape from the TransformStream constructor.
+  return runStream({
+    // async: a synchronous throw here would escape from the stream's constructor.
     async start() {
       if (invalid !== undefined) throw invalid;
     },
-    async transform(chunk, controller) {
+    async transform(chunk, output) {
       if (!(chunk instanceof Uint8Array)) {
         throw new SealstreamError(
           'INVALID_ARGUMENT',
@@ -184,14 +186,14 @@ export function decryptStream(options: DecryptStreamOptions): TransformStream<Ui
         if (!opened) return;
         chunk = chunk.subarray(taken);
       }
-      await untilGone(() => runs.push(chunk, open, emitter(controller)));
+      await untilGone(() => runs.push(chunk, open, output));
     },
-    async flush(controller) {
+    async flush(output) {
       if (!opened && (headLength === 0 || !(await openHead()))) throw headerCut(head());
       const last = runs.pending;
       const out = allocUninitialized(openedLength(last.length, true));
       const bytes = await opener.open(last, out, true);
-      if (bytes > 0) await untilGone(async () => emitter(controller)(out));
+      if (bytes > 0) await untilGone(async () => output.emit(out));
     },
   });
 }

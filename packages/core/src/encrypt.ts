@@ -13,8 +13,9 @@ import { KEY_LENGTH } from './keys.ts';
 import { PayloadCipher, PayloadSealer, sealedLength } from './payload.ts';
 import { type Recipient, toWrappers } from './recipients/input.ts';
 import { distinctWrappers, wrapDataKey } from './recipients/wrap.ts';
+import { runStream } from './run-stream.ts';
 import { CHUNK_SIZE, SALT_LENGTH, SEALED_CHUNK_SIZE } from './sizes.ts';
-import { emitter, untilGone } from './stream-output.ts';
+import { untilGone } from './stream-output.ts';
 import { encryptStreamOnSubtle, wantsSubtleStream } from './subtle-streams.ts';
 import { encryptStreamInWorkers, type WorkersOption, wantsWorkers } from './worker/streams.ts';
 
@@ -85,7 +86,8 @@ export async function createSealer(
 /**
  * A TransformStream that encrypts a plaintext stream into a sealstream v1 object.
  * Memory stays bounded (one 16 KiB partial chunk, plus output of up to 64 sealed chunks per enqueue)
- * whatever the size. Each buffer it enqueues is a fresh one, never written again.
+ * whatever the size. Each buffer it enqueues is a fresh one, never written again; on the backends that
+ * seal in the calling thread, a BYOB reader can lend its own buffer instead (README: BYOB reads).
  * @example
  * // Web streams
  * await file.stream().pipeThrough(encryptStream({ recipients: [key] })).pipeTo(destination);
@@ -101,26 +103,26 @@ export function encryptStream(options: EncryptOptions): TransformStream<Uint8Arr
   const runs = new ChunkRuns(CHUNK_SIZE, SEALED_CHUNK_SIZE, BATCH_CHUNKS);
   const seal = (plain: Uint8Array, out: Uint8Array) => sealer.seal(plain, out, false);
 
-  return new TransformStream<Uint8Array, Uint8Array>({
-    async start(controller) {
+  return runStream({
+    async start(output) {
       const begun = await createSealer(options);
       sealer = begun.sealer;
-      controller.enqueue(begun.prefix);
+      await untilGone(async () => output.emit(begun.prefix));
     },
-    async transform(chunk, controller) {
+    async transform(chunk, output) {
       if (!(chunk instanceof Uint8Array)) {
         throw new SealstreamError(
           'INVALID_ARGUMENT',
           `encryptStream expects Uint8Array chunks, got ${typeof chunk}`,
         );
       }
-      await untilGone(() => runs.push(chunk, seal, emitter(controller)));
+      await untilGone(() => runs.push(chunk, seal, output));
     },
-    async flush(controller) {
+    async flush(output) {
       const last = runs.pending;
       const out = allocUninitialized(sealedLength(last.length, true));
       await sealer.seal(last, out, true);
-      await untilGone(async () => emitter(controller)(out));
+      await untilGone(async () => output.emit(out));
     },
   });
 }

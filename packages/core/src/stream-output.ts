@@ -9,8 +9,8 @@
  * @module
  */
 
-/** What an {@link emitter} throws when the readable side no longer takes chunks. */
-const GONE: unique symbol = Symbol('the stream output is gone');
+/** What an {@link emitter} (or a run stream's output) throws when the readable side no longer takes chunks. */
+export const GONE: unique symbol = Symbol('the stream output is gone');
 
 /**
  * `controller.enqueue` for a transformer's steps, throwing {@link GONE} when the consumer is gone
