@@ -4,7 +4,16 @@
 
 import { type Context, formatBytes, KiB, MiB } from './context.ts';
 import { BACKENDS, type Backend, type CoreApi, loadCore } from './core-api.ts';
-import { checkingSink, collectingSink, concat, countingSink, randomBytes, slices, sourceOf } from './data.ts';
+import {
+  checkingSink,
+  collectingSink,
+  concat,
+  countByob,
+  countingSink,
+  randomBytes,
+  slices,
+  sourceOf,
+} from './data.ts';
 import { opensslPaired } from './openssl.ts';
 import {
   cpuKey,
@@ -169,6 +178,46 @@ function streamOps(
   ];
 }
 
+/**
+ * The streams again, read with a BYOB reader that lends one buffer of a run (64 chunks) for every
+ * read: each run is sealed or opened straight into it. The same writes and the same stream; only the
+ * reader differs from {@link streamOps}' sink, which takes a fresh buffer per run.
+ */
+function byobOps(
+  core: CoreApi,
+  key: Uint8Array,
+  size: number,
+  input: Uint8Array[],
+  ciphertext: Uint8Array[],
+): Op[] {
+  return [
+    {
+      figure: 'core_encrypt_byob_default',
+      bytes: size,
+      run: async () => {
+        const ts = core.encryptStream({ recipients: [key] });
+        const [, n] = await Promise.all([
+          sourceOf(input).pipeTo(ts.writable),
+          countByob(ts.readable, LOOP_CHUNKS * SEALED_CHUNK),
+        ]);
+        if (n < size) throw new Error('core_encrypt_byob_default: ciphertext shorter than plaintext');
+      },
+    },
+    {
+      figure: 'core_decrypt_byob_default',
+      bytes: size,
+      run: async () => {
+        const ts = core.decryptStream({ keys: [key] });
+        const [, n] = await Promise.all([
+          sourceOf(ciphertext).pipeTo(ts.writable),
+          countByob(ts.readable, LOOP_CHUNKS * CHUNK),
+        ]);
+        if (n !== size) throw new Error(`core_decrypt_byob_default: ${n} bytes, not ${size}`);
+      },
+    },
+  ];
+}
+
 /** Encrypts once, untimed, checks the result decrypts, and returns it in 1 MiB writes. */
 async function ciphertextFor(
   core: CoreApi,
@@ -232,6 +281,7 @@ export async function runCore(ctx: Context): Promise<FamilyResult> {
   const headline: Op[] = [
     { figure: 'core_openssl_1p', bytes: 0, run: () => opensslPaired(ctx.sizes.opensslSeconds) },
     ...streamOps(core, key, undefined, size, input, defaultCiphertext),
+    ...byobOps(core, key, size, input, defaultCiphertext),
     {
       figure: 'core_seal_loop_default',
       bytes: size,
@@ -263,13 +313,24 @@ export async function runCore(ctx: Context): Promise<FamilyResult> {
       ? `openssl speed -elapsed -evp aes-256-gcm -bytes 16384 -seconds ${ctx.sizes.opensslSeconds}, 1 process; CPU from the shell's times`
       : op.figure.includes('loop')
         ? `${auto}: createSealer/createOpener, ${LOOP_CHUNKS} chunks per call into one reused buffer`
-        : op.figure.includes('fresh')
-          ? `${auto}: createSealer/createOpener, ${LOOP_CHUNKS} chunks per call, each into a new buffer (Buffer.allocUnsafeSlow, as the streams allocate): the loop's cost plus that of handing the output away, without a stream`
-          : `${auto}, written ${formatBytes(WRITE_SIZE)} at a time into the web stream`,
+        : op.figure.includes('byob')
+          ? `${auto}, written ${formatBytes(WRITE_SIZE)} at a time into the web stream, read with a BYOB reader lending one buffer of ${LOOP_CHUNKS} chunks to every read`
+          : op.figure.includes('fresh')
+            ? `${auto}: createSealer/createOpener, ${LOOP_CHUNKS} chunks per call, each into a new buffer (Buffer.allocUnsafeSlow, as the streams allocate): the loop's cost plus that of handing the output away, without a stream`
+            : `${auto}, written ${formatBytes(WRITE_SIZE)} at a time into the web stream`,
   );
   const byName = new Map(headFigures.map((f) => [f.name, f]));
   const ratios: Figure[] = [];
-  for (const what of ['encrypt', 'decrypt', 'seal_loop', 'open_loop', 'seal_fresh', 'open_fresh']) {
+  for (const what of [
+    'encrypt',
+    'decrypt',
+    'encrypt_byob',
+    'decrypt_byob',
+    'seal_loop',
+    'open_loop',
+    'seal_fresh',
+    'open_fresh',
+  ]) {
     const ours = `core_${what}_default`;
     // Per CPU-second on both sides: the figure `openssl speed` itself reports, and steady on a shared machine.
     const cpu = ratio(

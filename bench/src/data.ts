@@ -60,6 +60,22 @@ export function countingSink(): { sink: WritableStream<Uint8Array>; bytes: () =>
   };
 }
 
+/**
+ * Reads `readable` to its end with a BYOB reader that lends one buffer of `size` bytes for every read
+ * (a byte stream's readable side, as the core's Node-path streams have); returns the bytes read.
+ */
+export async function countByob(readable: ReadableStream<Uint8Array>, size: number): Promise<number> {
+  const reader = readable.getReader({ mode: 'byob' });
+  let buffer = new Uint8Array(size);
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read(buffer);
+    if (done) return n;
+    n += value.byteLength;
+    buffer = new Uint8Array(value.buffer as ArrayBuffer);
+  }
+}
+
 export function collectingSink(): { sink: WritableStream<Uint8Array>; chunks: Uint8Array[] } {
   const chunks: Uint8Array[] = [];
   return {
