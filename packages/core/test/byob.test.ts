@@ -16,7 +16,7 @@ import {
   isSealstreamError,
   SEALED_CHUNK_SIZE,
 } from '../src/index.ts';
-import { BACKENDS, pattern, split, through } from './helpers.ts';
+import { BACKENDS, pattern, type ReadAll, runTransform, split, through } from './helpers.ts';
 
 // every buffer the streams make for their output, counted (the real allocation behind it)
 vi.mock('../src/alloc.ts', async (original) => {
@@ -30,49 +30,31 @@ const key = generateKey();
 /** The backends whose streams are run streams (WebCrypto has its own pipelined stream). */
 const RUN_BACKENDS = BACKENDS.filter((b): b is Exclude<BackendName, 'webcrypto'> => b !== 'webcrypto');
 
-interface ByobOutcome {
-  output: Uint8Array;
-  error: unknown;
-  /** Reads that brought bytes. */
-  reads: number;
-}
-
-/**
- * Writes `writes` into `ts` while reading its output with a BYOB reader that lends one buffer of
- * `view` bytes again and again (what came back, each time: the same memory, transferred).
- */
-async function readByob(
-  ts: TransformStream<Uint8Array, Uint8Array>,
-  writes: Uint8Array[],
-  view: number,
-): Promise<ByobOutcome> {
-  const received: Uint8Array[] = [];
-  let reads = 0;
-  const reading = (async () => {
-    const reader = ts.readable.getReader({ mode: 'byob' });
+/** A BYOB reader lending one buffer of `view` bytes again and again (the same memory, transferred each time). */
+const lending =
+  (view: number): ReadAll =>
+  async (readable, take) => {
+    const reader = readable.getReader({ mode: 'byob' });
     let buffer = new Uint8Array(view);
     for (;;) {
       const { done, value } = await reader.read(buffer);
       if (done) return;
-      reads++;
-      received.push(value.slice());
+      take(value);
       buffer = new Uint8Array(value.buffer as ArrayBuffer);
     }
-  })();
-  const writer = ts.writable.getWriter();
-  let error: unknown;
-  try {
-    for (const w of writes) await writer.write(w);
-    await writer.close();
-  } catch (e) {
-    error = e;
-  }
-  try {
-    await reading;
-  } catch (e) {
-    error ??= e;
-  }
-  return { output: new Uint8Array(Buffer.concat(received)), error, reads };
+  };
+
+/** Writes `writes` into `ts` while a {@link lending} reader reads it; what came out, the error, the reads that brought bytes. */
+async function readByob(ts: TransformStream<Uint8Array, Uint8Array>, writes: Uint8Array[], view: number) {
+  let reads = 0;
+  const read = lending(view);
+  const outcome = await runTransform(ts, writes, (readable, take) =>
+    read(readable, (chunk) => {
+      reads++;
+      take(chunk);
+    }),
+  );
+  return { ...outcome, reads };
 }
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));

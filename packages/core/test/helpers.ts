@@ -43,23 +43,33 @@ export interface Outcome {
   error: unknown;
 }
 
+/** Reads a readable side to its end, handing each chunk read to `take`. */
+export type ReadAll = (
+  readable: ReadableStream<Uint8Array>,
+  take: (chunk: Uint8Array) => void,
+) => Promise<void>;
+
+/** A default reader, eager. */
+const readAll: ReadAll = async (readable, take) => {
+  const reader = readable.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    take(value);
+  }
+};
+
 /**
- * Pushes `writes` through a transform with an eager reader, and returns everything that came out
- * before the end or the error, and the error if any.
+ * Pushes `writes` through a transform with an eager reader (`read`: a default one unless given), and
+ * returns everything that came out before the end or the error, and the error if any.
  */
 export async function runTransform(
   ts: TransformStream<Uint8Array, Uint8Array>,
   writes: Uint8Array[],
+  read: ReadAll = readAll,
 ): Promise<Outcome> {
   const received: Uint8Array[] = [];
-  const reading = (async () => {
-    const reader = ts.readable.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      received.push(value.slice());
-    }
-  })();
+  const reading = read(ts.readable, (chunk) => received.push(chunk.slice()));
   const writer = ts.writable.getWriter();
   let error: unknown;
   try {
