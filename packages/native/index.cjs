@@ -3,12 +3,18 @@
 // then the prebuilt binary for this platform. Never throws: `load()` says why it could not load,
 // so that the caller falls back to node:crypto. Loading cannot kill the process for a missing
 // OpenSSL symbol because the addon is linked with eager binding (-z now): the dynamic loader resolves
-// every symbol at dlopen() and a missing one becomes an ordinary exception here.
+// every symbol at dlopen() and a missing one becomes an ordinary exception here. Nor for a binary cut
+// short or made for another processor: elf.cjs looks at the file before dlopen() does.
+// SEALSTREAM_NATIVE=0 turns the addon off before anything is loaded.
 
 const { join } = require('node:path');
 const { existsSync } = require('node:fs');
+const { unloadableElf } = require('./elf.cjs');
 
 const NAME = 'sealstream_native.node';
+/** The environment variable that keeps the addon from loading at all. */
+const OFF_ENV = 'SEALSTREAM_NATIVE';
+const OFF_VALUES = new Set(['0', 'off', 'false', 'no']);
 
 /** The prebuilt binary's folder for this platform, or undefined when none ships for it. */
 function prebuiltDir() {
@@ -52,10 +58,20 @@ let cached;
  */
 function load() {
   if (cached) return cached;
+  const off = process.env[OFF_ENV];
+  if (off !== undefined && OFF_VALUES.has(off.trim().toLowerCase())) {
+    cached = { addon: undefined, reason: `turned off by ${OFF_ENV}=${off}` };
+    return cached;
+  }
   const reasons = [];
   for (const path of candidates()) {
     if (!existsSync(path)) continue;
     try {
+      const unloadable = unloadableElf(path);
+      if (unloadable) {
+        reasons.push(`${path} ${unloadable}`);
+        continue;
+      }
       const addon = require(path);
       const failed = selfTest(addon);
       if (failed) {
