@@ -11,7 +11,13 @@
  *   `engines.node` or `license` field;
  * - an entry point (`main`, `types`, `bin`, `exports`, `typesVersions`) naming a file not shipped;
  * - a source map whose sources are not shipped;
- * - a declaration marked `@internal` in the sources that is still present in the shipped types.
+ * - a declaration marked `@internal` in the sources that is still present in the shipped types;
+ * - a file no user needs and some must not get: tests, `.env` files, private keys and certificates,
+ *   anything over 1 MiB.
+ *
+ * And it refuses a README whose install command names some of the tarballs but not all: a user who
+ * left out @sealstream/native got no addon (npm looked for it on the registry, found nothing and
+ * skipped the optional dependency without a word), and one who left out core could not install.
  *
  * It prints one line per tarball and writes DIR/packages.json (names, files, sizes) for CI.
  * @module
@@ -35,6 +41,12 @@ const root = resolve(import.meta.dirname, '..');
 const PACKAGES = ['native', 'core', 'sos', 'cli'];
 /** Ranges only a workspace-aware package manager understands. */
 const UNINSTALLABLE_RANGE = /^(workspace|link|file|portal):/;
+/** Files that have no place in a published package: tests, environment files, keys, certificates. */
+const UNWANTED_FILE =
+  /(^|\/)(test|tests|__tests__)\/|\.test\.[cm]?[jt]s$|(^|\/)\.env(\..*)?$|\.(pem|key|p12|pfx|crt)$|(^|\/)id_(rsa|ecdsa|ed25519)$|(^|\/)\.npmrc$/;
+const MAX_FILE_BYTES = 1 << 20;
+/** The READMEs that tell users how to install the tarballs. */
+const INSTALL_DOCS = ['README.md', ...PACKAGES.map((p) => `packages/${p}/README.md`)];
 
 const { values: args } = parseArgs({
   options: { out: { type: 'string', default: 'release' }, 'no-build': { type: 'boolean', default: false } },
@@ -87,6 +99,7 @@ for (const p of PACKAGES) {
   }
 }
 writeFileSync(join(out, 'packages.json'), `${JSON.stringify(report, null, 2)}\n`);
+problems.push(...incompleteInstallCommands(report.map((r) => r.tarball.split('/').pop())));
 if (problems.length > 0) {
   console.error(
     `\nrelease:pack: ${problems.length} problem(s):\n${problems.map((x) => `  - ${x}`).join('\n')}`,
@@ -130,6 +143,41 @@ function checkPackage(pkg, files) {
     }
   }
   found.push(...leakedInternals(pkg, files));
+  for (const file of files) {
+    if (UNWANTED_FILE.test(file))
+      found.push(`${file} is shipped (tests, environment files and keys never are)`);
+    const bytes = readFileSync(join(pkg, file)).byteLength;
+    if (bytes > MAX_FILE_BYTES) found.push(`${file} is shipped and is ${bytes} bytes (over 1 MiB)`);
+  }
+  return found;
+}
+
+/**
+ * Lines of the READMEs that install some of the packed tarballs (`./release/<tarball>`) but not all
+ * of them, each with what it leaves out.
+ */
+function incompleteInstallCommands(tarballs) {
+  const found = [];
+  for (const doc of INSTALL_DOCS) {
+    const lines = readFileSync(join(root, doc), 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      const named = new Set(
+        [...line.matchAll(/release\/(sealstream-[a-z]+-[^\s/]+\.tgz)/g)].map((m) => m[1]),
+      );
+      if (named.size === 0) return;
+      const missing = tarballs.filter((t) => !named.has(t));
+      const unknown = [...named].filter((t) => !tarballs.includes(t));
+      if (missing.length || unknown.length)
+        found.push(
+          `${doc}:${i + 1} installs ${[...named].join(' ')}: ${[
+            missing.length ? `leaves out ${missing.join(', ')}` : '',
+            unknown.length ? `names ${unknown.join(', ')}, which is not packed` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')}`,
+        );
+    });
+  }
   return found;
 }
 
