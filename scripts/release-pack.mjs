@@ -143,6 +143,7 @@ function checkPackage(pkg, files) {
     }
   }
   found.push(...leakedInternals(pkg, files));
+  found.push(...unusedSources(pkg, files, m));
   for (const file of files) {
     if (UNWANTED_FILE.test(file))
       found.push(`${file} is shipped (tests, environment files and keys never are)`);
@@ -150,6 +151,25 @@ function checkPackage(pkg, files) {
     if (bytes > MAX_FILE_BYTES) found.push(`${file} is shipped and is ${bytes} bytes (over 1 MiB)`);
   }
   return found;
+}
+
+/**
+ * Shipped TypeScript sources that nothing a user has reaches: no source map names them and no entry point
+ * (such as the `sealstream-src` condition) points at them. They only weigh on every install.
+ */
+function unusedSources(pkg, files, m) {
+  const reached = new Set(entryPoints(m).map((t) => normalize(t)));
+  for (const map of [...files].filter((f) => f.endsWith('.map'))) {
+    const { sources = [] } = JSON.parse(readFileSync(join(pkg, map), 'utf8'));
+    for (const source of sources) reached.add(normalize(join(dirname(map), source)));
+  }
+  // TypeScript sources only: the native package's src/gcm.c is what its install script builds
+  const unused = [...files].filter((f) => /^src\/.*\.[cm]?ts$/.test(f) && !reached.has(f));
+  return unused.length === 0
+    ? []
+    : [
+        `ships ${unused.length} file(s) under src/ that no source map or entry point reaches (${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}): leave src out of "files"`,
+      ];
 }
 
 /**
