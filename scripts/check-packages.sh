@@ -2,7 +2,8 @@
 # Installs the packed tarballs (pnpm release:pack) with plain npm into a fresh project outside the
 # repository, as a user would, and uses them from there:
 #   - `sealstream --version` (local bin and npx) and an encrypt/decrypt round trip of a file;
-#   - an ESM import and a CommonJS require() of the libraries (Node >= 20.19 runs require(esm));
+#   - an ESM import of every subpath core and sos export, and a CommonJS require() of the libraries
+#     (Node >= 20.19 runs require(esm));
 #   - the native addon: on Linux x64 with glibc the prebuilt binary loads from node_modules; cut short,
 #     it is refused with a reason and the library and the command work on node:crypto (it killed
 #     them with SIGBUS); SEALSTREAM_NATIVE=0 turns it off; its install script succeeds either way;
@@ -24,6 +25,7 @@ cd "$repo"
 # TS <= 5.6 stops at them with "TS2315: Type 'Uint8Array' is not generic". Keep README in step.
 oldest_ts=5.7.3
 current_ts=$(node -p "require('./package.json').devDependencies.typescript")
+presigner=$(node -p "require('./packages/sos/package.json').devDependencies['@aws-sdk/s3-request-presigner']")
 
 release="$repo/.tmp/release"
 node scripts/release-pack.mjs --out .tmp/release ${1:+"$1"}
@@ -41,7 +43,8 @@ step() { printf -- '--- [%ss] %s\n' "$((SECONDS - started))" "$*"; }
 fail() { echo "check-packages: $*" >&2; exit 1; }
 
 step "npm install of the tarballs, TypeScript $oldest_ts and $current_ts"
-npm install --no-fund --no-audit --loglevel=error "${tarballs[@]}" \
+# @aws-sdk/s3-request-presigner: the optional peer dependency that @sealstream/sos/presign needs
+npm install --no-fund --no-audit --loglevel=error "${tarballs[@]}" "@aws-sdk/s3-request-presigner@$presigner" \
   "ts-oldest@npm:typescript@$oldest_ts" "ts-current@npm:typescript@$current_ts" "@types/node@20"
 if grep -rq '"workspace:' node_modules/@sealstream/*/package.json; then fail "a workspace: range was installed"; fi
 

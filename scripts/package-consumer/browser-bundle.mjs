@@ -69,6 +69,7 @@ const STATED = [
     'sos',
     /with the core and the SDK's S3 client it is (\d+) KiB \((\d+) KiB gzip\)/,
   ],
+  ['packages/sos/README.md', 'presigned', /no `process`; (\d+) KiB minified with the core/],
 ];
 const wrong = [];
 for (const [file, name, pattern] of STATED) {
@@ -81,6 +82,7 @@ for (const [file, name, pattern] of STATED) {
     [1, 'minified'],
     [2, 'gzip'],
   ]) {
+    if (match[i] === undefined) continue; // this one states the minified size only
     const stated = Number(match[i]);
     const measured = sizes[name][kind];
     if (Math.abs(stated - measured) > Math.max(2, 0.02 * measured))
