@@ -45,6 +45,8 @@ const UNINSTALLABLE_RANGE = /^(workspace|link|file|portal):/;
 const UNWANTED_FILE =
   /(^|\/)(test|tests|__tests__)\/|\.test\.[cm]?[jt]s$|(^|\/)\.env(\..*)?$|\.(pem|key|p12|pfx|crt)$|(^|\/)id_(rsa|ecdsa|ed25519)$|(^|\/)\.npmrc$/;
 const MAX_FILE_BYTES = 1 << 20;
+/** A command line that installs packages. */
+const INSTALL_COMMAND = /\b(npm|pnpm|yarn)\s+(install|i|add)\b/;
 /** The READMEs that tell users how to install the tarballs. */
 const INSTALL_DOCS = ['README.md', ...PACKAGES.map((p) => `packages/${p}/README.md`)];
 
@@ -173,7 +175,7 @@ function unusedSources(pkg, files, m) {
 }
 
 /**
- * Lines of the READMEs that install some of the packed tarballs (`./release/<tarball>`) but not all
+ * Install commands in the READMEs that name some of the packed tarballs (`./release/<tarball>`) but not all
  * of them, each with what it leaves out.
  */
 function incompleteInstallCommands(tarballs) {
@@ -184,7 +186,7 @@ function incompleteInstallCommands(tarballs) {
       const named = new Set(
         [...line.matchAll(/release\/(sealstream-[a-z]+-[^\s/]+\.tgz)/g)].map((m) => m[1]),
       );
-      if (named.size === 0) return;
+      if (named.size === 0 || !INSTALL_COMMAND.test(line)) return;
       const missing = tarballs.filter((t) => !named.has(t));
       const unknown = [...named].filter((t) => !tarballs.includes(t));
       if (missing.length || unknown.length)
