@@ -146,11 +146,31 @@ function checkPackage(pkg, files) {
   }
   found.push(...leakedInternals(pkg, files));
   found.push(...unusedSources(pkg, files, m));
+  found.push(...subpathsWithoutLegacyTypes(m));
   for (const file of files) {
     if (UNWANTED_FILE.test(file))
       found.push(`${file} is shipped (tests, environment files and keys never are)`);
     const bytes = readFileSync(join(pkg, file)).byteLength;
     if (bytes > MAX_FILE_BYTES) found.push(`${file} is shipped and is ${bytes} bytes (over 1 MiB)`);
+  }
+  return found;
+}
+
+/**
+ * Exported subpaths whose types TypeScript's legacy `moduleResolution: node10` cannot find: it never
+ * reads `exports`, only `typesVersions`, which must map each subpath to the same declarations.
+ */
+function subpathsWithoutLegacyTypes(m) {
+  const found = [];
+  const legacy = m.typesVersions?.['*'] ?? {};
+  for (const [subpath, target] of Object.entries(m.exports ?? {})) {
+    if (subpath === '.' || subpath === './package.json' || typeof target !== 'object') continue;
+    const name = subpath.slice('./'.length);
+    if (typeof target.types !== 'string') continue;
+    if (!(legacy[name] ?? []).map((t) => normalize(t)).includes(normalize(target.types)))
+      found.push(
+        `exports["${subpath}"] has types ${target.types}, but typesVersions["*"]["${name}"] does not (node10 finds no types)`,
+      );
   }
   return found;
 }

@@ -6,8 +6,15 @@
  */
 import { generateKey, keyId } from '@sealstream/core';
 import { isSealstreamError } from '@sealstream/core/errors';
+import type * as sealWorker from '@sealstream/core/seal-worker';
 import { createSosClient, type Encryption } from '@sealstream/sos';
+import { isSosError } from '@sealstream/sos/errors';
+import { presignGet } from '@sealstream/sos/presign';
+import { PresignedSource, uploadSealed } from '@sealstream/sos/presigned';
+import * as zones from '@sealstream/sos/zones';
 
 const key: Uint8Array = generateKey();
 const encryption: Encryption = { clientSide: { keys: [key] } };
+export type Worker = typeof sealWorker;
 export const used = [keyId(key), isSealstreamError(null), createSosClient, encryption];
+export const subpaths = [isSosError, presignGet, PresignedSource, uploadSealed, zones];
