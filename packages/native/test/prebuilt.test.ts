@@ -49,14 +49,17 @@ describe('prebuilds/linux-x64-glibc', () => {
   });
 
   const here = { compiler: compiler(), node: process.version };
+  // node-gyp builds against the headers beside node (else it would download them)
+  const headers = existsSync(join(process.execPath, '../../include/node/node_api.h'));
   const sameToolchain =
     process.platform === 'linux' &&
     process.arch === 'x64' &&
+    headers &&
     here.compiler === record.compiler &&
     here.node === record.node;
   if (!sameToolchain) {
     console.log(
-      `prebuilt.test: not rebuilding to compare bytes: built with ${record.compiler} on Node.js ${record.node}, here ${here.compiler ?? 'no C compiler'} on Node.js ${here.node} (${process.platform}-${process.arch})`,
+      `prebuilt.test: not rebuilding to compare bytes: built with ${record.compiler} on Node.js ${record.node}, here ${here.compiler ?? 'no C compiler'} on Node.js ${here.node} (${process.platform}-${process.arch}${headers ? '' : ', no Node.js headers beside node'})`,
     );
   }
 
