@@ -52,15 +52,20 @@ function selfTest(addon) {
 
 let cached;
 
+/** Whether SEALSTREAM_NATIVE turns the addon off (`0`, `off`, `false` or `no`). */
+function turnedOff() {
+  const value = process.env[OFF_ENV];
+  return value !== undefined && OFF_VALUES.has(value.trim().toLowerCase());
+}
+
 /**
  * The addon, or why it is unavailable.
  * @returns {{ addon: object, path: string } | { addon: undefined, reason: string }}
  */
 function load() {
   if (cached) return cached;
-  const off = process.env[OFF_ENV];
-  if (off !== undefined && OFF_VALUES.has(off.trim().toLowerCase())) {
-    cached = { addon: undefined, reason: `turned off by ${OFF_ENV}=${off}` };
+  if (turnedOff()) {
+    cached = { addon: undefined, reason: `turned off by ${OFF_ENV}=${process.env[OFF_ENV]}` };
     return cached;
   }
   const reasons = [];
@@ -93,4 +98,4 @@ function load() {
   return cached;
 }
 
-module.exports = { load };
+module.exports = { load, turnedOff };

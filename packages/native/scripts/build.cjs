@@ -40,9 +40,9 @@ function build() {
 
 if (mode === '--install') {
   if (process.env.SEALSTREAM_NATIVE_SKIP_BUILD) process.exit(0);
-  const loaded = require('../index.cjs').load();
-  // loads, or turned off (SEALSTREAM_NATIVE=0): nothing to build
-  if (loaded.addon || loaded.reason.startsWith('turned off')) process.exit(0);
+  const native = require('../index.cjs');
+  // turned off (SEALSTREAM_NATIVE=0), or a binary for this machine loads: nothing to build
+  if (native.turnedOff() || native.load().addon) process.exit(0);
   try {
     build();
     console.log('@sealstream/native: built from source');

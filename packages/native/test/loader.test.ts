@@ -5,7 +5,16 @@
  * process being killed (SIGBUS), which no test in this process could observe.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -78,6 +87,45 @@ describe.runIf(onLinuxX64Glibc)('a damaged prebuilt binary: the process lives on
     const run = loadIn(packageWith('garbage', Buffer.alloc(whole.length, 0x5a)));
     expect(run.status).toBe(0);
     expect(run.result.reason).toMatch(/invalid ELF header/);
+  });
+});
+
+// a build from source needs Node's headers beside node (node-gyp would download them otherwise)
+const headers = existsSync(join(process.execPath, '../../include/node/node_api.h'));
+
+describe.runIf(onLinuxX64Glibc && headers)('the install script with a damaged prebuilt binary', () => {
+  /** The whole package as npm unpacks it, its binary cut to 4 KiB. */
+  function unpacked(name: string): string {
+    const dir = join(scratch, name);
+    for (const part of ['index.cjs', 'elf.cjs', 'binding.gyp', 'src', 'scripts', 'package.json'])
+      cpSync(join(root, part), join(dir, part), { recursive: true });
+    mkdirSync(join(dir, 'prebuilds/linux-x64-glibc'), { recursive: true });
+    writeFileSync(
+      join(dir, 'prebuilds/linux-x64-glibc/sealstream_native.node'),
+      readFileSync(prebuilt).subarray(0, 4096),
+    );
+    return dir;
+  }
+  const install = (dir: string, env: Record<string, string>) =>
+    spawnSync(process.execPath, ['scripts/build.cjs', '--install'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, SEALSTREAM_NATIVE: '', SEALSTREAM_NATIVE_SKIP_BUILD: '', ...env },
+    });
+
+  test('succeeds (npm would fail the whole install on a crash): builds from source or says why not', () => {
+    const run = install(unpacked('install'), {});
+    expect({ status: run.status, signal: run.signal }).toEqual({ status: 0, signal: null });
+    expect(run.stdout).toMatch(
+      /@sealstream\/native: (built from source|not built \(.*\); sealstream uses node:crypto instead)/,
+    );
+  });
+
+  test('with SEALSTREAM_NATIVE=0 it builds nothing', () => {
+    const dir = unpacked('install-off');
+    const run = install(dir, { SEALSTREAM_NATIVE: '0' });
+    expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: '' });
+    expect(existsSync(join(dir, 'build'))).toBe(false);
   });
 });
 
