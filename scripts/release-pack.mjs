@@ -11,7 +11,13 @@
  *   `engines.node` or `license` field;
  * - an entry point (`main`, `types`, `bin`, `exports`, `typesVersions`) naming a file not shipped;
  * - a source map whose sources are not shipped;
- * - a declaration marked `@internal` in the sources that is still present in the shipped types.
+ * - a declaration marked `@internal` in the sources that is still present in the shipped types;
+ * - a file no user needs and some must not get: tests, `.env` files, private keys and certificates,
+ *   anything over 1 MiB.
+ *
+ * And it refuses a README whose install command names some of the tarballs but not all: a user who
+ * left out @sealstream/native got no addon (npm looked for it on the registry, found nothing and
+ * skipped the optional dependency without a word), and one who left out core could not install.
  *
  * It prints one line per tarball and writes DIR/packages.json (names, files, sizes) for CI.
  * @module
@@ -35,6 +41,14 @@ const root = resolve(import.meta.dirname, '..');
 const PACKAGES = ['native', 'core', 'sos', 'cli'];
 /** Ranges only a workspace-aware package manager understands. */
 const UNINSTALLABLE_RANGE = /^(workspace|link|file|portal):/;
+/** Files that have no place in a published package: tests, environment files, keys, certificates. */
+const UNWANTED_FILE =
+  /(^|\/)(test|tests|__tests__)\/|\.test\.[cm]?[jt]s$|(^|\/)\.env(\..*)?$|\.(pem|key|p12|pfx|crt)$|(^|\/)id_(rsa|ecdsa|ed25519)$|(^|\/)\.npmrc$/;
+const MAX_FILE_BYTES = 1 << 20;
+/** A command line that installs packages. */
+const INSTALL_COMMAND = /\b(npm|pnpm|yarn)\s+(install|i|add)\b/;
+/** The READMEs that tell users how to install the tarballs. */
+const INSTALL_DOCS = ['README.md', ...PACKAGES.map((p) => `packages/${p}/README.md`)];
 
 const { values: args } = parseArgs({
   options: { out: { type: 'string', default: 'release' }, 'no-build': { type: 'boolean', default: false } },
@@ -87,6 +101,7 @@ for (const p of PACKAGES) {
   }
 }
 writeFileSync(join(out, 'packages.json'), `${JSON.stringify(report, null, 2)}\n`);
+problems.push(...incompleteInstallCommands(report.map((r) => r.tarball.split('/').pop())));
 if (problems.length > 0) {
   console.error(
     `\nrelease:pack: ${problems.length} problem(s):\n${problems.map((x) => `  - ${x}`).join('\n')}`,
@@ -130,6 +145,81 @@ function checkPackage(pkg, files) {
     }
   }
   found.push(...leakedInternals(pkg, files));
+  found.push(...unusedSources(pkg, files, m));
+  found.push(...subpathsWithoutLegacyTypes(m));
+  for (const file of files) {
+    if (UNWANTED_FILE.test(file))
+      found.push(`${file} is shipped (tests, environment files and keys never are)`);
+    const bytes = readFileSync(join(pkg, file)).byteLength;
+    if (bytes > MAX_FILE_BYTES) found.push(`${file} is shipped and is ${bytes} bytes (over 1 MiB)`);
+  }
+  return found;
+}
+
+/**
+ * Exported subpaths whose types TypeScript's legacy `moduleResolution: node10` cannot find: it never
+ * reads `exports`, only `typesVersions`, which must map each subpath to the same declarations.
+ */
+function subpathsWithoutLegacyTypes(m) {
+  const found = [];
+  const legacy = m.typesVersions?.['*'] ?? {};
+  for (const [subpath, target] of Object.entries(m.exports ?? {})) {
+    if (subpath === '.' || subpath === './package.json' || typeof target !== 'object') continue;
+    const name = subpath.slice('./'.length);
+    if (typeof target.types !== 'string') continue;
+    if (!(legacy[name] ?? []).map((t) => normalize(t)).includes(normalize(target.types)))
+      found.push(
+        `exports["${subpath}"] has types ${target.types}, but typesVersions["*"]["${name}"] does not (node10 finds no types)`,
+      );
+  }
+  return found;
+}
+
+/**
+ * Shipped TypeScript sources that nothing a user has reaches: no source map names them and no entry point
+ * (such as the `sealstream-src` condition) points at them. They only weigh on every install.
+ */
+function unusedSources(pkg, files, m) {
+  const reached = new Set(entryPoints(m).map((t) => normalize(t)));
+  for (const map of [...files].filter((f) => f.endsWith('.map'))) {
+    const { sources = [] } = JSON.parse(readFileSync(join(pkg, map), 'utf8'));
+    for (const source of sources) reached.add(normalize(join(dirname(map), source)));
+  }
+  // TypeScript sources only: the native package's src/gcm.c is what its install script builds
+  const unused = [...files].filter((f) => /^src\/.*\.[cm]?ts$/.test(f) && !reached.has(f));
+  return unused.length === 0
+    ? []
+    : [
+        `ships ${unused.length} file(s) under src/ that no source map or entry point reaches (${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}): leave src out of "files"`,
+      ];
+}
+
+/**
+ * Install commands in the READMEs that name some of the packed tarballs (`./release/<tarball>`) but not all
+ * of them, each with what it leaves out.
+ */
+function incompleteInstallCommands(tarballs) {
+  const found = [];
+  for (const doc of INSTALL_DOCS) {
+    const lines = readFileSync(join(root, doc), 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      const named = new Set(
+        [...line.matchAll(/release\/(sealstream-[a-z]+-[^\s/]+\.tgz)/g)].map((m) => m[1]),
+      );
+      if (named.size === 0 || !INSTALL_COMMAND.test(line)) return;
+      const missing = tarballs.filter((t) => !named.has(t));
+      const unknown = [...named].filter((t) => !tarballs.includes(t));
+      if (missing.length || unknown.length)
+        found.push(
+          `${doc}:${i + 1} installs ${[...named].join(' ')}: ${[
+            missing.length ? `leaves out ${missing.join(', ')}` : '',
+            unknown.length ? `names ${unknown.join(', ')}, which is not packed` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')}`,
+        );
+    });
+  }
   return found;
 }
 

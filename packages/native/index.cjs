@@ -3,12 +3,18 @@
 // then the prebuilt binary for this platform. Never throws: `load()` says why it could not load,
 // so that the caller falls back to node:crypto. Loading cannot kill the process for a missing
 // OpenSSL symbol because the addon is linked with eager binding (-z now): the dynamic loader resolves
-// every symbol at dlopen() and a missing one becomes an ordinary exception here.
+// every symbol at dlopen() and a missing one becomes an ordinary exception here. Nor for a binary cut
+// short or made for another processor: elf.cjs looks at the file before dlopen() does.
+// SEALSTREAM_NATIVE=0 turns the addon off before anything is loaded.
 
 const { join } = require('node:path');
 const { existsSync } = require('node:fs');
+const { unloadableElf } = require('./elf.cjs');
 
 const NAME = 'sealstream_native.node';
+/** The environment variable that keeps the addon from loading at all. */
+const OFF_ENV = 'SEALSTREAM_NATIVE';
+const OFF_VALUES = new Set(['0', 'off', 'false', 'no']);
 
 /** The prebuilt binary's folder for this platform, or undefined when none ships for it. */
 function prebuiltDir() {
@@ -46,16 +52,31 @@ function selfTest(addon) {
 
 let cached;
 
+/** Whether SEALSTREAM_NATIVE turns the addon off (`0`, `off`, `false` or `no`). */
+function turnedOff() {
+  const value = process.env[OFF_ENV];
+  return value !== undefined && OFF_VALUES.has(value.trim().toLowerCase());
+}
+
 /**
  * The addon, or why it is unavailable.
  * @returns {{ addon: object, path: string } | { addon: undefined, reason: string }}
  */
 function load() {
   if (cached) return cached;
+  if (turnedOff()) {
+    cached = { addon: undefined, reason: `turned off by ${OFF_ENV}=${process.env[OFF_ENV]}` };
+    return cached;
+  }
   const reasons = [];
   for (const path of candidates()) {
     if (!existsSync(path)) continue;
     try {
+      const unloadable = unloadableElf(path);
+      if (unloadable) {
+        reasons.push(`${path} ${unloadable}`);
+        continue;
+      }
       const addon = require(path);
       const failed = selfTest(addon);
       if (failed) {
@@ -77,4 +98,4 @@ function load() {
   return cached;
 }
 
-module.exports = { load };
+module.exports = { load, turnedOff };

@@ -50,3 +50,6 @@ export type NativeLoad = { addon: NativeAddon; path: string } | { addon: undefin
 
 /** Loads the addon once; never throws. */
 export function load(): NativeLoad;
+
+/** Whether `SEALSTREAM_NATIVE` turns the addon off (`0`, `off`, `false` or `no`): then load() loads nothing. */
+export function turnedOff(): boolean;

@@ -11,6 +11,10 @@ import {
   isSosError,
   putObject,
 } from '@sealstream/sos';
+import { isSosError as isSosErrorToo } from '@sealstream/sos/errors';
+import { presignGet } from '@sealstream/sos/presign';
+import { PresignedSource, uploadSealed } from '@sealstream/sos/presigned';
+import * as zones from '@sealstream/sos/zones';
 
 const key: Uint8Array = generateKey();
 const sealed: Uint8Array = await encrypt(new TextEncoder().encode('hello'), { recipients: [key] });
@@ -26,3 +30,4 @@ await encrypt(new Uint8Array(0), { recipients: [key], _random: (n: number) => ne
 
 export const used = [keyId(key), opened, code, encryption, size, createSosClient, putObject, isSosError];
 export const errorClass: typeof SealstreamError = SealstreamError;
+export const subpaths = [isSosErrorToo, presignGet, PresignedSource, uploadSealed, zones];

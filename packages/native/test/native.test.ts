@@ -53,7 +53,7 @@ function bindsNow(elf: Buffer): boolean {
 function brokenCopy(): string {
   const dir = join(scratch, 'broken');
   mkdirSync(join(dir, 'prebuilds/linux-x64-glibc'), { recursive: true });
-  copyFileSync(join(root, 'index.cjs'), join(dir, 'index.cjs'));
+  for (const file of ['index.cjs', 'elf.cjs']) copyFileSync(join(root, file), join(dir, file));
   const elf = readFileSync(prebuilt);
   const name = Buffer.from('EVP_CIPHER_CTX_ctrl\0');
   const at = elf.indexOf(name);
@@ -109,7 +109,7 @@ describe('the loader', () => {
   test('on a platform with no prebuilt binary and no build, the reason says so', () => {
     const dir = join(scratch, 'empty');
     mkdirSync(dir, { recursive: true });
-    copyFileSync(join(root, 'index.cjs'), join(dir, 'index.cjs'));
+    for (const file of ['index.cjs', 'elf.cjs']) copyFileSync(join(root, file), join(dir, file));
     const r = require(join(dir, 'index.cjs')).load();
     expect(r.addon).toBeUndefined();
     expect(r.reason).toMatch(/no prebuilt binary|no build for/);
