@@ -3,7 +3,7 @@
  * @module
  */
 import { Duplex } from 'node:stream';
-import { decryptStream } from '@sealstream/core';
+import { decryptStream, resolveBackend } from '@sealstream/core';
 import { outputHolds } from '../delivered.ts';
 import { usage } from '../exit.ts';
 import {
@@ -98,6 +98,8 @@ export async function encryptCommand(
       keyIds: keys.keyIds,
       passphrases: keys.passphrases,
       identity: flags.identity ?? null,
+      // the cipher backend that did the work (native when the addon loads; SEALSTREAM_NATIVE=0 turns it off)
+      backend: resolveBackend().name,
       seconds,
     },
     `encrypted ${opened.name} -> ${formatLocation(output)}: ${formatBytes(plain)} sealed to ${describeRecipients(keys)}`,
@@ -152,6 +154,7 @@ export async function decryptCommand(
       plaintextSize: plain,
       keyId: matched?.keyId ?? null,
       passphrase: matched !== undefined && matched.keyId === undefined,
+      backend: resolveBackend().name,
       seconds,
     },
     `decrypted ${opened.name} -> ${formatLocation(output)}: ${formatBytes(plain)}, authenticated`,
