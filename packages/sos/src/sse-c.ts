@@ -3,6 +3,7 @@
  * the server's answer, and mapping of the server's errors to typed ones.
  * @module
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import { md5 } from '@noble/hashes/legacy.js';
 import { formatKey, parseKey } from '@sealstream/core';
 import { SosError } from './errors.ts';
@@ -59,6 +60,37 @@ export function assertSseCApplied(response: SseCEcho, params: SseCParams, what: 
         'the object is not stored with SSE-C, or the server ignores SSE-C',
     );
   }
+}
+
+/** Clients that already forget the requests of their failed SSE-C calls. */
+const forgetting = new WeakSet<S3Client>();
+
+/**
+ * Makes `client` keep SSE-C keys out of its errors. The SDK attaches the HTTP response to an
+ * error (`$response`), and in Node that response's body is the socket's message, whose `req` is
+ * the request with every header written out: the key and its MD5 among them, for anyone who logs
+ * the error deeply (`util.inspect` with a depth, a logger's serializer, the `cause` of our own
+ * errors). For each failed request that carried a key, the response loses its body (the SDK has
+ * read what it needed from it by then); status and response headers stay. Idempotent.
+ */
+export function forgetSseCRequests(client: S3Client): void {
+  if (forgetting.has(client)) return;
+  forgetting.add(client);
+  client.middlewareStack.add(
+    (next, _context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        const input = args.input as Record<string, unknown>;
+        if (input.SSECustomerKey !== undefined || input.CopySourceSSECustomerKey !== undefined) {
+          const response = (err as { $response?: { body?: unknown } } | undefined)?.$response;
+          if (typeof response === 'object' && response !== null) response.body = undefined;
+        }
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'sealstreamForgetSseCRequests', override: true },
+  );
 }
 
 /** HTTP status of an SDK error, if it came from a response. */
