@@ -183,3 +183,60 @@ describe('no SSE-C key in any field of an error', () => {
     );
   });
 });
+
+describe('a 400 about something else is not an SSE-C error', () => {
+  // RGW refuses a name over 1024 bytes with 400 InvalidObjectName (a HEAD's 400 has no body at all)
+  const tooLong = 'n'.repeat(1100);
+  const reads: [string, (encryption: Encryption) => Promise<unknown>][] = [
+    ['head', (encryption) => headObject({ client, bucket, key: tooLong, encryption })],
+    ['get', (encryption) => getObject({ client, bucket, key: tooLong, encryption })],
+    [
+      'ranged get',
+      (encryption) => getObject({ client, bucket, key: tooLong, encryption, range: { start: 0, end: 4 } }),
+    ],
+  ];
+
+  it.each(reads)(
+    '%s of a name the store refuses, without a key: not SSE_C_KEY_REQUIRED',
+    async (_label, read) => {
+      const err = await failure(read('none'));
+      expect(String((err as { code?: string }).code)).not.toMatch(/^SSE_C_/);
+      expect(String((err as Error).message)).not.toMatch(/SSE-C/);
+    },
+  );
+
+  it.each(reads)(
+    '%s of a name the store refuses, with a key: not an SSE-C error either',
+    async (_label, read) => {
+      const err = await failure(read({ sseC: { key: given } }));
+      expect(String((err as { code?: string }).code)).not.toMatch(/^SSE_C_/);
+    },
+  );
+
+  it('client-side get of such a name, without SSE-C: not SSE_C_KEY_REQUIRED', async () => {
+    const err = await failure(
+      getObject({ client, bucket, key: tooLong, encryption: { clientSide: { keys: [given] } } }),
+    );
+    expect(String((err as { code?: string }).code)).not.toMatch(/^SSE_C_/);
+  });
+
+  it('the SSE-C answers stay: no key, wrong key, a key for a plain object (head, get, ranged get)', async () => {
+    await putObject({ client, bucket, key: 'obj', body: bytes(1000), encryption: { sseC: { key: stored } } });
+    await putObject({ client, bucket, key: 'plain', body: bytes(1000), encryption: 'none' });
+    await putObject({ client, bucket, key: 'empty-plain', body: bytes(0), encryption: 'none' });
+    const cases: [string, Encryption, string][] = [
+      ['obj', 'none', 'SSE_C_KEY_REQUIRED'],
+      ['obj', { sseC: { key: given } }, 'SSE_C_KEY_MISMATCH'],
+      ['plain', { sseC: { key: given } }, 'SSE_C_NOT_APPLIED'],
+      ['empty-plain', { sseC: { key: given } }, 'SSE_C_NOT_APPLIED'],
+    ];
+    for (const [key, encryption, code] of cases) {
+      expect(await codeOf(headObject({ client, bucket, key, encryption })), `head ${key}`).toBe(code);
+      expect(await codeOf(getObject({ client, bucket, key, encryption })), `get ${key}`).toBe(code);
+      if (key !== 'empty-plain') {
+        const ranged = getObject({ client, bucket, key, encryption, range: { start: 2, end: 5 } });
+        expect(await codeOf(ranged), `ranged get ${key}`).toBe(code);
+      }
+    }
+  });
+});
