@@ -105,9 +105,9 @@ const REKEY_OPTIONS = optionNames<RekeyObjectOptions>()(
  * payload is kept byte for byte. Objects under two parts are downloaded and put back; larger ones
  * become a multipart upload whose first part is the new header plus the first part of the
  * payload and whose other parts the server copies from the old object, so about one part travels
- * each way whatever the size. SSE-C (alone or around client-side encryption): servers cannot copy
- * an SSE-C object to a new key, so the object streams down with the old key and back up with the
- * new one, memory bounded like `putObject`, never through disk.
+ * each way whatever the size. SSE-C (alone or around client-side encryption): Ceph RGW does not
+ * copy an SSE-C object to a new key (501 to a copy with both keys), so the object streams down
+ * with the old key and back up with the new one, memory bounded like `putObject`, never through disk.
  *
  * The new object replaces the old one only once complete; on failure or abort the old object is
  * untouched and no multipart upload is left. In a versioned bucket the old versions remain, still

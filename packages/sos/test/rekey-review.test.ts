@@ -1,0 +1,113 @@
+/**
+ * SSE-C rekey as a careless user and a failing network would run it, against the local RGW: the
+ * object is never left readable only under a key the user no longer has, and no multipart
+ * upload is left behind, whatever goes wrong and wherever.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { generateKey } from '@sealstream/core';
+import { describe, expect, it } from 'vitest';
+import { type Encryption, getObject, putObject, rekeyObject } from '../src/index.ts';
+import { bytes, codeOf, collect, openUploads, sameBytes, testClient, useTestBucket } from './helpers.ts';
+
+const MiB = 1024 * 1024;
+const oldKey = generateKey();
+const newKey = generateKey();
+const sse = (key: Uint8Array | string): Encryption => ({ sseC: { key } });
+
+let client: S3Client;
+let bucket: string;
+useTestBucket((c, b) => {
+  client = c;
+  bucket = b;
+});
+
+async function read(key: string, encryption: Encryption): Promise<Uint8Array> {
+  return collect((await getObject({ client, bucket, key, encryption })).body);
+}
+
+/**
+ * A client whose network breaks during the streamed read of a rekey: the body of the second GET
+ * (the stream after the first read) is cut after its first piece, and every GET after it fails
+ * to connect, so the read cannot resume.
+ */
+function cutDownloadClient(): S3Client {
+  const c = testClient({ clientConfig: { maxAttempts: 1 } });
+  let gets = 0;
+  c.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'GetObjectCommand') return next(args);
+      gets++;
+      if (gets > 2) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      const result = await next(args);
+      const body = (result.output as { Body?: NodeJS.ReadableStream & { destroy(e: Error): void } }).Body;
+      if (gets === 2 && body) body.once('data', () => body.destroy(new Error('aborted')));
+      return result;
+    },
+    { step: 'initialize', name: 'cutDownload' },
+  );
+  return c;
+}
+
+describe('SSE-C rekey when things go wrong', { timeout: 120_000 }, () => {
+  it('the same key as old and new: the object is rewritten whole, and still opens with it (multipart)', async () => {
+    const data = bytes(12 * MiB + 5);
+    await putObject({ client, bucket, key: 'same', body: data, encryption: sse(oldKey), partSize: 5 * MiB });
+    const result = await rekeyObject({
+      client,
+      bucket,
+      key: 'same',
+      encryption: sse(oldKey),
+      newEncryption: sse(oldKey),
+      partSize: 5 * MiB,
+    });
+    expect(result).toMatchObject({ method: 'stream', size: data.byteLength, parts: 3 });
+    expect(sameBytes(await read('same', sse(oldKey)), data)).toBe(true);
+    expect(await openUploads(client, bucket)).toBe(0);
+  });
+
+  it('the network cut during the download: an error, the old object intact, no upload left', async () => {
+    const data = bytes(20 * MiB);
+    await putObject({ client, bucket, key: 'cut', body: data, encryption: sse(oldKey), partSize: 5 * MiB });
+    const code = await codeOf(
+      rekeyObject({
+        client: cutDownloadClient(),
+        bucket,
+        key: 'cut',
+        encryption: sse(oldKey),
+        newEncryption: sse(newKey),
+        partSize: 5 * MiB,
+        queueSize: 1,
+      }),
+    );
+    // the connection, not the store: what was lost is the download, and nothing was written
+    expect(code).toBe('DOWNLOAD_INCOMPLETE');
+    expect(await openUploads(client, bucket)).toBe(0);
+    expect(sameBytes(await read('cut', sse(oldKey)), data)).toBe(true);
+  });
+
+  it.each([
+    ['a new key of 31 bytes', sse(new Uint8Array(31)), 'INVALID_ARGUMENT'],
+    ['a new key as text of the wrong length', sse('c2hvcnQ='), 'INVALID_KEY'],
+    [
+      'a new key map that does not cover the object',
+      { sseC: { keyMap: `sos/${'x'}=${Buffer.from(newKey).toString('base64')}`, alias: 'sos' } },
+      'SSE_C_NO_KEY_FOR_PATH',
+    ],
+    [
+      'a new key map with a typo',
+      { sseC: { keyMap: 'sos/bucket/=not-a-key', alias: 'sos' } },
+      'INVALID_KEY_MAP',
+    ],
+  ] as [string, Encryption, string][])(
+    '%s: refused with its code before anything is sent, the object as it was',
+    async (_label, newEncryption, code) => {
+      const data = bytes(3000);
+      await putObject({ client, bucket, key: 'bad-new', body: data, encryption: sse(oldKey) });
+      expect(
+        await codeOf(rekeyObject({ client, bucket, key: 'bad-new', encryption: sse(oldKey), newEncryption })),
+      ).toBe(code);
+      expect(sameBytes(await read('bad-new', sse(oldKey)), data)).toBe(true);
+      expect(await openUploads(client, bucket)).toBe(0);
+    },
+  );
+});
