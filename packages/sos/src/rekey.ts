@@ -305,6 +305,10 @@ async function streamRekey(
       );
     }
   }
+  const partSize = choosePartSize(newSize, options.partSize);
+  // up to one part goes up as a single PutObject, which replaces the object when the store takes it
+  const onePut = newSize <= partSize;
+  const what = `rekey ${bucket}/${key}`;
   const result = await uploadObject({
     client,
     params: {
@@ -316,14 +320,25 @@ async function streamRekey(
       ...(facts !== undefined && Object.keys(facts.metadata).length > 0 ? { Metadata: facts.metadata } : {}),
       ...to.sseC,
     },
-    partSize: choosePartSize(newSize, options.partSize),
+    partSize,
     queueSize,
     signal,
     onProgress: options.onProgress,
     onFailure: () => {
       rest.cancel().catch(() => {});
     },
-    checkPart: (out) => assertSseCApplied(out, to.sseC!, `rekey ${bucket}/${key}`),
+    checkPart: (out) => {
+      try {
+        assertSseCApplied(out, to.sseC!, what);
+      } catch (err) {
+        // a multipart upload is aborted (the old object stays); a single PutObject has replaced it
+        if (!onePut || !(err instanceof SosError)) throw err;
+        throw new SosError(
+          err.code,
+          `${err.message}; the object was replaced all the same by what was sent with the new key (a rekey keeps what it wrote: it is the only copy of the data): keep the new key, and read the object with it to check`,
+        );
+      }
+    },
     // the new object replaced the only copy of the data
     keepWrittenOnFailure: true,
   });

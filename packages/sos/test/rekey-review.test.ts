@@ -48,7 +48,42 @@ function cutDownloadClient(): S3Client {
   return c;
 }
 
+/** A client whose PutObject answers lose the SSE-C echo: what a proxy that strips those headers sends. */
+function unconfirmingClient(): S3Client {
+  const c = testClient();
+  c.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'PutObjectCommand') {
+        const output = result.output as { SSECustomerAlgorithm?: string; SSECustomerKeyMD5?: string };
+        delete output.SSECustomerAlgorithm;
+        delete output.SSECustomerKeyMD5;
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'dropSseCEcho' },
+  );
+  return c;
+}
+
 describe('SSE-C rekey when things go wrong', { timeout: 120_000 }, () => {
+  it('a store that does not confirm the new key of a small object: SSE_C_NOT_APPLIED says the object was replaced (it was)', async () => {
+    const data = bytes(2000);
+    await putObject({ client, bucket, key: 'unconfirmed', body: data, encryption: sse(oldKey) });
+    const err = await rekeyObject({
+      client: unconfirmingClient(),
+      bucket,
+      key: 'unconfirmed',
+      encryption: sse(oldKey),
+      newEncryption: sse(newKey),
+    }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('SSE_C_NOT_APPLIED');
+    // the user must not throw the new key away believing the old object stayed
+    expect((err as Error).message).toContain('the object was replaced');
+    expect((err as Error).message).toContain('keep the new key');
+    expect(sameBytes(await read('unconfirmed', sse(newKey)), data)).toBe(true);
+  });
+
   it('the same key as old and new: the object is rewritten whole, and still opens with it (multipart)', async () => {
     const data = bytes(12 * MiB + 5);
     await putObject({ client, bucket, key: 'same', body: data, encryption: sse(oldKey), partSize: 5 * MiB });
