@@ -7,7 +7,16 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { generateKey } from '@sealstream/core';
 import { describe, expect, it } from 'vitest';
 import { type Encryption, getObject, putObject, rekeyObject } from '../src/index.ts';
-import { bytes, codeOf, collect, openUploads, sameBytes, testClient, useTestBucket } from './helpers.ts';
+import {
+  bytes,
+  codeOf,
+  collect,
+  openUploads,
+  sameBytes,
+  sseCEchoDroppingClient,
+  testClient,
+  useTestBucket,
+} from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const oldKey = generateKey();
@@ -48,30 +57,12 @@ function cutDownloadClient(): S3Client {
   return c;
 }
 
-/** A client whose PutObject answers lose the SSE-C echo: what a proxy that strips those headers sends. */
-function unconfirmingClient(): S3Client {
-  const c = testClient();
-  c.middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args);
-      if (context.commandName === 'PutObjectCommand') {
-        const output = result.output as { SSECustomerAlgorithm?: string; SSECustomerKeyMD5?: string };
-        delete output.SSECustomerAlgorithm;
-        delete output.SSECustomerKeyMD5;
-      }
-      return result;
-    },
-    { step: 'initialize', name: 'dropSseCEcho' },
-  );
-  return c;
-}
-
 describe('SSE-C rekey when things go wrong', { timeout: 120_000 }, () => {
   it('a store that does not confirm the new key of a small object: SSE_C_NOT_APPLIED says the object was replaced (it was)', async () => {
     const data = bytes(2000);
     await putObject({ client, bucket, key: 'unconfirmed', body: data, encryption: sse(oldKey) });
     const err = await rekeyObject({
-      client: unconfirmingClient(),
+      client: sseCEchoDroppingClient(),
       bucket,
       key: 'unconfirmed',
       encryption: sse(oldKey),

@@ -12,10 +12,18 @@ import { generateKey } from '@sealstream/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Encryption, getObject, putObject } from '../src/index.ts';
 import type { Journal } from '../src/resume/journal.ts';
-import { codeOf, collect, sameBytes, scratchDir, testClient, useTestBucket } from './helpers.ts';
+import {
+  codeOf,
+  collect,
+  editJournalUnsealed,
+  interruptedUpload,
+  sameBytes,
+  scratchDir,
+  testClient,
+  useTestBucket,
+} from './helpers.ts';
 
 const MiB = 1024 * 1024;
-const PART = 5 * MiB;
 let client: S3Client;
 let bucket: string;
 useTestBucket((c, b) => {
@@ -63,24 +71,8 @@ const both: Encryption = { clientSide: { keys: clientKey }, sseC: { key: sseKey 
 const sseOnly: Encryption = { sseC: { key: sseKey } };
 
 /** A first attempt of `key` from `path`, interrupted once part 1 is stored: its journal. */
-async function interrupted(key: string, path: string, encryption: Encryption): Promise<string> {
-  const journal = join(dir, `${key}.journal`);
-  const controller = new AbortController();
-  const err = await putObject({
-    client: store(),
-    bucket,
-    key,
-    body: path,
-    encryption,
-    partSize: PART,
-    queueSize: 1,
-    signal: controller.signal,
-    onProgress: (p) => p.loaded >= PART && controller.abort(),
-    resume: { journal },
-  }).catch((e: unknown) => e);
-  expect((err as Error).name).toBe('UploadResumableError');
-  return journal;
-}
+const interrupted = (key: string, path: string, encryption: Encryption) =>
+  interruptedUpload({ client: store(), bucket, key, path, encryption, dir });
 
 function source(name: string): { path: string; data: Uint8Array } {
   const path = join(dir, name);
@@ -172,16 +164,7 @@ describe.each(stores)('SSE-C resume with an edited journal (%s)', { timeout: 120
   it('a journal of both layers edited to say SSE-C only: JOURNAL_INVALID (was: completed, sealed part 1 then plaintext)', async () => {
     const { path, data } = source('mode.bin');
     const journal = await interrupted(name('mode'), path, both);
-    const { header: _header, ...rest } = read(journal);
-    const sealedSize = rest.source.size;
-    writeFileSync(
-      journal,
-      JSON.stringify({
-        ...rest,
-        encryption: 'sse-c',
-        plan: { ...rest.plan, sealedSize, parts: Math.ceil(sealedSize / rest.plan.partSize) },
-      }),
-    );
+    editJournalUnsealed(journal, 'sse-c');
     const outcome = await codeOf(
       putObject({
         client: store(),
