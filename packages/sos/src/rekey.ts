@@ -19,7 +19,7 @@ import { SosError } from './errors.ts';
 import { optionNames } from './known-options.ts';
 import { checkLocation, checkProgress, checkQueueSize, type ObjectLocation } from './objects.ts';
 import type { S3RangeSource } from './s3-source.ts';
-import { assertSseCApplied } from './sse-c.ts';
+import { assertSseCApplied, mapSseCError } from './sse-c.ts';
 import { mapRequestError } from './store-errors.ts';
 import {
   choosePartSize,
@@ -188,9 +188,12 @@ async function copyRekey(
       new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId }),
       signal ? { abortSignal: signal } : {},
     )
-    .catch((err: unknown) => {
+    .catch(async (err: unknown) => {
       if (signal?.aborted) throw new SosError('ABORTED', `${what}: aborted`, { cause: signal.reason });
-      throw mapRequestError(err, { what, bucket, key, versionId: options.versionId });
+      // an object stored with SSE-C too answers this HEAD without a key with a bare 400
+      const object = { client, bucket, key, versionId: options.versionId };
+      const sseCError = await mapSseCError(err, { what, sentKey: false, object });
+      throw mapRequestError(sseCError, { what, bucket, key, versionId: options.versionId });
     });
   // pin what we read to this version (versioned buckets) and this ETag (servers that honour it)
   const versionId = options.versionId ?? head.VersionId;

@@ -58,6 +58,24 @@ function cutDownloadClient(): S3Client {
 }
 
 describe('SSE-C rekey when things go wrong', { timeout: 120_000 }, () => {
+  it('client-side keys only, for an object stored with SSE-C too: SSE_C_KEY_REQUIRED (was: a bare UnknownError)', async () => {
+    const clientKey = generateKey();
+    const data = bytes(3000);
+    const both: Encryption = { clientSide: { keys: clientKey }, sseC: { key: oldKey } };
+    await putObject({ client, bucket, key: 'both', body: data, encryption: both });
+    const code = await codeOf(
+      rekeyObject({
+        client,
+        bucket,
+        key: 'both',
+        encryption: { clientSide: { keys: clientKey } },
+        newEncryption: { clientSide: { keys: generateKey() } },
+      }),
+    );
+    expect(code).toBe('SSE_C_KEY_REQUIRED');
+    expect(sameBytes(await read('both', both), data)).toBe(true);
+  });
+
   it('a store that does not confirm the new key of a small object: SSE_C_NOT_APPLIED says the object was replaced (it was)', async () => {
     const data = bytes(2000);
     await putObject({ client, bucket, key: 'unconfirmed', body: data, encryption: sse(oldKey) });
