@@ -169,4 +169,18 @@ describe('rekey -r with SSE-C key maps', { timeout: 120_000 }, () => {
       'SSE_C_KEY_MISMATCH',
     );
   });
+
+  it('rekey with client-side keys only of an object stored with SSE-C too: exit 3, the key is missing (was: exit 6, "400 error")', async () => {
+    const clientKey = join(dir, 'client');
+    expect((await run(['keygen', '-q', '-o', clientKey])).code).toBe(0);
+    const target = `s3://${bucket}/both/o`;
+    const up = await run(['cp', '--key-file', clientKey, '--sse-c-file', keyFiles.old!, '-', target], {
+      input: 'both layers',
+    });
+    expect(up.code, up.stderr).toBe(0);
+    const r = await run(['rekey', '--key-file', clientKey, '--to-key-file', keyFiles.new!, target]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('stored with SSE-C and the request carried no key');
+    expect(r.stderr).toContain('--sse-c-file');
+  });
 });
