@@ -58,6 +58,37 @@ function cutDownloadClient(): S3Client {
 }
 
 describe('SSE-C rekey when things go wrong', { timeout: 120_000 }, () => {
+  it('an empty SSE-C object is rekeyed (was: TRUNCATED, "not a sealstream object"), its content type kept; a wrong old key is SSE_C_KEY_MISMATCH', async () => {
+    await putObject({
+      client,
+      bucket,
+      key: 'empty',
+      body: new Uint8Array(0),
+      encryption: sse(oldKey),
+      contentType: 'text/plain',
+    });
+    const wrong = rekeyObject({
+      client,
+      bucket,
+      key: 'empty',
+      encryption: sse(newKey),
+      newEncryption: sse(oldKey),
+    });
+    expect(await codeOf(wrong)).toBe('SSE_C_KEY_MISMATCH');
+    const result = await rekeyObject({
+      client,
+      bucket,
+      key: 'empty',
+      encryption: sse(oldKey),
+      newEncryption: sse(newKey),
+    });
+    expect(result).toMatchObject({ method: 'stream', size: 0, previousSize: 0 });
+    const got = await getObject({ client, bucket, key: 'empty', encryption: sse(newKey) });
+    expect((await collect(got.body)).byteLength).toBe(0);
+    expect(got.contentType).toBe('text/plain');
+    expect(await codeOf(read('empty', sse(oldKey)))).toBe('SSE_C_KEY_MISMATCH');
+  });
+
   it('client-side keys only, for an object stored with SSE-C too: SSE_C_KEY_REQUIRED (was: a bare UnknownError)', async () => {
     const clientKey = generateKey();
     const data = bytes(3000);
