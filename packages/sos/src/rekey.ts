@@ -3,7 +3,11 @@
  * half-replaced (a single PutObject and a completed multipart upload both replace it atomically).
  * @module
  */
-import { HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
+import {
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
 import { isSealstreamError, type Rewrapped } from '@sealstream/core';
 import {
   type ClientSideOptions,
@@ -17,7 +21,7 @@ import {
 import { type Encryption, type ResolvedEncryption, resolveEncryption } from './encryption.ts';
 import { SosError } from './errors.ts';
 import { optionNames } from './known-options.ts';
-import { checkLocation, checkProgress, checkQueueSize, headObject, type ObjectLocation } from './objects.ts';
+import { checkLocation, checkProgress, checkQueueSize, type ObjectLocation } from './objects.ts';
 import type { S3RangeSource } from './s3-source.ts';
 import { assertSseCApplied, mapSseCError } from './sse-c.ts';
 import { mapRequestError } from './store-errors.ts';
@@ -207,12 +211,7 @@ async function copyRekey(
   const etag = source.pin.etag ?? head.ETag;
   const newSize = size - oldHeaderLength + header.byteLength;
   const partSize = choosePartSize(newSize, options.partSize);
-  const createParams = {
-    Bucket: bucket,
-    Key: key,
-    ...(head.ContentType !== undefined ? { ContentType: head.ContentType } : {}),
-    ...(head.Metadata !== undefined ? { Metadata: head.Metadata } : {}),
-  };
+  const createParams = { Bucket: bucket, Key: key, ...keptFields(head) };
   let loaded = 0;
   const onPartDone = (n: number) => {
     loaded += n;
@@ -292,12 +291,12 @@ async function streamRekey(
       if (isSealstreamError(err, 'TRUNCATED')) return undefined;
       throw err;
     });
-    if (opened === undefined) return rekeyEmpty(options, to, queueSize);
+    if (opened === undefined) return rekeyEmpty(options, from, to, queueSize);
     source = opened;
   }
   const size = source.size;
   const newSize = size - payloadOffset + lead.byteLength;
-  const facts = source.facts;
+  const kept = keptFields(await headWith(options, from, source.pin.versionId ?? options.versionId));
   const rest = source.stream(payloadOffset, size, signal).getReader();
   let received = 0;
   async function* body(): AsyncGenerator<Uint8Array> {
@@ -325,8 +324,7 @@ async function streamRekey(
       Key: key,
       Body: body() as UploadBody,
       ContentLength: newSize,
-      ...(facts?.contentType !== undefined ? { ContentType: facts.contentType } : {}),
-      ...(facts !== undefined && Object.keys(facts.metadata).length > 0 ? { Metadata: facts.metadata } : {}),
+      ...kept,
       ...to.sseC,
     },
     partSize,
@@ -360,13 +358,14 @@ async function streamRekey(
  */
 async function rekeyEmpty(
   options: RekeyObjectOptions,
+  from: ResolvedEncryption,
   to: ResolvedEncryption,
   queueSize: number,
 ): Promise<RekeyObjectResult> {
   const { client, bucket, key, signal } = options;
   const what = `rekey ${bucket}/${key}`;
-  const head = await headObject({ client, bucket, key, encryption: options.encryption, ...version(options) });
-  if (head.storedSize !== 0) {
+  const head = await headWith(options, { sseC: from.sseC, clientSide: undefined }, options.versionId);
+  if ((head.ContentLength ?? 0) !== 0) {
     throw new SosError(
       'OBJECT_CHANGED',
       `${what}: the object was replaced while being read; nothing was written`,
@@ -379,8 +378,7 @@ async function rekeyEmpty(
       Key: key,
       Body: new Uint8Array(0),
       ContentLength: 0,
-      ...(head.contentType !== undefined ? { ContentType: head.contentType } : {}),
-      ...(Object.keys(head.metadata).length > 0 ? { Metadata: head.metadata } : {}),
+      ...keptFields(head),
       ...to.sseC,
     },
     partSize: choosePartSize(0, options.partSize),
@@ -393,8 +391,59 @@ async function rekeyEmpty(
   return report('stream', 0, result, 0, 0, 0);
 }
 
-function version(options: RekeyObjectOptions): { versionId?: string } {
-  return options.versionId !== undefined ? { versionId: options.versionId } : {};
+/**
+ * A HEAD of the object with its current SSE-C key (a GET with it has just succeeded, or the
+ * object is empty): the stored fields the new object keeps; SSE-C errors mapped as a read's.
+ */
+async function headWith(
+  options: RekeyObjectOptions,
+  from: ResolvedEncryption,
+  versionId: string | undefined,
+): Promise<HeadObjectCommandOutput> {
+  const { client, bucket, key, signal } = options;
+  const what = `rekey ${bucket}/${key}`;
+  try {
+    const out = await client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, ...from.sseC }),
+      signal ? { abortSignal: signal } : {},
+    );
+    if (from.sseC) assertSseCApplied(out, from.sseC, what);
+    return out;
+  } catch (err) {
+    if (signal?.aborted) throw new SosError('ABORTED', `${what}: aborted`, { cause: signal.reason });
+    const object = { client, bucket, key, versionId };
+    const sseCError = await mapSseCError(err, { what, sentKey: from.sseC !== undefined, object });
+    throw mapRequestError(sseCError, { what, bucket, key, versionId });
+  }
+}
+
+/** The fields of a `PutObject` that describe the object, not its place or its bytes. */
+type StoredFields = Partial<Omit<PutObjectCommandInput, 'Body' | 'Bucket' | 'Key'>>;
+
+/**
+ * The stored fields of the old object that the new one keeps: content type, user metadata,
+ * `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `Content-Language`, `Expires` and
+ * the storage class (everything `putObject` sets but tags, which are a separate resource).
+ */
+function keptFields(head: HeadObjectCommandOutput): StoredFields {
+  const fields: StoredFields = {
+    ContentType: head.ContentType,
+    CacheControl: head.CacheControl,
+    ContentDisposition: head.ContentDisposition,
+    ContentEncoding: head.ContentEncoding,
+    ContentLanguage: head.ContentLanguage,
+    StorageClass: head.StorageClass,
+    ...(head.Metadata !== undefined && Object.keys(head.Metadata).length > 0
+      ? { Metadata: head.Metadata }
+      : {}),
+    ...(head.Expires instanceof Date && !Number.isNaN(head.Expires.getTime())
+      ? { Expires: head.Expires }
+      : {}),
+  };
+  for (const name of Object.keys(fields) as (keyof typeof fields)[]) {
+    if (fields[name] === undefined || fields[name] === '') delete fields[name];
+  }
+  return fields;
 }
 
 function report(

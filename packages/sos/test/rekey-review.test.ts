@@ -3,10 +3,10 @@
  * object is never left readable only under a key the user no longer has, and no multipart
  * upload is left behind, whatever goes wrong and wherever.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { generateKey } from '@sealstream/core';
 import { describe, expect, it } from 'vitest';
-import { type Encryption, getObject, putObject, rekeyObject } from '../src/index.ts';
+import { type Encryption, getObject, putObject, rekeyObject, sseCParams } from '../src/index.ts';
 import {
   bytes,
   codeOf,
@@ -183,6 +183,71 @@ describe('SSE-C rekey when things go wrong', { timeout: 120_000 }, () => {
       ).toBe(code);
       expect(sameBytes(await read('bad-new', sse(oldKey)), data)).toBe(true);
       expect(await openUploads(client, bucket)).toBe(0);
+    },
+  );
+});
+
+describe('what a rekey keeps of the object besides its bytes', { timeout: 120_000 }, () => {
+  const fields = {
+    contentType: 'text/csv',
+    metadata: { owner: 'accounts', 'x-note': 'q3' },
+    cacheControl: 'max-age=600',
+    contentDisposition: 'attachment; filename="q3.csv"',
+    contentLanguage: 'de-CH',
+    expires: new Date('2031-01-02T03:04:05Z'),
+  };
+  const clientKey = generateKey();
+  const cases: [string, number, Encryption, Encryption, string][] = [
+    ['SSE-C, streamed', 3000, sse(oldKey), sse(newKey), 'stream'],
+    ['SSE-C, empty', 0, sse(oldKey), sse(newKey), 'stream'],
+    [
+      'client-side, rewritten',
+      3000,
+      { clientSide: { keys: clientKey } },
+      { clientSide: { keys: newKey } },
+      'rewrite',
+    ],
+    [
+      'client-side, copied by the store',
+      11 * MiB,
+      { clientSide: { keys: clientKey } },
+      { clientSide: { keys: newKey } },
+      'copy',
+    ],
+  ];
+  it.each(cases)(
+    '%s: content type, metadata, Cache-Control, Content-Disposition, Content-Language and Expires (was: content type and metadata only)',
+    async (label, size, before, after, method) => {
+      const key = `fields/${label}`;
+      await putObject({
+        client,
+        bucket,
+        key,
+        body: bytes(size),
+        encryption: before,
+        partSize: 5 * MiB,
+        ...fields,
+      });
+      const result = await rekeyObject({
+        client,
+        bucket,
+        key,
+        encryption: before,
+        newEncryption: after,
+        partSize: 5 * MiB,
+      });
+      expect(result.method).toBe(method);
+      const sseC =
+        typeof after === 'object' && after.sseC && 'key' in after.sseC ? sseCParams(after.sseC.key) : {};
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...sseC }));
+      expect({
+        contentType: head.ContentType,
+        metadata: head.Metadata,
+        cacheControl: head.CacheControl,
+        contentDisposition: head.ContentDisposition,
+        contentLanguage: head.ContentLanguage,
+        expires: head.Expires,
+      }).toEqual(fields);
     },
   );
 });
