@@ -276,7 +276,7 @@ async function streamRekey(
 ): Promise<RekeyObjectResult> {
   const { client, bucket, key, signal } = options;
   const fetcher = fetcherFor(options, from, options.versionId, signal);
-  let source: S3RangeSource;
+  let source: S3RangeSource | undefined;
   let lead: Uint8Array = new Uint8Array(0);
   let payloadOffset = 0;
   if (from.clientSide && to.clientSide) {
@@ -286,21 +286,27 @@ async function streamRekey(
     lead = opened.rewrapped.header;
     payloadOffset = opened.rewrapped.payloadOffset;
   } else {
-    const opened = await openS3Source(fetcher).catch((err: unknown) => {
+    source = await openS3Source(fetcher).catch((err: unknown) => {
       // a ranged GET of an empty object is 416, which a sealed object never is: SSE-C alone may be
       if (isSealstreamError(err, 'TRUNCATED')) return undefined;
       throw err;
     });
-    if (opened === undefined) return rekeyEmpty(options, from, to, queueSize);
-    source = opened;
   }
-  const size = source.size;
+  // the stored fields to keep; for an empty object (no source), the check of the old key too
+  const head = await headWith(options, from, source?.pin.versionId ?? options.versionId);
+  if (source === undefined && (head.ContentLength ?? 0) !== 0) {
+    throw new SosError(
+      'OBJECT_CHANGED',
+      `rekey ${bucket}/${key}: the object was replaced while being read; nothing was written`,
+    );
+  }
+  const size = source?.size ?? 0;
   const newSize = size - payloadOffset + lead.byteLength;
-  const kept = keptFields(await headWith(options, from, source.pin.versionId ?? options.versionId));
-  const rest = source.stream(payloadOffset, size, signal).getReader();
+  const rest = source?.stream(payloadOffset, size, signal).getReader();
   let received = 0;
   async function* body(): AsyncGenerator<Uint8Array> {
     if (lead.byteLength > 0) yield lead;
+    if (rest === undefined) return;
     for (let r = await rest.read(); !r.done; r = await rest.read()) {
       received += r.value.byteLength;
       yield r.value;
@@ -324,7 +330,7 @@ async function streamRekey(
       Key: key,
       Body: body() as UploadBody,
       ContentLength: newSize,
-      ...kept,
+      ...keptFields(head),
       ...to.sseC,
     },
     partSize,
@@ -332,7 +338,7 @@ async function streamRekey(
     signal,
     onProgress: options.onProgress,
     onFailure: () => {
-      rest.cancel().catch(() => {});
+      rest?.cancel().catch(() => {});
     },
     checkPart: (out) => {
       try {
@@ -350,45 +356,6 @@ async function streamRekey(
     keepWrittenOnFailure: true,
   });
   return report('stream', size, result, fetcher.stats.bytesFetched, result.size, 0);
-}
-
-/**
- * An empty SSE-C object (nothing to stream): a HEAD with the old key checks the key and gives the
- * content type and metadata; then the empty object is put back with the new key.
- */
-async function rekeyEmpty(
-  options: RekeyObjectOptions,
-  from: ResolvedEncryption,
-  to: ResolvedEncryption,
-  queueSize: number,
-): Promise<RekeyObjectResult> {
-  const { client, bucket, key, signal } = options;
-  const what = `rekey ${bucket}/${key}`;
-  const head = await headWith(options, { sseC: from.sseC, clientSide: undefined }, options.versionId);
-  if ((head.ContentLength ?? 0) !== 0) {
-    throw new SosError(
-      'OBJECT_CHANGED',
-      `${what}: the object was replaced while being read; nothing was written`,
-    );
-  }
-  const result = await uploadObject({
-    client,
-    params: {
-      Bucket: bucket,
-      Key: key,
-      Body: new Uint8Array(0),
-      ContentLength: 0,
-      ...keptFields(head),
-      ...to.sseC,
-    },
-    partSize: choosePartSize(0, options.partSize),
-    queueSize,
-    signal,
-    onProgress: options.onProgress,
-    checkPart: (out) => assertSseCApplied(out, to.sseC!, what),
-    keepWrittenOnFailure: true,
-  });
-  return report('stream', 0, result, 0, 0, 0);
 }
 
 /**
