@@ -177,7 +177,7 @@ export async function storeEncryption(
  * 32 characters, as mc's older keys are.
  * @throws {SosError} `INVALID_KEY_MAP`, naming the entry by its prefix or position, never its key.
  */
-function keyMapOf(text: string, from: string): SseCKeyMap {
+export function keyMapOf(text: string, from: string): SseCKeyMap {
   const s3Aliases = new Set<string>();
   const entries = text.split(',').map((entry, i) => {
     if (entry.trim() === '') return entry; // a stray comma: the whole map's parse says so
@@ -269,7 +269,7 @@ export function encryptionFor(
  * The map's key for an object. None is the transport's `SSE_C_NO_KEY_FOR_PATH` (the error's
  * cause), as a CLI error whose hint fits the direction.
  */
-function keyFromMap(
+export function keyFromMap(
   given: { map: SseCKeyMap; from: string },
   location: RemoteLocation,
   direction: 'upload' | 'download',

@@ -3,7 +3,7 @@
  * process and opened after they arrive; the server only ever stores ciphertext.
  * @module
  */
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   FIRST_READ,
   inspectSealed,
@@ -120,9 +120,7 @@ export async function openS3Source(f: Fetcher): Promise<S3RangeSource> {
     const sseCError = await mapSseCError(err, {
       what,
       sentKey: sseC !== undefined,
-      probe: async () =>
-        (await f.client.send(new HeadObjectCommand({ Bucket: f.bucket, Key: f.key, VersionId: f.versionId })))
-          .$metadata.httpStatusCode,
+      object: f,
     });
     throw mapStoreError(sseCError, { what, bucket: f.bucket, key: f.key, versionId: f.versionId });
   }

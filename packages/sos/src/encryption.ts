@@ -7,7 +7,7 @@ import type { ClientSideOptions } from './client-side.ts';
 import { SosError } from './errors.ts';
 import { parseSseCKeyMap, type SseCKeyMap } from './key-map.ts';
 import { refuseUnknownOptions } from './known-options.ts';
-import { type SseCParams, sseCParams } from './sse-c.ts';
+import { forgetSseCRequests, type SseCParams, sseCParams } from './sse-c.ts';
 
 /** SSE-C: one key, or a key map by path prefix (see `parseSseCKeyMap`). */
 export type SseCOptions =
@@ -44,6 +44,7 @@ export interface ResolvedEncryption {
  * @throws {SosError} `INVALID_ARGUMENT` (also for a property it does not know, at any level),
  *   `INVALID_KEY_MAP`, `SSE_C_NO_KEY_FOR_PATH`; `INSECURE_ENDPOINT`
  *   for SSE-C over plain http (a key sent in clear must be considered compromised).
+ *   With SSE-C, `client` learns to keep the key out of its errors (`forgetSseCRequests`).
  */
 export async function resolveEncryption(
   client: S3Client,
@@ -104,6 +105,8 @@ export async function resolveEncryption(
     throw new SosError('INVALID_ARGUMENT', '"encryption.sseC" expected { key } or { keyMap, alias }');
   }
   await requireHttps(client);
+  // the key then travels with requests whose failures the caller may log
+  forgetSseCRequests(client);
   return { sseC: params, clientSide };
 }
 

@@ -528,20 +528,7 @@ function mapReadError(
   location: ObjectLocation & { versionId?: string | undefined },
   encryption: ResolvedEncryption,
 ): Promise<unknown> {
-  return mapSseCError(err, {
-    what,
-    sentKey: encryption.sseC !== undefined,
-    probe: async () =>
-      (
-        await location.client.send(
-          new HeadObjectCommand({
-            Bucket: location.bucket,
-            Key: location.key,
-            VersionId: location.versionId,
-          }),
-        )
-      ).$metadata.httpStatusCode,
-  });
+  return mapSseCError(err, { what, sentKey: encryption.sseC !== undefined, object: location });
 }
 
 /** Checks the options object, its `client` and its `bucket` (what every call on a bucket needs). */

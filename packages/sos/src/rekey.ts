@@ -3,8 +3,12 @@
  * half-replaced (a single PutObject and a completed multipart upload both replace it atomically).
  * @module
  */
-import { HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
-import type { Rewrapped } from '@sealstream/core';
+import {
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
+import { isSealstreamError, type Rewrapped } from '@sealstream/core';
 import {
   type ClientSideOptions,
   type Fetcher,
@@ -19,7 +23,7 @@ import { SosError } from './errors.ts';
 import { optionNames } from './known-options.ts';
 import { checkLocation, checkProgress, checkQueueSize, type ObjectLocation } from './objects.ts';
 import type { S3RangeSource } from './s3-source.ts';
-import { assertSseCApplied } from './sse-c.ts';
+import { assertSseCApplied, mapSseCError } from './sse-c.ts';
 import { mapRequestError } from './store-errors.ts';
 import {
   choosePartSize,
@@ -105,9 +109,9 @@ const REKEY_OPTIONS = optionNames<RekeyObjectOptions>()(
  * payload is kept byte for byte. Objects under two parts are downloaded and put back; larger ones
  * become a multipart upload whose first part is the new header plus the first part of the
  * payload and whose other parts the server copies from the old object, so about one part travels
- * each way whatever the size. SSE-C (alone or around client-side encryption): servers cannot copy
- * an SSE-C object to a new key, so the object streams down with the old key and back up with the
- * new one, memory bounded like `putObject`, never through disk.
+ * each way whatever the size. SSE-C (alone or around client-side encryption): Ceph RGW does not
+ * copy an SSE-C object to a new key (501 to a copy with both keys), so the object streams down
+ * with the old key and back up with the new one, memory bounded like `putObject`, never through disk.
  *
  * The new object replaces the old one only once complete; on failure or abort the old object is
  * untouched and no multipart upload is left. In a versioned bucket the old versions remain, still
@@ -188,9 +192,12 @@ async function copyRekey(
       new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId }),
       signal ? { abortSignal: signal } : {},
     )
-    .catch((err: unknown) => {
+    .catch(async (err: unknown) => {
       if (signal?.aborted) throw new SosError('ABORTED', `${what}: aborted`, { cause: signal.reason });
-      throw mapRequestError(err, { what, bucket, key, versionId: options.versionId });
+      // an object stored with SSE-C too answers this HEAD without a key with a bare 400
+      const object = { client, bucket, key, versionId: options.versionId };
+      const sseCError = await mapSseCError(err, { what, sentKey: false, object });
+      throw mapRequestError(sseCError, { what, bucket, key, versionId: options.versionId });
     });
   // pin what we read to this version (versioned buckets) and this ETag (servers that honour it)
   const versionId = options.versionId ?? head.VersionId;
@@ -204,12 +211,7 @@ async function copyRekey(
   const etag = source.pin.etag ?? head.ETag;
   const newSize = size - oldHeaderLength + header.byteLength;
   const partSize = choosePartSize(newSize, options.partSize);
-  const createParams = {
-    Bucket: bucket,
-    Key: key,
-    ...(head.ContentType !== undefined ? { ContentType: head.ContentType } : {}),
-    ...(head.Metadata !== undefined ? { Metadata: head.Metadata } : {}),
-  };
+  const createParams = { Bucket: bucket, Key: key, ...keptFields(head) };
   let loaded = 0;
   const onPartDone = (n: number) => {
     loaded += n;
@@ -274,7 +276,7 @@ async function streamRekey(
 ): Promise<RekeyObjectResult> {
   const { client, bucket, key, signal } = options;
   const fetcher = fetcherFor(options, from, options.versionId, signal);
-  let source: S3RangeSource;
+  let source: S3RangeSource | undefined;
   let lead: Uint8Array = new Uint8Array(0);
   let payloadOffset = 0;
   if (from.clientSide && to.clientSide) {
@@ -284,15 +286,27 @@ async function streamRekey(
     lead = opened.rewrapped.header;
     payloadOffset = opened.rewrapped.payloadOffset;
   } else {
-    source = await openS3Source(fetcher);
+    source = await openS3Source(fetcher).catch((err: unknown) => {
+      // a ranged GET of an empty object is 416, which a sealed object never is: SSE-C alone may be
+      if (isSealstreamError(err, 'TRUNCATED')) return undefined;
+      throw err;
+    });
   }
-  const size = source.size;
+  // the stored fields to keep; for an empty object (no source), the check of the old key too
+  const head = await headWith(options, from, source?.pin.versionId ?? options.versionId);
+  if (source === undefined && (head.ContentLength ?? 0) !== 0) {
+    throw new SosError(
+      'OBJECT_CHANGED',
+      `rekey ${bucket}/${key}: the object was replaced while being read; nothing was written`,
+    );
+  }
+  const size = source?.size ?? 0;
   const newSize = size - payloadOffset + lead.byteLength;
-  const facts = source.facts;
-  const rest = source.stream(payloadOffset, size, signal).getReader();
+  const rest = source?.stream(payloadOffset, size, signal).getReader();
   let received = 0;
   async function* body(): AsyncGenerator<Uint8Array> {
     if (lead.byteLength > 0) yield lead;
+    if (rest === undefined) return;
     for (let r = await rest.read(); !r.done; r = await rest.read()) {
       received += r.value.byteLength;
       yield r.value;
@@ -305,6 +319,10 @@ async function streamRekey(
       );
     }
   }
+  const partSize = choosePartSize(newSize, options.partSize);
+  // up to one part goes up as a single PutObject, which replaces the object when the store takes it
+  const onePut = newSize <= partSize;
+  const what = `rekey ${bucket}/${key}`;
   const result = await uploadObject({
     client,
     params: {
@@ -312,22 +330,87 @@ async function streamRekey(
       Key: key,
       Body: body() as UploadBody,
       ContentLength: newSize,
-      ...(facts?.contentType !== undefined ? { ContentType: facts.contentType } : {}),
-      ...(facts !== undefined && Object.keys(facts.metadata).length > 0 ? { Metadata: facts.metadata } : {}),
+      ...keptFields(head),
       ...to.sseC,
     },
-    partSize: choosePartSize(newSize, options.partSize),
+    partSize,
     queueSize,
     signal,
     onProgress: options.onProgress,
     onFailure: () => {
-      rest.cancel().catch(() => {});
+      rest?.cancel().catch(() => {});
     },
-    checkPart: (out) => assertSseCApplied(out, to.sseC!, `rekey ${bucket}/${key}`),
+    checkPart: (out) => {
+      try {
+        assertSseCApplied(out, to.sseC!, what);
+      } catch (err) {
+        // a multipart upload is aborted (the old object stays); a single PutObject has replaced it
+        if (!onePut || !(err instanceof SosError)) throw err;
+        throw new SosError(
+          err.code,
+          `${err.message}; the object was replaced all the same by what was sent with the new key (a rekey keeps what it wrote: it is the only copy of the data): keep the new key, and read the object with it to check`,
+        );
+      }
+    },
     // the new object replaced the only copy of the data
     keepWrittenOnFailure: true,
   });
   return report('stream', size, result, fetcher.stats.bytesFetched, result.size, 0);
+}
+
+/**
+ * A HEAD of the object with its current SSE-C key (a GET with it has just succeeded, or the
+ * object is empty): the stored fields the new object keeps; SSE-C errors mapped as a read's.
+ */
+async function headWith(
+  options: RekeyObjectOptions,
+  from: ResolvedEncryption,
+  versionId: string | undefined,
+): Promise<HeadObjectCommandOutput> {
+  const { client, bucket, key, signal } = options;
+  const what = `rekey ${bucket}/${key}`;
+  try {
+    const out = await client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, ...from.sseC }),
+      signal ? { abortSignal: signal } : {},
+    );
+    if (from.sseC) assertSseCApplied(out, from.sseC, what);
+    return out;
+  } catch (err) {
+    if (signal?.aborted) throw new SosError('ABORTED', `${what}: aborted`, { cause: signal.reason });
+    const object = { client, bucket, key, versionId };
+    const sseCError = await mapSseCError(err, { what, sentKey: from.sseC !== undefined, object });
+    throw mapRequestError(sseCError, { what, bucket, key, versionId });
+  }
+}
+
+/** The fields of a `PutObject` that describe the object, not its place or its bytes. */
+type StoredFields = Partial<Omit<PutObjectCommandInput, 'Body' | 'Bucket' | 'Key'>>;
+
+/**
+ * The stored fields of the old object that the new one keeps: content type, user metadata,
+ * `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `Content-Language`, `Expires` and
+ * the storage class (everything `putObject` sets but tags, which are a separate resource).
+ */
+function keptFields(head: HeadObjectCommandOutput): StoredFields {
+  const fields: StoredFields = {
+    ContentType: head.ContentType,
+    CacheControl: head.CacheControl,
+    ContentDisposition: head.ContentDisposition,
+    ContentEncoding: head.ContentEncoding,
+    ContentLanguage: head.ContentLanguage,
+    StorageClass: head.StorageClass,
+    ...(head.Metadata !== undefined && Object.keys(head.Metadata).length > 0
+      ? { Metadata: head.Metadata }
+      : {}),
+    ...(head.Expires instanceof Date && !Number.isNaN(head.Expires.getTime())
+      ? { Expires: head.Expires }
+      : {}),
+  };
+  for (const name of Object.keys(fields) as (keyof typeof fields)[]) {
+    if (fields[name] === undefined || fields[name] === '') delete fields[name];
+  }
+  return fields;
 }
 
 function report(

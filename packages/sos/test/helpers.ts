@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { isSealstreamError } from '@sealstream/core';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createSosClient, type SosClientOptions } from '../src/index.ts';
+import { createSosClient, type Encryption, putObject, type SosClientOptions } from '../src/index.ts';
+import type { Journal } from '../src/resume/journal.ts';
 
 /** A client for the test server, verifying its certificate against the test CA. */
 export function testClient(extra: Partial<SosClientOptions> = {}): S3Client {
@@ -120,4 +121,71 @@ export function scratchDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `sealstream-${prefix}-`));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/**
+ * A test client whose PutObject answers lose the SSE-C echo: what a store that ignores SSE-C, or
+ * a proxy that strips those headers, sends.
+ */
+export function sseCEchoDroppingClient(): S3Client {
+  const c = testClient();
+  c.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'PutObjectCommand') {
+        const output = result.output as { SSECustomerAlgorithm?: string; SSECustomerKeyMD5?: string };
+        delete output.SSECustomerAlgorithm;
+        delete output.SSECustomerKeyMD5;
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'dropSseCEcho' },
+  );
+  return c;
+}
+
+/**
+ * A resumable upload of the file at `path` (parts of 5 MiB, one at a time), interrupted once part
+ * 1 is stored.
+ * @returns The path of its journal, in `dir`.
+ */
+export async function interruptedUpload(target: {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  path: string;
+  encryption: Encryption;
+  dir: string;
+}): Promise<string> {
+  const { client, bucket, key, path, encryption, dir } = target;
+  const part = 5 * 1024 * 1024;
+  const journal = join(dir, `${key}.journal`);
+  const controller = new AbortController();
+  const err = await putObject({
+    client,
+    bucket,
+    key,
+    body: path,
+    encryption,
+    partSize: part,
+    queueSize: 1,
+    signal: controller.signal,
+    onProgress: (p) => p.loaded >= part && controller.abort(),
+    resume: { journal },
+  }).catch((e: unknown) => e);
+  if ((err as Error | undefined)?.name !== 'UploadResumableError') {
+    throw new Error(`expected the upload to be interrupted and kept, got ${String(err)}`);
+  }
+  return journal;
+}
+
+/**
+ * Edits the journal at `path` of a sealed upload into one that says `mode`, without a header and
+ * with the plan of the file as it is: what a careless or hostile edit of a journal makes.
+ */
+export function editJournalUnsealed(path: string, mode: 'none' | 'sse-c'): void {
+  const { header: _header, ...rest } = JSON.parse(readFileSync(path, 'utf8')) as Journal;
+  const sealedSize = rest.source.size;
+  const plan = { ...rest.plan, sealedSize, parts: Math.ceil(sealedSize / rest.plan.partSize) };
+  writeFileSync(path, JSON.stringify({ ...rest, encryption: mode, plan }));
 }

@@ -11,7 +11,15 @@ import { generateKey } from '@sealstream/core';
 import { describe, expect, it } from 'vitest';
 import { type Encryption, getObject, putObject } from '../src/index.ts';
 import type { Journal } from '../src/resume/journal.ts';
-import { codeOf, collect, sameBytes, scratchDir, useTestBucket } from './helpers.ts';
+import {
+  codeOf,
+  collect,
+  editJournalUnsealed,
+  interruptedUpload,
+  sameBytes,
+  scratchDir,
+  useTestBucket,
+} from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -24,24 +32,8 @@ useTestBucket((c, b) => {
 const dir = scratchDir('resume-tampered');
 
 /** A first attempt of `key` from `path`, interrupted once part 1 is stored: its journal. */
-async function interrupted(key: string, path: string, encryption: Encryption): Promise<string> {
-  const journal = join(dir, `${key}.journal`);
-  const controller = new AbortController();
-  const err = await putObject({
-    client,
-    bucket,
-    key,
-    body: path,
-    encryption,
-    partSize: PART,
-    queueSize: 1,
-    signal: controller.signal,
-    onProgress: (p) => p.loaded >= PART && controller.abort(),
-    resume: { journal },
-  }).catch((e: unknown) => e);
-  expect((err as Error).name).toBe('UploadResumableError');
-  return journal;
-}
+const interrupted = (key: string, path: string, encryption: Encryption) =>
+  interruptedUpload({ client, bucket, key, path, encryption, dir });
 
 const modes: [string, Encryption][] = [
   ['plain', 'none'],
@@ -131,17 +123,7 @@ describe('a client-side journal edited to say "none"', () => {
     const data = new Uint8Array(randomBytes(12 * MiB));
     writeFileSync(path, data);
     const journal = await interrupted('mode-edit', path, { clientSide: { keys: generateKey() } });
-    const j = JSON.parse(readFileSync(journal, 'utf8')) as Journal;
-    const { header: _header, ...rest } = j;
-    const sealedSize = j.source.size;
-    writeFileSync(
-      journal,
-      JSON.stringify({
-        ...rest,
-        encryption: 'none',
-        plan: { ...j.plan, sealedSize, parts: Math.ceil(sealedSize / j.plan.partSize) },
-      }),
-    );
+    editJournalUnsealed(journal, 'none');
     const outcome = await codeOf(
       putObject({
         client,

@@ -4,7 +4,15 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import { formatKey, generateKey } from '@sealstream/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getObject, headObject, putObject, SosError, sseCParams } from '../src/index.ts';
-import { bytes, collect, openUploads, sameBytes, testClient, useTestBucket } from './helpers.ts';
+import {
+  bytes,
+  collect,
+  openUploads,
+  sameBytes,
+  sseCEchoDroppingClient,
+  testClient,
+  useTestBucket,
+} from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const key = generateKey();
@@ -196,28 +204,10 @@ describe('objects not stored with SSE-C', () => {
 });
 
 describe('a small upload that fails after the store has the object leaves no object', () => {
-  /** A client whose PutObject answers lose the SSE-C echo: what a store that ignores SSE-C sends. */
-  function ignoringSseC(): S3Client {
-    const c = testClient();
-    c.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        if (context.commandName === 'PutObjectCommand') {
-          const output = result.output as { SSECustomerAlgorithm?: string; SSECustomerKeyMD5?: string };
-          delete output.SSECustomerAlgorithm;
-          delete output.SSECustomerKeyMD5;
-        }
-        return result;
-      },
-      { step: 'initialize', name: 'dropSseCEcho' },
-    );
-    return c;
-  }
-
   it('SSE-C not confirmed by the answer: SSE_C_NOT_APPLIED, and the object written is deleted', async () => {
     const name = 'sse-c/unconfirmed';
     const err = await putObject({
-      client: ignoringSseC(),
+      client: sseCEchoDroppingClient(),
       bucket,
       key: name,
       body: bytes(1000),

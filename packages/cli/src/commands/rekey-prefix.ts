@@ -6,12 +6,15 @@
  * Each object is first described with one small ranged GET (`protection.ts`); an object already
  * on the new keys is skipped, so a rotation that was interrupted resumes by running the same
  * command again. Objects the given keys do not open, plaintext objects and objects whose layer
- * got no new key are left as they are and counted in the summary.
+ * got no new key are left as they are and counted in the summary; but an SSE-C object that a key
+ * map given for it does not cover (old map `--encrypt-key`, new map `--to-encrypt-key`) fails, as
+ * a map must cover every object a command touches: a typo in a map's bucket or prefix must not
+ * turn a rotation into a run that changes nothing and exits 0.
  * @module
  */
 import type { HeaderInfo } from '@sealstream/core';
-import { type Encryption, parseSseCKeyMap, rekeyObject, type SseCKeyMap } from '@sealstream/sos';
-import { storeEncryption } from '../encryption.ts';
+import { type Encryption, rekeyObject, type SseCKeyMap } from '@sealstream/sos';
+import { keyFromMap, keyMapOf, storeEncryption } from '../encryption.ts';
 import { CliError, describeError, EXIT, exitCodeOf, usage } from '../exit.ts';
 import { interrupted } from '../io.ts';
 import { warnKeyOnCommandLine } from '../keys.ts';
@@ -70,11 +73,13 @@ export async function rekeyPrefixCommand(
   const parallel = flags.parallel === undefined ? DEFAULT_PARALLEL : parallelOf(flags.parallel);
   const fresh = await newKeys(flags, reporter);
   const newSseC = await newSseCKey(flags, reporter);
-  let newSseCMap: SseCKeyMap | undefined;
+  let newSseCMap: { map: SseCKeyMap; from: string } | undefined;
   if (flags.toEncryptKey !== undefined) {
     if (newSseC !== undefined) throw usage('give one of --to-sse-c, --to-sse-c-file and --to-encrypt-key');
     warnKeyOnCommandLine(reporter, '--to-encrypt-key', 'keep such runs out of shared shells and logs');
-    newSseCMap = parseSseCKeyMap(flags.toEncryptKey);
+    // read as --encrypt-key is: mc's own aliases name the s3:// endpoint, keys may be 32 characters
+    const from = '--to-encrypt-key';
+    newSseCMap = { map: keyMapOf(flags.toEncryptKey, from), from };
   }
   const settings = await storeEncryption(flags, reporter, 'open');
   const old = settings.keys;
@@ -93,9 +98,31 @@ export async function rekeyPrefixCommand(
   }
   const client = clientFor(at, flags);
   const add = flags.add === true;
-  const newKeyFor = (key: string) => newSseC ?? newSseCMap?.keyFor(at.alias, at.bucket, key);
+  const newKeyFor = (key: string) => newSseC ?? newSseCMap?.map.keyFor(at.alias, at.bucket, key);
   const oldKeyFor = (key: string) =>
     settings.sseCKey ?? settings.sseCMap?.map.keyFor(at.alias, at.bucket, key);
+
+  /**
+   * Fails for an SSE-C object a key map does not cover: the old map (when no key given opens it)
+   * or the new one (SSE_C_NO_KEY_FOR_PATH, exit 3, naming the map's prefixes, never a key).
+   */
+  const uncoveredByMaps = (key: string, unopened: boolean, newKey: Uint8Array | undefined): void => {
+    const location = withKey(at, key);
+    if (unopened && settings.sseCMap !== undefined && settings.sseCKey === undefined) {
+      keyFromMap(settings.sseCMap, location, 'download');
+    }
+    if (newSseCMap !== undefined && newKey === undefined) {
+      try {
+        keyFromMap(newSseCMap, location, 'download');
+      } catch (err) {
+        if (!(err instanceof CliError)) throw err;
+        throw new CliError(err.exitCode, err.message, {
+          cause: err.cause,
+          hint: 'fix the bucket or prefix in --to-encrypt-key, or give one new key with --to-sse-c-file FILE',
+        });
+      }
+    }
+  };
 
   /** Rekeys one object, or says why it was left as it is. */
   const one = async (key: string, size: number): Promise<{ skip: Skip } | { moved: Moved }> => {
@@ -103,6 +130,7 @@ export async function rekeyPrefixCommand(
     const candidates = [newKey, oldKeyFor(key)].filter((k): k is Uint8Array => k !== undefined);
     const p = await probeProtection({ client, bucket: at.bucket, key, size }, candidates);
     const sseC = p.sseC !== undefined;
+    if (sseC) uncoveredByMaps(key, p.sseC!.matched === undefined, newKey);
     if (sseC && p.sseC!.matched === undefined) return { skip: 'SSE-C: no key given opens it' };
     const currentKey = sseC ? candidates[p.sseC!.matched!] : undefined;
     const header = p.content.kind === 'sealed' ? p.content.header : undefined;
@@ -179,10 +207,13 @@ export async function rekeyPrefixCommand(
     progress.stop();
   }
   const seconds = (performance.now() - started) / 1000;
+  // one line at a time: a line of the reporter escapes control characters, newlines too
+  const [first, ...more] = summary.lines(at, seconds);
   reporter.result(
     { command: 'rekey', recursive: true, target: formatLocation(at), ...summary.toJSON(), seconds },
-    summary.text(at, seconds),
+    first,
   );
+  for (const line of more) reporter.info(line);
   if (summary.failed.length > 0) {
     const first = summary.failed[0]!.error;
     throw new CliError(
@@ -260,7 +291,7 @@ class Summary {
     };
   }
 
-  text(at: RemoteLocation, seconds: number): string {
+  lines(at: RemoteLocation, seconds: number): string[] {
     const lines = [
       `rekey -r ${printable(formatLocation(at))}: ${this.rekeyed} of ${this.listed} objects rekeyed ` +
         `(client-side ${this.clientSide}, SSE-C ${this.sseC}) in ${seconds.toFixed(1)} s; ` +
@@ -269,6 +300,6 @@ class Summary {
     for (const [reason, n] of this.skipped) lines.push(`  left as they are: ${n} ${reason}`);
     if (this.failed.length)
       lines.push(`  failed: ${this.failed.length} (run the same command again to retry them)`);
-    return lines.join('\n');
+    return lines;
   }
 }

@@ -32,6 +32,8 @@ export interface JournalPart {
   size: number;
   /** The plaintext it was made from, `[start, end)` of the file. */
   plaintext: [number, number];
+  /** SSE-C, part 1: a check of its bytes keyed by the SSE-C key (see `partOneCheck` in put.ts). */
+  check?: string;
 }
 
 /** The journal's content. */
@@ -168,7 +170,8 @@ function checkJournal(value: unknown, path: string): Journal | JournalBeforeCrea
       count(part.size) &&
       Array.isArray(part.plaintext) &&
       part.plaintext.length === 2 &&
-      part.plaintext.every(count);
+      part.plaintext.every(count) &&
+      (part.check === undefined || text(part.check));
     if (!ok) throw invalid(path, `its part list is malformed (part ${JSON.stringify(part?.number)})`);
     seen.add(part.number);
   }

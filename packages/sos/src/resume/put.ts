@@ -7,7 +7,7 @@
  * they are (parts go up in parallel, so an interruption leaves holes, not just a missing suffix).
  * @module
  */
-import { hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
@@ -223,6 +223,8 @@ async function upload(
   const total = maker.sealedSize;
   if (bytesSkipped > 0) options.onProgress?.({ loaded, total });
   const partBounds = (n: number): [number, number] => [(n - 1) * partSize, Math.min(n * partSize, total)];
+  /** SSE-C: the digest of the part 1 this run sends, for its check in the journal (see partOneCheck). */
+  let partOneDigest: Buffer | undefined;
   const created = plan.existing?.created ?? new Date().toISOString();
   function journalOf(uploadId: string): Journal;
   function journalOf(uploadId: undefined): JournalBeforeCreate;
@@ -278,11 +280,22 @@ async function upload(
       let body = free.pop();
       if (body === undefined || body.length !== end - start) body = new Uint8Array(end - start);
       await maker.make(start, end, body);
+      if (n === 1 && encryption.sseC) partOneDigest = partOneBytesDigest(encryption.sseC, body);
       return { partNumber: n, body };
     },
     onPartCompleted: async ({ partNumber, etag, size }) => {
       const [start, end] = partBounds(partNumber);
-      journal!.parts.push({ number: partNumber, etag, size, plaintext: maker.plaintextRange(start, end) });
+      const check =
+        partNumber === 1 && encryption.sseC && partOneDigest
+          ? { check: partOneCheck(encryption.sseC, journal!.uploadId, etag, partOneDigest) }
+          : {};
+      journal!.parts.push({
+        number: partNumber,
+        etag,
+        size,
+        plaintext: maker.plaintextRange(start, end),
+        ...check,
+      });
       await writer.write(journal!);
     },
     onPartDone: (size) => {
@@ -501,8 +514,10 @@ async function continuePlan(
  * encryption), and from a journal edited (another mode, say) or given another upload's header
  * under the same keys, the completed object would be parts that do not belong together (sealed
  * under two data keys, or sealed bytes then plaintext). Part 1 is made again and its MD5 compared
- * with the store's ETag; with SSE-C the ETag is no MD5 and this cannot be checked.
- * @throws {SosError} `JOURNAL_INVALID` when they differ.
+ * with the store's ETag. With SSE-C the ETag is no MD5 of those bytes: the journal's part 1 then
+ * carries a check of them keyed by the SSE-C key and bound to the upload and the ETag
+ * ({@link partOneCheck}), which whoever edits the journal cannot make without the key.
+ * @throws {SosError} `JOURNAL_INVALID` when they differ, or an SSE-C part 1 has no check.
  */
 async function checkPartOne(
   journal: Journal,
@@ -513,17 +528,25 @@ async function checkPartOne(
   encryption: ResolvedEncryption,
 ): Promise<void> {
   const stored = listed.get(1);
-  if (encryption.sseC !== undefined || stored === undefined) return;
-  if (!trusted.some((p) => p.number === 1)) return;
+  if (stored === undefined || !trusted.some((p) => p.number === 1)) return;
   const end = Math.min(journal.plan.partSize, journal.plan.sealedSize);
   const bytes = new Uint8Array(end);
   await maker.make(0, end, bytes);
-  if (md5Etag(bytes) !== stored.ETag) {
-    throw new SosError(
-      'JOURNAL_INVALID',
-      `the upload journal ${journalPath} does not describe part 1 of upload ${journal.uploadId} as the store holds it (${journal.encryption === 'none' ? "the file's first bytes" : 'its header'} differ: edited, or copied from another upload): the parts still to send would not belong with it. Pass restart to abandon that upload and start over`,
-    );
-  }
+  // the store's ETag is these bytes' MD5 (always without SSE-C, by chance with it): they are part 1
+  if (md5Etag(bytes) === stored.ETag) return;
+  const sseC = encryption.sseC;
+  const journaled = journal.parts.find((p) => p.number === 1);
+  if (
+    sseC !== undefined &&
+    journaled?.check !== undefined &&
+    stored.ETag !== undefined &&
+    journaled.check === partOneCheck(sseC, journal.uploadId, stored.ETag, partOneBytesDigest(sseC, bytes))
+  )
+    return;
+  throw new SosError(
+    'JOURNAL_INVALID',
+    `the upload journal ${journalPath} does not describe part 1 of upload ${journal.uploadId} as the store holds it (${journal.encryption === 'none' || journal.encryption === 'sse-c' ? "the file's first bytes" : 'its header'} differ: edited, or copied from another upload): the parts still to send would not belong with it. Pass restart to abandon that upload and start over`,
+  );
 }
 
 /**
@@ -829,6 +852,30 @@ const SSE_C_CHECK_INFO = 'sealstream resume journal: SSE-C key check v1';
 function sseCKeyCheck(sseC: SseCParams): string {
   const key = Buffer.from(sseC.SSECustomerKey, 'base64');
   return Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), SSE_C_CHECK_INFO, 16)).toString('hex');
+}
+
+/** HKDF info of the key of part 1's check: domain separation from every other use of the SSE-C key. */
+const PART_ONE_CHECK_INFO = 'sealstream resume journal: SSE-C part 1 check v1';
+
+/** HMAC-SHA256 of part 1's bytes under a key derived from the SSE-C key. */
+function partOneBytesDigest(sseC: SseCParams, bytes: Uint8Array): Buffer {
+  return createHmac('sha256', partOneCheckKey(sseC)).update(bytes).digest();
+}
+
+function partOneCheckKey(sseC: SseCParams): Buffer {
+  const key = Buffer.from(sseC.SSECustomerKey, 'base64');
+  return Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), PART_ONE_CHECK_INFO, 32));
+}
+
+/**
+ * The journal's check of an SSE-C part 1 (whose ETag is no MD5 of its bytes): its bytes' digest
+ * ({@link partOneBytesDigest}) bound to the upload ID and the ETag the store gave it, 128 bits, hex.
+ * Made again on a resume from the part made again: a journal edited into another mode, or given
+ * another upload's header or check, does not give the same.
+ */
+function partOneCheck(sseC: SseCParams, uploadId: string, etag: string, digest: Uint8Array): string {
+  const bound = createHmac('sha256', partOneCheckKey(sseC)).update(`${uploadId}\n${etag}\n`).update(digest);
+  return bound.digest().subarray(0, 16).toString('hex');
 }
 
 function checkPartOf(encryption: ResolvedEncryption, bucket: string, key: string) {
