@@ -7,7 +7,7 @@
  * @module
  */
 
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import {
   DEFAULT_MAX_WORK_FACTOR,
   isSealstreamError,
@@ -183,18 +183,63 @@ export async function readPassphraseFile(path: string, flag = '--passphrase-file
   return first;
 }
 
-/** Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`), refused when it is closed. */
+/**
+ * Largest key, recipients or passphrase file read: 64 post-quantum public keys (the most a header
+ * holds is 54) with comments take about 130 KiB. A larger file is not one of these (a data file
+ * given by mistake, `/dev/zero`, a pipe that never ends) and is refused once this much is read,
+ * instead of being read into memory whole.
+ */
+export const MAX_KEY_FILE_SIZE = 1 << 20;
+
+/**
+ * Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`), refused when it is closed. At most
+ * {@link MAX_KEY_FILE_SIZE} bytes are read: a larger file is refused (exit 3) without reading on.
+ */
 async function readSecretFile(path: string, flag: string): Promise<Buffer> {
+  const tooLarge = () =>
+    new CliError(
+      EXIT.KEY,
+      `${flag} ${path} is larger than ${MAX_KEY_FILE_SIZE >> 20} MiB: not a key, recipients or passphrase file`,
+      { hint: 'give the file that holds the keys (one a line), not a data file' },
+    );
   try {
     if (path === '-') {
       refuseClosedStdin();
       const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      let size = 0;
+      for await (const chunk of process.stdin) {
+        chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size > MAX_KEY_FILE_SIZE) throw tooLarge();
+      }
       return Buffer.concat(chunks);
     }
-    return await readFile(path);
+    return await readBounded(path, MAX_KEY_FILE_SIZE, tooLarge);
   } catch (cause) {
     throw localError(cause, `${flag} ${path}`);
+  }
+}
+
+/**
+ * Reads at most `limit` bytes of `path`; `tooLarge()` is thrown once the file proves longer, by
+ * its size or (a device, a FIFO, a file that grows) by what a read returns past the limit.
+ */
+async function readBounded(path: string, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const info = await handle.stat();
+    if (info.isFile() && info.size > limit) throw tooLarge();
+    const buffer = Buffer.allocUnsafe(limit + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > limit) throw tooLarge();
+    }
+    return Buffer.from(buffer.subarray(0, length));
+  } finally {
+    await handle.close();
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { inspectHeader, openSealed, type Rewrapped } from '@sealstream/core';
+import { inspectHeader, openSealed, PublicKeyRecipient, type Rewrapped } from '@sealstream/core';
 import { type SseCFlags, storeEncryption } from '../encryption.ts';
 import { usage } from '../exit.ts';
 import { FileSource } from '../file-source.ts';
@@ -92,6 +92,7 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
   await writeOutput(output, [Readable.from(bytes())]);
   const afterInfo = inspectHeader(rewrapped.header);
   const after = rewrapped.keyIds;
+  warnIfOnlyPublicKeys(formatLocation(output), fresh, old, flags.add === true, reporter);
   reporter.result(
     {
       command: 'rekey',
@@ -103,6 +104,28 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
       sseC: false,
     },
     `rekeyed ${formatLocation(at)}${output === at ? '' : ` -> ${formatLocation(output)}`}: now sealed to ${afterInfo.recipients.map(recipientLabel).join(', ')}${flags.add ? ' (existing recipients kept)' : ''}; payload unchanged`,
+  );
+}
+
+/**
+ * Warns when the new recipients are all public keys and replaced the old ones: the keys that opened
+ * the data no longer do, and nothing given to this run does; only the private keys of those public
+ * keys (held elsewhere, or mistyped) open it from now on. A rotation to a backup key kept offline is
+ * what this is for, so it is said, not refused. A public key whose private key opened the data
+ * (`rekey -i me.key --to-recipient` its own public key) is one the user holds: no warning.
+ */
+export function warnIfOnlyPublicKeys(
+  target: string,
+  fresh: GatheredKeys,
+  old: GatheredKeys,
+  added: boolean,
+  reporter: Reporter,
+): void {
+  if (added || fresh.recipients.length === 0) return;
+  if (!fresh.recipients.every((r) => r instanceof PublicKeyRecipient && !old.keyIds.includes(r.keyId)))
+    return;
+  reporter.warn(
+    `${target} is now sealed only to public keys (${fresh.labels.join(', ')}): the keys given to open it no longer do; only the private keys of these public keys open it from now on. Check that you hold them: without them the data is lost`,
   );
 }
 
