@@ -126,6 +126,29 @@ export const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 export const sealstream = (args: string[]): string => [process.execPath, bin, ...args].map(quote).join(' ');
 
 /**
+ * Runs `sealstream ARGS` on a pseudo-terminal (util-linux `script`); `answer` replies to prompts as
+ * they appear (text, or bytes exactly as given).
+ */
+export function runOnTty(
+  args: string[],
+  answer: (output: string, write: (text: string | Uint8Array) => void) => void = () => {},
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qefc', sealstream(args), '/dev/null'], {
+      env: { ...storeEnv(), TERM: 'xterm', COLUMNS: '120' },
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString('utf8');
+      answer(output, (text) => child.stdin.write(text));
+    });
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, output }));
+  });
+}
+
+/**
  * Runs a bash script, with the store's environment: for what only a shell sets up (closed
  * descriptors, `>>` redirections, `ulimit`).
  */

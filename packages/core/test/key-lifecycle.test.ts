@@ -66,7 +66,9 @@ describe('a list of keys or recipients with one bad entry', () => {
 describe('no key matches (SPEC §5.3)', () => {
   test('a wrong key: NO_MATCHING_KEY naming the key IDs of the object and of the keys given, no key text', async () => {
     const pq = generatePrivateKey('mlkem768x25519');
-    const sealed = await encrypt(plain, { recipients: [mine, pq.recipient, { passphrase: 'a', workFactor: 10 }] });
+    const sealed = await encrypt(plain, {
+      recipients: [mine, pq.recipient, { passphrase: 'a', workFactor: 10 }],
+    });
     const stranger = generatePrivateKey();
     const error = await failure(decrypt(sealed, { keys: [other, stranger, { passphrase: 'b' }] }));
     expect(error.code).toBe('NO_MATCHING_KEY');

@@ -1,0 +1,172 @@
+/**
+ * The key lifecycle as a careless operator and a hostile input exercise it: key files that are no
+ * key files, keys printed into readable files, rekeys that lock the user out or fail, and the
+ * passphrase prompt under a pasted multibyte passphrase.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bash, bin, buildCli, filesIn, run, runOnTty, sealstream, storeEnv, tempDir } from './helpers.ts';
+
+let dir: string;
+let key: string;
+let plain: Buffer;
+
+beforeAll(async () => {
+  buildCli();
+  dir = tempDir();
+  key = join(dir, 'key');
+  expect((await run(['keygen', '-o', key, '-q'])).code).toBe(0);
+  plain = randomBytes(70_000);
+  writeFileSync(join(dir, 'plain'), plain);
+});
+
+/** The key ID a `key-id` run prints for the first key of `file`. */
+async function idOf(file: string): Promise<string> {
+  return (await run(['key-id', file])).stdout.toString().split(' ')[0]!;
+}
+
+describe('files given as key files that are none', () => {
+  it('a data file as a key, recipients or passphrase file is refused at once (exit 3), not read whole or used', async () => {
+    const big = join(dir, 'big.bin');
+    // text lines, so that the old reading took its first line for a passphrase
+    writeFileSync(big, `first line\n${'x'.repeat(2 << 20)}\n`);
+    const sealed = join(dir, 'big-test.ss');
+    for (const args of [
+      ['encrypt', '--key-file', big, '-o', sealed, join(dir, 'plain')],
+      ['encrypt', '-R', big, '-o', sealed, join(dir, 'plain')],
+      ['encrypt', '--passphrase-file', big, '--work-factor', '10', '-o', sealed, join(dir, 'plain')],
+      ['decrypt', '-i', big, '-o', '-', join(dir, 'plain')],
+    ]) {
+      const r = await run(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toContain(`${big} is larger than 1 MiB: not a key, recipients or passphrase file`);
+    }
+    expect(filesIn(dir)).not.toContain('big-test.ss');
+    const piped = await run(['key-id', '-'], { input: readFileSync(big) });
+    expect(piped.code).toBe(3);
+    expect(piped.stderr).toContain('key-id - is larger than 1 MiB');
+  });
+
+  it('a device that never ends (/dev/zero) is refused after 1 MiB, not read until memory runs out', () => {
+    const r = spawnSync(process.execPath, [bin, 'key-id', '/dev/zero'], {
+      env: storeEnv(),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.signal, 'killed by the timeout: /dev/zero was read without end').toBeNull();
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain('/dev/zero is larger than 1 MiB');
+  });
+});
+
+describe('keygen to stdout', () => {
+  it('warns when the key went into a file other users can read, as age-keygen does', () => {
+    const readable = join(dir, 'readable.key');
+    const r = bash(`umask 022 && ${sealstream(['keygen'])} > '${readable}'`);
+    expect(r.code).toBe(0);
+    expect(statSync(readable).mode & 0o777).toBe(0o644);
+    expect(r.stderr).toContain(
+      'sealstream: warning: the key went to a file that other users can read (mode 0644)',
+    );
+    // the key is never in the warning
+    expect(r.stderr).not.toContain(readFileSync(readable, 'utf8').trim());
+    const age = bash(`umask 022 && ${sealstream(['keygen', '-t', 'x25519', '-q'])} > '${readable}.age'`);
+    expect(age.stderr).toContain('(mode 0644)');
+    // a private file, a pipe, or -o: nothing to say
+    expect(bash(`umask 077 && ${sealstream(['keygen'])} > '${readable}.private'`).stderr).not.toContain(
+      'warning',
+    );
+    expect(bash(`${sealstream(['keygen'])} | cat > /dev/null`).stderr).not.toContain('warning');
+  });
+});
+
+describe('rekey of a local file', () => {
+  it('to public keys only: warned that the keys given no longer open it; not when one is held or kept', async () => {
+    const me = join(dir, 'me.age');
+    expect((await run(['keygen', '-t', 'x25519', '-o', me, '-q'])).code).toBe(0);
+    const publicKey = (await run(['keygen', '-y', me])).stdout.toString().trim();
+    const file = join(dir, 'to-public.ss');
+    expect((await run(['encrypt', '--key-file', key, '-o', file, join(dir, 'plain')])).code).toBe(0);
+
+    const rotated = await run(['rekey', '--key-file', key, '--to-recipient', publicKey, file]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stderr).toContain(
+      `sealstream: warning: ${file} is now sealed only to public keys (x25519 public key ${await idOf(me)}): the keys given to open it no longer do`,
+    );
+    expect((await run(['decrypt', '--key-file', key, '-o', '-', file])).code).toBe(3);
+    expect((await run(['decrypt', '-i', me, '-o', '-', file])).stdout).toEqual(plain);
+
+    // the private key of the new public key opened it: the user holds it
+    const own = await run(['rekey', '-i', me, '--to-recipient', publicKey, file]);
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stderr).not.toContain('warning');
+    // --add keeps the recipients that opened it
+    const added = await run(['rekey', '-i', me, '--add', '--to-key-file', key, file]);
+    expect(added.code).toBe(0);
+  });
+
+  it('with a key that does not open it: NO_MATCHING_KEY naming the key IDs, exit 3, the file untouched', async () => {
+    const file = join(dir, 'wrong-old.ss');
+    expect((await run(['encrypt', '--key-file', key, '-o', file, join(dir, 'plain')])).code).toBe(0);
+    const before = readFileSync(file);
+    const stranger = join(dir, 'stranger.key');
+    const next = join(dir, 'next.key');
+    await run(['keygen', '-o', stranger, '-q']);
+    await run(['keygen', '-o', next, '-q']);
+    const r = await run(['rekey', '--key-file', stranger, '--to-key-file', next, file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      `it is sealed to key ${await idOf(key)}; keys given: key ${await idOf(stranger)}`,
+    );
+    for (const k of [key, stranger, next]) expect(r.stderr).not.toContain(readFileSync(k, 'utf8').trim());
+    expect(readFileSync(file)).toEqual(before);
+    expect(filesIn(dir).filter((f) => f.includes('sealstream-partial'))).toEqual([]);
+  });
+
+  it('an altered stanza under the right key is said to be altered, not a wrong key', async () => {
+    const file = join(dir, 'altered.ss');
+    expect((await run(['encrypt', '--key-file', key, '-o', file, join(dir, 'plain')])).code).toBe(0);
+    const bytes = readFileSync(file);
+    const headerLength = JSON.parse((await run(['inspect', '--json', file])).stdout.toString()).headerLength;
+    bytes[headerLength - 1]! ^= 1; // the last byte of the stanza's wrap
+    writeFileSync(file, bytes);
+    const r = await run(['decrypt', '--key-file', key, '-o', '-', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      `the stanza for key ${await idOf(key)} names a key given but does not open under it`,
+    );
+  });
+});
+
+describe('passphrase prompt', () => {
+  it('a passphrase whose multibyte characters arrive split over two reads (a paste) is the one typed', async () => {
+    const passphrase = 'pässwörd ✓ très long';
+    writeFileSync(join(dir, 'utf8.pass'), `${passphrase}\n`);
+    const file = join(dir, 'utf8.ss');
+    const sealed = await run([
+      'encrypt',
+      '--passphrase-file',
+      join(dir, 'utf8.pass'),
+      '--work-factor',
+      '10',
+      '-o',
+      file,
+      join(dir, 'plain'),
+    ]);
+    expect(sealed.code).toBe(0);
+    const bytes = Buffer.from(`${passphrase}\r`);
+    const cut = bytes.indexOf(Buffer.from('ä')) + 1; // between the two bytes of ä
+    let typed = false;
+    const r = await runOnTty(['decrypt', '--passphrase', '-o', join(dir, 'utf8.out'), file], (out, write) => {
+      if (typed || !out.includes('passphrase: ')) return;
+      typed = true;
+      write(bytes.subarray(0, cut));
+      setTimeout(() => write(bytes.subarray(cut)), 300);
+    });
+    expect(r.code, r.output).toBe(0);
+    expect(readFileSync(join(dir, 'utf8.out'))).toEqual(plain);
+  });
+});
