@@ -126,6 +126,31 @@ describe('rekey of a local file', () => {
     expect(filesIn(dir).filter((f) => f.includes('sealstream-partial'))).toEqual([]);
   });
 
+  it('--add of passphrases past the scrypt budget readers accept is refused, the file untouched', async () => {
+    const file = join(dir, 'passphrases.ss');
+    const [p1, p2] = [join(dir, 'p1.pass'), join(dir, 'p2.pass')];
+    writeFileSync(p1, 'first passphrase\n');
+    writeFileSync(p2, 'second passphrase\n');
+    const limits = ['--work-factor', '10', '--max-work-factor', '10'];
+    expect(
+      (await run(['encrypt', '--passphrase-file', p1, ...limits, '-o', file, join(dir, 'plain')])).code,
+    ).toBe(0);
+    const add = ['rekey', '--passphrase-file', p1, '--add', '--to-passphrase-file', p2, ...limits, file];
+    // two stanzas at logN 10: 2^11 in all, the budget of --max-work-factor 10
+    expect((await run(add)).code).toBe(0);
+    const before = readFileSync(file);
+    const third = await run(add);
+    expect(third.code).toBe(2);
+    expect(third.stderr).toContain('the file would hold 3 passphrase stanzas');
+    expect(readFileSync(file)).toEqual(before);
+    // what was written opens with either passphrase under the same limit
+    for (const p of [p1, p2]) {
+      expect(
+        (await run(['decrypt', '--passphrase-file', p, '--max-work-factor', '10', '-o', '-', file])).stdout,
+      ).toEqual(plain);
+    }
+  });
+
   it('an altered stanza under the right key is said to be altered, not a wrong key', async () => {
     const file = join(dir, 'altered.ss');
     expect((await run(['encrypt', '--key-file', key, '-o', file, join(dir, 'plain')])).code).toBe(0);
