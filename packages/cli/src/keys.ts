@@ -184,6 +184,36 @@ export async function readPassphraseFile(path: string, flag = '--passphrase-file
 }
 
 /**
+ * Warns about a passphrase file's first line that the same passphrase typed at the prompt would not
+ * match, or that is no passphrase: a byte-order mark (Windows editors write one), spaces or tabs
+ * around it (all part of the passphrase, as the file is taken exactly), or a key's text (a key file
+ * given as a passphrase file is stretched as a passphrase, not used as the key). Nothing of the
+ * passphrase is shown.
+ */
+function warnOddPassphrase(passphrase: string, where: string, reporter: Reporter): void {
+  if (passphrase.startsWith('\uFEFF')) {
+    reporter.warn(
+      `${where} starts with a byte-order mark (U+FEFF, written by some editors): it is part of the passphrase, which then differs from the same passphrase typed at a prompt; save the file without it`,
+    );
+  } else if (/^[ \t]|[ \t]$/.test(passphrase)) {
+    reporter.warn(
+      `${where}: the passphrase begins or ends with a space or tab, which is part of it (the first line is taken exactly)`,
+    );
+  }
+  let isKey = false;
+  try {
+    isKey = (parseAgeKeyText(passphrase) ?? parseKey(passphrase)) !== undefined;
+  } catch {
+    // not a key: a passphrase, as expected
+  }
+  if (isKey) {
+    reporter.warn(
+      `${where} holds a key, not a passphrase: it is used as a passphrase (stretched with scrypt), and the key itself will not open the data; give key files with --key-file or -i`,
+    );
+  }
+}
+
+/**
  * Largest key, recipients or passphrase file read: 64 post-quantum public keys (the most a header
  * holds is 54) with comments take about 130 KiB. A larger file is not one of these (a data file
  * given by mistake, `/dev/zero`, a pipe that never ends) and is refused once this much is read,
@@ -374,6 +404,7 @@ export async function gatherKeys(
   }
   if (flags.passphraseFile !== undefined) {
     const passphrase = await readPassphraseFile(flags.passphraseFile, names.passphraseFile);
+    warnOddPassphrase(passphrase, `${names.passphraseFile} ${flags.passphraseFile}`, reporter);
     recipients.push(workFactor === undefined ? { passphrase } : { passphrase, workFactor });
     passphrases++;
   }

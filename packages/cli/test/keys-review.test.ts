@@ -62,6 +62,48 @@ describe('files given as key files that are none', () => {
   });
 });
 
+describe('passphrase files', () => {
+  it('a byte-order mark, spaces around it or a key in it: warned (it is all part of the passphrase), never shown', async () => {
+    const cases: [string, string | Buffer, string][] = [
+      ['bom.pass', Buffer.from('\uFEFFsecret words\r\n'), 'starts with a byte-order mark (U+FEFF'],
+      ['spaces.pass', 'secret words \n', 'the passphrase begins or ends with a space or tab'],
+      ['key.pass', readFileSync(key), 'holds a key, not a passphrase'],
+    ];
+    for (const [name, content, warning] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, content);
+      const r = await run([
+        'encrypt',
+        '--passphrase-file',
+        file,
+        '--work-factor',
+        '10',
+        '-o',
+        '-',
+        join(dir, 'plain'),
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`sealstream: warning: --passphrase-file ${file}`);
+      expect(r.stderr).toContain(warning);
+      expect(r.stderr).not.toContain('secret words');
+      expect(r.stderr).not.toContain(readFileSync(key, 'utf8').trim());
+    }
+    const plainPassphrase = join(dir, 'plain.pass');
+    writeFileSync(plainPassphrase, 'secret words\n');
+    const quiet = await run([
+      'encrypt',
+      '--passphrase-file',
+      plainPassphrase,
+      '--work-factor',
+      '10',
+      '-o',
+      '-',
+      join(dir, 'plain'),
+    ]);
+    expect(quiet.stderr).not.toContain('warning');
+  });
+});
+
 describe('keygen to stdout', () => {
   it('warns when the key went into a file other users can read, as age-keygen does', () => {
     const readable = join(dir, 'readable.key');
