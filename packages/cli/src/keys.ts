@@ -100,11 +100,11 @@ const BINARY_KEY_FILE_SIZE = 32;
  * a raw key (base64 or 64 hex digits, `sealstream keygen`, `openssl rand -base64 32`), an age
  * private key (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`: `age-keygen` files work as they are)
  * or an age public key (`age1…`, `age1pq1…`). No key text is 32 bytes long, so the two forms
- * cannot be mistaken for each other.
+ * cannot be mistaken for each other; 32 bytes that are a line of text are read as text (and fail).
  */
 export async function readKeyFile(path: string, flag: string): Promise<KeyMaterial[]> {
   const bytes = await readSecretFile(path, flag);
-  if (bytes.length === BINARY_KEY_FILE_SIZE) return [new Uint8Array(bytes)];
+  if (bytes.length === BINARY_KEY_FILE_SIZE && !isLineOfText(bytes)) return [new Uint8Array(bytes)];
   const lines = bytes
     .toString('utf8')
     .split(/\r?\n/)
@@ -118,6 +118,17 @@ export async function readKeyFile(path: string, flag: string): Promise<KeyMateri
     );
   }
   return lines.map((line, i) => parseKeyMaterial(line, `${flag} ${path}, line ${i + 1}`));
+}
+
+/**
+ * Whether 32 bytes are a line of text (printable ASCII ending in a line end), which 32 random bytes
+ * never are (odds below 2^-50): someone's 31 characters (a passphrase, a short or cut key) and a
+ * newline. Taken as a key's bytes, they would make a key of typed text, guessable and silently
+ * accepted; read as text, they fail as the key text they are not.
+ */
+function isLineOfText(bytes: Uint8Array): boolean {
+  const body = bytes.subarray(0, bytes.at(-2) === 0x0d ? -2 : -1);
+  return bytes.at(-1) === 0x0a && body.every((b) => (b >= 0x20 && b <= 0x7e) || b === 0x09);
 }
 
 /** Reads a file that must hold exactly one raw key (SSE-C): as text, or as its 32 bytes. */

@@ -50,6 +50,36 @@ describe('files given as key files that are none', () => {
     expect(piped.stderr).toContain('key-id - is larger than 1 MiB');
   });
 
+  it('32 bytes that are a line of text are no key of typed text: refused as the text they are (exit 3)', async () => {
+    for (const [name, text] of [
+      ['short-lf.key', 'abcdefghijklmnopqrstuvwxyz01234\n'],
+      ['short-crlf.key', 'abcdefghijklmnopqrstuvwxyz0123\r\n'],
+    ]) {
+      const file = join(dir, name!);
+      writeFileSync(file, text!);
+      expect(readFileSync(file)).toHaveLength(32);
+      const r = await run(['encrypt', '--key-file', file, '-o', '-', join(dir, 'plain')]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain(`--key-file ${file}, line 1: invalid key`);
+      expect(r.stderr).not.toContain('abcdefghij');
+      expect(r.stdout).toHaveLength(0);
+    }
+    // 32 random bytes are a key as they are, whatever their last byte
+    const bytes = randomBytes(32);
+    bytes[0] = 0;
+    bytes[31] = 0x0a;
+    writeFileSync(join(dir, 'binary.key'), bytes);
+    const sealed = await run([
+      'encrypt',
+      '--key-file',
+      join(dir, 'binary.key'),
+      '-o',
+      '-',
+      join(dir, 'plain'),
+    ]);
+    expect(sealed.code, sealed.stderr).toBe(0);
+  });
+
   it('a device that never ends (/dev/zero) is refused after 1 MiB, not read until memory runs out', () => {
     const r = spawnSync(process.execPath, [bin, 'key-id', '/dev/zero'], {
       env: storeEnv(),
