@@ -3,7 +3,8 @@
  * the local S3 server's settings in the standard AWS environment variables.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
@@ -112,6 +113,21 @@ export function run(
 /** A fresh temporary folder. */
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sealstream-cli-test-'));
+}
+
+/**
+ * What most local tests start from: a fresh folder holding a raw key file `key` (from `keygen`)
+ * and a file `plain` of `size` random bytes. Builds the CLI first.
+ */
+export async function keyAndPlainFile(size: number): Promise<{ dir: string; key: string; plain: Buffer }> {
+  buildCli();
+  const dir = tempDir();
+  const key = join(dir, 'key');
+  const made = await run(['keygen', '-o', key, '-q']);
+  if (made.code !== 0) throw new Error(`keygen failed: ${made.stderr}`);
+  const plain = randomBytes(size);
+  writeFileSync(join(dir, 'plain'), plain);
+  return { dir, key, plain };
 }
 
 /** Files in a folder, hidden ones included (temporary outputs start with a dot). */

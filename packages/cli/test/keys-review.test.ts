@@ -8,19 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bash, bin, buildCli, filesIn, run, runOnTty, sealstream, storeEnv, tempDir } from './helpers.ts';
+import { bash, bin, filesIn, keyAndPlainFile, run, runOnTty, sealstream, storeEnv } from './helpers.ts';
 
 let dir: string;
 let key: string;
 let plain: Buffer;
 
 beforeAll(async () => {
-  buildCli();
-  dir = tempDir();
-  key = join(dir, 'key');
-  expect((await run(['keygen', '-o', key, '-q'])).code).toBe(0);
-  plain = randomBytes(70_000);
-  writeFileSync(join(dir, 'plain'), plain);
+  ({ dir, key, plain } = await keyAndPlainFile(70_000));
 });
 
 /** The key ID a `key-id` run prints for the first key of `file`. */
