@@ -245,6 +245,7 @@ async function readSecretFile(path: string, flag: string): Promise<Buffer> {
     );
   try {
     if (path === '-') {
+      claimStdin(`${flag} -`);
       refuseClosedStdin();
       const chunks: Buffer[] = [];
       let size = 0;
@@ -259,6 +260,26 @@ async function readSecretFile(path: string, flag: string): Promise<Buffer> {
   } catch (cause) {
     throw localError(cause, `${flag} ${path}`);
   }
+}
+
+/** What this run reads stdin for, once something has: keys (`--key-file -`) or the data. */
+let stdinReadFor: string | undefined;
+
+/**
+ * Claims stdin for one use: a key or passphrase file given as `-`, or the data input. Read for
+ * keys, stdin is used up, and the data read from it next would be empty (`cat key | sealstream
+ * encrypt --key-file -` sealed nothing and said so as a success); read as data, it holds no keys.
+ * @param use - What stdin is read for, as messages name it: `--key-file -`, `the input`.
+ * @throws {CliError} usage error when stdin is already read for something else.
+ */
+export function claimStdin(use: string): void {
+  if (stdinReadFor !== undefined && stdinReadFor !== use) {
+    throw usage(
+      `stdin is read for ${stdinReadFor}: it cannot also be ${use}`,
+      'give one of them as a file (keys in a file, or the input file as an argument)',
+    );
+  }
+  stdinReadFor = use;
 }
 
 /**

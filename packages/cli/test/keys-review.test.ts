@@ -129,6 +129,29 @@ describe('passphrase files', () => {
   });
 });
 
+describe('stdin for keys and for data', () => {
+  it('keys read from stdin (`-`) leave no data there: stdin as the input too is refused, nothing sealed', async () => {
+    const keyText = readFileSync(key);
+    const out = join(dir, 'from-stdin.ss');
+    // this sealed an empty input and said so as a success
+    const both = await run(['encrypt', '--key-file', '-', '-o', out], { input: keyText });
+    expect(both.code, both.stderr).toBe(2);
+    expect(both.stderr).toContain('stdin is read for --key-file -: it cannot also be the input');
+    expect(filesIn(dir)).not.toContain('from-stdin.ss');
+    const sealed = await run(['encrypt', '--key-file', key, '-o', out, join(dir, 'plain')]);
+    expect(sealed.code).toBe(0);
+    const passphrase = await run(['decrypt', '--passphrase-file', '-', '-o', '-'], {
+      input: readFileSync(out),
+    });
+    expect(passphrase.code).toBe(2);
+    expect(passphrase.stderr).toContain('stdin is read for --passphrase-file -: it cannot also be the input');
+    // keys from stdin with the data in a file: what `-` is for (a key from a password manager)
+    const opened = await run(['decrypt', '--key-file', '-', '-o', '-', out], { input: keyText });
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout).toEqual(plain);
+  });
+});
+
 describe('keygen to stdout', () => {
   it('warns when the key went into a file other users can read, as age-keygen does', () => {
     const readable = join(dir, 'readable.key');
