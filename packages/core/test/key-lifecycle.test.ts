@@ -7,11 +7,15 @@ import {
   decrypt,
   encrypt,
   formatKey,
+  formatPrivateKeyFile,
   generateKey,
   generatePrivateKey,
   inspectHeader,
   Keyring,
   keyId,
+  parseKey,
+  parsePrivateKeysFile,
+  parseRecipientsFile,
 } from '../src/index.ts';
 import { pattern } from './helpers.ts';
 
@@ -110,5 +114,20 @@ describe('no key matches (SPEC §5.3)', () => {
     expect(altered.code).toBe('NO_MATCHING_KEY');
     expect(altered.message).toBe(wrong.message);
     expect(wrong.message).not.toMatch(/right|wrong/);
+  });
+});
+
+describe('key files as editors save them', () => {
+  test('a byte-order mark, CRLF, spaces and tabs around keys, several keys: each key read once, in order', () => {
+    const [k1, k2] = [generatePrivateKey(), generatePrivateKey('mlkem768x25519')];
+    const identities = `\uFEFF${formatPrivateKeyFile(k1).replace(/\n/g, '\r\n')}\t${k2.secretText()}  \r\n\r\n`;
+    expect(parsePrivateKeysFile(identities).map((k) => k.keyId)).toEqual([k1.keyId, k2.keyId]);
+    const recipients = `\uFEFF# team\r\n ${k1.recipient} \r\n${k2.recipient}\t\r\n`;
+    expect(parseRecipientsFile(recipients).map((r) => r.keyId)).toEqual([k1.keyId, k2.keyId]);
+    // one raw key's text is exact (SPEC §3.1): a byte-order mark is refused, and said, not shown
+    const text = formatKey(mine);
+    expect(parseKey(` ${text}\r\n`)).toEqual(mine);
+    expect(() => parseKey(`\uFEFF${text}`)).toThrow(/byte-order mark/);
+    expect(() => parseKey(`\uFEFF${text}`)).not.toThrow(text.slice(0, 20));
   });
 });
