@@ -45,6 +45,32 @@ describe('files given as key files that are none', () => {
     expect(piped.stderr).toContain('key-id - is larger than 1 MiB');
   });
 
+  it('a damaged key is named by its line in the file (comments counted), an SSH key as one; neither shown', async () => {
+    const made = (await run(['keygen', '-t', 'x25519', '-q'])).stdout.toString();
+    const secret = made.split('\n')[2]!;
+    const damaged = `${secret.slice(0, 30)}${secret[30] === 'Q' ? 'P' : 'Q'}${secret.slice(31)}`;
+    // age-keygen's layout: two comment lines, then the key on line 3
+    writeFileSync(join(dir, 'damaged.age'), made.replace(secret, damaged));
+    const r = await run(['decrypt', '-i', join(dir, 'damaged.age'), '-o', '-', join(dir, 'plain')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`--private-key-file ${join(dir, 'damaged.age')}, line 3: invalid key`);
+    expect(r.stderr).not.toContain(damaged.slice(16, 60));
+    // age takes SSH keys with -i; sealstream does not, and says so instead of "not base64"
+    writeFileSync(
+      join(dir, 'id_ed25519'),
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
+    );
+    writeFileSync(join(dir, 'id_ed25519.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN0 me@host\n');
+    for (const file of ['id_ed25519', 'id_ed25519.pub']) {
+      const ssh = await run(['decrypt', '-i', join(dir, file), '-o', '-', join(dir, 'plain')]);
+      expect(ssh.code).toBe(3);
+      expect(ssh.stderr).toContain(
+        `${join(dir, file)}, line 1: this is an SSH or PEM key, which sealstream does not take`,
+      );
+      expect(ssh.stderr).not.toContain('b3BlbnNzaC1rZXkt');
+    }
+  });
+
   it('32 bytes that are a line of text are no key of typed text: refused as the text they are (exit 3)', async () => {
     for (const [name, text] of [
       ['short-lf.key', 'abcdefghijklmnopqrstuvwxyz01234\n'],
