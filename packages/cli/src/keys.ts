@@ -105,19 +105,30 @@ const BINARY_KEY_FILE_SIZE = 32;
 export async function readKeyFile(path: string, flag: string): Promise<KeyMaterial[]> {
   const bytes = await readSecretFile(path, flag);
   if (bytes.length === BINARY_KEY_FILE_SIZE && !isLineOfText(bytes)) return [new Uint8Array(bytes)];
+  // each key with its line number in the file, comments and blank lines counted, as an editor shows it
   const lines = bytes
     .toString('utf8')
     .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
+    .map((text, i) => ({ text: text.trim(), number: i + 1 }))
+    .filter(({ text }) => text !== '' && !text.startsWith('#'));
   if (lines.length === 0) throw new CliError(EXIT.KEY, `${flag} ${path} holds no key`);
-  if (lines[0]!.startsWith('age-encryption.org/') || lines[0]!.startsWith('-----BEGIN AGE')) {
+  const first = lines[0]!.text;
+  if (first.startsWith('age-encryption.org/') || first.startsWith('-----BEGIN AGE')) {
     throw new CliError(
       EXIT.KEY,
       `${flag} ${path} is encrypted with age; decrypt it with \`age -d\` first (passphrase-protected key files are not supported)`,
     );
   }
-  return lines.map((line, i) => parseKeyMaterial(line, `${flag} ${path}, line ${i + 1}`));
+  return lines.map(({ text, number }) => {
+    const where = `${flag} ${path}, line ${number}`;
+    if (/^-----BEGIN [A-Z ]*PRIVATE KEY-----$/.test(text) || /^(ssh-|ecdsa-|sk-ssh-|sk-ecdsa-)/.test(text)) {
+      throw new CliError(
+        EXIT.KEY,
+        `${where}: this is an SSH or PEM key, which sealstream does not take (age's -i does): use an age key (age-keygen, sealstream keygen --type x25519) or a raw key (sealstream keygen)`,
+      );
+    }
+    return parseKeyMaterial(text, where);
+  });
 }
 
 /**
