@@ -241,7 +241,7 @@ function warnOddPassphrase(passphrase: string, where: string, reporter: Reporter
  * given by mistake, `/dev/zero`, a pipe that never ends) and is refused once this much is read,
  * instead of being read into memory whole.
  */
-export const MAX_KEY_FILE_SIZE = 1 << 20;
+const MAX_KEY_FILE_SIZE = 1 << 20;
 
 /**
  * Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`), refused when it is closed. At most
