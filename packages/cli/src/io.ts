@@ -15,6 +15,7 @@ import { refuseClosedStdin, refuseClosedStdout } from './closed-stdio.ts';
 import { deliveredNote } from './delivered.ts';
 import { CliError, describeError, EXIT, exitCodeOf, localError, outputError, usage } from './exit.ts';
 import { hintOf } from './failure.ts';
+import { claimStdin } from './keys.ts';
 import { outputTarget } from './output-target.ts';
 import { type PendingFile, pendingFile, removeTemporariesSync, temporariesRemoved } from './pending.ts';
 import type { Progress } from './report.ts';
@@ -331,6 +332,7 @@ export async function openInput(
   input: { kind: 'stdio' } | { kind: 'local'; path: string },
 ): Promise<OpenedInput> {
   if (input.kind === 'stdio') {
+    claimStdin('the input');
     refuseClosedStdin();
     return { stream: process.stdin, size: undefined, name: '-' };
   }

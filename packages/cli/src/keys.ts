@@ -7,7 +7,7 @@
  * @module
  */
 
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import {
   DEFAULT_MAX_WORK_FACTOR,
   isSealstreamError,
@@ -100,24 +100,46 @@ const BINARY_KEY_FILE_SIZE = 32;
  * a raw key (base64 or 64 hex digits, `sealstream keygen`, `openssl rand -base64 32`), an age
  * private key (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`: `age-keygen` files work as they are)
  * or an age public key (`age1…`, `age1pq1…`). No key text is 32 bytes long, so the two forms
- * cannot be mistaken for each other.
+ * cannot be mistaken for each other; 32 bytes that are a line of text are read as text (and fail).
  */
 export async function readKeyFile(path: string, flag: string): Promise<KeyMaterial[]> {
   const bytes = await readSecretFile(path, flag);
-  if (bytes.length === BINARY_KEY_FILE_SIZE) return [new Uint8Array(bytes)];
+  if (bytes.length === BINARY_KEY_FILE_SIZE && !isLineOfText(bytes)) return [new Uint8Array(bytes)];
+  // each key with its line number in the file, comments and blank lines counted, as an editor shows it
   const lines = bytes
     .toString('utf8')
     .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
+    .map((text, i) => ({ text: text.trim(), number: i + 1 }))
+    .filter(({ text }) => text !== '' && !text.startsWith('#'));
   if (lines.length === 0) throw new CliError(EXIT.KEY, `${flag} ${path} holds no key`);
-  if (lines[0]!.startsWith('age-encryption.org/') || lines[0]!.startsWith('-----BEGIN AGE')) {
+  const first = lines[0]!.text;
+  if (first.startsWith('age-encryption.org/') || first.startsWith('-----BEGIN AGE')) {
     throw new CliError(
       EXIT.KEY,
       `${flag} ${path} is encrypted with age; decrypt it with \`age -d\` first (passphrase-protected key files are not supported)`,
     );
   }
-  return lines.map((line, i) => parseKeyMaterial(line, `${flag} ${path}, line ${i + 1}`));
+  return lines.map(({ text, number }) => {
+    const where = `${flag} ${path}, line ${number}`;
+    if (/^-----BEGIN [A-Z ]*PRIVATE KEY-----$/.test(text) || /^(ssh-|ecdsa-|sk-ssh-|sk-ecdsa-)/.test(text)) {
+      throw new CliError(
+        EXIT.KEY,
+        `${where}: this is an SSH or PEM key, which sealstream does not take (age's -i does): use an age key (age-keygen, sealstream keygen --type x25519) or a raw key (sealstream keygen)`,
+      );
+    }
+    return parseKeyMaterial(text, where);
+  });
+}
+
+/**
+ * Whether 32 bytes are a line of text (printable ASCII ending in a line end), which 32 random bytes
+ * never are (odds below 2^-50): someone's 31 characters (a passphrase, a short or cut key) and a
+ * newline. Taken as a key's bytes, they would make a key of typed text, guessable and silently
+ * accepted; read as text, they fail as the key text they are not.
+ */
+function isLineOfText(bytes: Uint8Array): boolean {
+  const body = bytes.subarray(0, bytes.at(-2) === 0x0d ? -2 : -1);
+  return bytes.at(-1) === 0x0a && body.every((b) => (b >= 0x20 && b <= 0x7e) || b === 0x09);
 }
 
 /** Reads a file that must hold exactly one raw key (SSE-C): as text, or as its 32 bytes. */
@@ -183,18 +205,114 @@ export async function readPassphraseFile(path: string, flag = '--passphrase-file
   return first;
 }
 
-/** Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`), refused when it is closed. */
+/**
+ * Warns about a passphrase file's first line that the same passphrase typed at the prompt would not
+ * match, or that is no passphrase: a byte-order mark (Windows editors write one), spaces or tabs
+ * around it (all part of the passphrase, as the file is taken exactly), or a key's text (a key file
+ * given as a passphrase file is stretched as a passphrase, not used as the key). Nothing of the
+ * passphrase is shown.
+ */
+function warnOddPassphrase(passphrase: string, where: string, reporter: Reporter): void {
+  if (passphrase.startsWith('\uFEFF')) {
+    reporter.warn(
+      `${where} starts with a byte-order mark (U+FEFF, written by some editors): it is part of the passphrase, which then differs from the same passphrase typed at a prompt; save the file without it`,
+    );
+  } else if (/^[ \t]|[ \t]$/.test(passphrase)) {
+    reporter.warn(
+      `${where}: the passphrase begins or ends with a space or tab, which is part of it (the first line is taken exactly)`,
+    );
+  }
+  let isKey = false;
+  try {
+    isKey = (parseAgeKeyText(passphrase) ?? parseKey(passphrase)) !== undefined;
+  } catch {
+    // not a key: a passphrase, as expected
+  }
+  if (isKey) {
+    reporter.warn(
+      `${where} holds a key, not a passphrase: it is used as a passphrase (stretched with scrypt), and the key itself will not open the data; give key files with --key-file or -i`,
+    );
+  }
+}
+
+/**
+ * Largest key, recipients or passphrase file read: 64 post-quantum public keys (the most a header
+ * holds is 54) with comments take about 130 KiB. A larger file is not one of these (a data file
+ * given by mistake, `/dev/zero`, a pipe that never ends) and is refused once this much is read,
+ * instead of being read into memory whole.
+ */
+const MAX_KEY_FILE_SIZE = 1 << 20;
+
+/**
+ * Reads a key file; `-` is stdin (`keygen -y -`, `key-id -`), refused when it is closed. At most
+ * {@link MAX_KEY_FILE_SIZE} bytes are read: a larger file is refused (exit 3) without reading on.
+ */
 async function readSecretFile(path: string, flag: string): Promise<Buffer> {
+  const tooLarge = () =>
+    new CliError(
+      EXIT.KEY,
+      `${flag} ${path} is larger than ${MAX_KEY_FILE_SIZE >> 20} MiB: not a key, recipients or passphrase file`,
+      { hint: 'give the file that holds the keys (one a line), not a data file' },
+    );
   try {
     if (path === '-') {
+      claimStdin(`${flag} -`);
       refuseClosedStdin();
       const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      let size = 0;
+      for await (const chunk of process.stdin) {
+        chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size > MAX_KEY_FILE_SIZE) throw tooLarge();
+      }
       return Buffer.concat(chunks);
     }
-    return await readFile(path);
+    return await readBounded(path, MAX_KEY_FILE_SIZE, tooLarge);
   } catch (cause) {
     throw localError(cause, `${flag} ${path}`);
+  }
+}
+
+/** What this run reads stdin for, once something has: keys (`--key-file -`) or the data. */
+let stdinReadFor: string | undefined;
+
+/**
+ * Claims stdin for one use: a key or passphrase file given as `-`, or the data input. Read for
+ * keys, stdin is used up, and the data read from it next would be empty (`cat key | sealstream
+ * encrypt --key-file -` sealed nothing and said so as a success); read as data, it holds no keys.
+ * @param use - What stdin is read for, as messages name it: `--key-file -`, `the input`.
+ * @throws {CliError} usage error when stdin is already read for something else.
+ */
+export function claimStdin(use: string): void {
+  if (stdinReadFor !== undefined && stdinReadFor !== use) {
+    throw usage(
+      `stdin is read for ${stdinReadFor}: it cannot also be ${use}`,
+      'give one of them as a file (keys in a file, or the input file as an argument)',
+    );
+  }
+  stdinReadFor = use;
+}
+
+/**
+ * Reads at most `limit` bytes of `path`; `tooLarge()` is thrown once the file proves longer, by
+ * its size or (a device, a FIFO, a file that grows) by what a read returns past the limit.
+ */
+async function readBounded(path: string, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const info = await handle.stat();
+    if (info.isFile() && info.size > limit) throw tooLarge();
+    const buffer = Buffer.allocUnsafe(limit + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > limit) throw tooLarge();
+    }
+    return Buffer.from(buffer.subarray(0, length));
+  } finally {
+    await handle.close();
   }
 }
 
@@ -329,6 +447,7 @@ export async function gatherKeys(
   }
   if (flags.passphraseFile !== undefined) {
     const passphrase = await readPassphraseFile(flags.passphraseFile, names.passphraseFile);
+    warnOddPassphrase(passphrase, `${names.passphraseFile} ${flags.passphraseFile}`, reporter);
     recipients.push(workFactor === undefined ? { passphrase } : { passphrase, workFactor });
     passphrases++;
   }

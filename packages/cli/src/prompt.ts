@@ -4,6 +4,7 @@
  * @module
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { ReadStream } from 'node:tty';
 import { CliError, EXIT, usage } from './exit.ts';
 
@@ -28,13 +29,17 @@ export async function promptHidden(question: string): Promise<string> {
   try {
     return await new Promise<string>((resolve, reject) => {
       let text = '';
+      // a character of several bytes may arrive split over two reads (a long paste): decoding each
+      // read alone would turn it into U+FFFD, a passphrase other than the one typed
+      const decoder = new StringDecoder('utf8');
       input.on('data', (data: Buffer) => {
-        for (const ch of data.toString('utf8')) {
+        for (const ch of decoder.write(data)) {
           if (ch === '\r' || ch === '\n') return resolve(text);
           if (ch === '\u0003')
             return reject(new CliError(EXIT.INTERRUPTED, 'interrupted at the passphrase prompt'));
           if (ch === '\u0004' && text === '') return reject(usage('no passphrase entered'));
-          if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+          // one character, not one UTF-16 unit: half an emoji left behind is no character at all
+          if (ch === '\u007f' || ch === '\b') text = Array.from(text).slice(0, -1).join('');
           else if (ch >= ' ') text += ch;
         }
       });

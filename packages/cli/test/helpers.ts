@@ -3,7 +3,8 @@
  * the local S3 server's settings in the standard AWS environment variables.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
@@ -114,6 +115,21 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sealstream-cli-test-'));
 }
 
+/**
+ * What most local tests start from: a fresh folder holding a raw key file `key` (from `keygen`)
+ * and a file `plain` of `size` random bytes. Builds the CLI first.
+ */
+export async function keyAndPlainFile(size: number): Promise<{ dir: string; key: string; plain: Buffer }> {
+  buildCli();
+  const dir = tempDir();
+  const key = join(dir, 'key');
+  const made = await run(['keygen', '-o', key, '-q']);
+  if (made.code !== 0) throw new Error(`keygen failed: ${made.stderr}`);
+  const plain = randomBytes(size);
+  writeFileSync(join(dir, 'plain'), plain);
+  return { dir, key, plain };
+}
+
 /** Files in a folder, hidden ones included (temporary outputs start with a dot). */
 export function filesIn(dir: string): string[] {
   return readdirSync(dir).sort();
@@ -124,6 +140,29 @@ export const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** `sealstream ARGS` as a shell command line (the built bin under this Node). */
 export const sealstream = (args: string[]): string => [process.execPath, bin, ...args].map(quote).join(' ');
+
+/**
+ * Runs `sealstream ARGS` on a pseudo-terminal (util-linux `script`); `answer` replies to prompts as
+ * they appear (text, or bytes exactly as given).
+ */
+export function runOnTty(
+  args: string[],
+  answer: (output: string, write: (text: string | Uint8Array) => void) => void = () => {},
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qefc', sealstream(args), '/dev/null'], {
+      env: { ...storeEnv(), TERM: 'xterm', COLUMNS: '120' },
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString('utf8');
+      answer(output, (text) => child.stdin.write(text));
+    });
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, output }));
+  });
+}
 
 /**
  * Runs a bash script, with the store's environment: for what only a shell sets up (closed

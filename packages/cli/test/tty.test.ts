@@ -6,30 +6,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshBucket, testClient } from '../../sos/test/helpers.ts';
-import { bin, buildCli, run, storeEnv, tempDir } from './helpers.ts';
-
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** Runs `sealstream ARGS` on a pseudo-terminal; `answer` replies to prompts as they appear. */
-function runOnTty(
-  args: string[],
-  answer: (output: string, write: (text: string) => void) => void = () => {},
-): Promise<{ code: number | null; output: string }> {
-  const command = [process.execPath, bin, ...args].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qefc', command, '/dev/null'], {
-      env: { ...storeEnv(), TERM: 'xterm', COLUMNS: '120' },
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => {
-      output += c.toString('utf8');
-      answer(output, (text) => child.stdin.write(text));
-    });
-    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
+import { bin, buildCli, quote, run, runOnTty, storeEnv, tempDir } from './helpers.ts';
 
 let client: S3Client;
 let bucket: string;

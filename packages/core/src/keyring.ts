@@ -11,9 +11,9 @@ import { checkPayloadPrefix, committedPayloadKeys } from './commitment.ts';
 import { SealstreamError } from './errors.ts';
 import { encodeRecipientsBlock, parseHeader } from './header.ts';
 import type { KeyInput } from './keys.ts';
-import { type Recipient, toUnwrapper } from './recipients/input.ts';
+import { mapEntries, type Recipient, toUnwrapper } from './recipients/input.ts';
 import { RawKeyRecipient } from './recipients/key.ts';
-import type { StanzaUnwrapper, UnwrapEnvironment, UnwrapLimits } from './recipients/plugin.ts';
+import type { RecipientInfo, StanzaUnwrapper, UnwrapEnvironment, UnwrapLimits } from './recipients/plugin.ts';
 import { describeStanza } from './recipients/registry.ts';
 import { DEFAULT_MAX_WORK_FACTOR, MAX_LOG_N, MIN_LOG_N, PassphraseRecipient } from './recipients/scrypt.ts';
 import { type RewrapOptions, rewrapStanzas } from './rewrap.ts';
@@ -86,7 +86,8 @@ export class Keyring {
 
   /** @param entries - Raw keys (bytes or text), `{ key }`, `{ passphrase }` or unwrapper objects. */
   constructor(entries: Recipient[] = []) {
-    for (const e of entries) this.add(e);
+    // an entry that is no key is named by its place (`key 2 of 3`), never by its text
+    mapEntries(Array.isArray(entries) ? entries : [entries as Recipient], 'key', (e) => this.add(e));
   }
 
   /** Normalizes what decryption options accept into a keyring. */
@@ -172,7 +173,7 @@ export class Keyring {
       );
     const slow = await tryEach(stanzas, costly, env);
     if (slow) return slow;
-    throw noMatchingKey(stanzas, this);
+    throw noMatchingKey(stanzas, this, this.#unwrappers);
   }
 
   /**
@@ -216,21 +217,47 @@ async function tryEach(
   return undefined;
 }
 
-function noMatchingKey(stanzas: readonly Stanza[], ring: Keyring): SealstreamError {
-  const wanted = describeStanzas(stanzas);
-  const held = ring.keyIds.length ? `keys held: ${ring.keyIds.join(', ')}` : 'no raw keys held';
+/**
+ * The error when no stanza opened. Stanzas name their key by key ID, so two cases are told apart:
+ * no key given is one the object is sealed to (a wrong key), or a stanza names a key that was given
+ * and still did not open under it, which an honest writer never produces: the header was altered
+ * or damaged (or, at odds of 2^-64, two keys share an ID). Passphrase stanzas name nothing, so a
+ * wrong passphrase and an altered passphrase stanza look the same.
+ */
+function noMatchingKey(
+  stanzas: readonly Stanza[],
+  ring: Keyring,
+  held: readonly StanzaUnwrapper[],
+): SealstreamError {
+  const infos = stanzas.map(describeStanza);
+  const heldLabels = held.flatMap((u) => (u.keyId === undefined ? [] : [keyLabel(u.stanzaType, u.keyId)]));
+  const named = infos.flatMap((r) => ('keyId' in r ? [keyLabel(r.type, r.keyId)] : []));
+  const altered = [...new Set(named.filter((label) => heldLabels.includes(label)))];
+  const passphrases = ring.passphraseCount ? `, ${ring.passphraseCount} passphrase(s) tried` : '';
+  const given = `${heldLabels.length ? `keys given: ${heldLabels.join(', ')}` : 'no keys given'}${passphrases}`;
+  if (altered.length > 0) {
+    return new SealstreamError(
+      'NO_MATCHING_KEY',
+      `the stanza for ${altered.join(', ')} names a key given but does not open under it: the header was altered or damaged (${given})`,
+    );
+  }
   return new SealstreamError(
     'NO_MATCHING_KEY',
-    `none of the keys or passphrases given opens this object (it is sealed to ${wanted}; ${held}${ring.passphraseCount ? `, ${ring.passphraseCount} passphrase(s) tried` : ''})`,
+    `none of the keys or passphrases given opens this object (it is sealed to ${describeStanzas(infos)}; ${given})`,
   );
 }
 
-function describeStanzas(stanzas: readonly Stanza[]): string {
-  const infos = stanzas.map(describeStanza);
-  const wanted = infos.flatMap((r) => ('keyId' in r ? [r.keyId] : []));
+/** How a message names a key: its stanza type, for keys other than raw keys, and its key ID. */
+function keyLabel(type: string, keyId: string): string {
+  return type === 'key' ? `key ${keyId}` : `${type} public key ${keyId}`;
+}
+
+function describeStanzas(infos: readonly RecipientInfo[]): string {
+  const parts = infos.flatMap((r) => ('keyId' in r ? [keyLabel(r.type, r.keyId)] : []));
   const passphrases = infos.filter((r) => r.type === 'passphrase').length;
-  const parts = [];
-  if (wanted.length) parts.push(`key ID ${wanted.join(', ')}`);
   if (passphrases) parts.push(`${passphrases} passphrase${passphrases > 1 ? 's' : ''}`);
-  return parts.join(' and ') || 'unknown recipient types';
+  const unknown = infos.filter((r) => r.type === 'unknown').length;
+  if (unknown)
+    parts.push(`${unknown} recipient${unknown > 1 ? 's' : ''} of a type this version does not know`);
+  return parts.join(', ');
 }

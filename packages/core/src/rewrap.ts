@@ -29,6 +29,11 @@ export interface RewrapOptions {
  * - a new recipient whose key ID is already in the block is not added again, and one given twice is
  *   added once (recipients without a key ID, passphrases, are always added);
  * - every key ID in `remove` must name a stanza of the header, and the result must hold 1 to 64 stanzas.
+ *
+ * Nothing checks that the keys that opened the object still open the result: removing their stanzas,
+ * or replacing every stanza with public keys whose private keys are elsewhere, is how access is
+ * revoked or handed over. A caller acting for a user who may lock themselves out says so (the CLI's
+ * `rekey` warns when only public keys remain).
  * @throws {SealstreamError} `INVALID_ARGUMENT`, `INVALID_KEY`.
  */
 export async function rewrapStanzas(

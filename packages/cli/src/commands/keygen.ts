@@ -8,6 +8,7 @@
  * `sealstream key-id FILE` prints the key ID of every key in a key file, public or secret.
  * @module
  */
+import { fstatSync, type Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -75,6 +76,7 @@ export async function keygen(flags: KeygenFlags, reporter: Reporter): Promise<vo
     // a key printed to a closed stdout would be lost while the run reports it made
     refuseClosedStdout();
     await writeStdout(text);
+    warnIfStdoutReadable(reporter);
     reporter.info(publicKey ? `Public key: ${publicKey}` : `key ID ${id}`);
     return;
   }
@@ -84,6 +86,25 @@ export async function keygen(flags: KeygenFlags, reporter: Reporter): Promise<vo
     { ...facts, file: flags.out },
     publicKey ? `Public key: ${publicKey}` : `key ID ${id} written to ${flags.out}`,
   );
+}
+
+/**
+ * Warns when stdout is a file that other users can read: `keygen > my.key` under the usual umask
+ * makes a 0644 file, which `-o` never does (age-keygen warns the same way). The key is written all
+ * the same: the shell made the file, and its mode is the user's to change.
+ */
+function warnIfStdoutReadable(reporter: Reporter): void {
+  let info: Stats;
+  try {
+    info = fstatSync(1);
+  } catch {
+    return;
+  }
+  if (info.isFile() && (info.mode & 0o044) !== 0) {
+    reporter.warn(
+      `the key went to a file that other users can read (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}): \`chmod 600\` it, or write keys with -o FILE (mode 0600)`,
+    );
+  }
 }
 
 /**

@@ -6,7 +6,13 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { inspectHeader, openSealed, type Rewrapped } from '@sealstream/core';
+import {
+  DEFAULT_MAX_WORK_FACTOR,
+  inspectHeader,
+  openSealed,
+  PublicKeyRecipient,
+  type Rewrapped,
+} from '@sealstream/core';
 import { type SseCFlags, storeEncryption } from '../encryption.ts';
 import { usage } from '../exit.ts';
 import { FileSource } from '../file-source.ts';
@@ -78,6 +84,7 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
     // with --add, a key that is already a recipient is not added a second time
     if (flags.add && rewrapped.keyIds.length === before.length && fresh.passphrases === 0)
       throw usage('every new key is already a recipient: nothing to add');
+    refuseUnreadablePassphrases(rewrapped.header, old.maxWorkFactor);
   } finally {
     await source.close();
   }
@@ -92,6 +99,7 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
   await writeOutput(output, [Readable.from(bytes())]);
   const afterInfo = inspectHeader(rewrapped.header);
   const after = rewrapped.keyIds;
+  warnIfOnlyPublicKeys(formatLocation(output), fresh, old, flags.add === true, reporter);
   reporter.result(
     {
       command: 'rekey',
@@ -103,6 +111,49 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
       sseC: false,
     },
     `rekeyed ${formatLocation(at)}${output === at ? '' : ` -> ${formatLocation(output)}`}: now sealed to ${afterInfo.recipients.map(recipientLabel).join(', ')}${flags.add ? ' (existing recipients kept)' : ''}; payload unchanged`,
+  );
+}
+
+/**
+ * Warns when the new recipients are all public keys and replaced the old ones: the keys that opened
+ * the data no longer do, and nothing given to this run does; only the private keys of those public
+ * keys (held elsewhere, or mistyped) open it from now on. A rotation to a backup key kept offline is
+ * what this is for, so it is said, not refused. A public key whose private key opened the data
+ * (`rekey -i me.key --to-recipient` its own public key) is one the user holds: no warning.
+ */
+export function warnIfOnlyPublicKeys(
+  target: string,
+  fresh: GatheredKeys,
+  old: GatheredKeys,
+  added: boolean,
+  reporter: Reporter,
+): void {
+  if (added || fresh.recipients.length === 0) return;
+  if (!fresh.recipients.every((r) => r instanceof PublicKeyRecipient && !old.keyIds.includes(r.keyId)))
+    return;
+  reporter.warn(
+    `${target} is now sealed only to public keys (${fresh.labels.join(', ')}): the keys given to open it no longer do; only the private keys of these public keys open it from now on. Check that you hold them: without them the data is lost`,
+  );
+}
+
+/**
+ * Refuses a new header whose passphrase stanzas ask for more scrypt work in all than readers accept
+ * (SPEC §5.2: at most `2^(maxWorkFactor + 1)`, the budget of `decrypt`, `cat` and `rekey` with the
+ * same `--max-work-factor`): each `rekey --add --to-passphrase` adds one, and past the budget every
+ * passphrase of the file would be refused with WORK_FACTOR_TOO_HIGH. As `encrypt` refuses a work
+ * factor above the limit, the CLI writes nothing that it would not open.
+ * @throws {CliError} usage error.
+ */
+function refuseUnreadablePassphrases(header: Uint8Array, maxWorkFactor: number | undefined): void {
+  const limit = maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR;
+  const factors = inspectHeader(header).recipients.flatMap((r) =>
+    r.type === 'passphrase' ? [r.workFactor] : [],
+  );
+  const work = factors.reduce((sum, logN) => sum + 2 ** logN, 0);
+  if (work <= 2 ** (limit + 1)) return;
+  throw usage(
+    `the file would hold ${factors.length} passphrase stanzas asking for scrypt work 2^${Math.log2(work).toFixed(2)} in all, above 2^${limit + 1}, what readers accept with --max-work-factor ${limit}: every passphrase of it would be refused`,
+    'rekey without --add to replace the passphrases with the new one, or give the new keys as key files',
   );
 }
 

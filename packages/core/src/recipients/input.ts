@@ -51,7 +51,7 @@ export function toWrappers(input: Recipient | Recipient[] | undefined): StanzaWr
       'at least one recipient (a key or a passphrase) is required',
     );
   }
-  return list.map((r) => {
+  return mapEntries(list, 'recipient', (r) => {
     const w = fromInput(r);
     if (!('wrap' in w) || typeof w.wrap !== 'function') {
       throw new SealstreamError('INVALID_ARGUMENT', 'this recipient object can only unwrap, not encrypt to');
@@ -73,4 +73,20 @@ export function toUnwrapper(input: Recipient): StanzaUnwrapper {
     );
   }
   return u;
+}
+
+/**
+ * `convert` on each entry of a caller's list; an error names the entry by its place (`key 2 of 3`),
+ * never by its text, which may be a secret. A list of one is not numbered.
+ * @param what - What an entry is, for the message: `key`, `recipient`.
+ */
+export function mapEntries<T, R>(list: readonly T[], what: string, convert: (entry: T) => R): R[] {
+  return list.map((entry, i) => {
+    try {
+      return convert(entry);
+    } catch (e) {
+      if (!(e instanceof SealstreamError) || list.length === 1) throw e;
+      throw new SealstreamError(e.code, `${what} ${i + 1} of ${list.length}: ${e.message}`, { cause: e });
+    }
+  });
 }
