@@ -184,3 +184,29 @@ describe('rekey -r with SSE-C key maps', { timeout: 120_000 }, () => {
     expect(r.stderr).toContain('--sse-c-file');
   });
 });
+
+describe('rekey of an object to public keys only', { timeout: 120_000 }, () => {
+  it('is warned, as for a local file: the keys given no longer open it; not with --add', async () => {
+    const me = join(dir, 'me.age');
+    expect((await run(['keygen', '-t', 'x25519', '-o', me, '-q'])).code).toBe(0);
+    const publicKey = (await run(['keygen', '-y', me])).stdout.toString().trim();
+    for (const name of ['pub/only', 'pub/added']) await put(name, { clientSide: { keys: [keys.old!] } });
+    const target = `s3://${bucket}/pub/only`;
+    const rotated = await run(['rekey', '--key-file', keyFiles.old!, '--to-recipient', publicKey, target]);
+    expect(rotated.code, rotated.stderr.toString()).toBe(0);
+    expect(rotated.stderr.toString()).toContain(`warning: ${target} is now sealed only to public keys`);
+    expect((await run(['cat', '--key-file', keyFiles.old!, target])).code).toBe(3);
+    expect((await run(['cat', '-i', me, target])).stdout).toEqual(Buffer.from(plain.get('pub/only')!));
+    const added = await run([
+      'rekey',
+      '--key-file',
+      keyFiles.old!,
+      '--add',
+      '--to-recipient',
+      publicKey,
+      `s3://${bucket}/pub/added`,
+    ]);
+    expect(added.code, added.stderr.toString()).toBe(0);
+    expect(added.stderr.toString()).not.toContain('warning');
+  });
+});

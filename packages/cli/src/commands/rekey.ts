@@ -61,6 +61,8 @@ export async function rekeyCommand(target: string, flags: RekeyFlags, reporter: 
   if (at.kind === 'remote') {
     const settings = await storeEncryption(flags, reporter, 'open');
     await rekeyRemote(at, settings, fresh, newSseC, flags, reporter);
+    if (settings.keys !== undefined)
+      warnIfOnlyPublicKeys(formatLocation(at), fresh, settings.keys, flags.add === true, reporter);
     return;
   }
   if (newSseC !== undefined) throw usage('SSE-C keys apply to objects in a store, not to local files');
