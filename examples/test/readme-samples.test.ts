@@ -1,0 +1,26 @@
+/**
+ * Every TypeScript sample of the READMEs type-checks against the packages' published declarations
+ * (the built `dist/*.d.ts`, what `release:pack` ships): a renamed option, a wrong property, a name
+ * used before it is defined fails here, with the README's line.
+ */
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from '../../packages/cli/test/helpers.ts';
+import { checkSamples, readmeSamples } from './readme-samples.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+
+describe('README samples', () => {
+  beforeAll(() => buildCli());
+
+  it('finds the samples', () => {
+    const where = readmeSamples().map((sample) => sample.where.split(':')[0]);
+    for (const readme of ['README.md', 'packages/core/README.md', 'packages/sos/README.md'])
+      expect(where).toContain(readme);
+  });
+
+  it('type-check against the built packages', { timeout: 180_000 }, () => {
+    const errors = checkSamples(root).map(({ where, message }) => `${where}: ${message}`);
+    expect(errors).toEqual([]);
+  });
+});
