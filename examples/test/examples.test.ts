@@ -53,4 +53,14 @@ describe('examples', () => {
     expect(stdout).toContain('passphrase (scrypt logN 18)');
     expect(stdout).toContain('restored identically');
   });
+
+  // As the README runs it: no folder, so the examples' own, whose node_modules holds pnpm's
+  // symbolic links (tar keeps them as links; diff must compare them as links, not follow them).
+  it('archive.sh with its default folder', async () => {
+    const { stdout } = await exec('bash', [join(root, 'examples/archive.sh')], {
+      env: storeEnv({ SEALSTREAM: `${process.execPath} ${bin}` }),
+      timeout: 60_000,
+    });
+    expect(stdout).toContain('restored identically');
+  });
 });
