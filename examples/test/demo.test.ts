@@ -26,4 +26,15 @@ describe('pnpm demo', () => {
     expect(stdout.match(/^ {4}download .* sha256 identical$/gm) ?? []).toHaveLength(2);
     expect(stdout).not.toContain('DIFFERENT');
   });
+
+  it('an empty file: every step but the ranged read, which has no byte to ask for', async () => {
+    const { stdout } = await exec(
+      process.execPath,
+      ['--conditions=sealstream-src', '--import', 'tsx', join(root, 'scripts/demo.ts'), '--size', '0'],
+      { cwd: root, env: storeEnv(), timeout: 120_000 },
+    );
+    expect(stdout).toContain('identical after the round trip');
+    expect(stdout.match(/^ {4}range {7}none: the object is empty$/gm) ?? []).toHaveLength(2);
+    expect(stdout.match(/^ {4}download .* sha256 identical$/gm) ?? []).toHaveLength(2);
+  });
 });
