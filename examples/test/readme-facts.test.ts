@@ -1,13 +1,14 @@
 /**
- * Lists and defaults the sos README states, read from the README and compared with the package's
- * own constants: a zone added or a timeout changed in the code fails here until the README says so.
+ * Lists and defaults the READMEs state, compared with what the code has: a zone added or a timeout
+ * changed in the sos package, or an example added, fails here until the READMEs say so.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_TIMEOUTS, SOS_ZONES } from '@sealstream/sos';
 import { describe, expect, it } from 'vitest';
 
-const readme = readFileSync(join(resolve(import.meta.dirname, '../..'), 'packages/sos/README.md'), 'utf8');
+const root = resolve(import.meta.dirname, '../..');
+const readme = readFileSync(join(root, 'packages/sos/README.md'), 'utf8');
 
 describe('packages/sos/README.md', () => {
   it('lists the zones the package knows', () => {
@@ -22,5 +23,21 @@ describe('packages/sos/README.md', () => {
       stated[m[1] ?? ''] = Number(m[2]) * seconds[m[3] as keyof typeof seconds];
     }
     expect(stated).toEqual({ ...DEFAULT_TIMEOUTS });
+  });
+});
+
+describe('examples/', () => {
+  const examples = readdirSync(join(root, 'examples')).filter((f) => /\.(ts|sh)$/.test(f));
+
+  it('every example is listed in both READMEs and run by examples.test.ts', () => {
+    expect(examples.length).toBeGreaterThan(0);
+    const lists = ['README.md', 'examples/README.md', 'examples/test/examples.test.ts'].map((f) => [
+      f,
+      readFileSync(join(root, f), 'utf8'),
+    ]);
+    const missing = examples.flatMap((example) =>
+      lists.filter(([, text]) => !text?.includes(example)).map(([f]) => `${example} in ${f}`),
+    );
+    expect(missing).toEqual([]);
   });
 });
