@@ -1,5 +1,7 @@
 /** Runs every example as the README says, against the local S3 server. */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,27 @@ describe('examples', () => {
 
   it('file-roundtrip.ts', async () => {
     expect((await runExample('file-roundtrip.ts')).stdout).toMatch(/encrypted and decrypted, identical/);
+  });
+
+  it('file-roundtrip.ts with a file that is not there fails and leaves no copy behind', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sealstream-examples-test-'));
+    try {
+      const run = exec(
+        process.execPath,
+        [
+          '--conditions=sealstream-src',
+          '--import',
+          'tsx',
+          join(root, 'examples/file-roundtrip.ts'),
+          join(tmp, 'missing'),
+        ],
+        { cwd: root, env: { ...process.env, TMPDIR: tmp }, timeout: 60_000 },
+      );
+      await expect(run).rejects.toMatchObject({ code: 1 });
+      expect(readdirSync(tmp).filter((name) => name.startsWith('sealstream-example-'))).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('upload-range.ts', async () => {
