@@ -18,7 +18,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, rmSync } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -219,6 +219,21 @@ async function roundTrip(
 
 const dir = await mkdtemp(join(tmpdir(), 'sealstream-demo-'));
 let failed = false;
+/** The store's bucket while the demo uses it, named if the demo is interrupted. */
+let bucketInUse: string | undefined;
+// A signal ends the process without running `finally`: remove the demo's files (the generated
+// plaintext and its copies, three times --size) before going, and say what may be left on the store.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    rmSync(dir, { recursive: true, force: true });
+    const left = bucketInUse ? `; the bucket ${bucketInUse} may be left on the store` : '';
+    console.error(`\ndemo interrupted (${signal}): removed ${dir}${left}`);
+    process.exit(code);
+  });
+}
 try {
   const [plainPath, sealedPath, openedPath] = ['plain.bin', 'sealed.ss', 'opened.bin'].map((f) =>
     join(dir, f),
@@ -274,6 +289,7 @@ try {
     } else {
       console.log(`  store       ${store.where}`);
       const { bucket, remove } = await temporaryBucket(store.client, 'sealstream-demo');
+      bucketInUse = bucket;
       try {
         const sseCKey = generateKey();
         console.log(
@@ -291,6 +307,7 @@ try {
         await roundTrip(store.client, bucket, 'sse-c.bin', { sseC: { key: sseCKey } }, plainPath, a, dir);
       } finally {
         await remove().catch((err) => console.error(`  could not delete bucket ${bucket}: ${err}`));
+        bucketInUse = undefined;
         store.client.destroy();
         await store.stop();
       }
