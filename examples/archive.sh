@@ -13,4 +13,4 @@ tar -C "$src" -cf - . | $SEALSTREAM encrypt --passphrase-file "$work/pass" -o "$
 $SEALSTREAM inspect "$work/archive.tar.ss"
 mkdir "$work/out"
 $SEALSTREAM decrypt --passphrase-file "$work/pass" "$work/archive.tar.ss" | tar -C "$work/out" -xf -
-diff -r "$src" "$work/out" && echo "archive of $src restored identically"
+diff -r --no-dereference "$src" "$work/out" && echo "archive of $src restored identically"

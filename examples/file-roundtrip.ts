@@ -9,22 +9,26 @@ import { pipeline } from 'node:stream/promises';
 import { decryptStream, encryptStream, generateKey, keyId } from '@sealstream/core';
 
 const dir = await mkdtemp(join(tmpdir(), 'sealstream-example-'));
-const input = process.argv[2] ?? join(dir, 'input.txt');
-if (!process.argv[2]) writeFileSync(input, 'hello, sealstream\n'.repeat(10_000));
+try {
+  const input = process.argv[2] ?? join(dir, 'input.txt');
+  if (!process.argv[2]) writeFileSync(input, 'hello, sealstream\n'.repeat(10_000));
 
-const key = generateKey();
-await pipeline(
-  createReadStream(input),
-  Duplex.fromWeb(encryptStream({ recipients: [key] })),
-  createWriteStream(join(dir, 'sealed')),
-);
-await pipeline(
-  createReadStream(join(dir, 'sealed')),
-  Duplex.fromWeb(decryptStream({ keys: [key] })),
-  createWriteStream(join(dir, 'opened')),
-);
+  const key = generateKey();
+  await pipeline(
+    createReadStream(input),
+    Duplex.fromWeb(encryptStream({ recipients: [key] })),
+    createWriteStream(join(dir, 'sealed')),
+  );
+  await pipeline(
+    createReadStream(join(dir, 'sealed')),
+    Duplex.fromWeb(decryptStream({ keys: [key] })),
+    createWriteStream(join(dir, 'opened')),
+  );
 
-const same = readFileSync(input).equals(readFileSync(join(dir, 'opened')));
-console.log(`key ${keyId(key)}: ${input} encrypted and decrypted, ${same ? 'identical' : 'DIFFERENT'}`);
-await rm(dir, { recursive: true });
-if (!same) process.exit(1);
+  const same = readFileSync(input).equals(readFileSync(join(dir, 'opened')));
+  console.log(`key ${keyId(key)}: ${input} encrypted and decrypted, ${same ? 'identical' : 'DIFFERENT'}`);
+  if (!same) process.exitCode = 1;
+} finally {
+  // the sealed and opened copies hold the file's data: never leave them behind, also on failure
+  await rm(dir, { recursive: true });
+}

@@ -18,7 +18,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, rmSync } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -171,15 +171,20 @@ async function roundTrip(
   const put = await putObject({ client, bucket, key, body: plainPath, encryption });
   const upSeconds = (performance.now() - t) / 1000;
   const head = await headObject({ client, bucket, key, encryption });
-  // a range in the middle, across a chunk boundary
+  // a range in the middle, across a chunk boundary; an empty object has no byte to ask for
   const start = Math.max(0, Math.floor(size / 2) - 1000);
   const end = Math.min(size, start + 4096);
-  t = performance.now();
-  // Numeric ranges are [start, end), as everywhere in the library; the report prints HTTP's inclusive form.
-  const ranged = await getObject({ client, bucket, key, encryption, range: { start, end } });
-  const rangeBytes = Buffer.from(await new Response(ranged.body).arrayBuffer());
-  const rangeMs = performance.now() - t;
-  const rangeOk = rangeBytes.equals(await fileRange(plainPath, start, end));
+  let rangeReport = 'none: the object is empty';
+  let rangeOk = true;
+  if (size > 0) {
+    t = performance.now();
+    // Numeric ranges are [start, end), as everywhere in the library; the report prints HTTP's inclusive form.
+    const ranged = await getObject({ client, bucket, key, encryption, range: { start, end } });
+    const rangeBytes = Buffer.from(await new Response(ranged.body).arrayBuffer());
+    const rangeMs = performance.now() - t;
+    rangeOk = rangeBytes.equals(await fileRange(plainPath, start, end));
+    rangeReport = `bytes ${start}-${end - 1}: ${rangeBytes.length} bytes in ${rangeMs.toFixed(0)} ms, ${ranged.stats.bytesFetched} bytes fetched, ${rangeOk ? 'identical to the file' : 'DIFFERENT'}`;
+  }
   const downPath = join(dir, `${key.replace(/\W/g, '-')}.down`);
   t = performance.now();
   const got = await getObject({ client, bucket, key, encryption });
@@ -205,9 +210,7 @@ async function roundTrip(
   console.log(
     `    upload      ${upSeconds.toFixed(2)} s, ${mbps(put.plaintextSize, upSeconds)}${put.partSize ? `, ${put.partSize / MIB} MiB parts` : ''}`,
   );
-  console.log(
-    `    range       bytes ${start}-${end - 1}: ${rangeBytes.length} bytes in ${rangeMs.toFixed(0)} ms, ${ranged.stats.bytesFetched} bytes fetched, ${rangeOk ? 'identical to the file' : 'DIFFERENT'}`,
-  );
+  console.log(`    range       ${rangeReport}`);
   console.log(
     `    download    ${downSeconds.toFixed(2)} s, ${mbps(size, downSeconds)}, sha256 ${downHash === plainHash ? 'identical' : 'DIFFERENT'}`,
   );
@@ -216,6 +219,21 @@ async function roundTrip(
 
 const dir = await mkdtemp(join(tmpdir(), 'sealstream-demo-'));
 let failed = false;
+/** The store's bucket while the demo uses it, named if the demo is interrupted. */
+let bucketInUse: string | undefined;
+// A signal ends the process without running `finally`: remove the demo's files (the generated
+// plaintext and its copies, three times --size) before going, and say what may be left on the store.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    rmSync(dir, { recursive: true, force: true });
+    const left = bucketInUse ? `; the bucket ${bucketInUse} may be left on the store` : '';
+    console.error(`\ndemo interrupted (${signal}): removed ${dir}${left}`);
+    process.exit(code);
+  });
+}
 try {
   const [plainPath, sealedPath, openedPath] = ['plain.bin', 'sealed.ss', 'opened.bin'].map((f) =>
     join(dir, f),
@@ -271,6 +289,7 @@ try {
     } else {
       console.log(`  store       ${store.where}`);
       const { bucket, remove } = await temporaryBucket(store.client, 'sealstream-demo');
+      bucketInUse = bucket;
       try {
         const sseCKey = generateKey();
         console.log(
@@ -288,6 +307,7 @@ try {
         await roundTrip(store.client, bucket, 'sse-c.bin', { sseC: { key: sseCKey } }, plainPath, a, dir);
       } finally {
         await remove().catch((err) => console.error(`  could not delete bucket ${bucket}: ${err}`));
+        bucketInUse = undefined;
         store.client.destroy();
         await store.stop();
       }
