@@ -48,7 +48,7 @@ INSTALL=${SEALSTREAM_S3_INSTALL:-0}
 for arg in "$@"; do
   case $arg in
     --install) INSTALL=1 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "s3-server start: unknown argument $arg (see --help)" >&2; exit 4 ;;
   esac
 done

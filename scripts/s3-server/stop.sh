@@ -4,6 +4,13 @@
 # when the cluster vanishes under it. SIGTERM, up to 5 s, then SIGKILL.
 # Nothing needs flushing: the cluster is throw-away. SEALSTREAM_S3_WIPE=1 also deletes cluster/.
 set -uo pipefail
+# Arguments are refused rather than ignored: `stop.sh --help` once stopped a server others were using.
+for arg in "$@"; do
+  case "$arg" in
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "s3-server stop: unknown argument $arg (see --help); nothing was stopped" >&2; exit 4 ;;
+  esac
+done
 DIR=${SEALSTREAM_S3_DIR:-${TMPDIR:-/tmp}/sealstream-s3}
 C="$DIR/cluster"
 PIDS="$C/run/pids"
