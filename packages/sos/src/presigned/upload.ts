@@ -8,7 +8,7 @@
  */
 import { ciphertextSize, type EncryptOptions, encryptStream, PAYLOAD_PREFIX_LENGTH } from '@sealstream/core';
 import { PresignedTransferError } from './errors.ts';
-import { aborted, failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
+import { aborted, bounded, failedAnswer, type HttpOptions, httpBounds, requireHeader, send } from './http.ts';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all parts but the last). */
@@ -91,8 +91,9 @@ export interface SealedUploadResult {
  * @example
  * await uploadSealed(file, { encryption: { recipients: [key], identity: `${bucket}/${name}` }, presigner });
  * @throws {PresignedTransferError} `ABORTED`, `CORS_HEADER_HIDDEN` (the ETag is hidden), `ACCESS_DENIED`,
- *   `NETWORK_ERROR`, `TIMEOUT`, `SERVER_FAULT`, `UPLOAD_NOT_ABORTED` (carries `uploadId`),
- *   `INVALID_ARGUMENT`; core errors of `encryptStream`.
+ *   `NETWORK_ERROR`, `TIMEOUT` (the store's or the presigner's), `SERVER_FAULT`, `SOURCE_CHANGED` (a
+ *   Blob that could not be read to its end), `UPLOAD_NOT_ABORTED` (carries `uploadId`),
+ *   `INVALID_ARGUMENT`; core errors of `encryptStream`; what the presigner throws, as it is.
  */
 export async function uploadSealed(
   source: Blob | ReadableStream<Uint8Array>,
@@ -136,9 +137,14 @@ export async function uploadSealed(
       `${plaintextTotal} bytes do not fit in ${MAX_PARTS} parts of ${partSize} bytes: choose a larger partSize`,
     );
   }
+  const { timeoutMs } = httpBounds(options);
   const name = options.name ?? 'upload';
   const signal = options.signal;
   if (signal?.aborted) throw aborted(name, signal);
+  // Every call of the presigner is a request to the page's server: bounded like the store's, so a
+  // server that never answers fails the upload instead of hanging it.
+  const call = <T>(step: () => Promise<T>, what: string, withSignal = true, onLate?: (value: T) => void) =>
+    bounded(step, `${name}: the presigner's ${what}`, timeoutMs, withSignal ? signal : undefined, onLate);
 
   const progress: SealedUploadProgress = {
     plaintextBytes: 0,
@@ -148,7 +154,9 @@ export async function uploadSealed(
     partsUploaded: 0,
   };
   const report = () => options.onProgress?.({ ...progress });
-  const counted = (isBlob ? (source as Blob).stream() : (source as ReadableStream<Uint8Array>)).pipeThrough(
+  const counted = (
+    isBlob ? blobSource(source as Blob, name) : (source as ReadableStream<Uint8Array>)
+  ).pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, c) {
         progress.plaintextBytes += chunk.length;
@@ -160,7 +168,17 @@ export async function uploadSealed(
 
   let created: { uploadId?: unknown } | undefined;
   try {
-    created = await options.presigner.create();
+    created = await call(
+      () => options.presigner.create(),
+      'create',
+      true,
+      // created after the upload gave up on it: nobody will fill it, so it is aborted
+      (late) => {
+        const id = (late as { uploadId?: unknown } | undefined)?.uploadId;
+        if (typeof id === 'string' && id)
+          void call(() => options.presigner.abort(id), 'abort', false).catch(() => {});
+      },
+    );
   } catch (err) {
     // nothing was created: the source is let go (a stream is cancelled, not left locked)
     await sealed.cancel(err).catch(() => {});
@@ -185,6 +203,7 @@ export async function uploadSealed(
 
   const putPart = async (partNumber: number, body: Uint8Array) => {
     const what = `${name}: part ${partNumber}`;
+    // bounded by send, as every URL function is
     const url = async () =>
       partUrlFor(
         await options.presigner.partUrl(uploadId, partNumber, body.length),
@@ -193,7 +212,7 @@ export async function uploadSealed(
         what,
       );
     const res = await send({ url, method: 'PUT', body, what }, options, stop.signal);
-    if (!res.ok) throw await failedAnswer(res, what);
+    if (!res.ok) throw await failedAnswer(res, what, options);
     const etag = requireHeader(res, 'ETag', what);
     await res.body?.cancel();
     parts.push({ partNumber, etag });
@@ -250,11 +269,11 @@ export async function uploadSealed(
     if (signal?.aborted) throw aborted(name, signal);
     if (failure) throw failure;
     parts.sort((a, b) => a.partNumber - b.partNumber);
-    const done = await options.presigner.complete(uploadId, parts);
+    const done = await call(() => options.presigner.complete(uploadId, parts), 'complete');
     return {
       uploadId,
-      etag: done.etag,
-      versionId: done.versionId,
+      etag: done?.etag,
+      versionId: done?.versionId,
       size,
       plaintextSize: progress.plaintextBytes,
       parts: parts.length,
@@ -265,7 +284,8 @@ export async function uploadSealed(
     await sealed.cancel(reason).catch(() => {});
     await Promise.allSettled(running);
     try {
-      await options.presigner.abort(uploadId);
+      // cleanup: bounded, and done whatever the caller's signal says
+      await call(() => options.presigner.abort(uploadId), 'abort', false);
     } catch (cause) {
       throw new PresignedTransferError(
         'UPLOAD_NOT_ABORTED',
@@ -335,6 +355,44 @@ function queryOf(search: string): Map<string, string> {
     }
   }
   return params;
+}
+
+/**
+ * The bytes of a Blob, as the upload reads them: a File is read from disk as it goes, so one that is
+ * changed, moved or removed after it was picked fails mid-way (Chromium: `NotReadableError`), or
+ * could end at another length. Either is `SOURCE_CHANGED`, saying so, rather than the browser's bare
+ * error or an object that is no copy of the file.
+ */
+function blobSource(blob: Blob, name: string): ReadableStream<Uint8Array> {
+  const reader = blob.stream().getReader();
+  let read = 0;
+  const changed = (detail: string, cause?: unknown) =>
+    new PresignedTransferError(
+      'SOURCE_CHANGED',
+      `${name}: the file could not be read to its end (${detail}): it was changed, moved or removed after it was picked; nothing was stored, pick it again`,
+      { cause },
+    );
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let next: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+      try {
+        next = await reader.read();
+      } catch (cause) {
+        throw changed(`${(cause as Error)?.name ?? 'error'} after ${read} of ${blob.size} bytes`, cause);
+      }
+      if (next.done) {
+        if (read !== blob.size) throw changed(`it gave ${read} bytes, not ${blob.size}`);
+        controller.close();
+        return;
+      }
+      read += next.value.length;
+      if (read > blob.size) throw changed(`it gave more than its ${blob.size} bytes`);
+      controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 /** Reads the next chunk, or stops waiting when `signal` aborts. */
