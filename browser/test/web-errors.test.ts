@@ -1,0 +1,149 @@
+/**
+ * The web example in Chromium when things go wrong, as its user meets them: the page's server
+ * failing or unreachable, the store resetting connections, a file changed on disk after it was
+ * picked. The user must be told (the status line, in red), nothing may be left in the bucket, and
+ * the page must not fail silently (no unhandled rejection). Faults are injected at the page's
+ * network (Playwright's request routing); the store is the local RGW.
+ */
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { startWebServer, type WebServer } from '../../examples/web/server.ts';
+import { freshBucket, openUploads, testClient } from '../../packages/sos/test/helpers.ts';
+import { launchChromium } from '../harness/chromium.ts';
+
+let client: S3Client;
+let bucket: string;
+let cleanup: () => Promise<void>;
+let web: WebServer;
+let browser: Browser;
+const scratch = mkdtempSync(join(tmpdir(), 'sealstream-web-errors-'));
+
+beforeAll(async () => {
+  client = testClient();
+  ({ bucket, cleanup } = await freshBucket(client));
+  web = await startWebServer({ client, bucket, storeOrigin: new URL(inject('s3').endpoint).origin });
+  browser = await launchChromium({ trust: [inject('s3').caFile] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+  await cleanup?.();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** The page, ready, with a key chosen; `errors` collects what it failed to handle. */
+async function openPage(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(web.url);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.click('#generate');
+  return { page, errors };
+}
+
+const status = (page: Page) => page.textContent('#status');
+const isError = (page: Page) =>
+  page.evaluate(() => document.getElementById('status')!.classList.contains('error'));
+
+/** Waits until the status line says how the upload ended. */
+async function uploadEnded(page: Page): Promise<string> {
+  await page.waitForFunction(
+    () => /^(Uploaded|Upload failed)/.test(document.getElementById('status')!.textContent!),
+    undefined,
+    { timeout: 60_000 },
+  );
+  return (await status(page))!;
+}
+
+async function objectKeys(): Promise<string[]> {
+  const out = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (out.Contents ?? []).map((o) => o.Key!);
+}
+
+test('Refresh when the server cannot list the bucket: the page says so, in red', async () => {
+  const { page, errors } = await openPage();
+  await page.route('**/api/objects', (route) =>
+    route.fulfill({
+      status: 502,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'ACCESS_DENIED', message: 'the store refused the listing' } }),
+    }),
+  );
+  await page.click('#refresh');
+  await expect.poll(() => status(page)).toMatch(/list.*ACCESS_DENIED.*the store refused the listing/);
+  expect(await isError(page)).toBe(true);
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+test('an upload that succeeds while the listing after it fails: "Uploaded", then the listing error, not "Upload failed"', async () => {
+  const { page, errors } = await openPage();
+  await page.route('**/api/objects', (route) => route.abort('connectionreset'));
+  await page.setInputFiles('#file', {
+    name: 'listed-later.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('hi'),
+  });
+  await page.click('#start');
+  await expect
+    .poll(() => status(page), { timeout: 30_000 })
+    .toMatch(/^Uploaded listed-later\.txt.*could not/);
+  expect(await objectKeys()).toContain('listed-later.txt');
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+test("the page's server unreachable mid-upload: the status says the page's server did not answer; the upload is aborted", async () => {
+  const { page, errors } = await openPage();
+  await page.route('**/api/uploads/part', (route) => route.abort('connectionreset'));
+  await page.setInputFiles('#file', { name: 'server-down.bin', buffer: Buffer.alloc(1000, 1) });
+  await page.click('#start');
+  const said = await uploadEnded(page);
+  expect(said).toMatch(/^Upload failed: NETWORK_ERROR: .*server/);
+  expect(await isError(page)).toBe(true);
+  expect(await openUploads(client, bucket)).toBe(0);
+  expect(await objectKeys()).not.toContain('server-down.bin');
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+test('the store resetting every part PUT: NETWORK_ERROR after the retries, and the upload is aborted', async () => {
+  const { page, errors } = await openPage();
+  const store = new URL(inject('s3').endpoint).origin;
+  let puts = 0;
+  await page.route(`${store}/**`, (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    puts++;
+    return route.abort('connectionreset');
+  });
+  await page.setInputFiles('#file', { name: 'store-down.bin', buffer: Buffer.alloc(1000, 2) });
+  await page.click('#start');
+  expect(await uploadEnded(page)).toMatch(/^Upload failed: NETWORK_ERROR: store-down\.bin: part 1/);
+  expect(puts).toBe(3);
+  expect(await openUploads(client, bucket)).toBe(0);
+  expect(await objectKeys()).not.toContain('store-down.bin');
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+test('a file changed on disk after it was picked: SOURCE_CHANGED, nothing stored, no upload left', async () => {
+  const { page, errors } = await openPage();
+  const path = join(scratch, 'changed.bin');
+  writeFileSync(path, Buffer.alloc(256 * 1024, 3));
+  await page.setInputFiles('#file', path);
+  // what an editor saving the file does: other bytes, another modification time
+  writeFileSync(path, Buffer.alloc(100 * 1024, 4));
+  utimesSync(path, new Date(), new Date(Date.now() + 60_000));
+  await page.click('#start');
+  expect(await uploadEnded(page)).toMatch(/^Upload failed: SOURCE_CHANGED: .*pick it again/);
+  expect(await openUploads(client, bucket)).toBe(0);
+  expect(await objectKeys()).not.toContain('changed.bin');
+  expect(errors).toEqual([]);
+  await page.close();
+});
