@@ -155,6 +155,31 @@ describe('a presigner (the page server) that never answers fails the upload, bou
   );
 });
 
+describe('an abort that comes while complete is under way', () => {
+  test(
+    'is not taken: the store may have made the object already, so the upload ends as complete says',
+    async () => {
+      handlers.set('/part', acceptPart);
+      let completed!: (v: { etag: string }) => void;
+      const { p, calls } = presigner({
+        complete: () => {
+          calls.push('complete');
+          return new Promise((resolve) => (completed = resolve));
+        },
+      });
+      const controller = new AbortController();
+      const upload = uploadSealed(small(), { encryption, presigner: p, signal: controller.signal });
+      while (!calls.includes('complete')) await new Promise((r) => setTimeout(r, 5));
+      controller.abort();
+      await new Promise((r) => setTimeout(r, 20));
+      completed({ etag: '"whole"' });
+      expect(await upload).toMatchObject({ uploadId: 'u1', etag: '"whole"', parts: 1 });
+      expect(calls).toEqual(['create', 'partUrl 1', 'complete']);
+    },
+    HANG,
+  );
+});
+
 describe("the store's answer: every wait on its body is bounded and typed", () => {
   test(
     'a refused part (403) whose error body never ends: ACCESS_DENIED, the upload aborted',

@@ -269,7 +269,9 @@ export async function uploadSealed(
     if (signal?.aborted) throw aborted(name, signal);
     if (failure) throw failure;
     parts.sort((a, b) => a.partNumber - b.partNumber);
-    const done = await call(() => options.presigner.complete(uploadId, parts), 'complete');
+    // Not abortable: once asked, the store may already have made the object, and aborting the
+    // upload then would report ABORTED for an object that exists (its abort finds no upload).
+    const done = await call(() => options.presigner.complete(uploadId, parts), 'complete', false);
     return {
       uploadId,
       etag: done?.etag,
