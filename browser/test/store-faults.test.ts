@@ -24,7 +24,14 @@ const requests: string[] = [];
  * (`reset`).
  */
 function fakeStore(req: IncomingMessage, res: ServerResponse): boolean {
-  const m = /^\/(?:fake|p)\/(stall|reset)/.exec(new URL(req.url ?? '/', 'http://x').pathname);
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  if (req.method === 'PUT' && path.startsWith('/fake/hang')) {
+    // takes the body, never answers
+    requests.push(`PUT ${path}`);
+    req.resume();
+    return true;
+  }
+  const m = /^\/(?:fake|p)\/(stall|reset)/.exec(path);
   if (!m) return false;
   requests.push(`${req.method} ${m[1]} ${req.headers.range ?? ''}`.trim());
   const r = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
@@ -81,6 +88,29 @@ describe('the browser entry (getObject over fetch)', () => {
       error: { code: 'DOWNLOAD_INCOMPLETE', message: expect.stringContaining('broke off') },
     });
     expect(requests.slice(0, 2)).toEqual(['GET reset', 'GET reset bytes=1000-99999']);
+  }, 30_000);
+
+  test('aborted while the body stalls: ABORTED at once, not after idleMs', async () => {
+    const got = await call('sdkGet', { key: 'stall', idleMs: 600_000, abortAfterMs: 200 });
+    expect(got).toMatchObject({ ok: false, error: { code: 'ABORTED' } });
+  }, 30_000);
+
+  test('a PUT the store takes and never answers: TIMEOUT after requestMs and the retries', async () => {
+    requests.length = 0;
+    const got = await call('sdkPut', { key: 'hang', requestMs: 300 });
+    expect(got).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
+    expect(requests.length).toBeGreaterThan(0);
+    // SSE-C sends its key in headers: refused to a plain-http store before any request, so this
+    // fake (http on loopback) cannot stand in for the store there
+    requests.length = 0;
+    const sseC = await call('sdkPut', { key: 'hang', requestMs: 300, sseC: true });
+    expect(sseC).toMatchObject({ ok: false, error: { code: 'INSECURE_ENDPOINT' } });
+    expect(requests).toEqual([]);
+  }, 30_000);
+
+  test('the same PUT aborted by the page: ABORTED at once', async () => {
+    const got = await call('sdkPut', { key: 'hang', requestMs: 600_000, abortAfterMs: 200 });
+    expect(got).toMatchObject({ ok: false, error: { code: 'ABORTED' } });
   }, 30_000);
 });
 
