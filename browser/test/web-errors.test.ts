@@ -102,7 +102,11 @@ test('an upload that succeeds while the listing after it fails: "Uploaded", then
 test("the page's server unreachable mid-upload: the status says the page's server did not answer; the upload is aborted", async () => {
   const { page, errors } = await openPage();
   await page.route('**/api/uploads/part', (route) => route.abort('connectionreset'));
-  await page.setInputFiles('#file', { name: 'server-down.bin', buffer: Buffer.alloc(1000, 1) });
+  await page.setInputFiles('#file', {
+    name: 'server-down.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(1000, 1),
+  });
   await page.click('#start');
   const said = await uploadEnded(page);
   expect(said).toMatch(/^Upload failed: NETWORK_ERROR: .*server/);
@@ -122,7 +126,11 @@ test('the store resetting every part PUT: NETWORK_ERROR after the retries, and t
     puts++;
     return route.abort('connectionreset');
   });
-  await page.setInputFiles('#file', { name: 'store-down.bin', buffer: Buffer.alloc(1000, 2) });
+  await page.setInputFiles('#file', {
+    name: 'store-down.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(1000, 2),
+  });
   await page.click('#start');
   expect(await uploadEnded(page)).toMatch(/^Upload failed: NETWORK_ERROR: store-down\.bin: part 1/);
   expect(puts).toBe(3);
