@@ -180,6 +180,41 @@ describe('an abort that comes while complete is under way', () => {
   );
 });
 
+describe('progress', () => {
+  test(
+    'counts only parts the store acknowledged: part 2 refused, uploadedBytes never passes part 1',
+    async () => {
+      const MiB = 1024 * 1024;
+      handlers.set('/part', (req, res) => {
+        const n = new URL(req.url ?? '/', 'http://x').searchParams.get('partNumber');
+        req.resume();
+        req.on('end', () => {
+          if (n === '1') res.writeHead(200, { etag: '"p1"' }).end();
+          else res.writeHead(403).end('<Error><Code>AccessDenied</Code></Error>');
+        });
+      });
+      const { p, calls } = presigner({
+        partUrl: async (id, n) => {
+          calls.push(`partUrl ${n}`);
+          return `${origin}/part?uploadId=${id}&partNumber=${n}`;
+        },
+      });
+      const seen: { uploadedBytes: number; partsUploaded: number }[] = [];
+      const err = await uploadSealed(new Blob([new Uint8Array(6 * MiB)]), {
+        encryption,
+        presigner: p,
+        partSize: 5 * MiB,
+        partsInFlight: 1,
+        onProgress: ({ uploadedBytes, partsUploaded }) => seen.push({ uploadedBytes, partsUploaded }),
+      }).catch((e) => e);
+      expect(err).toMatchObject({ code: 'ACCESS_DENIED', status: 403 });
+      expect(seen).toEqual([{ uploadedBytes: 5 * MiB, partsUploaded: 1 }]);
+      expect(calls).toEqual(['create', 'partUrl 1', 'partUrl 2', 'abort u1']);
+    },
+    HANG,
+  );
+});
+
 describe("the store's answer: every wait on its body is bounded and typed", () => {
   test(
     'a refused part (403) whose error body never ends: ACCESS_DENIED, the upload aborted',
