@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateKey } from '@sealstream/core';
+import { encrypt, generateKey, openSealed } from '@sealstream/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PresignedSource } from '../src/presigned/download.ts';
 import { type UploadPresigner, uploadSealed } from '../src/presigned/upload.ts';
@@ -387,6 +387,52 @@ describe('a Blob that cannot be read to its end (a File changed after it was pic
       expect(err).toMatchObject({ code: 'SOURCE_CHANGED' });
       expect(calls).not.toContain('complete');
       expect(calls.at(-1)).toBe('abort u1');
+    },
+    HANG,
+  );
+});
+
+describe('a store that changes bytes under the same ETag (a lying cache)', () => {
+  test(
+    'no plaintext of a tampered chunk is released: the stream stops before it, CHUNK_AUTH_FAILED; a range over it gives nothing',
+    async () => {
+      const plaintext = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) & 0xff);
+      const sealed = await encrypt(plaintext, encryption);
+      const served = sealed.slice();
+      // a byte in the middle of the payload, after the first read's 4 KiB
+      const at = Math.floor(sealed.length / 2);
+      handlers.set('/lying', (req, res) => {
+        const r = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+        const start = r ? Number(r[1]) : 0;
+        const end = r ? Math.min(Number(r[2]) + 1, served.length) : served.length;
+        res.writeHead(r ? 206 : 200, {
+          etag: '"same"',
+          'content-length': String(end - start),
+          ...(r ? { 'content-range': `bytes ${start}-${end - 1}/${served.length}` } : {}),
+        });
+        res.end(served.subarray(start, end));
+      });
+      const source = await PresignedSource.open(`${origin}/lying`);
+      served[at]! ^= 1;
+      const object = await openSealed(source, { keys: [key] });
+      const released: Uint8Array[] = [];
+      const err = await (async () => {
+        for await (const piece of object.stream() as unknown as AsyncIterable<Uint8Array>)
+          released.push(piece.slice());
+      })().catch((e) => e);
+      expect(err).toMatchObject({ code: 'CHUNK_AUTH_FAILED' });
+      const total = released.reduce((n, p) => n + p.length, 0);
+      const whole = new Uint8Array(total);
+      let o = 0;
+      for (const piece of released) {
+        whole.set(piece, o);
+        o += piece.length;
+      }
+      // what was released is the true plaintext, and ends before the tampered byte's chunk
+      expect(Buffer.compare(whole, plaintext.subarray(0, total))).toBe(0);
+      expect(total).toBeLessThan(at - 4096);
+      const range = await object.read({ start: total, end: plaintext.length }).catch((e) => e);
+      expect(range).toMatchObject({ code: 'CHUNK_AUTH_FAILED' });
     },
     HANG,
   );
