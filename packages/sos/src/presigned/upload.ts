@@ -361,8 +361,8 @@ function queryOf(search: string): Map<string, string> {
 
 /**
  * The bytes of a Blob, as the upload reads them: a File is read from disk as it goes, so one that is
- * changed, moved or removed after it was picked fails mid-way (Chromium: `NotReadableError`), or
- * could end at another length. Either is `SOURCE_CHANGED`, saying so, rather than the browser's bare
+ * changed, moved or removed after it was picked fails mid-way (Chromium says only "TypeError:
+ * network error", other browsers `NotReadableError`), or could end at another length. Either is `SOURCE_CHANGED`, saying so, rather than the browser's bare
  * error or an object that is no copy of the file.
  */
 function blobSource(blob: Blob, name: string): ReadableStream<Uint8Array> {
