@@ -299,6 +299,40 @@ describe("the store's answer: every wait on its body is bounded and typed", () =
   );
 });
 
+describe('a body cut once (a flaky network)', () => {
+  test(
+    'the first read and a ranged read are asked again and succeed; with attempts 1, NETWORK_ERROR',
+    async () => {
+      const object = new Uint8Array(100_000).map((_, i) => i & 0xff);
+      const served: string[] = [];
+      /** Cuts the body of every other request after 1000 bytes. */
+      handlers.set('/flaky', (req, res) => {
+        const r = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '')!;
+        const start = Number(r[1]);
+        const end = Math.min(Number(r[2]) + 1, object.length);
+        const cut = served.push(req.headers.range!) % 2 === 1;
+        res.writeHead(206, {
+          etag: '"e"',
+          'content-length': String(end - start),
+          'content-range': `bytes ${start}-${end - 1}/${object.length}`,
+        });
+        if (!cut) return void res.end(object.subarray(start, end));
+        res.write(object.subarray(start, start + 1000));
+        setTimeout(() => res.socket?.destroy(), 20);
+      });
+      const source = await PresignedSource.open(`${origin}/flaky`);
+      expect(source.size).toBe(object.length);
+      const bytes = await source.read(10_000, 90_000);
+      expect(Buffer.compare(bytes, object.subarray(10_000, 90_000))).toBe(0);
+      expect(served).toEqual(['bytes=0-4095', 'bytes=0-4095', 'bytes=10000-89999', 'bytes=10000-89999']);
+      served.length = 0;
+      const once = await PresignedSource.open(`${origin}/flaky`, { attempts: 1 }).catch((e) => e);
+      expect(once).toMatchObject({ code: 'NETWORK_ERROR' });
+    },
+    HANG,
+  );
+});
+
 describe('options that would retry without end or time out at once are refused', () => {
   test('attempts and timeoutMs out of range: INVALID_ARGUMENT before any request', async () => {
     const asked: string[] = [];

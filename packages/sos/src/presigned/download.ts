@@ -17,6 +17,7 @@ import {
   readBody,
   readWithin,
   requireHeader,
+  retryBrokenBody,
   send,
 } from './http.ts';
 
@@ -64,6 +65,19 @@ export class PresignedSource implements ByteSource {
     const name = options.name ?? 'download';
     const what = `${name}: first read`;
     const body: BodyBounds = { what, idleMs: httpBounds(options).timeoutMs, signal: options.signal };
+    const first = await retryBrokenBody(options, options.signal, () =>
+      PresignedSource.#first(get, options, body),
+    );
+    return new PresignedSource(get, options, name, first);
+  }
+
+  /** The first read: one ranged GET of FIRST_READ bytes, which also tells the size and ETag. */
+  static async #first(
+    get: () => string | Promise<string>,
+    options: HttpOptions & { signal?: AbortSignal },
+    body: BodyBounds,
+  ): Promise<First> {
+    const { what } = body;
     const res = await send(
       { url: get, method: 'GET', headers: { range: bytesHeader(0, FIRST_READ) }, what },
       options,
@@ -103,14 +117,22 @@ export class PresignedSource implements ByteSource {
     } else {
       throw await failedAnswer(res, what, options);
     }
-    return new PresignedSource(get, options, name, first);
+    return first;
   }
 
-  /** The bytes [start, end), end exclusive, with one ranged GET pinned to {@link etag}. */
+  /**
+   * The bytes [start, end), end exclusive, with one ranged GET pinned to {@link etag}; asked again
+   * when its body breaks off or stalls (`attempts` in all).
+   */
   async read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
     this.#check(start, end);
     if (end === start) return new Uint8Array(0);
     if (end <= this.head.length) return this.head.slice(start, end);
+    return retryBrokenBody(this.#http, signal, () => this.#readOnce(start, end, signal));
+  }
+
+  /** One ranged GET of [start, end) and its body. */
+  async #readOnce(start: number, end: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const what = `${this.#name}: bytes [${start}, ${end})`;
     const res = await this.#get(start, end, what, signal);
     const body: BodyBounds = { what, idleMs: httpBounds(this.#http).timeoutMs, signal };

@@ -139,6 +139,30 @@ export async function readBody(res: Response, bounds: BodyBounds): Promise<Uint8
   return out;
 }
 
+/** Errors of a body that broke off or stalled after its answer came: worth one more request. */
+const brokenBodies = new WeakSet<object>();
+
+/**
+ * Runs `once` (a request and the reading of its body) again when its body broke off or stalled,
+ * up to `attempts` times in all: `send` retries a request that got no answer, but an answer whose
+ * body is cut (a flaky network) would otherwise end a read that one more request completes.
+ * @throws what the last attempt threw.
+ */
+export async function retryBrokenBody<T>(
+  options: HttpOptions,
+  signal: AbortSignal | undefined,
+  once: () => Promise<T>,
+): Promise<T> {
+  const { attempts } = httpBounds(options);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once();
+    } catch (err) {
+      if (attempt >= attempts || signal?.aborted || !brokenBodies.has(err as object)) throw err;
+    }
+  }
+}
+
 /**
  * The next piece of a body, within `idleMs` and `signal`.
  * @throws {PresignedTransferError} `TIMEOUT`, `NETWORK_ERROR`, `ABORTED`.
@@ -152,21 +176,25 @@ export function readWithin(
   return bounded(
     () =>
       reader.read().catch((cause) => {
-        throw new PresignedTransferError(
+        const broken = new PresignedTransferError(
           'NETWORK_ERROR',
           `${what}: the answer's body broke off after ${received} bytes (the connection was lost or reset)`,
           { cause },
         );
+        brokenBodies.add(broken);
+        throw broken;
       }),
     what,
     idleMs,
     signal,
   ).catch((err) => {
     if (err instanceof PresignedTransferError && err.code === 'TIMEOUT') {
-      throw new PresignedTransferError(
+      const stalled = new PresignedTransferError(
         'TIMEOUT',
         `${what}: the answer's body stalled: nothing arrived for ${idleMs} ms after ${received} bytes`,
       );
+      brokenBodies.add(stalled);
+      throw stalled;
     }
     throw err;
   });
