@@ -8,6 +8,11 @@
  * POST /api/uploads/abort     { key, uploadId }             -> {}
  * GET  /api/objects                                         -> { bucket, objects: [{ key, size, lastModified }] }
  * POST /api/objects/url       { key }                       -> { url }  (a presigned GET)
+ *
+ * A failed call answers `{ error: { code, message } }`: 400 for what the page sent (a bad field,
+ * a key that is no plain object name, a parts list the store refuses: the store's code, e.g.
+ * InvalidPart), 404 for an upload or object that is not there, 502 when this server or the store
+ * failed (the store's refusal of this server's credentials included).
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
