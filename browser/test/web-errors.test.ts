@@ -155,3 +155,29 @@ test('a file changed on disk after it was picked: SOURCE_CHANGED, nothing stored
   expect(errors).toEqual([]);
   await page.close();
 });
+
+test('Cancel mid-upload: the status says ABORTED, the multipart upload is aborted, nothing stored', async () => {
+  const { page, errors } = await openPage();
+  const store = new URL(inject('s3').endpoint).origin;
+  // part 1 goes through, part 2 is held until the page gives up on it: Cancel surely comes mid-upload
+  await page.route(`${store}/**`, async (route) => {
+    const part = new URL(route.request().url()).searchParams.get('partNumber');
+    if (route.request().method() === 'PUT' && part !== '1') return; // never answered
+    await route.continue();
+  });
+  await page.setInputFiles('#file', {
+    name: 'cancelled.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(12 * 1024 * 1024, 5),
+  });
+  await page.click('#start');
+  await expect.poll(() => status(page), { timeout: 30_000 }).toMatch(/^Sealed/);
+  await page.click('#cancel');
+  expect(await uploadEnded(page)).toMatch(/^Upload failed: ABORTED: cancelled\.bin/);
+  expect(await isError(page)).toBe(true);
+  expect(await page.isDisabled('#start')).toBe(false);
+  expect(await openUploads(client, bucket)).toBe(0);
+  expect(await objectKeys()).not.toContain('cancelled.bin');
+  expect(errors).toEqual([]);
+  await page.close();
+});
