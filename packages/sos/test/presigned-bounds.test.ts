@@ -360,6 +360,17 @@ describe('options that would retry without end or time out at once are refused',
     expect(asked).toEqual([]);
     expect(calls).toEqual([]);
   });
+
+  test('a locked source stream, or a URL that is neither text nor a function: INVALID_ARGUMENT before any call', async () => {
+    const locked = new Blob([new Uint8Array(10)]).stream();
+    locked.getReader();
+    const { p, calls } = presigner();
+    expect(await codeOf(uploadSealed(locked, { encryption, presigner: p }))).toBe('INVALID_ARGUMENT');
+    expect(calls).toEqual([]);
+    for (const url of [undefined, 42, '', { href: 'x' }]) {
+      expect(await codeOf(PresignedSource.open(url as string)), String(url)).toBe('INVALID_ARGUMENT');
+    }
+  });
 });
 
 describe('a Blob that cannot be read to its end (a File changed after it was picked)', () => {

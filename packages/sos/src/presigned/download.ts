@@ -61,6 +61,12 @@ export class PresignedSource implements ByteSource {
     url: UrlSource,
     options: HttpOptions & { name?: string; signal?: AbortSignal } = {},
   ): Promise<PresignedSource> {
+    if ((typeof url !== 'string' || url === '') && typeof url !== 'function') {
+      throw new PresignedTransferError(
+        'INVALID_ARGUMENT',
+        `"url" expected a presigned URL or a function returning one, got ${url === '' ? 'an empty string' : typeof url}`,
+      );
+    }
     const get = typeof url === 'string' ? () => url : url;
     const name = options.name ?? 'download';
     const what = `${name}: first read`;

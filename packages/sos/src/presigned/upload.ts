@@ -130,6 +130,13 @@ export async function uploadSealed(
       'the source must be a Blob, a File or a ReadableStream',
     );
   }
+  if (!isBlob && (source as ReadableStream).locked) {
+    // a stream another reader holds would fail at the first read with a bare TypeError
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      'the source stream is locked (it is being read elsewhere): pass a stream nothing else reads',
+    );
+  }
   const plaintextTotal = isBlob ? (source as Blob).size : undefined;
   if (plaintextTotal !== undefined && ciphertextSize(plaintextTotal, 0) / partSize > MAX_PARTS - 1) {
     throw new PresignedTransferError(
