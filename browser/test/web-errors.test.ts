@@ -181,3 +181,31 @@ test('Cancel mid-upload: the status says ABORTED, the multipart upload is aborte
   expect(errors).toEqual([]);
   await page.close();
 });
+
+test('a part URL the store refuses (a bad signature, as an expired one): asked again, a fresh URL, the upload completes', async () => {
+  const { page, errors } = await openPage();
+  let presigned = 0;
+  await page.route('**/api/uploads/part', async (route) => {
+    if (presigned++ > 0) return route.continue();
+    const answer = await route.fetch();
+    const { url } = (await answer.json()) as { url: string };
+    const spoiled = url.replace(
+      /X-Amz-Signature=([0-9a-f])/,
+      (_, c) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`,
+    );
+    expect(spoiled).not.toBe(url);
+    await route.fulfill({ response: answer, json: { url: spoiled } });
+  });
+  await page.setInputFiles('#file', {
+    name: 'second-url.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(1000, 6),
+  });
+  await page.click('#start');
+  expect(await uploadEnded(page)).toMatch(/^Uploaded second-url\.bin/);
+  expect(presigned).toBe(2);
+  expect(await objectKeys()).toContain('second-url.bin');
+  expect(await openUploads(client, bucket)).toBe(0);
+  expect(errors).toEqual([]);
+  await page.close();
+});
