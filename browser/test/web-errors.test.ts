@@ -5,7 +5,7 @@
  * the page must not fail silently (no unhandled rejection). Faults are injected at the page's
  * network (Playwright's request routing); the store is the local RGW.
  */
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -206,6 +206,39 @@ test('a part URL the store refuses (a bad signature, as an expired one): asked a
   expect(presigned).toBe(2);
   expect(await objectKeys()).toContain('second-url.bin');
   expect(await openUploads(client, bucket)).toBe(0);
+  expect(errors).toEqual([]);
+  await page.close();
+});
+
+test('a file changed on disk while it is being read (same size, other bytes): SOURCE_CHANGED, not a mix of old and new stored', async () => {
+  const { page, errors } = await openPage();
+  const store = new URL(inject('s3').endpoint).origin;
+  // every part held until the file has changed: the page stops reading once 4 parts are in flight
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let puts = 0;
+  await page.route(`${store}/**`, async (route) => {
+    if (route.request().method() === 'PUT') {
+      puts++;
+      await held;
+    }
+    await route.continue().catch(() => {});
+  });
+  const MiB = 1024 * 1024;
+  const path = join(scratch, 'edited.bin');
+  writeFileSync(path, Buffer.alloc(48 * MiB, 7));
+  await page.setInputFiles('#file', path);
+  await page.click('#start');
+  await expect.poll(() => puts, { timeout: 30_000 }).toBe(4);
+  // an edit in place past what was read (4 parts of 8 MiB and the fifth being filled)
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(MiB, 8), 0, MiB, 46 * MiB);
+  closeSync(fd);
+  utimesSync(path, new Date(), new Date(Date.now() + 120_000));
+  release();
+  expect(await uploadEnded(page)).toMatch(/^Upload failed: SOURCE_CHANGED: .*pick it again/);
+  expect(await openUploads(client, bucket)).toBe(0);
+  expect(await objectKeys()).not.toContain('edited.bin');
   expect(errors).toEqual([]);
   await page.close();
 });
