@@ -8,6 +8,11 @@
  * POST /api/uploads/abort     { key, uploadId }             -> {}
  * GET  /api/objects                                         -> { bucket, objects: [{ key, size, lastModified }] }
  * POST /api/objects/url       { key }                       -> { url }  (a presigned GET)
+ *
+ * A failed call answers `{ error: { code, message } }`: 400 for what the page sent (a bad field,
+ * a key that is no plain object name, a parts list the store refuses: the store's code, e.g.
+ * InvalidPart), 404 for an upload or object that is not there, 502 when this server or the store
+ * failed (the store's refusal of this server's credentials included).
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -32,7 +37,7 @@ export function presignApi(client: S3Client, bucket: string): ApiHandler {
         bucket,
         key: keyOf(i),
         uploadId: text(i.uploadId, 'uploadId'),
-        partNumber: Number(i.partNumber),
+        partNumber: whole(i.partNumber, 'partNumber'),
         contentLength: partSize(i.size),
         expiresIn: 600,
       }).then((url) => ({ url })),
@@ -85,10 +90,8 @@ export function presignApi(client: S3Client, bucket: string): ApiHandler {
         });
         return true;
       }
-      const e = err as { code?: string; message?: string; status?: number };
-      send(res, e.status ?? (e.code === 'INVALID_ARGUMENT' ? 400 : 502), {
-        error: { code: e.code ?? 'SERVER_FAULT', message: e.message ?? String(err) },
-      });
+      const [status, code] = answerFor(err);
+      send(res, status, { error: { code, message: (err as Error)?.message ?? String(err) } });
     }
     return true;
   };
@@ -123,6 +126,42 @@ export const MAX_PART_SIZE = 64 * 1024 * 1024;
 function partSize(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_PART_SIZE) {
     throw badRequest(`"size" expected a part length of 1 to ${MAX_PART_SIZE} bytes`);
+  }
+  return value;
+}
+
+/**
+ * The status and code a failed call answers with: the page's own mistakes are 4xx (a value it sent,
+ * an upload or object that is not there, a parts list the store refuses), so a page can tell them
+ * from this server's or the store's faults (502).
+ */
+function answerFor(err: unknown): [number, string] {
+  const e = err as {
+    code?: unknown;
+    status?: unknown;
+    name?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && typeof e.code === 'string') {
+    return [e.status, e.code];
+  }
+  switch (e?.code) {
+    case 'INVALID_ARGUMENT':
+      return [400, e.code];
+    case 'UPLOAD_NOT_FOUND':
+    case 'NOT_FOUND':
+      return [404, e.code];
+  }
+  // what the SDK throws as the store said it: a 400 (InvalidPart, EntityTooSmall, MalformedXML) is
+  // about the parts list the page sent
+  if (e?.$metadata?.httpStatusCode === 400 && typeof e.name === 'string') return [400, e.name];
+  return [502, typeof e?.code === 'string' ? e.code : 'SERVER_FAULT'];
+}
+
+/** A whole number as JSON gives it: not a string, boolean or list that `Number()` would turn into one. */
+function whole(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw badRequest(`"${name}" expected a whole number, got ${JSON.stringify(value) ?? typeof value}`);
   }
   return value;
 }

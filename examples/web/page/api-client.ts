@@ -16,12 +16,28 @@ export class ApiError extends Error {
   }
 }
 
+/** How long the page waits for its server; a call past it fails (uploadSealed bounds it too). */
+const CALL_TIMEOUT_MS = 30_000;
+
 async function call<T>(method: 'GET' | 'POST', path: string, input?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    headers: input === undefined ? {} : { 'content-type': 'application/json' },
-    body: input === undefined ? null : JSON.stringify(input),
-  });
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: input === undefined ? {} : { 'content-type': 'application/json' },
+      body: input === undefined ? null : JSON.stringify(input),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    });
+  } catch (err) {
+    // the browser says only "Failed to fetch": name the party that did not answer
+    const timedOut = (err as Error)?.name === 'TimeoutError';
+    throw new ApiError(
+      timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
+      timedOut
+        ? `${path}: the page's server did not answer within ${CALL_TIMEOUT_MS / 1000} s`
+        : `${path}: the page's server did not answer (${(err as Error)?.message ?? err}): it may be down, or the network is`,
+    );
+  }
   const value = await res
     .json()
     .catch(() => ({ error: { code: 'SERVER_FAULT', message: `${path}: ${res.status}` } }));

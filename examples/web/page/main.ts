@@ -5,7 +5,7 @@
  */
 import { formatKey, generateKey, isSealstreamError, keyId, parseKey, type Recipient } from '@sealstream/core';
 import { inspectSealed, openSealed, PresignedSource, uploadSealed } from '@sealstream/sos/presigned';
-import { apiPresigner, listObjects, objectUrl } from './api-client.ts';
+import { ApiError, apiPresigner, listObjects, objectUrl } from './api-client.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const fileInput = $<HTMLInputElement>('file');
@@ -30,7 +30,8 @@ function say(text: string, error = false) {
 }
 
 function explain(err: unknown): string {
-  return isSealstreamError(err) ? `${err.code}: ${err.message}` : String((err as Error)?.message ?? err);
+  if (isSealstreamError(err) || err instanceof ApiError) return `${err.code}: ${err.message}`;
+  return String((err as Error)?.message ?? err);
 }
 
 /** What the user chose to seal with, or to open with. */
@@ -80,10 +81,10 @@ async function upload() {
       },
     });
     progress.value = 1;
-    say(
-      `Uploaded ${key}: ${mib(result.plaintextSize)} sealed into ${mib(result.size)}, ${result.parts} part(s).`,
-    );
-    await refresh();
+    const uploaded = `Uploaded ${key}: ${mib(result.plaintextSize)} sealed into ${mib(result.size)}, ${result.parts} part(s).`;
+    say(uploaded);
+    // the object is stored whatever the listing does next: a failed refresh must not say otherwise
+    await refresh().catch((err) => say(`${uploaded} The list could not be refreshed: ${explain(err)}`, true));
   } catch (err) {
     say(`Upload failed: ${explain(err)}`, true);
   } finally {
@@ -91,6 +92,14 @@ async function upload() {
     startButton.disabled = false;
     cancelButton.disabled = true;
   }
+}
+
+/** Refreshes the list at the user's request, saying so when it cannot (never a silent failure). */
+function refreshAsked() {
+  refresh().then(
+    () => say(`Listed ${rows.children.length} object(s).`),
+    (err) => say(`Could not list the bucket: ${explain(err)}`, true),
+  );
 }
 
 /** Lists the bucket; each object's header is read with one small ranged GET to show its recipients. */
@@ -211,7 +220,7 @@ $('generate').addEventListener('click', () => {
 keyInput.addEventListener('input', showKeyId);
 startButton.addEventListener('click', () => void upload());
 cancelButton.addEventListener('click', () => running?.abort());
-$('refresh').addEventListener('click', () => void refresh());
+$('refresh').addEventListener('click', refreshAsked);
 refresh().then(
   () => {
     document.body.dataset.ready = 'true';

@@ -9,7 +9,13 @@ import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { type EndpointOptions, resolveEndpoint, type SosCredentials } from './client-options.ts';
 import { checkExposedHeaders } from './cors.ts';
 import { SosError } from './errors.ts';
-import { markTimeouts, registerTimeouts, resolveTimeouts, type SosTimeouts } from './timeouts.ts';
+import {
+  isTimeoutError,
+  markTimeouts,
+  registerTimeouts,
+  resolveTimeouts,
+  type SosTimeouts,
+} from './timeouts.ts';
 
 /** Options of the browser {@link createSosClient}. Give exactly one of `zone` and `endpoint`. */
 export interface SosClientOptions extends EndpointOptions {
@@ -22,9 +28,10 @@ export interface SosClientOptions extends EndpointOptions {
    */
   credentials: S3ClientConfig['credentials'] | SosCredentials;
   /**
-   * Time bounds in milliseconds. In a browser only `requestMs` (until the answer's headers, body
-   * sent included; default 10 min) and `cleanupMs` (default 30 s) apply: `fetch` has no connect
-   * or idle timeout of its own.
+   * Time bounds in milliseconds. In a browser `requestMs` (until the answer's headers, body sent
+   * included; default 10 min), `idleMs` (an answer's body bringing nothing for this long while it
+   * is being read; default 30 s: the read resumes from the first missing byte, as in Node) and
+   * `cleanupMs` (default 30 s) apply; `connectMs` does not: `fetch` has no connect timeout.
    */
   timeouts?: Partial<SosTimeouts>;
   /** Further `S3Client` settings; the ones above take precedence. */
@@ -60,7 +67,10 @@ export function createSosClient(options: SosClientOptions): S3Client {
     forcePathStyle: resolved.forcePathStyle,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { requestTimeout: timeouts.requestMs, customFetch: checkedFetch },
+    requestHandler: {
+      requestTimeout: timeouts.requestMs,
+      customFetch: (input, init) => checkedFetch(input, init, timeouts.idleMs),
+    },
   });
   registerTimeouts(client, timeouts);
   markTimeouts(client, new URL(resolved.endpoint).origin);
@@ -69,9 +79,14 @@ export function createSosClient(options: SosClientOptions): S3Client {
 
 /**
  * `fetch`, with the two browser-only failures told apart from the store's answers: a request that
- * got no answer the page may read, and an answer whose needed headers CORS hides.
+ * got no answer the page may read, and an answer whose needed headers CORS hides. The answer's
+ * body is bounded by `idleMs` (see {@link guardedBody}).
  */
-async function checkedFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
+async function checkedFetch(
+  input: Parameters<typeof fetch>[0],
+  init: RequestInit | undefined,
+  idleMs: number,
+): Promise<Response> {
   const request = new Request(input, init);
   let response: Response;
   try {
@@ -98,5 +113,72 @@ async function checkedFetch(input: Parameters<typeof fetch>[0], init?: RequestIn
     await response.body?.cancel().catch(() => {});
     throw err;
   }
-  return response;
+  // an answer that cannot carry a body (a Response built with one for them throws) is kept as it is
+  if (response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
+  return new Response(guardedBody(response.body, idleMs, request.signal), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
+/** Statuses whose answers have no body (the Fetch standard's null body statuses). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * An answer's body whose failures the transport can act on. `fetch`'s timeout ends with the
+ * headers, and a body that breaks off fails with a bare `TypeError: network error`: a body that
+ * stalled hung the read for ever, and one cut short was neither resumed nor typed. Here a read
+ * that brings nothing for `idleMs` fails as an idle timeout, and a broken body as a connection
+ * reset, as Node's do: the transport resumes both from the first byte not yet received. The
+ * timer runs only while a read waits, so a reader that pauses (backpressure) is not cut. A
+ * caller's abort passes through as it is.
+ */
+function guardedBody(
+  body: ReadableStream<Uint8Array>,
+  idleMs: number,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const idle = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                Object.assign(
+                  new Error(
+                    `the answer's body brought nothing for ${idleMs} ms of inactivity (idle timeout)`,
+                  ),
+                  { name: 'TimeoutError', code: 'ETIMEDOUT', timeout: 'idle', ms: idleMs },
+                ),
+              ),
+            idleMs,
+          );
+        });
+        try {
+          const next = await Promise.race([reader.read(), idle]);
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (err) {
+          void reader.cancel(err).catch(() => {});
+          if (signal.aborted || (err as Error)?.name === 'AbortError' || isTimeoutError(err)) throw err;
+          throw Object.assign(
+            new Error(
+              `the connection broke off while the answer's body was arriving (${(err as Error)?.message ?? err})`,
+            ),
+            { code: 'ECONNRESET', cause: err },
+          );
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

@@ -8,7 +8,18 @@ import { type BodyFeed, feedOf } from '../body-feed.ts';
 import { bytesHeader, parseContentRange } from '../range.ts';
 import { resumableRead } from '../resumable-read.ts';
 import { PresignedTransferError } from './errors.ts';
-import { aborted, failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
+import {
+  aborted,
+  type BodyBounds,
+  failedAnswer,
+  type HttpOptions,
+  httpBounds,
+  readBody,
+  readWithin,
+  requireHeader,
+  retryBrokenBody,
+  send,
+} from './http.ts';
 
 /**
  * Where to read: a presigned GET URL, or a function that returns a fresh one for each request (an
@@ -50,9 +61,29 @@ export class PresignedSource implements ByteSource {
     url: UrlSource,
     options: HttpOptions & { name?: string; signal?: AbortSignal } = {},
   ): Promise<PresignedSource> {
+    if ((typeof url !== 'string' || url === '') && typeof url !== 'function') {
+      throw new PresignedTransferError(
+        'INVALID_ARGUMENT',
+        `"url" expected a presigned URL or a function returning one, got ${url === '' ? 'an empty string' : typeof url}`,
+      );
+    }
     const get = typeof url === 'string' ? () => url : url;
     const name = options.name ?? 'download';
     const what = `${name}: first read`;
+    const body: BodyBounds = { what, idleMs: httpBounds(options).timeoutMs, signal: options.signal };
+    const first = await retryBrokenBody(options, options.signal, () =>
+      PresignedSource.#first(get, options, body),
+    );
+    return new PresignedSource(get, options, name, first);
+  }
+
+  /** The first read: one ranged GET of FIRST_READ bytes, which also tells the size and ETag. */
+  static async #first(
+    get: () => string | Promise<string>,
+    options: HttpOptions & { signal?: AbortSignal },
+    body: BodyBounds,
+  ): Promise<First> {
+    const { what } = body;
     const res = await send(
       { url: get, method: 'GET', headers: { range: bytesHeader(0, FIRST_READ) }, what },
       options,
@@ -62,7 +93,8 @@ export class PresignedSource implements ByteSource {
     if (res.status === 206) {
       const etag = requireHeader(res, 'ETag', what);
       const range = parseContentRange(requireHeader(res, 'Content-Range', what));
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      // at most what was asked: a store that sends more is caught below, not read on without end
+      const bytes = await readBody(res, { ...body, limit: FIRST_READ + 1 });
       if (!range || range.size === undefined || range.start !== 0 || range.end !== bytes.length) {
         throw new PresignedTransferError(
           'SERVER_FAULT',
@@ -83,30 +115,45 @@ export class PresignedSource implements ByteSource {
           `${what}: the store sent Content-Length ${JSON.stringify(length)}`,
         );
       }
-      const bytes = await readPrefix(res, Math.min(FIRST_READ, size));
+      const bytes = await readSlice(res, 0, Math.min(FIRST_READ, size), body);
       first = { size, etag, bytes };
     } else if (res.status === 416) {
       // An empty object: nothing to read, which is not a sealstream object either.
       first = { size: 0, etag: res.headers.get('ETag') ?? '', bytes: new Uint8Array(0) };
     } else {
-      throw await failedAnswer(res, what);
+      throw await failedAnswer(res, what, options);
     }
-    return new PresignedSource(get, options, name, first);
+    return first;
   }
 
-  /** The bytes [start, end), end exclusive, with one ranged GET pinned to {@link etag}. */
+  /**
+   * The bytes [start, end), end exclusive, with one ranged GET pinned to {@link etag}; asked again
+   * when its body breaks off or stalls (`attempts` in all).
+   */
   async read(start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
     this.#check(start, end);
     if (end === start) return new Uint8Array(0);
     if (end <= this.head.length) return this.head.slice(start, end);
+    return retryBrokenBody(this.#http, signal, () => this.#readOnce(start, end, signal));
+  }
+
+  /** One ranged GET of [start, end) and its body. */
+  async #readOnce(start: number, end: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const what = `${this.#name}: bytes [${start}, ${end})`;
     const res = await this.#get(start, end, what, signal);
+    const body: BodyBounds = { what, idleMs: httpBounds(this.#http).timeoutMs, signal };
     if (res.status === 200) {
       // Range ignored: skip to `start` and keep only what was asked, in bounded memory.
-      return readSlice(res, start, end);
+      return readSlice(res, start, end, body);
     }
-    const range = parseContentRange(requireHeader(res, 'Content-Range', what));
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    let range: ReturnType<typeof parseContentRange>;
+    try {
+      range = parseContentRange(requireHeader(res, 'Content-Range', what));
+    } catch (err) {
+      await res.body?.cancel().catch(() => {});
+      throw err;
+    }
+    const bytes = await readBody(res, { ...body, limit: end - start + 1 });
     if (!range || range.start !== start || range.end !== end || bytes.length !== end - start) {
       throw new PresignedTransferError(
         'SERVER_FAULT',
@@ -178,7 +225,7 @@ export class PresignedSource implements ByteSource {
       this.#http,
       signal,
     );
-    if (res.status !== 206 && res.status !== 200) throw await failedAnswer(res, what);
+    if (res.status !== 206 && res.status !== 200) throw await failedAnswer(res, what, this.#http);
     const etag = requireHeader(res, 'ETag', what);
     if (etag !== this.etag) {
       await res.body?.cancel();
@@ -211,18 +258,21 @@ interface First {
   bytes: Uint8Array;
 }
 
-async function readPrefix(res: Response, length: number): Promise<Uint8Array> {
-  return readSlice(res, 0, length);
-}
-
-/** Bytes [start, end) of a response body, reading no further than `end` and holding only the slice. */
-async function readSlice(res: Response, start: number, end: number): Promise<Uint8Array> {
+/**
+ * Bytes [start, end) of a response body, reading no further than `end` and holding only the slice;
+ * every wait bounded as in {@link readBody}.
+ */
+async function readSlice(res: Response, start: number, end: number, bounds: BodyBounds): Promise<Uint8Array> {
   const out = new Uint8Array(end - start);
-  const reader = res.body!.getReader();
+  if (!res.body) {
+    if (end === 0) return out;
+    throw new PresignedTransferError('SERVER_FAULT', `${bounds.what}: the store sent no body`);
+  }
+  const reader = res.body.getReader();
   let position = 0;
   try {
     while (position < end) {
-      const { done, value } = await reader.read();
+      const { done, value } = await readWithin(reader, bounds, position);
       if (done) break;
       const from = Math.max(start, position);
       const to = Math.min(end, position + value.length);
@@ -230,10 +280,13 @@ async function readSlice(res: Response, start: number, end: number): Promise<Uin
       position += value.length;
     }
   } finally {
-    await reader.cancel().catch(() => {});
+    void reader.cancel().catch(() => {});
   }
   if (position < end) {
-    throw new PresignedTransferError('SERVER_FAULT', `the body ended at byte ${position}, before ${end}`);
+    throw new PresignedTransferError(
+      'SERVER_FAULT',
+      `${bounds.what}: the body ended at byte ${position}, before ${end}`,
+    );
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /**
  * Errors of presigned transfers (the page side and the server helper). Codes that the Node
  * transport also has keep its names (agreed across the transport: TIMEOUT, SERVER_FAULT,
- * OBJECT_CHANGED, UPLOAD_NOT_ABORTED, ABORTED), so one `switch (err.code)` serves both.
+ * OBJECT_CHANGED, UPLOAD_NOT_ABORTED, SOURCE_CHANGED, ABORTED), so one `switch (err.code)` serves both.
  * @module
  */
 import { SealstreamError } from '@sealstream/core/errors';
@@ -32,6 +32,11 @@ export type PresignedErrorCode =
   | 'TIMEOUT'
   /** A failed upload could not be aborted: `uploadId`, `bucket` and `key` say which, to abort it later. */
   | 'UPLOAD_NOT_ABORTED'
+  /**
+   * The source Blob could not be read to its end, or gave other than its size: the file was changed,
+   * moved or removed after it was picked. The upload is aborted; pick the file again.
+   */
+  | 'SOURCE_CHANGED'
   /** The transfer was aborted through its AbortSignal. */
   | 'ABORTED'
   /** An option has the wrong type or value. */

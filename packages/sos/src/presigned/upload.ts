@@ -8,7 +8,7 @@
  */
 import { ciphertextSize, type EncryptOptions, encryptStream, PAYLOAD_PREFIX_LENGTH } from '@sealstream/core';
 import { PresignedTransferError } from './errors.ts';
-import { aborted, failedAnswer, type HttpOptions, requireHeader, send } from './http.ts';
+import { aborted, bounded, failedAnswer, type HttpOptions, httpBounds, requireHeader, send } from './http.ts';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all parts but the last). */
@@ -91,8 +91,9 @@ export interface SealedUploadResult {
  * @example
  * await uploadSealed(file, { encryption: { recipients: [key], identity: `${bucket}/${name}` }, presigner });
  * @throws {PresignedTransferError} `ABORTED`, `CORS_HEADER_HIDDEN` (the ETag is hidden), `ACCESS_DENIED`,
- *   `NETWORK_ERROR`, `TIMEOUT`, `SERVER_FAULT`, `UPLOAD_NOT_ABORTED` (carries `uploadId`),
- *   `INVALID_ARGUMENT`; core errors of `encryptStream`.
+ *   `NETWORK_ERROR`, `TIMEOUT` (the store's or the presigner's), `SERVER_FAULT`, `SOURCE_CHANGED` (a
+ *   Blob that could not be read to its end), `UPLOAD_NOT_ABORTED` (carries `uploadId`),
+ *   `INVALID_ARGUMENT`; core errors of `encryptStream`; what the presigner throws, as it is.
  */
 export async function uploadSealed(
   source: Blob | ReadableStream<Uint8Array>,
@@ -129,6 +130,13 @@ export async function uploadSealed(
       'the source must be a Blob, a File or a ReadableStream',
     );
   }
+  if (!isBlob && (source as ReadableStream).locked) {
+    // a stream another reader holds would fail at the first read with a bare TypeError
+    throw new PresignedTransferError(
+      'INVALID_ARGUMENT',
+      'the source stream is locked (it is being read elsewhere): pass a stream nothing else reads',
+    );
+  }
   const plaintextTotal = isBlob ? (source as Blob).size : undefined;
   if (plaintextTotal !== undefined && ciphertextSize(plaintextTotal, 0) / partSize > MAX_PARTS - 1) {
     throw new PresignedTransferError(
@@ -136,9 +144,14 @@ export async function uploadSealed(
       `${plaintextTotal} bytes do not fit in ${MAX_PARTS} parts of ${partSize} bytes: choose a larger partSize`,
     );
   }
+  const { timeoutMs } = httpBounds(options);
   const name = options.name ?? 'upload';
   const signal = options.signal;
   if (signal?.aborted) throw aborted(name, signal);
+  // Every call of the presigner is a request to the page's server: bounded like the store's, so a
+  // server that never answers fails the upload instead of hanging it.
+  const call = <T>(step: () => Promise<T>, what: string, withSignal = true, onLate?: (value: T) => void) =>
+    bounded(step, `${name}: the presigner's ${what}`, timeoutMs, withSignal ? signal : undefined, onLate);
 
   const progress: SealedUploadProgress = {
     plaintextBytes: 0,
@@ -148,7 +161,9 @@ export async function uploadSealed(
     partsUploaded: 0,
   };
   const report = () => options.onProgress?.({ ...progress });
-  const counted = (isBlob ? (source as Blob).stream() : (source as ReadableStream<Uint8Array>)).pipeThrough(
+  const counted = (
+    isBlob ? blobSource(source as Blob, name) : (source as ReadableStream<Uint8Array>)
+  ).pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, c) {
         progress.plaintextBytes += chunk.length;
@@ -160,7 +175,17 @@ export async function uploadSealed(
 
   let created: { uploadId?: unknown } | undefined;
   try {
-    created = await options.presigner.create();
+    created = await call(
+      () => options.presigner.create(),
+      'create',
+      true,
+      // created after the upload gave up on it: nobody will fill it, so it is aborted
+      (late) => {
+        const id = (late as { uploadId?: unknown } | undefined)?.uploadId;
+        if (typeof id === 'string' && id)
+          void call(() => options.presigner.abort(id), 'abort', false).catch(() => {});
+      },
+    );
   } catch (err) {
     // nothing was created: the source is let go (a stream is cancelled, not left locked)
     await sealed.cancel(err).catch(() => {});
@@ -185,6 +210,7 @@ export async function uploadSealed(
 
   const putPart = async (partNumber: number, body: Uint8Array) => {
     const what = `${name}: part ${partNumber}`;
+    // bounded by send, as every URL function is
     const url = async () =>
       partUrlFor(
         await options.presigner.partUrl(uploadId, partNumber, body.length),
@@ -193,7 +219,7 @@ export async function uploadSealed(
         what,
       );
     const res = await send({ url, method: 'PUT', body, what }, options, stop.signal);
-    if (!res.ok) throw await failedAnswer(res, what);
+    if (!res.ok) throw await failedAnswer(res, what, options);
     const etag = requireHeader(res, 'ETag', what);
     await res.body?.cancel();
     parts.push({ partNumber, etag });
@@ -250,11 +276,13 @@ export async function uploadSealed(
     if (signal?.aborted) throw aborted(name, signal);
     if (failure) throw failure;
     parts.sort((a, b) => a.partNumber - b.partNumber);
-    const done = await options.presigner.complete(uploadId, parts);
+    // Not abortable: once asked, the store may already have made the object, and aborting the
+    // upload then would report ABORTED for an object that exists (its abort finds no upload).
+    const done = await call(() => options.presigner.complete(uploadId, parts), 'complete', false);
     return {
       uploadId,
-      etag: done.etag,
-      versionId: done.versionId,
+      etag: done?.etag,
+      versionId: done?.versionId,
       size,
       plaintextSize: progress.plaintextBytes,
       parts: parts.length,
@@ -265,7 +293,8 @@ export async function uploadSealed(
     await sealed.cancel(reason).catch(() => {});
     await Promise.allSettled(running);
     try {
-      await options.presigner.abort(uploadId);
+      // cleanup: bounded, and done whatever the caller's signal says
+      await call(() => options.presigner.abort(uploadId), 'abort', false);
     } catch (cause) {
       throw new PresignedTransferError(
         'UPLOAD_NOT_ABORTED',
@@ -335,6 +364,75 @@ function queryOf(search: string): Map<string, string> {
     }
   }
   return params;
+}
+
+/**
+ * Bytes of a Blob read through one `slice()`: each slice is a new read of the file, which a browser
+ * checks against the file as it was picked (Chromium does; one stream over the whole file is
+ * checked only when it starts).
+ */
+const BLOB_SLICE = 4 * MiB;
+
+/**
+ * The bytes of a Blob, as the upload reads them. A File is read from disk as it goes, so one that
+ * is changed, moved or removed after it was picked fails (Chromium says only "TypeError: network
+ * error", others `NotReadableError`), or ends at another length; and one changed while it is read
+ * would give a mix of its old and new bytes, sealed and stored as if it were the file. It is read
+ * in slices, each checked by the browser when it starts, and checked once more after the last one,
+ * so that a change at any time during the read is caught. Each case is `SOURCE_CHANGED`, saying
+ * so, rather than the browser's bare error or an object that is no copy of the file.
+ */
+function blobSource(blob: Blob, name: string): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** Bytes read so far, and where the slice being read ends. */
+  let read = 0;
+  let sliceEnd = 0;
+  const changed = (detail: string, cause?: unknown) =>
+    new PresignedTransferError(
+      'SOURCE_CHANGED',
+      `${name}: the file could not be read as it was picked (${detail}): it was changed, moved or removed after it was picked; nothing was stored, pick it again`,
+      { cause },
+    );
+  const unreadable = (cause: unknown) =>
+    changed(`${(cause as Error)?.name ?? 'error'} after ${read} of ${blob.size} bytes`, cause);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (reader === undefined) {
+          if (read >= blob.size) {
+            // the last check: a change while the last slice was read fails this read
+            if (blob.size > 0)
+              await blob
+                .slice(0, 1)
+                .arrayBuffer()
+                .catch((cause) => Promise.reject(unreadable(cause)));
+            controller.close();
+            return;
+          }
+          sliceEnd = Math.min(blob.size, read + BLOB_SLICE);
+          reader = blob.slice(read, sliceEnd).stream().getReader();
+        }
+        let next: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
+        try {
+          next = await reader.read();
+        } catch (cause) {
+          throw unreadable(cause);
+        }
+        if (next.done) {
+          reader = undefined;
+          if (read !== sliceEnd) throw changed(`it gave ${read} bytes, not ${blob.size}`);
+          continue;
+        }
+        read += next.value.length;
+        if (read > sliceEnd) throw changed(`it gave more than its ${blob.size} bytes`);
+        controller.enqueue(next.value);
+        return;
+      }
+    },
+    cancel(reason) {
+      return reader?.cancel(reason);
+    },
+  });
 }
 
 /** Reads the next chunk, or stops waiting when `signal` aborts. */
