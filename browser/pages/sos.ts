@@ -115,11 +115,34 @@ async function download(args: DownloadArgs) {
   }
 }
 
+/** The file input the harness picks files in (Playwright's setInputFiles, as a user picking a file). */
+const picker = Object.assign(document.createElement('input'), { type: 'file', id: 'pick' });
+document.body.append(picker);
+
+/** Uploads the picked file as it is (a `File`, read from disk as the upload goes). */
+async function uploadPicked(args: Omit<UploadArgs, 'size' | 'asBlob' | 'abortAfterBytes'>) {
+  const file = picker.files?.[0];
+  if (!file) throw new Error('no file in #pick: the test picks one first');
+  try {
+    const result = await putObject({
+      client: clientOf(args.store),
+      bucket: args.bucket,
+      key: args.key,
+      body: file,
+      encryption: encryptionOf(args),
+      ...(args.partSize ? { partSize: args.partSize } : {}),
+    });
+    return { ok: true as const, result };
+  } catch (err) {
+    return { ok: false as const, error: failure(err) };
+  }
+}
+
 /** What the page has of Node: nothing (the entry must not need it). */
 function nodeGlobals() {
   const g = globalThis as Record<string, unknown>;
   return { Buffer: typeof g.Buffer, process: typeof g.process };
 }
 
-Object.assign(globalThis, { sosTest: { upload, download, nodeGlobals } });
+Object.assign(globalThis, { sosTest: { upload, uploadPicked, download, nodeGlobals } });
 document.title = 'ready';

@@ -4,6 +4,9 @@
  * and download (whole and ranged) round-trip and open in Node, SSE-C round-trips, an aborted
  * upload leaves nothing, and a CORS rule that hides headers is named.
  */
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decrypt, encrypt } from '@sealstream/core';
 import { sdkCorsRule, sseCParams } from '@sealstream/sos';
@@ -199,6 +202,32 @@ describe('with the CORS rule of sdkCorsRule', () => {
     expect(await openUploads(client, main.bucket)).toBe(0);
     const list = await client.send(new ListObjectsV2Command({ Bucket: main.bucket, Prefix: 'aborted/' }));
     expect(list.Contents ?? []).toEqual([]);
+  }, 60_000);
+
+  test('a picked file changed on disk after it was picked: SOURCE_CHANGED, no object, no upload left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sos-picked-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    for (const [name, size] of [
+      ['single', MiB],
+      ['multi', 12 * MiB],
+    ] as const) {
+      const path = join(dir, `${name}.bin`);
+      writeFileSync(path, pattern(size, 3));
+      await main.page.setInputFiles('#pick', path);
+      // other bytes of the same length, written later: the File picked no longer describes the file
+      writeFileSync(path, pattern(size, 4));
+      const later = new Date(Date.now() + 10_000);
+      utimesSync(path, later, later);
+      const k = `picked/changed-${name}.bin`;
+      const up = await main.call('uploadPicked', { key: k, keyHex: toHex(key), partSize: 5 * MiB });
+      expect(up.error).toMatchObject({
+        code: 'SOURCE_CHANGED',
+        message: expect.stringMatching(/nothing was stored/),
+      });
+      const list = await client.send(new ListObjectsV2Command({ Bucket: main.bucket, Prefix: k }));
+      expect(list.Contents ?? []).toEqual([]);
+    }
+    expect(await openUploads(client, main.bucket)).toBe(0);
   }, 60_000);
 });
 

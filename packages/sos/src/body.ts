@@ -4,6 +4,7 @@
  * (body.node.ts); everything else is the same in Node and in browsers.
  * @module
  */
+import { checkedBlobStream, isBlob } from './blob-source.ts';
 import { SosError } from './errors.ts';
 
 /**
@@ -45,6 +46,7 @@ export function openBody(input: BodyInput): OpenedBody {
       '"body" is a string: a file path is read only by the Node entry of @sealstream/sos; pass bytes, a Blob or a stream',
     );
   }
+  if (isBlob(input)) return { body: checkedBlobStream(input, blobChanged), size: input.size };
   if (isSizedBody(input)) {
     if (!Number.isSafeInteger(input.size) || input.size < 0) {
       throw new SosError('INVALID_ARGUMENT', `"body.size" expected a byte count, got ${input.size}`);
@@ -66,6 +68,19 @@ export function openBody(input: BodyInput): OpenedBody {
   throw new SosError(
     'INVALID_ARGUMENT',
     `"body" expected bytes, a Blob, a ReadableStream, a Node Readable or a file path, got ${describe(input)}`,
+  );
+}
+
+/**
+ * A Blob body (a picked `File`, a Node `fs.openAsBlob`) that cannot be read as it was given: changed,
+ * moved or removed since, or shorter or longer than its size. The upload fails with this (and is
+ * aborted) instead of storing something that is no copy of the file.
+ */
+function blobChanged(detail: string, cause?: unknown): SosError {
+  return new SosError(
+    'SOURCE_CHANGED',
+    `"body": the Blob or File could not be read as it was given (${detail}): it was changed, moved or removed since; nothing was stored`,
+    { cause },
   );
 }
 

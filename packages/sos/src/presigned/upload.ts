@@ -7,6 +7,7 @@
  * @module
  */
 import { ciphertextSize, type EncryptOptions, encryptStream, PAYLOAD_PREFIX_LENGTH } from '@sealstream/core';
+import { checkedBlobStream } from '../blob-source.ts';
 import { PresignedTransferError } from './errors.ts';
 import { aborted, bounded, failedAnswer, type HttpOptions, httpBounds, requireHeader, send } from './http.ts';
 
@@ -366,73 +367,17 @@ function queryOf(search: string): Map<string, string> {
   return params;
 }
 
-/**
- * Bytes of a Blob read through one `slice()`: each slice is a new read of the file, which a browser
- * checks against the file as it was picked (Chromium does; one stream over the whole file is
- * checked only when it starts).
- */
-const BLOB_SLICE = 4 * MiB;
-
-/**
- * The bytes of a Blob, as the upload reads them. A File is read from disk as it goes, so one that
- * is changed, moved or removed after it was picked fails (Chromium says only "TypeError: network
- * error", others `NotReadableError`), or ends at another length; and one changed while it is read
- * would give a mix of its old and new bytes, sealed and stored as if it were the file. It is read
- * in slices, each checked by the browser when it starts, and checked once more after the last one,
- * so that a change at any time during the read is caught. Each case is `SOURCE_CHANGED`, saying
- * so, rather than the browser's bare error or an object that is no copy of the file.
- */
+/** A picked file read so that a change under the reader is `SOURCE_CHANGED` (see blob-source.ts). */
 function blobSource(blob: Blob, name: string): ReadableStream<Uint8Array> {
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  /** Bytes read so far, and where the slice being read ends. */
-  let read = 0;
-  let sliceEnd = 0;
-  const changed = (detail: string, cause?: unknown) =>
-    new PresignedTransferError(
-      'SOURCE_CHANGED',
-      `${name}: the file could not be read as it was picked (${detail}): it was changed, moved or removed after it was picked; nothing was stored, pick it again`,
-      { cause },
-    );
-  const unreadable = (cause: unknown) =>
-    changed(`${(cause as Error)?.name ?? 'error'} after ${read} of ${blob.size} bytes`, cause);
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (reader === undefined) {
-          if (read >= blob.size) {
-            // the last check: a change while the last slice was read fails this read
-            if (blob.size > 0)
-              await blob
-                .slice(0, 1)
-                .arrayBuffer()
-                .catch((cause) => Promise.reject(unreadable(cause)));
-            controller.close();
-            return;
-          }
-          sliceEnd = Math.min(blob.size, read + BLOB_SLICE);
-          reader = blob.slice(read, sliceEnd).stream().getReader();
-        }
-        let next: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
-        try {
-          next = await reader.read();
-        } catch (cause) {
-          throw unreadable(cause);
-        }
-        if (next.done) {
-          reader = undefined;
-          if (read !== sliceEnd) throw changed(`it gave ${read} bytes, not ${blob.size}`);
-          continue;
-        }
-        read += next.value.length;
-        if (read > sliceEnd) throw changed(`it gave more than its ${blob.size} bytes`);
-        controller.enqueue(next.value);
-        return;
-      }
-    },
-    cancel(reason) {
-      return reader?.cancel(reason);
-    },
-  });
+  return checkedBlobStream(
+    blob,
+    (detail, cause) =>
+      new PresignedTransferError(
+        'SOURCE_CHANGED',
+        `${name}: the file could not be read as it was picked (${detail}): it was changed, moved or removed after it was picked; nothing was stored, pick it again`,
+        { cause },
+      ),
+  );
 }
 
 /** Reads the next chunk, or stops waiting when `signal` aborts. */
