@@ -279,7 +279,12 @@ export async function uploadSealed(
     parts.sort((a, b) => a.partNumber - b.partNumber);
     // Not abortable: once asked, the store may already have made the object, and aborting the
     // upload then would report ABORTED for an object that exists (its abort finds no upload).
-    const done = await call(() => options.presigner.complete(uploadId, parts), 'complete', false);
+    // Given up on, its outcome is unknown: the store may have made the object all the same.
+    const done = await call(
+      () => options.presigner.complete(uploadId, parts),
+      'complete (given up on, the object may have been stored all the same: look before uploading it again)',
+      false,
+    );
     return {
       uploadId,
       etag: done?.etag,
