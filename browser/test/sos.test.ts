@@ -214,6 +214,10 @@ describe('with the CORS rule of sdkCorsRule', () => {
       const path = join(dir, `${name}.bin`);
       writeFileSync(path, pattern(size, 3));
       await main.page.setInputFiles('#pick', path);
+      // the page has the File as it was picked (its snapshot taken) before the file changes
+      expect(
+        await main.page.evaluate(() => document.querySelector<HTMLInputElement>('#pick')!.files![0]!.size),
+      ).toBe(size);
       // other bytes of the same length, written later: the File picked no longer describes the file
       writeFileSync(path, pattern(size, 4));
       const later = new Date(Date.now() + 10_000);

@@ -145,6 +145,10 @@ test('a file changed on disk after it was picked: SOURCE_CHANGED, nothing stored
   const path = join(scratch, 'changed.bin');
   writeFileSync(path, Buffer.alloc(256 * 1024, 3));
   await page.setInputFiles('#file', path);
+  // the page has the File as it was picked (its snapshot taken) before the file changes
+  expect(await page.evaluate(() => document.querySelector<HTMLInputElement>('#file')!.files![0]!.size)).toBe(
+    256 * 1024,
+  );
   // what an editor saving the file does: other bytes, another modification time
   writeFileSync(path, Buffer.alloc(100 * 1024, 4));
   utimesSync(path, new Date(), new Date(Date.now() + 60_000));
