@@ -10,6 +10,7 @@ import { pipeline, type Readable, type Transform } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
 import { choosePartSize, getObject, isSosError, putObject } from '@sealstream/sos';
+import { batchFailure } from '../batch-failure.ts';
 import { outputHolds } from '../delivered.ts';
 import {
   encryptionFor,
@@ -18,7 +19,7 @@ import {
   type StoreEncryption,
   storeEncryption,
 } from '../encryption.ts';
-import { CliError, describeError, EXIT, exitCodeOf, inContext, usage } from '../exit.ts';
+import { describeError, exitCodeOf, inContext, usage } from '../exit.ts';
 import { counting, fromWeb, interrupted, openInput, statInput, uploadUnderWay, writeOutput } from '../io.ts';
 import { hasKeyFlags, type KeyFlags } from '../keys.ts';
 import { formatLocation, type Location, parseLocation, type RemoteLocation, withKey } from '../location.ts';
@@ -174,13 +175,9 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
       : `copied ${done.length} of ${jobs.length} files, ${formatBytes(size)}${rate}${skipped.length ? `; skipped ${skipped.length} (symbolic links and special files, named above)` : ''}`,
   );
   if (failed.length > 0) {
-    const first = failed[0]!.error;
-    throw new CliError(
-      exitCodeOf(first) === EXIT.OK ? EXIT.ERROR : exitCodeOf(first),
-      `${failed.length} of ${jobs.length} copies failed`,
-      {
-        cause: first,
-      },
+    throw batchFailure(
+      failed.map((f) => f.error),
+      `${failed.length} of ${jobs.length} copies failed (each named above); ${done.length} copied`,
     );
   }
 }

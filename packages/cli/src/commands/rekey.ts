@@ -129,12 +129,14 @@ export function warnIfOnlyPublicKeys(
   old: GatheredKeys,
   added: boolean,
   reporter: Reporter,
+  many = false,
 ): void {
   if (added || fresh.recipients.length === 0) return;
   if (!fresh.recipients.every((r) => r instanceof PublicKeyRecipient && !old.keyIds.includes(r.keyId)))
     return;
+  const [is, it] = many ? ['are', 'them'] : ['is', 'it'];
   reporter.warn(
-    `${target} is now sealed only to public keys (${fresh.labels.join(', ')}): the keys given to open it no longer do; only the private keys of these public keys open it from now on. Check that you hold them: without them the data is lost`,
+    `${target} ${is} now sealed only to public keys (${fresh.labels.join(', ')}): the keys given to open ${it} no longer do; only the private keys of these public keys open ${it} from now on. Check that you hold them: without them the data is lost`,
   );
 }
 
