@@ -10,6 +10,7 @@ import { inContext, usage } from '../exit.ts';
 import { interrupted } from '../io.ts';
 import { describeRecipients, type GatheredKeys } from '../keys.ts';
 import { formatLocation, type RemoteLocation } from '../location.ts';
+import { passphraseBudgetRefusal } from '../passphrase-budget.ts';
 import { formatBytes, type Reporter } from '../report.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
 
@@ -66,6 +67,8 @@ export async function rekeyRemote(
         },
       }),
     );
+  } catch (err) {
+    throw passphraseBudgetRefusal(err, fresh) ?? err;
   } finally {
     progress.stop();
   }
