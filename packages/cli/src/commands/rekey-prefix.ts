@@ -17,13 +17,14 @@ import { type Encryption, rekeyObject, type SseCKeyMap } from '@sealstream/sos';
 import { batchFailure } from '../batch-failure.ts';
 import { keyFromMap, keyMapOf, storeEncryption } from '../encryption.ts';
 import { CliError, describeError, exitCodeOf, usage } from '../exit.ts';
-import { interrupted } from '../io.ts';
+import { interrupted, uploadUnderWay } from '../io.ts';
 import { warnKeyOnCommandLine } from '../keys.ts';
 import { listPages } from '../listing.ts';
 import { formatLocation, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { printable, probeProtection } from '../protection.ts';
 import { formatBytes, type Reporter } from '../report.ts';
 import { clientFor } from '../store.ts';
+import { warnStrandedUploads } from '../stranded-uploads.ts';
 import { parallelOf, pool } from './cp.ts';
 import { newKeys, newSseCKey, type RekeyFlags, rekeyCommand, warnIfOnlyPublicKeys } from './rekey.ts';
 
@@ -159,6 +160,7 @@ export async function rekeyPrefixCommand(
     }
     const layers = (clientSide: { clientSide: object }, sse: Uint8Array | undefined) =>
       ({ ...(clientSideToDo ? clientSide : {}), ...(sse ? { sseC: { key: sse } } : {}) }) as Encryption;
+    const underWay = uploadUnderWay(formatLocation(withKey(at, key)), false);
     const result = await rekeyObject({
       client,
       bucket: at.bucket,
@@ -170,7 +172,7 @@ export async function rekeyPrefixCommand(
       newEncryption: layers({ clientSide: { keys: fresh.recipients } }, sseCToDo ? newKey : currentKey),
       keepExisting: add,
       signal: interrupted,
-    });
+    }).finally(underWay);
     return {
       moved: {
         clientSide: clientSideToDo,
@@ -182,6 +184,7 @@ export async function rekeyPrefixCommand(
     };
   };
 
+  await warnStrandedUploads(client, at, true, reporter);
   const summary = new Summary();
   const progress = reporter.progress('rekey -r', undefined);
   const started = performance.now();
