@@ -172,7 +172,7 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
     },
     one
       ? `copied ${one.source} -> ${one.destination}: ${formatBytes(one.size)}${protectionText(one)}${rate}${resumedText(one)}`
-      : `copied ${done.length} of ${jobs.length} files, ${formatBytes(size)}${rate}${skipped.length ? `; skipped ${skipped.length} (symbolic links and special files, named above)` : ''}`,
+      : `copied ${done.length} of ${jobs.length} files, ${formatBytes(size)}${rate}${skipped.length ? `; skipped ${skipped.length} (named above)` : ''}`,
   );
   if (failed.length > 0) {
     throw batchFailure(
@@ -270,7 +270,17 @@ async function planRecursive(
     for (const o of page.Contents ?? []) {
       const key = o.Key!;
       const rel = key.slice(prefix.length);
-      if (rel === '' || rel.endsWith('/')) continue; // folder markers
+      if (rel === '' || rel.endsWith('/')) {
+        // an empty one is a folder marker; one with bytes is an object, but no local file's name
+        if ((o.Size ?? 0) === 0) continue;
+        if (to.kind === 'local') {
+          skipped.push({
+            path: formatLocation(withKey(from, key)),
+            reason: `its name ends in / (a folder's name here), yet it holds ${o.Size} bytes: no local file can have its name`,
+          });
+          continue;
+        }
+      }
       if (to.kind === 'local' && rel.split('/').some((s) => s === '' || s === '.' || s === '..')) {
         throw usage(
           `${formatLocation(withKey(from, key))} cannot be written safely under ${to.path} (empty, . or .. path segment)`,
@@ -280,7 +290,29 @@ async function planRecursive(
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
+  if (to.kind === 'local') refuseFileAndFolder(jobs, from, prefix, to.path);
   return jobs;
+}
+
+/**
+ * Refuses, before any byte moves, a prefix where one object's name is the folder of another
+ * (`p/a` and `p/a/b`): a local path cannot be both a file and a folder, so one of the two would
+ * fail, which one depending on which transfer of a parallel run came first.
+ * @throws {CliError} usage error naming both objects.
+ */
+function refuseFileAndFolder(jobs: readonly Job[], from: RemoteLocation, prefix: string, dir: string): void {
+  const names = new Set(jobs.map((j) => (j.from as RemoteLocation).key.slice(prefix.length)));
+  for (const name of names) {
+    const segments = name.split('/');
+    for (let i = 1; i < segments.length; i++) {
+      const folder = segments.slice(0, i).join('/');
+      if (!names.has(folder)) continue;
+      throw usage(
+        `${formatLocation(withKey(from, prefix + folder))} and ${formatLocation(withKey(from, prefix + name))} cannot both be written under ${dir}: ${folder} would be a file and a folder`,
+        'copy them apart: the object and the prefix below it, each to a folder of its own',
+      );
+    }
+  }
 }
 
 function asPrefix(key: string): string {
