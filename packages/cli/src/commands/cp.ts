@@ -7,7 +7,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { pipeline, type Readable, type Transform } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
 import { choosePartSize, getObject, isSosError, putObject } from '@sealstream/sos';
 import { batchFailure } from '../batch-failure.ts';
@@ -22,6 +21,7 @@ import {
 import { describeError, exitCodeOf, inContext, usage } from '../exit.ts';
 import { counting, fromWeb, interrupted, openInput, statInput, uploadUnderWay, writeOutput } from '../io.ts';
 import { hasKeyFlags, type KeyFlags } from '../keys.ts';
+import { listPages } from '../listing.ts';
 import { formatLocation, type Location, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { formatBytes, type Progress, type Reporter } from '../report.ts';
 import {
@@ -261,35 +261,26 @@ async function planRecursive(
   }
   const prefix = asPrefix(from.key);
   const client = clientFor(from, flags);
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: from.bucket, Prefix: prefix, ContinuationToken: token }),
-      { abortSignal: interrupted },
-    );
-    for (const o of page.Contents ?? []) {
-      const key = o.Key!;
+  // folder markers (empty, named with a trailing /) are not listed
+  for await (const page of listPages(client, from.bucket, prefix)) {
+    for (const o of page) {
+      const key = o.key;
       const rel = key.slice(prefix.length);
-      if (rel === '' || rel.endsWith('/')) {
-        // an empty one is a folder marker; one with bytes is an object, but no local file's name
-        if ((o.Size ?? 0) === 0) continue;
-        if (to.kind === 'local') {
-          skipped.push({
-            path: formatLocation(withKey(from, key)),
-            reason: `its name ends in / (a folder's name here), yet it holds ${o.Size} bytes: no local file can have its name`,
-          });
-          continue;
-        }
+      if (to.kind === 'local' && (rel === '' || rel.endsWith('/'))) {
+        skipped.push({
+          path: formatLocation(withKey(from, key)),
+          reason: `its name ends in / (a folder's name here), yet it holds ${o.size} bytes: no local file can have its name`,
+        });
+        continue;
       }
       if (to.kind === 'local' && rel.split('/').some((s) => s === '' || s === '.' || s === '..')) {
         throw usage(
           `${formatLocation(withKey(from, key))} cannot be written safely under ${to.path} (empty, . or .. path segment)`,
         );
       }
-      jobs.push({ from: withKey(from, key), to: target(rel), size: o.Size });
+      jobs.push({ from: withKey(from, key), to: target(rel), size: o.size });
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
   if (to.kind === 'local') refuseFileAndFolder(jobs, from, prefix, to.path);
   return jobs;
 }
