@@ -10,6 +10,7 @@ import { pipeline, type Readable, type Transform } from 'node:stream';
 import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
 import { choosePartSize, getObject, isSosError, putObject } from '@sealstream/sos';
 import { batchFailure } from '../batch-failure.ts';
+import { batchProgress } from '../batch-progress.ts';
 import { outputHolds } from '../delivered.ts';
 import {
   encryptionFor,
@@ -132,6 +133,12 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
   const progress = reporter.progress('cp', known ? jobs.reduce((a, j) => a + j.size!, 0) : undefined);
   const done: Done[] = [];
   const failed: { job: Job; error: unknown }[] = [];
+  if (jobs.length > 1) {
+    batchProgress(() => {
+      const upload = to.kind === 'remote';
+      return `${done.length} of ${jobs.length} files were copied before it stopped (${upload ? 'each object is stored only once whole' : 'each file is put in place only once whole'}); running the same command again copies every file again${upload ? ', resuming the uploads of files kept on the store' : ''}`;
+    });
+  }
   const started = performance.now();
   try {
     await pool(jobs, parallel, async (job) => {

@@ -15,6 +15,7 @@
 import type { HeaderInfo } from '@sealstream/core';
 import { type Encryption, rekeyObject, type SseCKeyMap } from '@sealstream/sos';
 import { batchFailure } from '../batch-failure.ts';
+import { batchProgress } from '../batch-progress.ts';
 import { keyFromMap, keyMapOf, storeEncryption } from '../encryption.ts';
 import { CliError, describeError, exitCodeOf, usage } from '../exit.ts';
 import { interrupted, uploadUnderWay } from '../io.ts';
@@ -186,6 +187,10 @@ export async function rekeyPrefixCommand(
 
   await warnStrandedUploads(client, at, true, reporter);
   const summary = new Summary();
+  batchProgress(
+    () =>
+      `${summary.rekeyed} of the ${summary.listed} objects listed so far were rekeyed before it stopped (${summary.done - summary.rekeyed} left as they are or failed); running the same command again skips the objects already on the new keys`,
+  );
   const progress = reporter.progress('rekey -r', undefined);
   const started = performance.now();
   try {
