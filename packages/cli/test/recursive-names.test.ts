@@ -75,6 +75,17 @@ describe('output names near the limit of 255 bytes', { timeout: 120_000 }, () =>
     expect(readdirSync(out).sort()).toEqual(Object.keys(bodies).sort());
   });
 
+  it('a name past the limit: that object fails in words, the others are copied', async () => {
+    await putRaw(`toolong/${'x'.repeat(300)}`, 'too long a name');
+    await putRaw('toolong/fine', 'fine');
+    const out = join(dir, 'toolong');
+    const r = await run(['cp', '-r', '--no-encryption', `s3://${bucket}/toolong/`, out]);
+    expect(r.code, r.stderr).toBe(7);
+    expect(r.stderr).toContain('its name is longer than the file system allows (ENAMETOOLONG)');
+    expect(r.stderr).toContain('1 of 2 copies failed');
+    expect(readdirSync(out)).toEqual(['fine']);
+  });
+
   it('decrypt -o such a name', async () => {
     const key = join(dir, 'key');
     expect((await run(['keygen', '-q', '-o', key])).code).toBe(0);
