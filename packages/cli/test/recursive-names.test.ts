@@ -100,3 +100,21 @@ describe('output names near the limit of 255 bytes', { timeout: 120_000 }, () =>
     expect(readFileSync(join(out, ascii), 'utf8')).toBe('plaintext under a long name');
   });
 });
+
+describe('cp -r up: a local name that is no object key', { timeout: 120_000 }, () => {
+  it('a file name that is not UTF-8 is skipped and named; the other files are copied (was: the whole run failed, exit 5)', async () => {
+    const up = join(dir, 'up-bytes');
+    mkdirSync(up);
+    writeFileSync(join(up, 'good'), 'a good name');
+    // the name's bytes as a file system may hold them (Latin-1 and the like), not UTF-8
+    writeFileSync(Buffer.from(`${up}/bad\xff`, 'latin1'), 'a name of other bytes');
+    const r = await run(['cp', '-r', '--json', '--no-encryption', up, `s3://${bucket}/bytes/`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('its name is not valid UTF-8');
+    const summary = JSON.parse(r.stdout.toString());
+    expect(summary.files.map((f: { destination: string }) => f.destination)).toEqual([
+      `s3://${bucket}/bytes/good`,
+    ]);
+    expect(summary.skipped).toHaveLength(1);
+  });
+});

@@ -322,10 +322,21 @@ function asPrefix(key: string): string {
  * out of the folder, or in a loop) and, like sockets and devices, are reported in `skipped`.
  */
 async function* walk(dir: string, skipped: Skipped[]): AsyncGenerator<{ path: string; size: number }> {
-  const entries = await readdir(dir, { withFileTypes: true });
+  const raw = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  const entries = raw.flatMap((e) => {
+    const name = e.name.toString('utf8');
+    // an object's key is UTF-8: a name that is not (bytes of another encoding) has no key, and
+    // its decoded form (with U+FFFD) names no file here
+    if (Buffer.compare(Buffer.from(name, 'utf8'), e.name) === 0) return [{ entry: e, name }];
+    skipped.push({
+      path: join(dir, name),
+      reason: 'its name is not valid UTF-8, so it has no object key (rename it to copy it)',
+    });
+    return [];
+  });
   entries.sort((a, b) => (a.name < b.name ? -1 : 1));
-  for (const e of entries) {
-    const path = join(dir, e.name);
+  for (const { entry: e, name } of entries) {
+    const path = join(dir, name);
     if (e.isDirectory()) yield* walk(path, skipped);
     else if (e.isFile()) yield { path, size: (await stat(path)).size };
     else if (e.isSymbolicLink()) skipped.push({ path, reason: 'a symbolic link (not followed)' });
