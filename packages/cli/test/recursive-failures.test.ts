@@ -7,7 +7,7 @@
  * as `rekey` of one object does.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatKey, inspectHeader, parseKey } from '@sealstream/core';
@@ -196,5 +196,33 @@ describe('rekey -r to public keys only', { timeout: 120_000 }, () => {
     ]);
     expect(added.code, added.stderr).toBe(0);
     expect(added.stderr).not.toContain('warning');
+  });
+});
+
+describe('cp -r up to a bucket that does not exist', { timeout: 120_000 }, () => {
+  it('stops after the first copies fail: the others are listed as not tried, not failed one by one (exit 5)', async () => {
+    const up = join(dir, 'many-up');
+    mkdirSync(up);
+    for (let i = 0; i < 30; i++) writeFileSync(join(up, `f${String(i).padStart(2, '0')}`), `file ${i}`);
+    const r = await run([
+      'cp',
+      '-r',
+      '--json',
+      '--parallel',
+      '2',
+      '--no-encryption',
+      up,
+      `s3://${bucket}-no-such-bucket/up/`,
+    ]);
+    expect(r.code, r.stderr).toBe(5);
+    const [summary, failure] = jsonLines(r.stdout) as [Record<string, any>, { error: Record<string, any> }];
+    expect(summary.files).toEqual([]);
+    // the copies in flight when the first failed fail too; no more are started
+    expect(summary.failed.length).toBeGreaterThanOrEqual(1);
+    expect(summary.failed.length).toBeLessThanOrEqual(2);
+    expect(summary.failed.length + summary.notAttempted.length).toBe(30);
+    expect(failure.error).toMatchObject({ code: 'BUCKET_NOT_FOUND', exitCode: 5 });
+    expect(failure.error.message).toContain('not tried, since every copy would fail the same way');
+    expect(r.stderr.split('\n').filter((l) => l.includes('no bucket')).length).toBeLessThanOrEqual(3);
   });
 });

@@ -20,6 +20,7 @@ import {
   storeEncryption,
 } from '../encryption.ts';
 import { describeError, exitCodeOf, inContext, usage } from '../exit.ts';
+import { errorCodeOf } from '../failure.ts';
 import { counting, fromWeb, interrupted, openInput, statInput, uploadUnderWay, writeOutput } from '../io.ts';
 import { hasKeyFlags, type KeyFlags } from '../keys.ts';
 import { listPages } from '../listing.ts';
@@ -82,6 +83,13 @@ interface Done {
   stillEncrypted?: true;
 }
 
+/**
+ * Failures that no other copy of the run can escape: the bucket does not exist, the store refuses
+ * the credentials. After one, `cp -r` starts no more copies (a typo in a bucket name would
+ * otherwise print the same error once for each of thousands of files).
+ */
+const FAILS_EVERY_COPY = ['BUCKET_NOT_FOUND', 'BAD_CREDENTIALS'] as const;
+
 /** Runs `cp`. */
 export async function cpCommand(src: string, dst: string, flags: CpFlags, reporter: Reporter): Promise<void> {
   const from = parseLocation(src, 'source');
@@ -133,6 +141,9 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
   const progress = reporter.progress('cp', known ? jobs.reduce((a, j) => a + j.size!, 0) : undefined);
   const done: Done[] = [];
   const failed: { job: Job; error: unknown }[] = [];
+  // a failure that every other copy would meet too: the copies not started yet are not tried
+  let stoppedBy: unknown;
+  const notAttempted: Job[] = [];
   if (jobs.length > 1) {
     batchProgress(() => {
       const upload = to.kind === 'remote';
@@ -142,6 +153,10 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
   const started = performance.now();
   try {
     await pool(jobs, parallel, async (job) => {
+      if (stoppedBy !== undefined) {
+        notAttempted.push(job);
+        return;
+      }
       try {
         done.push(
           await inContext(`${formatLocation(job.from)} -> ${formatLocation(job.to)}`, () =>
@@ -154,6 +169,7 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
         failed.push({ job, error });
         if (jobs.length === 1) throw error;
         reporter.error(`${formatLocation(job.from)} -> ${formatLocation(job.to)}: ${describeError(error)}`);
+        if ((FAILS_EVERY_COPY as readonly string[]).includes(errorCodeOf(error))) stoppedBy ??= error;
       }
     });
   } finally {
@@ -173,6 +189,10 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
         error: describeError(f.error),
         exitCode: exitCodeOf(f.error),
       })),
+      notAttempted: notAttempted.map((j) => ({
+        source: formatLocation(j.from),
+        destination: formatLocation(j.to),
+      })),
       skipped,
       size,
       seconds,
@@ -184,7 +204,10 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
   if (failed.length > 0) {
     throw batchFailure(
       failed.map((f) => f.error),
-      `${failed.length} of ${jobs.length} copies failed (each named above); ${done.length} copied`,
+      `${failed.length} of ${jobs.length} copies failed (each named above); ${done.length} copied` +
+        (notAttempted.length > 0
+          ? `; ${notAttempted.length} not tried, since every copy would fail the same way: ${describeError(stoppedBy)}`
+          : ''),
     );
   }
 }
