@@ -145,6 +145,7 @@ const READ_FAILURES: Record<string, string> = {
   EISDIR: 'is a folder, not a file',
   ENOTDIR: 'a part of the path is not a folder',
   EROFS: 'the file system is read-only',
+  ENAMETOOLONG: 'a name in the path is longer than the file system allows (ENAMETOOLONG)',
 };
 
 /**
@@ -167,6 +168,7 @@ const WRITE_FAILURES: Record<string, string> = {
   EIO: 'input/output error of the device (EIO)',
   EROFS: 'the file system is read-only (EROFS)',
   EBADF: 'the output is not open for writing (EBADF)',
+  ENAMETOOLONG: 'its name is longer than the file system allows (ENAMETOOLONG)',
 };
 
 /**

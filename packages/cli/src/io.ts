@@ -11,6 +11,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isatty } from 'node:tty';
+import { batchProgressNote } from './batch-progress.ts';
 import { refuseClosedStdin, refuseClosedStdout } from './closed-stdio.ts';
 import { deliveredNote } from './delivered.ts';
 import { CliError, describeError, EXIT, exitCodeOf, localError, outputError, usage } from './exit.ts';
@@ -118,6 +119,7 @@ function stopNow(signal: 'SIGINT' | 'SIGTERM', why: string): never {
     removedNow > 0 ? partialFilesRemoved(removedNow) : undefined,
     deliveredNote(),
     uploadsLeftNote(),
+    batchProgressNote(),
   ].filter((l) => l !== undefined);
   process.stderr.write(`sealstream: error: ${why}${left.map((l) => `; ${l}`).join('')}\n`);
   process.removeAllListeners(signal);
@@ -152,6 +154,8 @@ export function interruption(failure?: unknown): CliError | undefined {
   const keptLeft = keptUploadsLeft(kept);
   if (keptLeft !== undefined) left.push(keptLeft);
   if (temporariesRemoved() > 0) left.push(partialFilesRemoved(temporariesRemoved()));
+  const progress = batchProgressNote();
+  if (progress !== undefined) left.push(progress);
   const hint = keptUploadsHint(kept);
   return new CliError(
     reason.exitCode,

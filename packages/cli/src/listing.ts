@@ -4,6 +4,7 @@
  * @module
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CliError, EXIT } from './exit.ts';
 import { interrupted } from './io.ts';
 
 /** An object as the listing shows it. */
@@ -17,6 +18,9 @@ export interface ListedObject {
 /**
  * Yields the objects whose keys start with `prefix`, a page (up to 1,000) at a time, in the
  * store's (lexicographic) order. Folder markers (keys ending in `/`, empty) are left out.
+ * @throws {CliError} `NETWORK` (exit 6) when the store says its listing goes on but gives no way
+ *   to it (no continuation token, or the one it just gave): stopping there would take part of the
+ *   prefix for all of it, and following the same token would never end.
  */
 export async function* listPages(
   client: S3Client,
@@ -24,7 +28,8 @@ export async function* listPages(
   prefix: string,
 ): AsyncGenerator<ListedObject[]> {
   let token: string | undefined;
-  do {
+  const seen = new Set<string>();
+  for (;;) {
     const page = await client.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
       { abortSignal: interrupted },
@@ -33,6 +38,15 @@ export async function* listPages(
       .filter((o) => o.Key !== undefined && !(o.Key.endsWith('/') && (o.Size ?? 0) === 0))
       .map((o) => ({ key: o.Key!, size: o.Size ?? 0, lastModified: o.LastModified, etag: o.ETag }));
     if (objects.length > 0) yield objects;
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+    if (page.IsTruncated !== true) return;
+    token = page.NextContinuationToken;
+    if (token === undefined || token === '' || seen.has(token)) {
+      throw new CliError(
+        EXIT.NETWORK,
+        `listing s3://${bucket}/${prefix}: the store says the listing goes on but ${token ? 'gives a continuation token it gave before' : 'gives no continuation token'}, so the objects past the first ${seen.size + 1} page${seen.size === 0 ? '' : 's'} cannot be listed`,
+        { hint: 'the store answered something unusable: try again later' },
+      );
+    }
+    seen.add(token);
+  }
 }

@@ -303,7 +303,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
           root
             .command('rekey')
             .description(
-              'give a file or an object new keys: client-side only the header changes (the payload is kept byte for byte); SSE-C objects are streamed down and up again under the new key, through this machine, never stored unencrypted',
+              'give a file or an object new keys: client-side only the header changes (the payload is kept byte for byte); SSE-C objects are streamed down and up again under the new key, through this machine, never stored unencrypted. A rekey that was killed leaves the object as it was and maybe an incomplete upload, which the next rekey names (sealstream uploads ls|abort)',
             )
             .argument('<target>', 'local file, s3://bucket/key or sos://zone/bucket/key')
             .option('--to-key-file <file>', 'new recipient: the key(s) in FILE; repeatable', collect)
@@ -375,7 +375,7 @@ authentication or is not sealstream), 5 not found, 6 network or server, 7 output
   const uploads = root
     .command('uploads')
     .description(
-      'list and abort incomplete multipart uploads (interrupted uploads kept for resuming, or left by a failed abort): their parts are billed until aborted',
+      'list and abort incomplete multipart uploads (interrupted uploads kept for resuming, uploads left by a failed abort or by a cp or rekey that was killed): their parts are billed until aborted',
     );
   outputOptions(
     storeOptions(

@@ -9,7 +9,7 @@
  * ones whose process is gone, and reports the ones it cannot tell about.
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type Stats, unlinkSync, writeSync } from 'node:fs';
 import { type FileHandle, link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -105,7 +105,10 @@ export async function pendingFile(
   const existing = await existingFile(path);
   await makeFolders(dir);
   await removeStalePartials(dir, name);
-  const temporary = join(dir, `.${name}.${process.pid}-${randomBytes(6).toString('hex')}${SUFFIX}`);
+  const temporary = join(
+    dir,
+    `.${temporaryStem(name)}.${process.pid}-${randomBytes(6).toString('hex')}${SUFFIX}`,
+  );
   let handle: FileHandle;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -248,6 +251,25 @@ async function syncFolder(dir: string): Promise<void> {
  * Removes the temporary files of earlier runs writing `name` whose process is gone; reports those
  * it cannot tell about (a live process, or a name from an older version without a process ID).
  */
+/** Bytes of an output's name kept as they are in its temporary file's name. */
+const STEM_BYTES = 190;
+
+/**
+ * The output's name as its temporary file's name holds it. A name near the file system's limit
+ * (255 bytes) is valid, but its temporary name, some 40 bytes longer, would not be (ENAMETOOLONG:
+ * such a file could not be written at all): a long name is cut to its first {@link STEM_BYTES}
+ * bytes (whole characters) and told apart from other long names by a hash of all of it.
+ */
+export function temporaryStem(name: string): string {
+  const bytes = Buffer.from(name, 'utf8');
+  if (bytes.byteLength <= STEM_BYTES) return name;
+  let end = STEM_BYTES;
+  // not inside a UTF-8 character: continuation bytes are 10xxxxxx
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 8);
+  return `${bytes.subarray(0, end).toString('utf8')}~${hash}`;
+}
+
 async function removeStalePartials(dir: string, name: string): Promise<void> {
   let entries: string[];
   try {
@@ -255,7 +277,7 @@ async function removeStalePartials(dir: string, name: string): Promise<void> {
   } catch {
     return;
   }
-  const prefix = `.${name}.`;
+  const prefix = `.${temporaryStem(name)}.`;
   for (const entry of entries) {
     if (!entry.startsWith(prefix) || !entry.endsWith(SUFFIX)) continue;
     const middle = entry.slice(prefix.length, -SUFFIX.length);

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import type { SingleBar } from 'cli-progress';
 import { printable, printableLine, safeJson } from './printable.ts';
-import { queueStdout } from './stdout.ts';
+import { queueResult } from './stdout.ts';
 
 /** Output settings common to every command. */
 export interface OutputFlags {
@@ -95,7 +95,7 @@ export class Reporter {
     if (this.json) {
       const line = `${safeJson(value)}\n`;
       if (this.dataOnStdout) this.#stderr.write(line);
-      else queueStdout(line);
+      else queueResult(line);
     } else if (text !== undefined) {
       this.info(text);
     }
@@ -104,7 +104,7 @@ export class Reporter {
   /** A result that is the command's answer (`inspect`): JSON with `--json`, else `text` on stdout. */
   answer(value: Record<string, unknown>, text: string): void {
     this.resulted = true;
-    queueStdout(this.json ? `${safeJson(value)}\n` : `${printable(text)}\n`);
+    queueResult(this.json ? `${safeJson(value)}\n` : `${printable(text)}\n`);
   }
 
   /** A progress bar for `label`; a no-op unless stderr is a terminal and output is not quiet/json. */

@@ -68,23 +68,27 @@ function stdoutIsFile(): boolean {
 }
 
 /** Writes all of `bytes` to the file or device on fd 1, however many `write(2)` calls it takes. */
-function writeAllSync(bytes: Uint8Array): void {
+function writeAllSync(bytes: Uint8Array, output: boolean): void {
   for (let offset = 0; offset < bytes.byteLength; ) {
     const n = writeSync(1, bytes, offset, bytes.byteLength - offset);
     offset += n;
-    written += n;
+    if (output) written += n;
   }
 }
 
-/** Writes to stdout; resolves once the operating system has taken the bytes. */
-export function writeStdout(chunk: Uint8Array | string): Promise<void> {
+/**
+ * Writes to stdout; resolves once the operating system has taken the bytes.
+ * @param output - False for a run's result or answer (a whole `--json` line, `inspect`'s text):
+ *   complete in itself, so a failure after it is not one of output left incomplete on stdout.
+ */
+export function writeStdout(chunk: Uint8Array | string, output = true): Promise<void> {
   return new Promise((resolve, reject) => {
     if (failure) return reject(failure);
-    if (chunk.length > 0) noteStarted();
+    if (chunk.length > 0 && output) noteStarted();
     if (stdoutIsFile()) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       try {
-        writeAllSync(bytes);
+        writeAllSync(bytes, output);
       } catch (err) {
         failure ??= outputError(err, 'writing to stdout', leftBehind());
         return reject(failure);
@@ -96,7 +100,7 @@ export function writeStdout(chunk: Uint8Array | string): Promise<void> {
         failure ??= outputError(err, 'writing to stdout', leftBehind());
         reject(failure);
       } else {
-        written += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+        if (output) written += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
         resolve();
       }
     });
@@ -104,11 +108,20 @@ export function writeStdout(chunk: Uint8Array | string): Promise<void> {
 }
 
 /**
- * Writes to stdout without waiting: for short results (`--json`, `inspect`). A failure is kept
- * and reported by {@link drainStdout} when the run ends.
+ * Writes to stdout without waiting: for output written a piece at a time (`uploads ls`). A
+ * failure is kept and reported by {@link drainStdout} when the run ends.
  */
 export function queueStdout(text: string): void {
   writeStdout(text).catch(() => {});
+}
+
+/**
+ * Writes a run's result or answer to stdout without waiting: one whole `--json` line or
+ * `inspect`'s text. Not counted as output delivered (`delivered.ts`): a run that fails after it
+ * (`cp -r` with some copies failed prints its summary, then its error) has not left it incomplete.
+ */
+export function queueResult(text: string): void {
+  writeStdout(text, false).catch(() => {});
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   type HeadObjectCommandOutput,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
-import { isSealstreamError, type Rewrapped } from '@sealstream/core';
+import { DEFAULT_MAX_WORK_FACTOR, inspectHeader, isSealstreamError, type Rewrapped } from '@sealstream/core';
 import {
   type ClientSideOptions,
   type Fetcher,
@@ -117,8 +117,9 @@ const REKEY_OPTIONS = optionNames<RekeyObjectOptions>()(
  * untouched and no multipart upload is left. In a versioned bucket the old versions remain, still
  * under the old keys: delete them to retire those keys.
  * @returns What was moved where.
- * @throws {SosError} `INVALID_ARGUMENT` (layers differ between `encryption` and `newEncryption`, or
- *   nothing is encrypted), `ABORTED`, the SSE-C errors of `getObject`, the store's refusals
+ * @throws {SosError} `INVALID_ARGUMENT` (layers differ between `encryption` and `newEncryption`,
+ *   nothing is encrypted, or the new header's passphrases would ask for more scrypt work in all
+ *   than `maxWorkFactor` lets a reader do: nothing is written), `ABORTED`, the SSE-C errors of `getObject`, the store's refusals
  *   (`NOT_FOUND`, `BUCKET_NOT_FOUND`, `ACCESS_DENIED`, `BAD_CREDENTIALS`), `TIMEOUT`,
  *   `SERVER_FAULT`; {@link SealstreamError} `NO_MATCHING_KEY` when the given keys do not open the
  *   object, `IDENTITY_MISMATCH`.
@@ -175,7 +176,34 @@ async function rewrapObject(
     recipients: recipientsOf(to),
     ...(keepExisting !== undefined ? { keepExisting } : {}),
   });
+  refuseUnreadablePassphrases(rewrapped.header, to.maxWorkFactor ?? from.maxWorkFactor, f);
   return { source, rewrapped };
+}
+
+/**
+ * Refuses, before anything is written, a new header whose passphrase stanzas ask for more scrypt
+ * work in all than a reader with the same limit accepts (SPEC §5.2: at most `2^(maxWorkFactor + 1)`):
+ * each rekey with `keepExisting` and a new passphrase adds one, and past the budget every passphrase
+ * of the object would be refused with `WORK_FACTOR_TOO_HIGH`. What this package writes, it opens.
+ * @throws {SosError} `INVALID_ARGUMENT`.
+ */
+function refuseUnreadablePassphrases(
+  header: Uint8Array,
+  maxWorkFactor: number | undefined,
+  at: { bucket: string; key: string },
+): void {
+  const limit = maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR;
+  // the core's total budget: maxWorkFactor + 1, at most 28 (64 stanzas at the highest logN)
+  const budget = Math.min(limit + 1, 28);
+  const factors = inspectHeader(header).recipients.flatMap((r) =>
+    r.type === 'passphrase' ? [r.workFactor] : [],
+  );
+  const work = factors.reduce((sum, logN) => sum + 2 ** logN, 0);
+  if (work <= 2 ** budget) return;
+  throw new SosError(
+    'INVALID_ARGUMENT',
+    `rekey ${at.bucket}/${at.key}: the object would hold ${factors.length} passphrase stanzas asking for scrypt work 2^${Math.log2(work).toFixed(2)} in all, above 2^${budget}, what readers accept with maxWorkFactor ${limit}: every passphrase of it would be refused; nothing was written`,
+  );
 }
 
 /** Client-side only: rewrite the header, copy the payload server-side when the object is large. */

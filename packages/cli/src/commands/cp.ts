@@ -7,9 +7,10 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { pipeline, type Readable, type Transform } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ciphertextSize, MAX_HEADER_LENGTH } from '@sealstream/core';
 import { choosePartSize, getObject, isSosError, putObject } from '@sealstream/sos';
+import { batchFailure } from '../batch-failure.ts';
+import { batchProgress } from '../batch-progress.ts';
 import { outputHolds } from '../delivered.ts';
 import {
   encryptionFor,
@@ -18,9 +19,11 @@ import {
   type StoreEncryption,
   storeEncryption,
 } from '../encryption.ts';
-import { CliError, describeError, EXIT, exitCodeOf, inContext, usage } from '../exit.ts';
+import { describeError, exitCodeOf, inContext, usage } from '../exit.ts';
+import { errorCodeOf } from '../failure.ts';
 import { counting, fromWeb, interrupted, openInput, statInput, uploadUnderWay, writeOutput } from '../io.ts';
 import { hasKeyFlags, type KeyFlags } from '../keys.ts';
+import { listPages } from '../listing.ts';
 import { formatLocation, type Location, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { formatBytes, type Progress, type Reporter } from '../report.ts';
 import {
@@ -80,6 +83,13 @@ interface Done {
   stillEncrypted?: true;
 }
 
+/**
+ * Failures that no other copy of the run can escape: the bucket does not exist, the store refuses
+ * the credentials. After one, `cp -r` starts no more copies (a typo in a bucket name would
+ * otherwise print the same error once for each of thousands of files).
+ */
+const FAILS_EVERY_COPY = ['BUCKET_NOT_FOUND', 'BAD_CREDENTIALS'] as const;
+
 /** Runs `cp`. */
 export async function cpCommand(src: string, dst: string, flags: CpFlags, reporter: Reporter): Promise<void> {
   const from = parseLocation(src, 'source');
@@ -131,9 +141,22 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
   const progress = reporter.progress('cp', known ? jobs.reduce((a, j) => a + j.size!, 0) : undefined);
   const done: Done[] = [];
   const failed: { job: Job; error: unknown }[] = [];
+  // a failure that every other copy would meet too: the copies not started yet are not tried
+  let stoppedBy: unknown;
+  const notAttempted: Job[] = [];
+  if (jobs.length > 1) {
+    batchProgress(() => {
+      const upload = to.kind === 'remote';
+      return `${done.length} of ${jobs.length} files were copied before it stopped (${upload ? 'each object is stored only once whole' : 'each file is put in place only once whole'}); running the same command again copies every file again${upload ? ', resuming the uploads of files kept on the store' : ''}`;
+    });
+  }
   const started = performance.now();
   try {
     await pool(jobs, parallel, async (job) => {
+      if (stoppedBy !== undefined) {
+        notAttempted.push(job);
+        return;
+      }
       try {
         done.push(
           await inContext(`${formatLocation(job.from)} -> ${formatLocation(job.to)}`, () =>
@@ -146,6 +169,7 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
         failed.push({ job, error });
         if (jobs.length === 1) throw error;
         reporter.error(`${formatLocation(job.from)} -> ${formatLocation(job.to)}: ${describeError(error)}`);
+        if ((FAILS_EVERY_COPY as readonly string[]).includes(errorCodeOf(error))) stoppedBy ??= error;
       }
     });
   } finally {
@@ -165,22 +189,25 @@ export async function cpCommand(src: string, dst: string, flags: CpFlags, report
         error: describeError(f.error),
         exitCode: exitCodeOf(f.error),
       })),
+      notAttempted: notAttempted.map((j) => ({
+        source: formatLocation(j.from),
+        destination: formatLocation(j.to),
+      })),
       skipped,
       size,
       seconds,
     },
     one
       ? `copied ${one.source} -> ${one.destination}: ${formatBytes(one.size)}${protectionText(one)}${rate}${resumedText(one)}`
-      : `copied ${done.length} of ${jobs.length} files, ${formatBytes(size)}${rate}${skipped.length ? `; skipped ${skipped.length} (symbolic links and special files, named above)` : ''}`,
+      : `copied ${done.length} of ${jobs.length} files, ${formatBytes(size)}${rate}${skipped.length ? `; skipped ${skipped.length} (named above)` : ''}`,
   );
   if (failed.length > 0) {
-    const first = failed[0]!.error;
-    throw new CliError(
-      exitCodeOf(first) === EXIT.OK ? EXIT.ERROR : exitCodeOf(first),
-      `${failed.length} of ${jobs.length} copies failed`,
-      {
-        cause: first,
-      },
+    throw batchFailure(
+      failed.map((f) => f.error),
+      `${failed.length} of ${jobs.length} copies failed (each named above); ${done.length} copied` +
+        (notAttempted.length > 0
+          ? `; ${notAttempted.length} not tried, since every copy would fail the same way: ${describeError(stoppedBy)}`
+          : ''),
     );
   }
 }
@@ -264,26 +291,49 @@ async function planRecursive(
   }
   const prefix = asPrefix(from.key);
   const client = clientFor(from, flags);
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: from.bucket, Prefix: prefix, ContinuationToken: token }),
-      { abortSignal: interrupted },
-    );
-    for (const o of page.Contents ?? []) {
-      const key = o.Key!;
+  // folder markers (empty, named with a trailing /) are not listed
+  for await (const page of listPages(client, from.bucket, prefix)) {
+    for (const o of page) {
+      const key = o.key;
       const rel = key.slice(prefix.length);
-      if (rel === '' || rel.endsWith('/')) continue; // folder markers
+      if (to.kind === 'local' && (rel === '' || rel.endsWith('/'))) {
+        skipped.push({
+          path: formatLocation(withKey(from, key)),
+          reason: `its name ends in / (a folder's name here), yet it holds ${o.size} bytes: no local file can have its name`,
+        });
+        continue;
+      }
       if (to.kind === 'local' && rel.split('/').some((s) => s === '' || s === '.' || s === '..')) {
         throw usage(
           `${formatLocation(withKey(from, key))} cannot be written safely under ${to.path} (empty, . or .. path segment)`,
         );
       }
-      jobs.push({ from: withKey(from, key), to: target(rel), size: o.Size });
+      jobs.push({ from: withKey(from, key), to: target(rel), size: o.size });
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
+  if (to.kind === 'local') refuseFileAndFolder(jobs, from, prefix, to.path);
   return jobs;
+}
+
+/**
+ * Refuses, before any byte moves, a prefix where one object's name is the folder of another
+ * (`p/a` and `p/a/b`): a local path cannot be both a file and a folder, so one of the two would
+ * fail, which one depending on which transfer of a parallel run came first.
+ * @throws {CliError} usage error naming both objects.
+ */
+function refuseFileAndFolder(jobs: readonly Job[], from: RemoteLocation, prefix: string, dir: string): void {
+  const names = new Set(jobs.map((j) => (j.from as RemoteLocation).key.slice(prefix.length)));
+  for (const name of names) {
+    const segments = name.split('/');
+    for (let i = 1; i < segments.length; i++) {
+      const folder = segments.slice(0, i).join('/');
+      if (!names.has(folder)) continue;
+      throw usage(
+        `${formatLocation(withKey(from, prefix + folder))} and ${formatLocation(withKey(from, prefix + name))} cannot both be written under ${dir}: ${folder} would be a file and a folder`,
+        'copy them apart: the object and the prefix below it, each to a folder of its own',
+      );
+    }
+  }
 }
 
 function asPrefix(key: string): string {
@@ -295,10 +345,21 @@ function asPrefix(key: string): string {
  * out of the folder, or in a loop) and, like sockets and devices, are reported in `skipped`.
  */
 async function* walk(dir: string, skipped: Skipped[]): AsyncGenerator<{ path: string; size: number }> {
-  const entries = await readdir(dir, { withFileTypes: true });
+  const raw = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  const entries = raw.flatMap((e) => {
+    const name = e.name.toString('utf8');
+    // an object's key is UTF-8: a name that is not (bytes of another encoding) has no key, and
+    // its decoded form (with U+FFFD) names no file here
+    if (Buffer.compare(Buffer.from(name, 'utf8'), e.name) === 0) return [{ entry: e, name }];
+    skipped.push({
+      path: join(dir, name),
+      reason: 'its name is not valid UTF-8, so it has no object key (rename it to copy it)',
+    });
+    return [];
+  });
   entries.sort((a, b) => (a.name < b.name ? -1 : 1));
-  for (const e of entries) {
-    const path = join(dir, e.name);
+  for (const { entry: e, name } of entries) {
+    const path = join(dir, name);
     if (e.isDirectory()) yield* walk(path, skipped);
     else if (e.isFile()) yield { path, size: (await stat(path)).size };
     else if (e.isSymbolicLink()) skipped.push({ path, reason: 'a symbolic link (not followed)' });

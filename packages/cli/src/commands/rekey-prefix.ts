@@ -14,17 +14,20 @@
  */
 import type { HeaderInfo } from '@sealstream/core';
 import { type Encryption, rekeyObject, type SseCKeyMap } from '@sealstream/sos';
+import { batchFailure } from '../batch-failure.ts';
+import { batchProgress } from '../batch-progress.ts';
 import { keyFromMap, keyMapOf, storeEncryption } from '../encryption.ts';
-import { CliError, describeError, EXIT, exitCodeOf, usage } from '../exit.ts';
-import { interrupted } from '../io.ts';
+import { CliError, describeError, exitCodeOf, usage } from '../exit.ts';
+import { interrupted, uploadUnderWay } from '../io.ts';
 import { warnKeyOnCommandLine } from '../keys.ts';
 import { listPages } from '../listing.ts';
 import { formatLocation, parseLocation, type RemoteLocation, withKey } from '../location.ts';
 import { printable, probeProtection } from '../protection.ts';
 import { formatBytes, type Reporter } from '../report.ts';
 import { clientFor } from '../store.ts';
+import { warnStrandedUploads } from '../stranded-uploads.ts';
 import { parallelOf, pool } from './cp.ts';
-import { newKeys, newSseCKey, type RekeyFlags, rekeyCommand } from './rekey.ts';
+import { newKeys, newSseCKey, type RekeyFlags, rekeyCommand, warnIfOnlyPublicKeys } from './rekey.ts';
 
 /** Flags of `rekey` that only `-r` takes. */
 export interface RekeyPrefixFlags extends RekeyFlags {
@@ -158,6 +161,7 @@ export async function rekeyPrefixCommand(
     }
     const layers = (clientSide: { clientSide: object }, sse: Uint8Array | undefined) =>
       ({ ...(clientSideToDo ? clientSide : {}), ...(sse ? { sseC: { key: sse } } : {}) }) as Encryption;
+    const underWay = uploadUnderWay(formatLocation(withKey(at, key)), false);
     const result = await rekeyObject({
       client,
       bucket: at.bucket,
@@ -169,7 +173,7 @@ export async function rekeyPrefixCommand(
       newEncryption: layers({ clientSide: { keys: fresh.recipients } }, sseCToDo ? newKey : currentKey),
       keepExisting: add,
       signal: interrupted,
-    });
+    }).finally(underWay);
     return {
       moved: {
         clientSide: clientSideToDo,
@@ -181,7 +185,12 @@ export async function rekeyPrefixCommand(
     };
   };
 
+  await warnStrandedUploads(client, at, true, reporter);
   const summary = new Summary();
+  batchProgress(
+    () =>
+      `${summary.rekeyed} of the ${summary.listed} objects listed so far were rekeyed before it stopped (${summary.done - summary.rekeyed} left as they are or failed); running the same command again skips the objects already on the new keys`,
+  );
   const progress = reporter.progress('rekey -r', undefined);
   const started = performance.now();
   try {
@@ -191,8 +200,9 @@ export async function rekeyPrefixCommand(
       await pool(page, parallel, async (o) => {
         try {
           const outcome = await one(o.key, o.size);
-          if ('skip' in outcome) summary.skip(outcome.skip);
-          else summary.move(outcome.moved);
+          const target = formatLocation(withKey(at, o.key));
+          if ('skip' in outcome) summary.skip(target, outcome.skip);
+          else summary.move(target, outcome.moved);
         } catch (error) {
           if (interrupted.aborted) throw error;
           summary.fail(withKey(at, o.key), error);
@@ -214,12 +224,19 @@ export async function rekeyPrefixCommand(
     first,
   );
   for (const line of more) reporter.info(line);
+  if (summary.clientSide > 0 && old !== undefined)
+    warnIfOnlyPublicKeys(
+      `${summary.clientSide} object${summary.clientSide === 1 ? '' : 's'} under ${printable(formatLocation(at))}`,
+      fresh,
+      old,
+      add,
+      reporter,
+      summary.clientSide > 1,
+    );
   if (summary.failed.length > 0) {
-    const first = summary.failed[0]!.error;
-    throw new CliError(
-      exitCodeOf(first) === EXIT.OK ? EXIT.ERROR : exitCodeOf(first),
-      `${summary.failed.length} of ${summary.listed} objects could not be rekeyed; run the same command again to retry them`,
-      { cause: first },
+    throw batchFailure(
+      summary.failed.map((f) => f.error),
+      `${summary.failed.length} of ${summary.listed} objects could not be rekeyed (each named above); ${summary.rekeyed} rekeyed, ${summary.listed - summary.rekeyed - summary.failed.length} left as they are; run the same command again to retry them`,
     );
   }
 }
@@ -251,16 +268,21 @@ class Summary {
   copied = 0;
   readonly skipped = new Map<Skip, number>();
   readonly failed: { location: RemoteLocation; error: unknown }[] = [];
+  /** Each object by name: `--json` says which ones were rekeyed, left as they are, failed. */
+  readonly rekeyedObjects: { target: string; clientSide: boolean; sseC: boolean }[] = [];
+  readonly skippedObjects: { target: string; reason: Skip }[] = [];
 
   get done(): number {
     return this.rekeyed + [...this.skipped.values()].reduce((a, n) => a + n, 0) + this.failed.length;
   }
 
-  skip(reason: Skip): void {
+  skip(target: string, reason: Skip): void {
     this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
+    this.skippedObjects.push({ target, reason });
   }
 
-  move(m: Moved): void {
+  move(target: string, m: Moved): void {
+    this.rekeyedObjects.push({ target, clientSide: m.clientSide, sseC: m.sseC });
     this.rekeyed++;
     if (m.clientSide) this.clientSide++;
     if (m.sseC) this.sseC++;
@@ -285,6 +307,8 @@ class Summary {
         error: describeError(f.error),
         exitCode: exitCodeOf(f.error),
       })),
+      rekeyedObjects: this.rekeyedObjects,
+      skippedObjects: this.skippedObjects,
       bytesDownloaded: this.down,
       bytesUploaded: this.up,
       bytesCopied: this.copied,

@@ -7,11 +7,13 @@
 import { type Encryption, rekeyObject } from '@sealstream/sos';
 import { encryptionFor, type StoreEncryption } from '../encryption.ts';
 import { inContext, usage } from '../exit.ts';
-import { interrupted } from '../io.ts';
+import { interrupted, uploadUnderWay } from '../io.ts';
 import { describeRecipients, type GatheredKeys } from '../keys.ts';
 import { formatLocation, type RemoteLocation } from '../location.ts';
+import { passphraseBudgetRefusal } from '../passphrase-budget.ts';
 import { formatBytes, type Reporter } from '../report.ts';
 import { clientFor, type StoreFlags } from '../store.ts';
+import { warnStrandedUploads } from '../stranded-uploads.ts';
 
 /** Rekeys an object in a store. */
 export async function rekeyRemote(
@@ -45,14 +47,17 @@ export async function rekeyRemote(
     ...(clientSide ? { clientSide: { keys: fresh.recipients } } : {}),
     ...(sseC ? { sseC: newSseC ? { key: newSseC } : encryption.sseC! } : {}),
   } as Encryption;
+  const client = clientFor(at, flags);
+  await warnStrandedUploads(client, at, false, reporter);
   const progress = reporter.progress('rekey', undefined);
+  const underWay = uploadUnderWay(formatLocation(at), false);
   let done = 0;
   let result: Awaited<ReturnType<typeof rekeyObject>>;
   const started = performance.now();
   try {
     result = await inContext(formatLocation(at), () =>
       rekeyObject({
-        client: clientFor(at, flags),
+        client,
         bucket: at.bucket,
         key: at.key,
         encryption,
@@ -66,7 +71,10 @@ export async function rekeyRemote(
         },
       }),
     );
+  } catch (err) {
+    throw passphraseBudgetRefusal(err, fresh) ?? err;
   } finally {
+    underWay();
     progress.stop();
   }
   const seconds = (performance.now() - started) / 1000;

@@ -6,13 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import {
-  DEFAULT_MAX_WORK_FACTOR,
-  inspectHeader,
-  openSealed,
-  PublicKeyRecipient,
-  type Rewrapped,
-} from '@sealstream/core';
+import { inspectHeader, openSealed, PublicKeyRecipient, type Rewrapped } from '@sealstream/core';
 import { type SseCFlags, storeEncryption } from '../encryption.ts';
 import { usage } from '../exit.ts';
 import { FileSource } from '../file-source.ts';
@@ -27,6 +21,7 @@ import {
   warnKeyOnCommandLine,
 } from '../keys.ts';
 import { formatLocation, parseLocation } from '../location.ts';
+import { refuseUnreadablePassphrases } from '../passphrase-budget.ts';
 import type { Reporter } from '../report.ts';
 import type { StoreFlags } from '../store.ts';
 import { rekeyRemote } from './rekey-remote.ts';
@@ -129,33 +124,14 @@ export function warnIfOnlyPublicKeys(
   old: GatheredKeys,
   added: boolean,
   reporter: Reporter,
+  many = false,
 ): void {
   if (added || fresh.recipients.length === 0) return;
   if (!fresh.recipients.every((r) => r instanceof PublicKeyRecipient && !old.keyIds.includes(r.keyId)))
     return;
+  const [is, it] = many ? ['are', 'them'] : ['is', 'it'];
   reporter.warn(
-    `${target} is now sealed only to public keys (${fresh.labels.join(', ')}): the keys given to open it no longer do; only the private keys of these public keys open it from now on. Check that you hold them: without them the data is lost`,
-  );
-}
-
-/**
- * Refuses a new header whose passphrase stanzas ask for more scrypt work in all than readers accept
- * (SPEC §5.2: at most `2^(maxWorkFactor + 1)`, the budget of `decrypt`, `cat` and `rekey` with the
- * same `--max-work-factor`): each `rekey --add --to-passphrase` adds one, and past the budget every
- * passphrase of the file would be refused with WORK_FACTOR_TOO_HIGH. As `encrypt` refuses a work
- * factor above the limit, the CLI writes nothing that it would not open.
- * @throws {CliError} usage error.
- */
-function refuseUnreadablePassphrases(header: Uint8Array, maxWorkFactor: number | undefined): void {
-  const limit = maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR;
-  const factors = inspectHeader(header).recipients.flatMap((r) =>
-    r.type === 'passphrase' ? [r.workFactor] : [],
-  );
-  const work = factors.reduce((sum, logN) => sum + 2 ** logN, 0);
-  if (work <= 2 ** (limit + 1)) return;
-  throw usage(
-    `the file would hold ${factors.length} passphrase stanzas asking for scrypt work 2^${Math.log2(work).toFixed(2)} in all, above 2^${limit + 1}, what readers accept with --max-work-factor ${limit}: every passphrase of it would be refused`,
-    'rekey without --add to replace the passphrases with the new one, or give the new keys as key files',
+    `${target} ${is} now sealed only to public keys (${fresh.labels.join(', ')}): the keys given to open ${it} no longer do; only the private keys of these public keys open ${it} from now on. Check that you hold them: without them the data is lost`,
   );
 }
 
