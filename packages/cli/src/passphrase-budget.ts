@@ -5,7 +5,7 @@
  * anything is written: a usage error (exit 2) with the same way out.
  * @module
  */
-import { DEFAULT_MAX_WORK_FACTOR, inspectHeader } from '@sealstream/core';
+import { DEFAULT_MAX_WORK_FACTOR, passphraseWorkExcess } from '@sealstream/core';
 import { isSosError } from '@sealstream/sos';
 import { CliError, EXIT, usage } from './exit.ts';
 import type { GatheredKeys } from './keys.ts';
@@ -24,13 +24,10 @@ export const PASSPHRASE_BUDGET_HINT =
  */
 export function refuseUnreadablePassphrases(header: Uint8Array, maxWorkFactor: number | undefined): void {
   const limit = maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR;
-  const factors = inspectHeader(header).recipients.flatMap((r) =>
-    r.type === 'passphrase' ? [r.workFactor] : [],
-  );
-  const work = factors.reduce((sum, logN) => sum + 2 ** logN, 0);
-  if (work <= 2 ** (limit + 1)) return;
+  const excess = passphraseWorkExcess(header, { maxWorkFactor: limit });
+  if (!excess) return;
   throw usage(
-    `the file would hold ${factors.length} passphrase stanzas asking for scrypt work 2^${Math.log2(work).toFixed(2)} in all, above 2^${limit + 1}, what readers accept with --max-work-factor ${limit}: every passphrase of it would be refused`,
+    `the file would hold ${excess.stanzas} passphrase stanzas asking for scrypt work 2^${excess.workFactor.toFixed(2)} in all, above 2^${excess.budget}, what readers accept with --max-work-factor ${limit}: every passphrase of it would be refused`,
     PASSPHRASE_BUDGET_HINT,
   );
 }

@@ -49,6 +49,7 @@ export {
 } from './keyring.ts';
 export { formatKey, generateKey, KEY_LENGTH, type KeyInput, keyId, parseKey } from './keys.ts';
 export { type DecryptOptions, OpenedObject, openHeader, openPrefixLength, type RangePlan } from './open.ts';
+export { type PassphraseWorkExcess, passphraseWorkExcess } from './passphrase-work.ts';
 export { openedLength, PayloadOpener, PayloadSealer, sealedLength } from './payload.ts';
 export {
   type ByteRange,

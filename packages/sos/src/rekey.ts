@@ -8,7 +8,12 @@ import {
   type HeadObjectCommandOutput,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
-import { DEFAULT_MAX_WORK_FACTOR, inspectHeader, isSealstreamError, type Rewrapped } from '@sealstream/core';
+import {
+  DEFAULT_MAX_WORK_FACTOR,
+  isSealstreamError,
+  passphraseWorkExcess,
+  type Rewrapped,
+} from '@sealstream/core';
 import {
   type ClientSideOptions,
   type Fetcher,
@@ -192,17 +197,11 @@ function refuseUnreadablePassphrases(
   maxWorkFactor: number | undefined,
   at: { bucket: string; key: string },
 ): void {
-  const limit = maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR;
-  // the core's total budget: maxWorkFactor + 1, at most 28 (64 stanzas at the highest logN)
-  const budget = Math.min(limit + 1, 28);
-  const factors = inspectHeader(header).recipients.flatMap((r) =>
-    r.type === 'passphrase' ? [r.workFactor] : [],
-  );
-  const work = factors.reduce((sum, logN) => sum + 2 ** logN, 0);
-  if (work <= 2 ** budget) return;
+  const excess = passphraseWorkExcess(header, { maxWorkFactor });
+  if (!excess) return;
   throw new SosError(
     'INVALID_ARGUMENT',
-    `rekey ${at.bucket}/${at.key}: the object would hold ${factors.length} passphrase stanzas asking for scrypt work 2^${Math.log2(work).toFixed(2)} in all, above 2^${budget}, what readers accept with maxWorkFactor ${limit}: every passphrase of it would be refused; nothing was written`,
+    `rekey ${at.bucket}/${at.key}: the object would hold ${excess.stanzas} passphrase stanzas asking for scrypt work 2^${excess.workFactor.toFixed(2)} in all, above 2^${excess.budget}, what readers accept with maxWorkFactor ${maxWorkFactor ?? DEFAULT_MAX_WORK_FACTOR}: every passphrase of it would be refused; nothing was written`,
   );
 }
 
