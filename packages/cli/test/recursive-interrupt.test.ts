@@ -11,30 +11,22 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parseKey } from '@sealstream/core';
 import { putObject } from '@sealstream/sos';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freshBucket, testClient } from '../../sos/test/helpers.ts';
-import { bin, buildCli, run, storeEnv, tempDir } from './helpers.ts';
-import { type S3Proxy, startS3Proxy } from './resume-proxy.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, run, storeEnv } from './helpers.ts';
+import { type ProxiedBucket, proxiedBucket } from './proxied-bucket.ts';
+import type { S3Proxy } from './resume-proxy.ts';
 
 const COUNT = 12;
 let client: S3Client;
 let bucket: string;
-let cleanup: () => Promise<void>;
 let proxy: S3Proxy;
 let dir: string;
-const keyFiles: Record<string, string> = {};
+let keyFiles: Record<string, string>;
+let store: ProxiedBucket | undefined;
 
 beforeAll(async () => {
-  buildCli();
-  client = testClient();
-  ({ bucket, cleanup } = await freshBucket(client));
-  const s3 = inject('s3');
-  proxy = await startS3Proxy(s3.endpoint, s3.caFile);
-  dir = tempDir();
-  for (const name of ['old', 'new']) {
-    keyFiles[name] = join(dir, name);
-    expect((await run(['keygen', '-q', '-o', keyFiles[name]!])).code).toBe(0);
-  }
+  store = await proxiedBucket(['old', 'new']);
+  ({ client, bucket, proxy, dir, keyFiles } = store);
   const old = parseKey(readFileSync(keyFiles.old!, 'utf8').trim());
   for (let i = 0; i < COUNT; i++) {
     const body = new Uint8Array(randomBytes(5000));
@@ -43,8 +35,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await cleanup?.();
+  await store?.close();
 });
 
 /**
