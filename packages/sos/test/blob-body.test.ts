@@ -45,6 +45,18 @@ class ShrinkingBlob extends Blob {
   }
 }
 
+/** A Blob whose slices give `extra` bytes more than asked: a file that grew under the reader. */
+class GrowingBlob extends Blob {
+  readonly #extra: number;
+  constructor(parts: ConstructorParameters<typeof Blob>[0], extra: number) {
+    super(parts);
+    this.#extra = extra;
+  }
+  override slice(start?: number, end?: number): Blob {
+    return new Blob([super.slice(start, end), new Uint8Array(this.#extra)]);
+  }
+}
+
 /** Rewrites `path` with other bytes of the same length, and a later modification time. */
 async function changeInPlace(path: string, length: number): Promise<void> {
   await writeFile(
@@ -69,6 +81,14 @@ describe('openBody of a Blob', () => {
     await expect(collect(opened.body as ReadableStream<Uint8Array>)).rejects.toMatchObject({
       code: 'SOURCE_CHANGED',
       message: expect.stringMatching(/gave \d+ bytes, not 3145728/),
+    });
+  });
+
+  it('a Blob that gives more bytes than its size: SOURCE_CHANGED saying so', async () => {
+    const opened = openBody(new GrowingBlob([bytes(MiB)], 7));
+    await expect(collect(opened.body as ReadableStream<Uint8Array>)).rejects.toMatchObject({
+      code: 'SOURCE_CHANGED',
+      message: expect.stringMatching(/more than its 1048576 bytes/),
     });
   });
 
